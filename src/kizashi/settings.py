@@ -1,0 +1,68 @@
+"""Typed settings. Built at the entry point (CLI or ``create_app``), never at import time."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every field can be set by an environment variable ``KIZASHI_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="KIZASHI_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("kizashi-data"),
+        description="Directory for the SQLite database, raw uploaded files and run outputs.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "SQLAlchemy URL of the operational store. Default: a SQLite file "
+            "`kizashi.db` inside data_dir. PostgreSQL: postgresql+psycopg://user:pw@host/db."
+        ),
+    )
+    secret_key: str | None = Field(
+        default=None,
+        description=(
+            "Key that signs session cookies and CSRF tokens. Default: a random key created "
+            "once and kept in data_dir/secret_key."
+        ),
+    )
+    host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
+    port: int = Field(default=8000, description="Port the web server listens on.")
+    default_locale: str = Field(default="ja", description="UI language when the user has not chosen one (ja or en).")
+    cookie_secure: bool = Field(
+        default=False,
+        description="Send session cookies only over HTTPS. Turn on behind TLS in production.",
+    )
+    session_max_age_seconds: int = Field(
+        default=8 * 3600, description="How long a login session stays valid without activity."
+    )
+    max_upload_bytes: int = Field(
+        default=20 * 1024 * 1024, description="Largest file accepted by an upload or ingest."
+    )
+    page_size: int = Field(default=50, description="Rows per page in portfolio lists.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kizashi.db').resolve()}"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    def resolved_secret_key(self) -> str:
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
