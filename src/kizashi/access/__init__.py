@@ -1,0 +1,21 @@
+"""Who may see what: the only way any code reads a business's data for an actor."""
+
+from .actor import Actor
+from .policy import (
+    Decision,
+    access_business_by_id,
+    access_loans_by_business,
+    accessible_business_ids,
+    decide,
+    require_role,
+)
+
+__all__ = [
+    "Actor",
+    "Decision",
+    "access_business_by_id",
+    "access_loans_by_business",
+    "accessible_business_ids",
+    "decide",
+    "require_role",
+]

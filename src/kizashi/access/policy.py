@@ -1,0 +1,207 @@
+"""The access policy: one place decides every read of a business's data.
+
+Rules, in order (tests/access/test_policy.py covers each branch):
+
+1. Only the roles ``owner`` (in the business's own organisation) and ``officer`` (in another
+   organisation) read business data; ``admin`` and ``auditor`` never do; nor does the
+   system actor.
+2. A business's own organisation (owner role) sees all of its own data.
+3. Another organisation needs an active consent grant from the business for that
+   organisation, that data category and that purpose: valid_from ≤ today ≤ valid_to
+   (if any) and not revoked.
+4. Two narrow exceptions, both about data the organisation itself supplied: it sees the
+   ``profile`` of a business it is linked to (lender, guarantor, advisor, registrar), and the
+   ``loans`` it is itself lender or guarantor of (``access_loans_by_business``).
+
+Missing and forbidden give the same ``NotFound``. Every decision is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session
+
+from kizashi.store.audit import AuditRecord, append_audit
+from kizashi.store.errors import NotFound
+from kizashi.store.models import (
+    Business,
+    BusinessLink,
+    Category,
+    ConsentGrant,
+    Loan,
+    Purpose,
+    Role,
+)
+
+from .actor import Actor
+
+DATA_ROLES = frozenset({Role.OWNER, Role.OFFICER})
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+
+def _active_grant_clause(org_id: int, category: Category, purpose: Purpose, today: date):  # type: ignore[no-untyped-def]
+    return and_(
+        ConsentGrant.grantee_org_id == org_id,
+        ConsentGrant.category == category,
+        ConsentGrant.purpose == purpose,
+        ConsentGrant.valid_from <= today,
+        or_(ConsentGrant.valid_to.is_(None), ConsentGrant.valid_to >= today),
+        ConsentGrant.revoked_at.is_(None),
+    )
+
+
+def _linked_clause(org_id: int):  # type: ignore[no-untyped-def]
+    return exists().where(BusinessLink.business_id == Business.id, BusinessLink.org_id == org_id)
+
+
+def decide(
+    session: Session,
+    actor: Actor,
+    business: Business | None,
+    category: Category,
+    purpose: Purpose,
+    today: date | None = None,
+) -> Decision:
+    """Pure decision (no audit): may ``actor`` read ``category`` of ``business`` for ``purpose``?"""
+    today = today or date.today()
+    if business is None:
+        return Decision(False, "no such business")
+    if actor.is_system or actor.role not in DATA_ROLES or actor.org_id is None:
+        return Decision(False, f"role {actor.role or 'system'} reads no business data")
+    if actor.org_id == business.org_id:
+        if actor.role == Role.OWNER:
+            return Decision(True, "own business")
+        return Decision(False, "role officer in the business's own organisation")
+    if actor.role == Role.OWNER:
+        return Decision(False, "an owner sees only their own business")
+    grant = session.execute(
+        select(ConsentGrant.id)
+        .where(ConsentGrant.business_id == business.id)
+        .where(_active_grant_clause(actor.org_id, category, purpose, today))
+        .limit(1)
+    ).scalar_one_or_none()
+    if grant is not None:
+        return Decision(True, f"consent grant {grant}")
+    if category in (Category.PROFILE, Category.LOANS):
+        linked = session.execute(
+            select(BusinessLink.relation).where(
+                BusinessLink.business_id == business.id, BusinessLink.org_id == actor.org_id
+            ).limit(1)
+        ).scalar_one_or_none()
+        if linked is not None and category == Category.PROFILE:
+            return Decision(True, f"linked as {linked}")
+        if category == Category.LOANS:
+            own = session.execute(
+                select(Loan.id).where(
+                    Loan.business_id == business.id,
+                    or_(Loan.lender_org_id == actor.org_id, Loan.guarantor_org_id == actor.org_id),
+                ).limit(1)
+            ).scalar_one_or_none()
+            if own is not None:
+                return Decision(True, "own loans only")
+    return Decision(False, "no active consent")
+
+
+def _record(actor: Actor, business_id: int | None, category: Category, purpose: Purpose,
+            decision: Decision, action: str) -> AuditRecord:
+    return AuditRecord(
+        action=action,
+        decision="allow" if decision.allowed else "deny",
+        actor_user_id=actor.user_id,
+        actor_org_id=actor.org_id,
+        business_id=business_id,
+        category=category.value,
+        purpose=purpose.value,
+        object_type="business",
+        object_id=str(business_id) if business_id is not None else None,
+        detail={"reason": decision.reason, "login": actor.login},
+    )
+
+
+def access_business_by_id(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    category: Category,
+    purpose: Purpose,
+    *,
+    action: str = "read",
+    today: date | None = None,
+) -> Business:
+    """The business, if ``actor`` may read ``category`` of it for ``purpose``; else NotFound.
+
+    The decision is audited either way (a denial survives the caller's rollback).
+    """
+    business = session.get(Business, business_id)
+    decision = decide(session, actor, business, category, purpose, today)
+    record = _record(actor, business_id, category, purpose, decision, action)
+    if not decision.allowed:
+        raise NotFound(f"business {business_id} not found", pending_audit=record)
+    append_audit(session, record)
+    assert business is not None
+    return business
+
+
+def access_loans_by_business(
+    session: Session, actor: Actor, business_id: int, purpose: Purpose, *, today: date | None = None
+) -> list[Loan]:
+    """The loans of a business the actor may see: all under consent, else only its own."""
+    business = access_business_by_id(session, actor, business_id, Category.LOANS, purpose,
+                                      action="read_loans", today=today)
+    stmt = select(Loan).where(Loan.business_id == business.id).order_by(Loan.start_date)
+    full = actor.org_id == business.org_id or session.execute(
+        select(ConsentGrant.id).where(ConsentGrant.business_id == business.id)
+        .where(_active_grant_clause(actor.org_id or -1, Category.LOANS, purpose, today or date.today()))
+        .limit(1)
+    ).scalar_one_or_none() is not None
+    if not full:
+        stmt = stmt.where(or_(Loan.lender_org_id == actor.org_id, Loan.guarantor_org_id == actor.org_id))
+    return list(session.execute(stmt).scalars())
+
+
+def accessible_business_ids(
+    actor: Actor, category: Category, purpose: Purpose, today: date | None = None
+) -> Select[tuple[int]]:
+    """A SELECT of the ids of businesses whose ``category`` the actor may read.
+
+    The same rules as ``decide``, as one SQL query, so lists and pages over 100k+
+    businesses are filtered in the database. Callers audit the listing itself.
+    """
+    today = today or date.today()
+    if actor.is_system or actor.role not in DATA_ROLES or actor.org_id is None:
+        return select(Business.id).where(False)
+    if actor.role == Role.OWNER:
+        return select(Business.id).where(Business.org_id == actor.org_id)
+    granted = exists().where(
+        ConsentGrant.business_id == Business.id,
+        _active_grant_clause(actor.org_id, category, purpose, today),
+    )
+    cond = granted
+    if category == Category.PROFILE:
+        cond = or_(granted, _linked_clause(actor.org_id))
+    return select(Business.id).where(Business.org_id != actor.org_id).where(cond)
+
+
+def audit_listing(session: Session, actor: Actor, category: Category, purpose: Purpose,
+                  count: int, detail: dict | None = None) -> None:
+    append_audit(session, AuditRecord(
+        action="list", decision="allow", actor_user_id=actor.user_id, actor_org_id=actor.org_id,
+        category=category.value, purpose=purpose.value, object_type="portfolio",
+        detail={"rows": count, "login": actor.login, **(detail or {})},
+    ))
+
+
+def require_role(actor: Actor, *roles: Role) -> None:
+    """For non-data operations (user management, audit log): the actor must hold a role."""
+    if actor.is_system:
+        return
+    if actor.role not in roles:
+        raise PermissionError(f"role {actor.role} may not do this")

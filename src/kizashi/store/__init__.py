@@ -1,0 +1,1 @@
+"""The operational store: SQLAlchemy 2 models, migrations, raw files."""

