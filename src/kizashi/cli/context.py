@@ -1,0 +1,43 @@
+"""What every command needs: settings and the store, built at the entry point."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from kizashi.access import Actor
+from kizashi.settings import Settings
+from kizashi.store.db import Store
+from kizashi.store.models import User
+
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+@cache
+def settings() -> Settings:
+    return Settings()
+
+
+@cache
+def store() -> Store:
+    return Store(settings().resolved_database_url)
+
+
+def actor_for(login: str | None) -> Actor:
+    """``--as LOGIN``: act as that user (reads are checked and audited as theirs)."""
+    if not login:
+        return Actor.system()
+    with store().session() as s:
+        user = s.execute(select(User).where(User.login == login)).scalar_one_or_none()
+        if user is None:
+            fail(f"no user with login {login!r}")
+        return Actor.from_user(user)  # type: ignore[arg-type]
+
+
+def fail(message: str, code: int = 1) -> None:
+    err_console.print(f"[red]error:[/red] {message}")
+    raise typer.Exit(code)

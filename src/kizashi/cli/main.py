@@ -1,0 +1,12 @@
+"""Entry point of the ``kizashi`` command. Command modules register on import."""
+
+from __future__ import annotations
+
+from . import (  # noqa: F401  (imported for their command registrations)
+    admin_cmd,
+)
+from .app import app
+
+
+def main() -> None:
+    app()
