@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import (  # noqa: F401  (imported for their command registrations)
     admin_cmd,
     ingest_cmd,
+    synth_cmd,
 )
 from .app import app
 
