@@ -4,6 +4,7 @@ from .actor import Actor
 from .policy import (
     Decision,
     access_business_by_id,
+    access_business_for_upload,
     access_loans_by_business,
     accessible_business_ids,
     decide,
@@ -14,6 +15,7 @@ __all__ = [
     "Actor",
     "Decision",
     "access_business_by_id",
+    "access_business_for_upload",
     "access_loans_by_business",
     "accessible_business_ids",
     "decide",

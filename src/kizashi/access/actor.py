@@ -28,4 +28,6 @@ class Actor:
 
     @classmethod
     def system(cls) -> Actor:
-        return cls(user_id=None, org_id=None, org_kind=None, role=None, login="system", is_system=True)
+        return cls(
+            user_id=None, org_id=None, org_kind=None, role=None, login="system", is_system=True
+        )

@@ -92,26 +92,34 @@ def decide(
         return Decision(True, f"consent grant {grant}")
     if category in (Category.PROFILE, Category.LOANS):
         linked = session.execute(
-            select(BusinessLink.relation).where(
-                BusinessLink.business_id == business.id, BusinessLink.org_id == actor.org_id
-            ).limit(1)
+            select(BusinessLink.relation)
+            .where(BusinessLink.business_id == business.id, BusinessLink.org_id == actor.org_id)
+            .limit(1)
         ).scalar_one_or_none()
         if linked is not None and category == Category.PROFILE:
             return Decision(True, f"linked as {linked}")
         if category == Category.LOANS:
             own = session.execute(
-                select(Loan.id).where(
+                select(Loan.id)
+                .where(
                     Loan.business_id == business.id,
                     or_(Loan.lender_org_id == actor.org_id, Loan.guarantor_org_id == actor.org_id),
-                ).limit(1)
+                )
+                .limit(1)
             ).scalar_one_or_none()
             if own is not None:
                 return Decision(True, "own loans only")
     return Decision(False, "no active consent")
 
 
-def _record(actor: Actor, business_id: int | None, category: Category, purpose: Purpose,
-            decision: Decision, action: str) -> AuditRecord:
+def _record(
+    actor: Actor,
+    business_id: int | None,
+    category: Category,
+    purpose: Purpose,
+    decision: Decision,
+    action: str,
+) -> AuditRecord:
     return AuditRecord(
         action=action,
         decision="allow" if decision.allowed else "deny",
@@ -154,16 +162,28 @@ def access_loans_by_business(
     session: Session, actor: Actor, business_id: int, purpose: Purpose, *, today: date | None = None
 ) -> list[Loan]:
     """The loans of a business the actor may see: all under consent, else only its own."""
-    business = access_business_by_id(session, actor, business_id, Category.LOANS, purpose,
-                                      action="read_loans", today=today)
+    business = access_business_by_id(
+        session, actor, business_id, Category.LOANS, purpose, action="read_loans", today=today
+    )
     stmt = select(Loan).where(Loan.business_id == business.id).order_by(Loan.start_date)
-    full = actor.org_id == business.org_id or session.execute(
-        select(ConsentGrant.id).where(ConsentGrant.business_id == business.id)
-        .where(_active_grant_clause(actor.org_id or -1, Category.LOANS, purpose, today or date.today()))
-        .limit(1)
-    ).scalar_one_or_none() is not None
+    full = (
+        actor.org_id == business.org_id
+        or session.execute(
+            select(ConsentGrant.id)
+            .where(ConsentGrant.business_id == business.id)
+            .where(
+                _active_grant_clause(
+                    actor.org_id or -1, Category.LOANS, purpose, today or date.today()
+                )
+            )
+            .limit(1)
+        ).scalar_one_or_none()
+        is not None
+    )
     if not full:
-        stmt = stmt.where(or_(Loan.lender_org_id == actor.org_id, Loan.guarantor_org_id == actor.org_id))
+        stmt = stmt.where(
+            or_(Loan.lender_org_id == actor.org_id, Loan.guarantor_org_id == actor.org_id)
+        )
     return list(session.execute(stmt).scalars())
 
 
@@ -190,13 +210,27 @@ def accessible_business_ids(
     return select(Business.id).where(Business.org_id != actor.org_id).where(cond)
 
 
-def audit_listing(session: Session, actor: Actor, category: Category, purpose: Purpose,
-                  count: int, detail: dict | None = None) -> None:
-    append_audit(session, AuditRecord(
-        action="list", decision="allow", actor_user_id=actor.user_id, actor_org_id=actor.org_id,
-        category=category.value, purpose=purpose.value, object_type="portfolio",
-        detail={"rows": count, "login": actor.login, **(detail or {})},
-    ))
+def audit_listing(
+    session: Session,
+    actor: Actor,
+    category: Category,
+    purpose: Purpose,
+    count: int,
+    detail: dict | None = None,
+) -> None:
+    append_audit(
+        session,
+        AuditRecord(
+            action="list",
+            decision="allow",
+            actor_user_id=actor.user_id,
+            actor_org_id=actor.org_id,
+            category=category.value,
+            purpose=purpose.value,
+            object_type="portfolio",
+            detail={"rows": count, "login": actor.login, **(detail or {})},
+        ),
+    )
 
 
 def require_role(actor: Actor, *roles: Role) -> None:
@@ -205,3 +239,54 @@ def require_role(actor: Actor, *roles: Role) -> None:
         return
     if actor.role not in roles:
         raise PermissionError(f"role {actor.role} may not do this")
+
+
+def access_business_for_upload(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    today: date | None = None,
+) -> Business:
+    """The business, if ``actor`` may submit its financial data; else NotFound (audited).
+
+    The owner may; so may an officer of an organisation the business trusts with its
+    financials (an active ``financials`` grant for any purpose), e.g. its accountant uploading
+    on its behalf. Nobody else, whatever their role.
+    """
+    today = today or date.today()
+    business = session.get(Business, business_id)
+    if business is None:
+        decision = Decision(False, "no such business")
+    elif actor.role == Role.OWNER and actor.org_id == business.org_id:
+        decision = Decision(True, "own business")
+    elif actor.role == Role.OFFICER and actor.org_id is not None and actor.org_id != business.org_id:
+        grant = session.execute(
+            select(ConsentGrant.id)
+            .where(ConsentGrant.business_id == business.id)
+            .where(ConsentGrant.grantee_org_id == actor.org_id)
+            .where(ConsentGrant.category == Category.FINANCIALS)
+            .where(ConsentGrant.valid_from <= today)
+            .where(or_(ConsentGrant.valid_to.is_(None), ConsentGrant.valid_to >= today))
+            .where(ConsentGrant.revoked_at.is_(None))
+            .limit(1)
+        ).scalar_one_or_none()
+        decision = Decision(grant is not None, f"consent grant {grant}" if grant else "no active consent")
+    else:
+        decision = Decision(False, f"role {actor.role or 'system'} does not submit data")
+    record = AuditRecord(
+        action="upload",
+        decision="allow" if decision.allowed else "deny",
+        actor_user_id=actor.user_id,
+        actor_org_id=actor.org_id,
+        business_id=business_id,
+        category=Category.FINANCIALS.value,
+        object_type="business",
+        object_id=str(business_id),
+        detail={"reason": decision.reason, "login": actor.login},
+    )
+    if not decision.allowed:
+        raise NotFound(f"business {business_id} not found", pending_audit=record)
+    append_audit(session, record)
+    assert business is not None
+    return business

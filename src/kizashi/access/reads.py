@@ -1,0 +1,385 @@
+"""Read models for the web pages and the API, each behind the ``access`` chokepoint.
+
+Every function takes the acting user and goes through ``access_business_by_id`` /
+``access_loans_by_business`` / ``accessible_business_ids`` before it touches a business's
+data; none queries a business's rows on its own authority. The results are plain frozen
+dataclasses, so the web layer renders them without lazy loads or sessions.
+
+Each function is one audited read: a page that shows a profile, monthly figures and loans
+makes three decisions (one per data category), as the consent model intends.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from kizashi.domain.chart import load_chart
+from kizashi.domain.periods import month_start
+from kizashi.domain.statements import TrialBalance, monthly_rows
+from kizashi.store.models import (
+    Business,
+    Category,
+    CreditEvent,
+    CreditEventKind,
+    Organisation,
+    Purpose,
+    Statement,
+    StatementKind,
+    StatementLine,
+)
+
+from .actor import Actor
+from .policy import (
+    access_business_by_id,
+    access_loans_by_business,
+    accessible_business_ids,
+    audit_listing,
+)
+
+# Sort keys a list page accepts → ORDER BY columns (always ending in the primary key, so
+# pages are stable when names repeat).
+SORTS = {
+    "name": (Business.name.asc(), Business.id.asc()),
+    "-name": (Business.name.desc(), Business.id.desc()),
+    "industry": (Business.industry_code.asc(), Business.name.asc(), Business.id.asc()),
+    "prefecture": (Business.prefecture_code.asc(), Business.name.asc(), Business.id.asc()),
+    "employees": (Business.employees.asc(), Business.id.asc()),
+    "-employees": (Business.employees.desc(), Business.id.desc()),
+    "id": (Business.id.asc(),),
+}
+DEFAULT_SORT = "name"
+MAX_PAGE_SIZE = 200
+
+# The figures of a monthly series: P/L flows of the month, B/S balances at month end.
+PL_SERIES = ("sales", "gross_profit", "operating_profit", "ordinary_profit", "net_income")
+BS_SERIES = (
+    "cash_and_deposits",
+    "borrowings",
+    "interest_bearing_debt",
+    "net_assets",
+    "total_assets",
+)
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    id: int
+    name: str
+    corporate_number: str | None
+    industry_code: str
+    industry_major: str
+    prefecture_code: str
+    fiscal_year_end_month: int
+    employees: int | None
+
+
+@dataclass(frozen=True)
+class PortfolioPage:
+    rows: tuple[PortfolioRow, ...]
+    total: int
+    page: int
+    page_size: int
+    sort: str
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class BusinessProfile:
+    id: int
+    name: str
+    corporate_number: str | None
+    industry_code: str
+    industry_major: str
+    prefecture_code: str
+    fiscal_year_end_month: int
+    employees: int | None
+    capital_yen: int | None
+    founded_on: date | None
+
+
+@dataclass(frozen=True)
+class MonthlyPoint:
+    """One month: P/L items are the month's own flow (None when not derivable), B/S at month end."""
+
+    month: date
+    fiscal_year_start: date
+    values: dict[str, int | None]
+
+
+@dataclass(frozen=True)
+class CreditEventView:
+    id: int
+    loan_id: int | None
+    kind: CreditEventKind
+    occurred_on: date
+    days_past_due: int | None
+    note: str | None
+
+
+@dataclass(frozen=True)
+class LoanView:
+    id: int
+    loan_number: str
+    lender_name: str
+    guarantor_name: str | None
+    original_amount: int
+    balance: int
+    balance_as_of: date
+    guarantee_ratio_pct: int
+    interest_rate_bp: int
+    start_date: date
+    grace_end_date: date | None
+    maturity_date: date
+    events: tuple[CreditEventView, ...]
+
+
+@dataclass(frozen=True)
+class LoanBook:
+    loans: tuple[LoanView, ...]
+    other_events: tuple[CreditEventView, ...]  # credit events not tied to a visible loan
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def list_portfolio(
+    session: Session,
+    actor: Actor,
+    *,
+    purpose: Purpose = Purpose.MONITORING,
+    q: str | None = None,
+    industry_major: str | None = None,
+    prefecture: str | None = None,
+    sort: str = DEFAULT_SORT,
+    page: int = 1,
+    page_size: int = 50,
+    today: date | None = None,
+) -> PortfolioPage:
+    """The businesses whose profile the actor may see, filtered, sorted and paged in SQL.
+
+    The listing is audited once (with its filters and row count), not row by row.
+    """
+    page = max(1, page)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    sort = sort if sort in SORTS else DEFAULT_SORT
+    allowed = accessible_business_ids(actor, Category.PROFILE, purpose, today)
+    conds = [Business.id.in_(allowed)]
+    if q and q.strip():
+        text = q.strip()
+        pattern = f"%{_escape_like(text)}%"
+        conds.append(
+            or_(
+                Business.name.like(pattern, escape="\\"),
+                Business.corporate_number == text,
+                cast(Business.id, String) == text,
+            )
+        )
+    if industry_major:
+        conds.append(Business.industry_major == industry_major)
+    if prefecture:
+        conds.append(Business.prefecture_code == prefecture)
+    total = session.execute(select(func.count()).select_from(Business).where(*conds)).scalar_one()
+    stmt = (
+        select(
+            Business.id,
+            Business.name,
+            Business.corporate_number,
+            Business.industry_code,
+            Business.industry_major,
+            Business.prefecture_code,
+            Business.fiscal_year_end_month,
+            Business.employees,
+        )
+        .where(*conds)
+        .order_by(*SORTS[sort])
+        .limit(page_size)
+        .offset((page - 1) * page_size)
+    )
+    rows = tuple(PortfolioRow(*r) for r in session.execute(stmt))
+    audit_listing(
+        session,
+        actor,
+        Category.PROFILE,
+        purpose,
+        len(rows),
+        {
+            "total": total,
+            "page": page,
+            "q": q or None,
+            "industry_major": industry_major or None,
+            "prefecture": prefecture or None,
+            "sort": sort,
+        },
+    )
+    return PortfolioPage(rows, total, page, page_size, sort)
+
+
+def read_business_profile(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    purpose: Purpose = Purpose.MONITORING,
+    today: date | None = None,
+) -> BusinessProfile:
+    b = access_business_by_id(session, actor, business_id, Category.PROFILE, purpose, today=today)
+    return BusinessProfile(
+        b.id,
+        b.name,
+        b.corporate_number,
+        b.industry_code,
+        b.industry_major,
+        b.prefecture_code,
+        b.fiscal_year_end_month,
+        b.employees,
+        b.capital_yen,
+        b.founded_on,
+    )
+
+
+def _current_monthly_statements(session: Session, business_id: int, limit: int) -> list[Statement]:
+    """The newest ``limit`` current (not superseded) monthly trial balances, oldest first."""
+    stmt = (
+        select(Statement)
+        .where(
+            Statement.business_id == business_id,
+            Statement.kind == StatementKind.MONTHLY_TB,
+            Statement.superseded_by_id.is_(None),
+        )
+        .order_by(Statement.period_end.desc(), Statement.version.desc())
+        .limit(limit)
+    )
+    seen: dict[date, Statement] = {}
+    for st in session.execute(stmt).scalars():
+        seen.setdefault(month_start(st.period_end), st)  # highest version wins a (rare) tie
+    return [seen[m] for m in sorted(seen)]
+
+
+def read_monthly_series(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    months: int = 36,
+    purpose: Purpose = Purpose.MONITORING,
+    today: date | None = None,
+) -> list[MonthlyPoint]:
+    """The last ``months`` months of a business's key figures from its current trial balances.
+
+    Trial balances are cumulative from the fiscal-year start; P/L figures here are the
+    month's own flow (``domain.statements.monthly_rows``). B/S figures, including
+    純資産 (which adds the year-to-date profit), come from the cumulative balance itself.
+    """
+    business = access_business_by_id(
+        session,
+        actor,
+        business_id,
+        Category.FINANCIALS,
+        purpose,
+        action="read_financials",
+        today=today,
+    )
+    months = max(1, min(months, 120))
+    statements = _current_monthly_statements(session, business.id, months + 1)
+    if not statements:
+        return []
+    lines: dict[int, dict[str, int]] = defaultdict(dict)
+    rows = session.execute(
+        select(StatementLine.statement_id, StatementLine.item_code, StatementLine.amount).where(
+            StatementLine.statement_id.in_([s.id for s in statements])
+        )
+    )
+    for statement_id, code, amount in rows:
+        bucket = lines[statement_id]
+        bucket[code] = bucket.get(code, 0) + amount  # several as-reported names can map to one item
+    tbs = [
+        TrialBalance(month_start(s.period_end), s.fiscal_year_start, lines[s.id])
+        for s in statements
+    ]
+    chart = load_chart()
+    cumulative = {tb.month: tb.amounts for tb in tbs}
+    out = []
+    for row in monthly_rows(tbs, chart):
+        values: dict[str, int | None] = {}
+        has_flows = row.amounts.get("sales") is not None
+        flows = {k: v for k, v in row.amounts.items() if v is not None}
+        for code in PL_SERIES:
+            values[code] = chart.evaluate(flows, code) if has_flows else None
+        for code in BS_SERIES:
+            values[code] = chart.evaluate(cumulative[row.month], code)
+        out.append(MonthlyPoint(row.month, row.fiscal_year_start, values))
+    return out[-months:]
+
+
+def read_loans(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    purpose: Purpose = Purpose.MONITORING,
+    today: date | None = None,
+) -> LoanBook:
+    """The loans the actor may see (all under consent, else only its own) and their credit events.
+
+    Credit events not tied to a loan are shown only to the business itself and to the
+    organisation that recorded them.
+    """
+    loans = access_loans_by_business(session, actor, business_id, purpose, today=today)
+    org_ids = {x for loan in loans for x in (loan.lender_org_id, loan.guarantor_org_id) if x}
+    names = (
+        dict(
+            session.execute(
+                select(Organisation.id, Organisation.name).where(Organisation.id.in_(org_ids))
+            ).all()
+        )
+        if org_ids
+        else {}
+    )
+    business = session.get(Business, business_id)
+    own = business is not None and actor.org_id == business.org_id
+    loan_ids = [loan.id for loan in loans]
+    visible = CreditEvent.loan_id.in_(loan_ids)
+    if own:
+        visible = or_(visible, CreditEvent.loan_id.is_(None))
+    else:
+        visible = or_(
+            visible,
+            (CreditEvent.loan_id.is_(None)) & (CreditEvent.recorded_by_org_id == actor.org_id),
+        )
+    events: dict[int | None, list[CreditEventView]] = defaultdict(list)
+    for ev in session.execute(
+        select(CreditEvent)
+        .where(CreditEvent.business_id == business_id, visible)
+        .order_by(CreditEvent.occurred_on, CreditEvent.id)
+    ).scalars():
+        events[ev.loan_id].append(
+            CreditEventView(ev.id, ev.loan_id, ev.kind, ev.occurred_on, ev.days_past_due, ev.note)
+        )
+    views = tuple(
+        LoanView(
+            loan.id,
+            loan.loan_number,
+            names.get(loan.lender_org_id, "?"),
+            names.get(loan.guarantor_org_id) if loan.guarantor_org_id else None,
+            loan.original_amount,
+            loan.balance,
+            loan.balance_as_of,
+            loan.guarantee_ratio_pct,
+            loan.interest_rate_bp,
+            loan.start_date,
+            loan.grace_end_date,
+            loan.maturity_date,
+            tuple(events.get(loan.id, ())),
+        )
+        for loan in loans
+    )
+    return LoanBook(views, tuple(events.get(None, ())))
