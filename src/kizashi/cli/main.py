@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (imported for their command registrations)
     admin_cmd,
+    demo_cmd,
     ingest_cmd,
+    serve_cmd,
     synth_cmd,
 )
 from .app import app

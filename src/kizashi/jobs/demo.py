@@ -1,0 +1,147 @@
+"""``kizashi demo``: institutions, logins, a synthetic portfolio, a monitoring run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from kizashi.access import Actor
+from kizashi.actions.organisations import do_add_organisation, do_add_user
+from kizashi.settings import Settings
+from kizashi.store.db import Store
+from kizashi.store.models import Business, Organisation, Role
+
+from .demo_world import BANKS, DEMO_PASSWORD, GUARANTOR, INSTITUTIONS, OWNER_ACCOUNTS, SUPPORTERS
+from .portfolio_load import Institutions, LoadSummary, load_synthetic_portfolio
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    login: str
+    password: str
+    organisation: str
+    role: str
+    note: str
+
+
+def demo_exists(store: Store) -> bool:
+    with store.session() as s:
+        return (
+            s.execute(select(Organisation.id).where(Organisation.code == GUARANTOR.code)).first()
+            is not None
+        )
+
+
+def _create_institutions(store: Store) -> Institutions:
+    actor = Actor.system()
+    ids: dict[str, int] = {}
+    with store.session() as s:
+        for spec in INSTITUTIONS:
+            org = do_add_organisation(s, actor, kind=spec.kind, name=spec.name, code=spec.code)
+            ids[spec.code] = org.id
+            for login, role, display in spec.users:
+                do_add_user(
+                    s,
+                    actor,
+                    org=org,
+                    login=login,
+                    password=DEMO_PASSWORD,
+                    display_name=display,
+                    role=role,
+                )
+    return Institutions(
+        guarantor_id=ids[GUARANTOR.code],
+        bank_ids=tuple(ids[b.code] for b in BANKS),
+        supporter_ids=tuple(ids[t.code] for t in SUPPORTERS),
+    )
+
+
+def _create_owner_logins(store: Store) -> list[DemoLogin]:
+    actor = Actor.system()
+    out = []
+    with store.session() as s:
+        businesses = (
+            s.execute(select(Business).order_by(Business.id).limit(OWNER_ACCOUNTS)).scalars().all()
+        )
+        for n, biz in enumerate(businesses, 1):
+            login = f"owner{n}"
+            do_add_user(
+                s,
+                actor,
+                org=biz.organisation,
+                login=login,
+                password=DEMO_PASSWORD,
+                display_name=f"{biz.name} 経営者",
+                role=Role.OWNER,
+            )
+            out.append(
+                DemoLogin(login, DEMO_PASSWORD, biz.name, "owner", "事業者ポータル (自社のみ)")
+            )
+    return out
+
+
+def demo_logins(store: Store) -> list[DemoLogin]:
+    """Every demo login with what it shows (printed by ``kizashi demo``)."""
+    notes = {
+        Role.OFFICER: "同意を得た事業者のデータを閲覧",
+        Role.ADMIN: "利用者の管理 (事業者データは見えません)",
+        Role.AUDITOR: "監査ログ (事業者データは見えません)",
+    }
+    out = [
+        DemoLogin(login, DEMO_PASSWORD, spec.name, role.value, notes[role])
+        for spec in INSTITUTIONS
+        for login, role, _ in spec.users
+    ]
+    with store.session() as s:
+        from kizashi.store.models import User
+
+        owners = (
+            s.execute(
+                select(User).where(User.role == Role.OWNER).order_by(User.id).limit(OWNER_ACCOUNTS)
+            )
+            .scalars()
+            .all()
+        )
+        out += [
+            DemoLogin(
+                u.login, DEMO_PASSWORD, u.organisation.name, "owner", "事業者ポータル (自社のみ)"
+            )
+            for u in owners
+        ]
+    return out
+
+
+def build_demo(
+    store: Store,
+    settings: Settings,
+    *,
+    businesses: int = 2000,
+    seed: int = 20261125,
+    months: int = 36,
+    end_month: date = date(2026, 9, 1),
+    progress: Callable[[int], None] | None = None,
+) -> LoadSummary:
+    """Create the demo institutions, logins and portfolio in an empty store."""
+    if demo_exists(store):
+        raise RuntimeError(
+            "the demo is already loaded in this database (use --reset to start again)"
+        )
+    inst = _create_institutions(store)
+    summary = load_synthetic_portfolio(
+        store,
+        settings,
+        inst,
+        n=businesses,
+        seed=seed,
+        months=months,
+        end_month=end_month,
+        today=date(end_month.year, end_month.month, 30)
+        if end_month.month != 2
+        else date(end_month.year, 2, 28),
+        progress=progress,
+    )
+    _create_owner_logins(store)
+    return summary
