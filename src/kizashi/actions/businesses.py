@@ -34,43 +34,82 @@ class BusinessInput:
 def _check_registrar(actor: Actor, registrar: Organisation | None) -> None:
     if actor.is_system:
         return
-    if registrar is None or actor.org_id != registrar.id or actor.role not in (Role.OFFICER, Role.ADMIN):
-        raise PermissionError("businesses are registered by an institution's officer or administrator")
+    if (
+        registrar is None
+        or actor.org_id != registrar.id
+        or actor.role not in (Role.OFFICER, Role.ADMIN)
+    ):
+        raise PermissionError(
+            "businesses are registered by an institution's officer or administrator"
+        )
 
 
-def _create(session: Session, data: BusinessInput, registrar: Organisation | None,
-            relation: Relation, code_prefix: str = "biz") -> Business:
+def _create(
+    session: Session,
+    data: BusinessInput,
+    registrar: Organisation | None,
+    relation: Relation,
+    code_prefix: str = "biz",
+) -> Business:
     now = datetime.now(UTC)
     industry = industry_by_code(data.industry_code)
-    org = Organisation(kind=OrgKind.BUSINESS, name=data.name,
-                       code=f"{code_prefix}-{data.corporate_number or 'p'}-{now.timestamp():.6f}",
-                       corporate_number=data.corporate_number, created_at=now)
+    org = Organisation(
+        kind=OrgKind.BUSINESS,
+        name=data.name,
+        code=f"{code_prefix}-{data.corporate_number or 'p'}-{now.timestamp():.6f}",
+        corporate_number=data.corporate_number,
+        created_at=now,
+    )
     session.add(org)
     session.flush()
     org.code = f"{code_prefix}-{org.id}"
-    biz = Business(org_id=org.id, corporate_number=data.corporate_number, name=data.name,
-                   industry_code=industry.code, industry_major=industry.major,
-                   prefecture_code=data.prefecture_code,
-                   fiscal_year_end_month=data.fiscal_year_end_month, employees=data.employees,
-                   capital_yen=data.capital_yen, founded_on=data.founded_on, created_at=now)
+    biz = Business(
+        org_id=org.id,
+        corporate_number=data.corporate_number,
+        name=data.name,
+        industry_code=industry.code,
+        industry_major=industry.major,
+        prefecture_code=data.prefecture_code,
+        fiscal_year_end_month=data.fiscal_year_end_month,
+        employees=data.employees,
+        capital_yen=data.capital_yen,
+        founded_on=data.founded_on,
+        created_at=now,
+    )
     session.add(biz)
     session.flush()
     if registrar is not None:
-        session.add(BusinessLink(org_id=registrar.id, business_id=biz.id, relation=relation, created_at=now))
+        session.add(
+            BusinessLink(org_id=registrar.id, business_id=biz.id, relation=relation, created_at=now)
+        )
     return biz
 
 
-def do_add_business(session: Session, actor: Actor, data: BusinessInput, *,
-                    registrar: Organisation | None = None,
-                    relation: Relation = Relation.REGISTRAR) -> Business:
+def do_add_business(
+    session: Session,
+    actor: Actor,
+    data: BusinessInput,
+    *,
+    registrar: Organisation | None = None,
+    relation: Relation = Relation.REGISTRAR,
+) -> Business:
     _check_registrar(actor, registrar)
     if data.corporate_number:
         data.corporate_number = normalize_corporate_number(data.corporate_number)
-        if session.execute(select(Business.id).where(Business.corporate_number == data.corporate_number)).first():
+        if session.execute(
+            select(Business.id).where(Business.corporate_number == data.corporate_number)
+        ).first():
             raise ValueError(f"法人番号 {data.corporate_number} is already registered")
     biz = _create(session, data, registrar, relation)
-    audit_write(session, actor, "add_business", object_type="business", object_id=biz.id,
-                business_id=biz.id, registrar=registrar.id if registrar else None)
+    audit_write(
+        session,
+        actor,
+        "add_business",
+        object_type="business",
+        object_id=biz.id,
+        business_id=biz.id,
+        registrar=registrar.id if registrar else None,
+    )
     return biz
 
 
@@ -123,7 +162,9 @@ def _int(text: str) -> int:
     return int(_norm(text).replace(",", "").replace("円", "").replace("人", ""))
 
 
-def parse_business_rows(data: bytes, filename: str = "<csv>") -> tuple[list[tuple[int, BusinessInput]], list[RowError]]:
+def parse_business_rows(
+    data: bytes, filename: str = "<csv>"
+) -> tuple[list[tuple[int, BusinessInput]], list[RowError]]:
     """Parse a borrower list; every bad cell is reported with its line and column."""
     try:
         text = _decode(data)
@@ -140,7 +181,11 @@ def parse_business_rows(data: bytes, filename: str = "<csv>") -> tuple[list[tupl
             if h in names or h.lower() in names:
                 index[field_name] = i
                 break
-    errors = [RowError(1, HEADERS[f][0], "", "required column missing") for f in REQUIRED if f not in index]
+    errors = [
+        RowError(1, HEADERS[f][0], "", "required column missing")
+        for f in REQUIRED
+        if f not in index
+    ]
     if errors:
         return [], errors
     rows: list[tuple[int, BusinessInput]] = []
@@ -148,7 +193,11 @@ def parse_business_rows(data: bytes, filename: str = "<csv>") -> tuple[list[tupl
         if not any(c.strip() for c in raw):
             continue
         if len(raw) != len(header):
-            errors.append(RowError(line_no, "-", ",".join(raw), f"expected {len(header)} columns, got {len(raw)}"))
+            errors.append(
+                RowError(
+                    line_no, "-", ",".join(raw), f"expected {len(header)} columns, got {len(raw)}"
+                )
+            )
             continue
 
         def cell(f: str, row: list[str] = raw) -> str:
@@ -177,7 +226,9 @@ def parse_business_rows(data: bytes, filename: str = "<csv>") -> tuple[list[tupl
                 raise ValueError
             values["fiscal_year_end_month"] = month
         except ValueError:
-            row_errors.append(RowError(line_no, "決算月", cell("fiscal_year_end_month"), "must be a month 1–12"))
+            row_errors.append(
+                RowError(line_no, "決算月", cell("fiscal_year_end_month"), "must be a month 1–12")
+            )
         for f, label in (("employees", "従業員数"), ("capital_yen", "資本金")):
             v = cell(f)
             try:
@@ -185,12 +236,18 @@ def parse_business_rows(data: bytes, filename: str = "<csv>") -> tuple[list[tupl
                 if values[f] is not None and int(values[f]) < 0:  # type: ignore[call-overload]
                     raise ValueError
             except ValueError:
-                row_errors.append(RowError(line_no, label, v, "must be a whole non-negative number"))
+                row_errors.append(
+                    RowError(line_no, label, v, "must be a whole non-negative number")
+                )
         founded = cell("founded_on")
         try:
-            values["founded_on"] = date.fromisoformat(founded.replace("/", "-")) if founded else None
+            values["founded_on"] = (
+                date.fromisoformat(founded.replace("/", "-")) if founded else None
+            )
         except ValueError:
-            row_errors.append(RowError(line_no, "設立日", founded, "must be a date like 2001-04-01"))
+            row_errors.append(
+                RowError(line_no, "設立日", founded, "must be a date like 2001-04-01")
+            )
         if row_errors:
             errors += row_errors
         else:
@@ -199,32 +256,58 @@ def parse_business_rows(data: bytes, filename: str = "<csv>") -> tuple[list[tupl
     for line_no, row in rows:
         if row.corporate_number:
             if row.corporate_number in seen:
-                errors.append(RowError(line_no, "法人番号", row.corporate_number,
-                                       f"duplicate of line {seen[row.corporate_number]}"))
+                errors.append(
+                    RowError(
+                        line_no,
+                        "法人番号",
+                        row.corporate_number,
+                        f"duplicate of line {seen[row.corporate_number]}",
+                    )
+                )
             seen[row.corporate_number] = line_no
     return rows, errors
 
 
-def do_import_businesses(session: Session, actor: Actor, data: bytes, *, registrar: Organisation,
-                         relation: Relation = Relation.REGISTRAR, filename: str = "<csv>") -> ImportResult:
+def do_import_businesses(
+    session: Session,
+    actor: Actor,
+    data: bytes,
+    *,
+    registrar: Organisation,
+    relation: Relation = Relation.REGISTRAR,
+    filename: str = "<csv>",
+) -> ImportResult:
     """Register every row or none: if any row is bad, nothing is written and all errors are returned."""
     _check_registrar(actor, registrar)
     rows, errors = parse_business_rows(data, filename)
     known = {
-        cn for (cn,) in session.execute(
+        cn
+        for (cn,) in session.execute(
             select(Business.corporate_number).where(
-                Business.corporate_number.in_([r.corporate_number for _, r in rows if r.corporate_number])
+                Business.corporate_number.in_(
+                    [r.corporate_number for _, r in rows if r.corporate_number]
+                )
             )
         )
     }
-    errors += [RowError(line, "法人番号", r.corporate_number or "", "already registered")
-               for line, r in rows if r.corporate_number in known]
+    errors += [
+        RowError(line, "法人番号", r.corporate_number or "", "already registered")
+        for line, r in rows
+        if r.corporate_number in known
+    ]
     if errors:
         return ImportResult(errors=sorted(errors, key=lambda e: e.line))
     result = ImportResult()
     for _, row in rows:
         biz = _create(session, row, registrar, relation)
         result.created.append(biz.id)
-    audit_write(session, actor, "import_businesses", object_type="organisation", object_id=registrar.id,
-                filename=filename, created=len(result.created))
+    audit_write(
+        session,
+        actor,
+        "import_businesses",
+        object_type="organisation",
+        object_id=registrar.id,
+        filename=filename,
+        created=len(result.created),
+    )
     return result

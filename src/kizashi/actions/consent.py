@@ -20,9 +20,17 @@ def _check_business_side(actor: Actor, business: Business) -> None:
         raise PermissionError("only the business itself grants or revokes consent")
 
 
-def do_grant_consent(session: Session, actor: Actor, *, business: Business, grantee: Organisation,
-                     categories: Iterable[Category], purpose: Purpose, valid_from: date,
-                     valid_to: date | None = None) -> list[ConsentGrant]:
+def do_grant_consent(
+    session: Session,
+    actor: Actor,
+    *,
+    business: Business,
+    grantee: Organisation,
+    categories: Iterable[Category],
+    purpose: Purpose,
+    valid_from: date,
+    valid_to: date | None = None,
+) -> list[ConsentGrant]:
     _check_business_side(actor, business)
     if grantee.id == business.org_id:
         raise ValueError("a business does not need consent to see its own data")
@@ -31,17 +39,33 @@ def do_grant_consent(session: Session, actor: Actor, *, business: Business, gran
     now = datetime.now(UTC)
     grants = []
     for category in categories:
-        g = ConsentGrant(business_id=business.id, grantee_org_id=grantee.id, category=category,
-                         purpose=purpose, valid_from=valid_from, valid_to=valid_to,
-                         granted_by_user_id=actor.user_id, created_at=now)
+        g = ConsentGrant(
+            business_id=business.id,
+            grantee_org_id=grantee.id,
+            category=category,
+            purpose=purpose,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            granted_by_user_id=actor.user_id,
+            created_at=now,
+        )
         session.add(g)
         grants.append(g)
     session.flush()
     for g in grants:
-        audit_write(session, actor, "grant_consent", object_type="consent_grant", object_id=g.id,
-                    business_id=business.id, grantee_org_id=grantee.id,
-                    category=g.category.value, purpose=purpose.value,
-                    valid_from=valid_from.isoformat(), valid_to=valid_to.isoformat() if valid_to else None)
+        audit_write(
+            session,
+            actor,
+            "grant_consent",
+            object_type="consent_grant",
+            object_id=g.id,
+            business_id=business.id,
+            grantee_org_id=grantee.id,
+            category=g.category.value,
+            purpose=purpose.value,
+            valid_from=valid_from.isoformat(),
+            valid_to=valid_to.isoformat() if valid_to else None,
+        )
     return grants
 
 
@@ -51,6 +75,12 @@ def do_revoke_consent(session: Session, actor: Actor, *, grant: ConsentGrant) ->
     _check_business_side(actor, business)
     if grant.revoked_at is None:
         grant.revoked_at = datetime.now(UTC)
-        audit_write(session, actor, "revoke_consent", object_type="consent_grant", object_id=grant.id,
-                    business_id=business.id)
+        audit_write(
+            session,
+            actor,
+            "revoke_consent",
+            object_type="consent_grant",
+            object_id=grant.id,
+            business_id=business.id,
+        )
     return grant

@@ -47,21 +47,50 @@ def do_add_loan(session: Session, actor: Actor, data: LoanInput) -> Loan:
     loan = Loan(**data.__dict__)
     session.add(loan)
     session.flush()
-    audit_write(session, actor, "add_loan", object_type="loan", object_id=loan.id,
-                business_id=data.business_id, amount=data.original_amount)
+    audit_write(
+        session,
+        actor,
+        "add_loan",
+        object_type="loan",
+        object_id=loan.id,
+        business_id=data.business_id,
+        amount=data.original_amount,
+    )
     return loan
 
 
-def do_record_credit_event(session: Session, actor: Actor, *, loan: Loan, kind: CreditEventKind,
-                           occurred_on: date, days_past_due: int | None = None,
-                           note: str | None = None) -> CreditEvent:
+def do_record_credit_event(
+    session: Session,
+    actor: Actor,
+    *,
+    loan: Loan,
+    kind: CreditEventKind,
+    occurred_on: date,
+    days_past_due: int | None = None,
+    note: str | None = None,
+) -> CreditEvent:
     _check_party(actor, loan.lender_org_id, loan.guarantor_org_id)
     if kind == CreditEventKind.DELINQUENCY and (days_past_due is None or days_past_due <= 0):
         raise ValueError("延滞 needs days past due")
-    ev = CreditEvent(business_id=loan.business_id, loan_id=loan.id, kind=kind, occurred_on=occurred_on,
-                     days_past_due=days_past_due, note=note, recorded_by_org_id=actor.org_id)
+    ev = CreditEvent(
+        business_id=loan.business_id,
+        loan_id=loan.id,
+        kind=kind,
+        occurred_on=occurred_on,
+        days_past_due=days_past_due,
+        note=note,
+        recorded_by_org_id=actor.org_id,
+    )
     session.add(ev)
     session.flush()
-    audit_write(session, actor, "record_credit_event", object_type="credit_event", object_id=ev.id,
-                business_id=loan.business_id, kind=kind.value, occurred_on=occurred_on.isoformat())
+    audit_write(
+        session,
+        actor,
+        "record_credit_event",
+        object_type="credit_event",
+        object_id=ev.id,
+        business_id=loan.business_id,
+        kind=kind.value,
+        occurred_on=occurred_on.isoformat(),
+    )
     return ev

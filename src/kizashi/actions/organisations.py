@@ -22,22 +22,50 @@ ROLES_BY_KIND = {
 }
 
 
-def do_add_organisation(session: Session, actor: Actor, *, kind: OrgKind, name: str, code: str,
-                        corporate_number: str | None = None) -> Organisation:
+def do_add_organisation(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: OrgKind,
+    name: str,
+    code: str,
+    corporate_number: str | None = None,
+) -> Organisation:
     require_role(actor)  # system operator only
     if session.execute(select(Organisation.id).where(Organisation.code == code)).first():
         raise ValueError(f"organisation code {code!r} already exists")
-    org = Organisation(kind=kind, name=name, code=code, corporate_number=corporate_number,
-                       created_at=datetime.now(UTC))
+    org = Organisation(
+        kind=kind,
+        name=name,
+        code=code,
+        corporate_number=corporate_number,
+        created_at=datetime.now(UTC),
+    )
     session.add(org)
     session.flush()
-    audit_write(session, actor, "add_organisation", object_type="organisation", object_id=org.id,
-                kind=kind.value, code=code)
+    audit_write(
+        session,
+        actor,
+        "add_organisation",
+        object_type="organisation",
+        object_id=org.id,
+        kind=kind.value,
+        code=code,
+    )
     return org
 
 
-def do_add_user(session: Session, actor: Actor, *, org: Organisation, login: str, password: str,
-                display_name: str, role: Role, locale: str = "ja") -> User:
+def do_add_user(
+    session: Session,
+    actor: Actor,
+    *,
+    org: Organisation,
+    login: str,
+    password: str,
+    display_name: str,
+    role: Role,
+    locale: str = "ja",
+) -> User:
     require_role(actor, Role.ADMIN)
     if not actor.is_system and actor.org_id != org.id:
         raise PermissionError("an administrator manages only their own organisation's users")
@@ -45,13 +73,28 @@ def do_add_user(session: Session, actor: Actor, *, org: Organisation, login: str
         raise ValueError(f"role {role.value} does not exist in a {org.kind.value} organisation")
     if session.execute(select(User.id).where(User.login == login)).first():
         raise ValueError(f"login {login!r} already exists")
-    user = User(org_id=org.id, login=login, display_name=display_name, role=role,
-                password_hash=hash_password(password), locale=locale, active=True,
-                created_at=datetime.now(UTC))
+    user = User(
+        org_id=org.id,
+        login=login,
+        display_name=display_name,
+        role=role,
+        password_hash=hash_password(password),
+        locale=locale,
+        active=True,
+        created_at=datetime.now(UTC),
+    )
     session.add(user)
     session.flush()
-    audit_write(session, actor, "add_user", object_type="user", object_id=user.id,
-                new_login=login, role=role.value, org_id=org.id)
+    audit_write(
+        session,
+        actor,
+        "add_user",
+        object_type="user",
+        object_id=user.id,
+        new_login=login,
+        role=role.value,
+        org_id=org.id,
+    )
     return user
 
 
@@ -70,7 +113,9 @@ _DUMMY_HASH = hash_password("dummy-password-for-timing")
 
 
 def org_by_code(session: Session, code: str) -> Organisation:
-    org = session.execute(select(Organisation).where(Organisation.code == code)).scalar_one_or_none()
+    org = session.execute(
+        select(Organisation).where(Organisation.code == code)
+    ).scalar_one_or_none()
     if org is None:
         raise ValueError(f"no organisation with code {code!r}")
     return org

@@ -10,7 +10,9 @@ _hasher = PasswordHasher()
 
 def hash_password(password: str) -> str:
     if len(password) < 8:
-        raise ValueError("パスワードは8文字以上にしてください (password must be at least 8 characters)")
+        raise ValueError(
+            "パスワードは8文字以上にしてください (password must be at least 8 characters)"
+        )
     return _hasher.hash(password)
 
 

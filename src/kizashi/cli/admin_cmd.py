@@ -35,7 +35,9 @@ def db_upgrade() -> None:
     """Apply all migrations (also done automatically on first use)."""
     st = store()  # migrates on construction
     upgrade(st.engine)
-    console.print(f"database at revision {current_revision(st.engine)} (head {head_revision(st.engine)})")
+    console.print(
+        f"database at revision {current_revision(st.engine)} (head {head_revision(st.engine)})"
+    )
 
 
 @audit_app.command("verify")
@@ -55,14 +57,22 @@ def audit_verify() -> None:
 def org_add(
     code: Annotated[str, typer.Argument(help="Short stable handle, e.g. cgc-hokkaido")],
     name: Annotated[str, typer.Option(help="Display name, e.g. 北海道信用保証協会")],
-    kind: Annotated[OrgKind, typer.Option(help="business | supporter | bank | guarantor | revitalization")],
+    kind: Annotated[
+        OrgKind, typer.Option(help="business | supporter | bank | guarantor | revitalization")
+    ],
     corporate_number: Annotated[str | None, typer.Option(help="法人番号 (optional)")] = None,
 ) -> None:
     """Add an organisation."""
     try:
         with store().session() as s:
-            org = do_add_organisation(s, actor_for(None), kind=kind, name=name, code=code,
-                                      corporate_number=corporate_number)
+            org = do_add_organisation(
+                s,
+                actor_for(None),
+                kind=kind,
+                name=name,
+                code=code,
+                corporate_number=corporate_number,
+            )
             console.print(f"organisation {org.id} {org.code} ({kind.value}) added")
     except ValueError as exc:
         fail(str(exc))
@@ -74,15 +84,24 @@ def user_add(
     org: Annotated[str, typer.Option(help="Organisation code")],
     role: Annotated[Role, typer.Option(help="owner | officer | admin | auditor")],
     name: Annotated[str | None, typer.Option(help="Display name")] = None,
-    password: Annotated[str | None, typer.Option(help="Password (asked for if omitted)", hide_input=True)] = None,
+    password: Annotated[
+        str | None, typer.Option(help="Password (asked for if omitted)", hide_input=True)
+    ] = None,
 ) -> None:
     """Add a user to an organisation."""
     if password is None:
         password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
         with store().session() as s:
-            user = do_add_user(s, actor_for(None), org=org_by_code(s, org), login=login,
-                               password=password, display_name=name or login, role=role)
+            user = do_add_user(
+                s,
+                actor_for(None),
+                org=org_by_code(s, org),
+                login=login,
+                password=password,
+                display_name=name or login,
+                role=role,
+            )
             console.print(f"user {user.id} {login} ({role.value}) added")
     except (ValueError, PermissionError) as exc:
         fail(str(exc))
@@ -94,12 +113,18 @@ def business_add(
     industry: Annotated[str, typer.Option(help="日本標準産業分類 中分類 code, e.g. 09")],
     prefecture: Annotated[str, typer.Option(help="都道府県 name or JIS code")],
     fiscal_year_end_month: Annotated[int, typer.Option(min=1, max=12, help="決算月")],
-    corporate_number: Annotated[str | None, typer.Option(help="法人番号 (13 digits; none for 個人事業主)")] = None,
+    corporate_number: Annotated[
+        str | None, typer.Option(help="法人番号 (13 digits; none for 個人事業主)")
+    ] = None,
     employees: Annotated[int | None, typer.Option(min=0)] = None,
     capital: Annotated[int | None, typer.Option(min=0, help="資本金 (yen)")] = None,
     founded: Annotated[str | None, typer.Option(help="設立日 YYYY-MM-DD")] = None,
-    registrar: Annotated[str | None, typer.Option(help="Code of the registering organisation")] = None,
-    relation: Annotated[Relation, typer.Option(help="The registrar's relation to the business")] = Relation.REGISTRAR,
+    registrar: Annotated[
+        str | None, typer.Option(help="Code of the registering organisation")
+    ] = None,
+    relation: Annotated[
+        Relation, typer.Option(help="The registrar's relation to the business")
+    ] = Relation.REGISTRAR,
 ) -> None:
     """Register one business."""
     from kizashi.domain.industry import prefecture_by_name_or_code
@@ -107,13 +132,22 @@ def business_add(
     try:
         with store().session() as s:
             reg = org_by_code(s, registrar) if registrar else None
-            biz = do_add_business(s, actor_for(None), BusinessInput(
-                name=name, industry_code=industry,
-                prefecture_code=prefecture_by_name_or_code(prefecture).code,
-                fiscal_year_end_month=fiscal_year_end_month, corporate_number=corporate_number,
-                employees=employees, capital_yen=capital,
-                founded_on=date.fromisoformat(founded) if founded else None,
-            ), registrar=reg, relation=relation)
+            biz = do_add_business(
+                s,
+                actor_for(None),
+                BusinessInput(
+                    name=name,
+                    industry_code=industry,
+                    prefecture_code=prefecture_by_name_or_code(prefecture).code,
+                    fiscal_year_end_month=fiscal_year_end_month,
+                    corporate_number=corporate_number,
+                    employees=employees,
+                    capital_yen=capital,
+                    founded_on=date.fromisoformat(founded) if founded else None,
+                ),
+                registrar=reg,
+                relation=relation,
+            )
             console.print(f"business {biz.id} {biz.name} added")
     except ValueError as exc:
         fail(str(exc))
@@ -122,16 +156,26 @@ def business_add(
 @business_app.command("import")
 def business_import(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="CSV (UTF-8 or CP932)")],
-    registrar: Annotated[str, typer.Option(help="Code of the registering organisation (bank or 保証協会)")],
-    relation: Annotated[Relation, typer.Option(help="The registrar's relation to these businesses")] = Relation.REGISTRAR,
+    registrar: Annotated[
+        str, typer.Option(help="Code of the registering organisation (bank or 保証協会)")
+    ],
+    relation: Annotated[
+        Relation, typer.Option(help="The registrar's relation to these businesses")
+    ] = Relation.REGISTRAR,
 ) -> None:
     """Register a borrower list in bulk: all rows or none; bad rows are reported by line."""
     data = file.read_bytes()
     if len(data) > settings().max_upload_bytes:
         fail(f"{file}: {len(data):,} bytes is over the limit of {settings().max_upload_bytes:,}")
     with store().session() as s:
-        result = do_import_businesses(s, actor_for(None), data, registrar=org_by_code(s, registrar),
-                                      relation=relation, filename=str(file))
+        result = do_import_businesses(
+            s,
+            actor_for(None),
+            data,
+            registrar=org_by_code(s, registrar),
+            relation=relation,
+            filename=str(file),
+        )
         if result.errors:
             s.rollback()
     if result.errors:

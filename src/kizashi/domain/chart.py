@@ -141,7 +141,11 @@ def parse_chart(doc: Mapping[str, object]) -> Chart:
     for i in items:
         if i.parent and i.parent not in known:
             problems.append(f"{i.code}: unknown parent {i.parent}")
-        if i.parent and i.parent in known and next(p for p in items if p.code == i.parent).kind != "sum":
+        if (
+            i.parent
+            and i.parent in known
+            and next(p for p in items if p.code == i.parent).kind != "sum"
+        ):
             problems.append(f"{i.code}: parent {i.parent} is not a sum")
         if i.side not in ("debit", "credit"):
             problems.append(f"{i.code}: side must be debit or credit")

@@ -32,12 +32,17 @@ class Prefecture:
 
 
 def _read(name: str) -> dict:
-    return yaml.safe_load(resources.files("kizashi.domain").joinpath(f"data/{name}").read_text("utf-8"))
+    return yaml.safe_load(
+        resources.files("kizashi.domain").joinpath(f"data/{name}").read_text("utf-8")
+    )
 
 
 @cache
 def major_groups() -> dict[str, MajorGroup]:
-    return {m["code"]: MajorGroup(m["code"], m["ja"], m["en"]) for m in _read("industries.yaml")["majors"]}
+    return {
+        m["code"]: MajorGroup(m["code"], m["ja"], m["en"])
+        for m in _read("industries.yaml")["majors"]
+    }
 
 
 @cache
@@ -54,7 +59,10 @@ def industries() -> dict[str, Industry]:
 
 @cache
 def prefectures() -> dict[str, Prefecture]:
-    return {p["code"]: Prefecture(p["code"], p["ja"], p["en"]) for p in _read("prefectures.yaml")["prefectures"]}
+    return {
+        p["code"]: Prefecture(p["code"], p["ja"], p["en"])
+        for p in _read("prefectures.yaml")["prefectures"]
+    }
 
 
 def industry_by_code(code: str) -> Industry:
@@ -73,6 +81,12 @@ def prefecture_by_name_or_code(value: str) -> Prefecture:
     if v.isdigit() and v.zfill(2) in prefs:
         return prefs[v.zfill(2)]
     for p in prefs.values():
-        if v in (p.ja, p.en) or v.lower() == p.en.lower() or (v + "県") == p.ja or (v + "府") == p.ja or (v + "都") == p.ja:
+        if (
+            v in (p.ja, p.en)
+            or v.lower() == p.en.lower()
+            or (v + "県") == p.ja
+            or (v + "府") == p.ja
+            or (v + "都") == p.ja
+        ):
             return p
     raise ValueError(f"unknown prefecture {value!r}")

@@ -41,7 +41,9 @@ def monthly_rows(tbs: Iterable[TrialBalance], chart: Chart | None = None) -> lis
         tb = by_month[month]
         prev = by_month.get(add_months(month, -1))
         first_of_year = month == tb.fiscal_year_start
-        same_year_prev = prev if prev is not None and prev.fiscal_year_start == tb.fiscal_year_start else None
+        same_year_prev = (
+            prev if prev is not None and prev.fiscal_year_start == tb.fiscal_year_start else None
+        )
         amounts: dict[str, int | None] = {c: tb.amounts.get(c, 0) for c in bs}
         for c in pl:
             if first_of_year:
@@ -54,7 +56,9 @@ def monthly_rows(tbs: Iterable[TrialBalance], chart: Chart | None = None) -> lis
     return rows
 
 
-def cumulate(rows: Iterable[tuple[date, date, Mapping[str, int]]], chart: Chart | None = None) -> list[TrialBalance]:
+def cumulate(
+    rows: Iterable[tuple[date, date, Mapping[str, int]]], chart: Chart | None = None
+) -> list[TrialBalance]:
     """The inverse: (month, fiscal_year_start, monthly amounts) → cumulative trial balances."""
     chart = chart or load_chart()
     pl = {i.code for i in chart.leaves if i.statement == "PL"}

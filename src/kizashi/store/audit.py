@@ -38,7 +38,9 @@ class AuditRecord:
 def _canonical(event_id: int, at: datetime, rec: AuditRecord | AuditEvent, detail: str) -> str:
     body = {
         "id": event_id,
-        "at": at.astimezone(UTC).isoformat(timespec="microseconds") if at.tzinfo else at.isoformat(timespec="microseconds"),
+        "at": at.astimezone(UTC).isoformat(timespec="microseconds")
+        if at.tzinfo
+        else at.isoformat(timespec="microseconds"),
         "actor_user_id": rec.actor_user_id,
         "actor_org_id": rec.actor_org_id,
         "action": rec.action,
@@ -64,14 +66,18 @@ def _naive_utc(at: datetime) -> datetime:
 
 def append_audit(session: Session, rec: AuditRecord, *, at: datetime | None = None) -> AuditEvent:
     """Append one record to the chain inside the caller's transaction."""
-    head = session.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update()
+    ).scalar_one_or_none()
     if head is None:
         head = AuditHead(id=1, last_id=0, last_hash=GENESIS)
         session.add(head)
         session.flush()
     when = _naive_utc(at or datetime.now(UTC))
     event_id = head.last_id + 1
-    detail = json.dumps(rec.detail, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    detail = json.dumps(
+        rec.detail, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+    )
     digest = _digest(head.last_hash, _canonical(event_id, when, rec, detail))
     event = AuditEvent(
         id=event_id,
@@ -110,9 +116,13 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[int, list[ChainPr
     checked = 0
     for ev in _iter_events(session, batch):
         if ev.id != expected_id:
-            problems.append(ChainProblem(ev.id, f"expected event {expected_id}: rows missing or reordered"))
+            problems.append(
+                ChainProblem(ev.id, f"expected event {expected_id}: rows missing or reordered")
+            )
         if ev.prev_hash != prev_hash:
-            problems.append(ChainProblem(ev.id, "prev_hash does not match the previous event's hash"))
+            problems.append(
+                ChainProblem(ev.id, "prev_hash does not match the previous event's hash")
+            )
         at = _naive_utc(ev.at)
         recomputed = _digest(ev.prev_hash, _canonical(ev.id, at, ev, ev.detail))
         if recomputed != ev.hash:
@@ -122,16 +132,24 @@ def verify_chain(session: Session, batch: int = 5000) -> tuple[int, list[ChainPr
         checked += 1
     head = session.get(AuditHead, 1)
     if head is not None and (head.last_id != expected_id - 1 or head.last_hash != prev_hash):
-        problems.append(ChainProblem(head.last_id, "chain head does not match the last event (rows deleted at the end?)"))
+        problems.append(
+            ChainProblem(
+                head.last_id, "chain head does not match the last event (rows deleted at the end?)"
+            )
+        )
     return checked, problems
 
 
 def _iter_events(session: Session, batch: int) -> Iterator[AuditEvent]:
     last = 0
     while True:
-        rows = session.execute(
-            select(AuditEvent).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
-        ).scalars().all()
+        rows = (
+            session.execute(
+                select(AuditEvent).where(AuditEvent.id > last).order_by(AuditEvent.id).limit(batch)
+            )
+            .scalars()
+            .all()
+        )
         if not rows:
             return
         yield from rows

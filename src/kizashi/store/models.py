@@ -40,8 +40,14 @@ class Base(DeclarativeBase):
 
 
 def _enum(cls: type[enum.Enum], name: str) -> Enum:
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True,
-                values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        length=32,
+        validate_strings=True,
+        values_callable=lambda e: [m.value for m in e],
+    )
 
 
 class OrgKind(enum.StrEnum):
@@ -103,7 +109,9 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[OrgKind] = mapped_column(_enum(OrgKind, "org_kind"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    code: Mapped[str] = mapped_column(String(64), unique=True)  # short stable handle, e.g. "cgc-hokkaido"
+    code: Mapped[str] = mapped_column(
+        String(64), unique=True
+    )  # short stable handle, e.g. "cgc-hokkaido"
     corporate_number: Mapped[str | None] = mapped_column(String(13))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -280,13 +288,14 @@ class Statement(Base):
 
 
 class StatementLine(Base):
+    """One amount of a statement. Several as-reported accounts may map to one standard item:
+    each keeps its own line (``as_reported_name``; '' when the source has no such name)."""
+
     __tablename__ = "statement_line"
-    __table_args__ = (UniqueConstraint("statement_id", "item_code", "as_reported_name"),)
-    id: Mapped[int] = mapped_column(primary_key=True)
-    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), index=True)
-    item_code: Mapped[str] = mapped_column(String(64))
+    statement_id: Mapped[int] = mapped_column(ForeignKey("statement.id"), primary_key=True)
+    item_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    as_reported_name: Mapped[str] = mapped_column(String(200), primary_key=True, default="")
     amount: Mapped[int] = mapped_column(BigInteger)
-    as_reported_name: Mapped[str | None] = mapped_column(String(200))
 
     statement: Mapped[Statement] = relationship(back_populates="lines")
 

@@ -33,7 +33,9 @@ def put_raw_file(session: Session, raw_dir: Path, data: bytes, filename: str) ->
         os.replace(tmp, path)
     row = session.get(RawFile, digest)
     if row is None:
-        row = RawFile(sha256=digest, size=len(data), first_filename=filename, stored_at=datetime.now(UTC))
+        row = RawFile(
+            sha256=digest, size=len(data), first_filename=filename, stored_at=datetime.now(UTC)
+        )
         session.add(row)
     return row
 
