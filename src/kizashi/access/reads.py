@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import String, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.chart import load_chart
@@ -172,7 +172,7 @@ def list_portfolio(
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     sort = sort if sort in SORTS else DEFAULT_SORT
     allowed = accessible_business_ids(actor, Category.PROFILE, purpose, today)
-    conds = [Business.id.in_(allowed)]
+    conds: list[ColumnElement[bool]] = [Business.id.in_(allowed)]
     if q and q.strip():
         text = q.strip()
         pattern = f"%{_escape_like(text)}%"
@@ -347,7 +347,7 @@ def read_loans(
     business = session.get(Business, business_id)
     own = business is not None and actor.org_id == business.org_id
     loan_ids = [loan.id for loan in loans]
-    visible = CreditEvent.loan_id.in_(loan_ids)
+    visible: ColumnElement[bool] = CreditEvent.loan_id.in_(loan_ids)
     if own:
         visible = or_(visible, CreditEvent.loan_id.is_(None))
     else:

@@ -1,0 +1,1 @@
+"""The web layer: FastAPI app, server-rendered pages, the JSON API (see docs/web.md)."""

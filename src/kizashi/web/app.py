@@ -1,0 +1,132 @@
+"""The web application: ``create_app(settings)`` builds everything; importing does nothing."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from kizashi.settings import Settings
+from kizashi.store.db import Store
+from kizashi.store.errors import NotFound
+
+from . import api, auth, pages
+from .state import render
+
+# Only our own files: no CDN, no inline script. The inline SVG charts need no exception.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _not_found(request: Request) -> Response:
+    """The one answer for a missing and a forbidden object, on pages and in the API."""
+    if _is_api(request):
+        return JSONResponse({"detail": "Not Found"}, status_code=404)
+    auth.current_user(request)
+    return render(request, "not_found.html", status_code=404)
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, _exc: NotFound) -> Response:
+        return _not_found(request)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 404:
+            return _not_found(request)
+        if _is_api(request):
+            return JSONResponse(
+                {"detail": exc.detail},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
+        auth.current_user(request)
+        return render(
+            request, "error.html", {"status": exc.status_code}, status_code=exc.status_code
+        )
+
+    @app.exception_handler(auth.LoginRequired)
+    async def login_required(request: Request, _exc: auth.LoginRequired) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "Not authenticated"}, status_code=401)
+        return RedirectResponse(auth.login_url(request), status_code=303)
+
+    @app.exception_handler(auth.CSRFError)
+    async def csrf_failed(request: Request, _exc: auth.CSRFError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "CSRF token missing or invalid"}, status_code=403)
+        return render(request, "error.html", {"status": 403, "csrf": True}, status_code=403)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.errors()}, status_code=422)
+        auth.current_user(request)
+        return render(request, "error.html", {"status": 400}, status_code=400)
+
+
+def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
+    """The kizashi web application for one instance (its settings and its store)."""
+    app = FastAPI(
+        title="kizashi API",
+        version="1",
+        description="兆し — early-warning monitoring of SMEs, shared with the business's consent.",
+        docs_url=None,  # FastAPI's bundled docs pages load scripts from a CDN: ours is /docs
+        redoc_url=None,
+        openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(auth.csrf_protect)],
+    )
+    app.state.settings = settings
+    app.state.store = store or Store(settings.resolved_database_url)
+    web = resources.files("kizashi.web")
+    app.state.templates = Jinja2Templates(directory=str(web.joinpath("templates")))
+    app.state.templates.env.globals["static_version"] = "1"
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.resolved_secret_key(),
+        session_cookie=auth.SESSION_COOKIE,
+        max_age=settings.session_max_age_seconds,
+        same_site="lax",
+        https_only=settings.cookie_secure,
+    )
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+    app.mount("/static", StaticFiles(directory=str(web.joinpath("static"))), name="static")
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(api.router)
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(request: Request) -> Response:
+        """The API reference, rendered from the OpenAPI document (no external scripts)."""
+        auth.current_user(request)
+        return render(request, "api_docs.html", {"spec": app.openapi()})
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _install_handlers(app)
+    return app

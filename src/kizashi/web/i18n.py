@@ -1,0 +1,240 @@
+"""Languages and formatting: gettext catalogues, yen, 和暦 and dates — all in this one place.
+
+Messages are written in English (the msgid) and translated in ``locale/<lang>/LC_MESSAGES/
+kizashi.po``. The ``.po`` files are read directly by a small parser (no compile step, no
+extra dependency); ``tests/web/test_i18n.py`` checks that the Japanese catalogue is complete
+for every message the templates and the web code use. Japanese is the default locale.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+
+LOCALES = ("ja", "en")
+DOMAIN = "kizashi"
+
+
+def parse_po(text: str) -> dict[str, str]:
+    """msgid → msgstr from the text of a ``.po`` file (plural forms and contexts are not used).
+
+    Untranslated entries (empty msgstr) and fuzzy entries are left out, so the caller falls
+    back to the English msgid.
+    """
+    out: dict[str, str] = {}
+    msgid: list[str] | None = None
+    msgstr: list[str] | None = None
+    current: list[str] | None = None
+    fuzzy = False
+
+    def flush() -> None:
+        nonlocal msgid, msgstr, fuzzy
+        if msgid is not None and msgstr is not None and not fuzzy:
+            key, value = "".join(msgid), "".join(msgstr)
+            if key and value:
+                out[key] = value
+        msgid = msgstr = None
+        fuzzy = False
+
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line:
+            flush()
+            current = None
+        elif line.startswith("#,") and "fuzzy" in line:
+            flush()
+            fuzzy = True
+        elif line.startswith("#"):
+            continue
+        elif line.startswith("msgid "):
+            if msgstr is not None:
+                was_fuzzy = fuzzy
+                flush()
+                fuzzy = was_fuzzy
+            msgid = [ast.literal_eval(line[6:])]
+            current = msgid
+        elif line.startswith("msgstr "):
+            msgstr = [ast.literal_eval(line[7:])]
+            current = msgstr
+        elif line.startswith('"') and current is not None:
+            current.append(ast.literal_eval(line))
+    flush()
+    return out
+
+
+@cache
+def catalogue(locale: str) -> dict[str, str]:
+    """The translations of one locale ({} for English, whose msgids are the text)."""
+    if locale == "en":
+        return {}
+    path = resources.files("kizashi.web").joinpath(f"locale/{locale}/LC_MESSAGES/{DOMAIN}.po")
+    return parse_po(path.read_text("utf-8"))
+
+
+def negotiate(*candidates: str | None, default: str = "ja") -> str:
+    """The first supported locale among the candidates (query, session, user setting…)."""
+    for c in candidates:
+        if c:
+            short = c.strip().lower()[:2]
+            if short in LOCALES:
+                return short
+    return default if default in LOCALES else "ja"
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue without translating it (translated where shown)."""
+    return message
+
+
+# Labels of stored enum values (the values are kizashi.store.models enums' values).
+ENUM_LABELS: dict[str, str] = {
+    "monitoring": N_("Monitoring"),
+    "support": N_("Business support"),
+    "credit_review": N_("Credit review"),
+    "referral": N_("Referral"),
+    "restructuring": N_("Restructuring of terms"),
+    "delinquency": N_("Delinquency"),
+    "accident_report": N_("Accident report"),
+    "subrogation": N_("Subrogation"),
+    "owner": N_("Business owner"),
+    "officer": N_("Officer"),
+    "admin": N_("Administrator"),
+    "auditor": N_("Auditor"),
+    "business": N_("Business"),
+    "supporter": N_("Adviser"),
+    "bank": N_("Bank"),
+    "guarantor": N_("Credit guarantee corporation"),
+    "revitalization": N_("SME Revitalization Support Council"),
+}
+
+
+# ---------------------------------------------------------------------------- formatting
+
+ERAS = (  # (first day, name, short)
+    (date(2019, 5, 1), "令和", "R"),
+    (date(1989, 1, 8), "平成", "H"),
+    (date(1926, 12, 25), "昭和", "S"),
+)
+EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def wareki_year(d: date) -> tuple[str, int]:
+    """(era name, year of the era) — ("令和", 8) for 2026."""
+    for start, name, _short in ERAS:
+        if d >= start:
+            return name, d.year - start.year + 1
+    return "西暦", d.year
+
+
+def _era_year_text(d: date) -> str:
+    era, year = wareki_year(d)
+    return f"{era}{'元' if year == 1 else year}年"
+
+
+def format_wareki_month(d: date) -> str:
+    """令和8年11月."""
+    return f"{_era_year_text(d)}{d.month}月"
+
+
+def format_wareki_date(d: date) -> str:
+    """令和8年11月25日."""
+    return f"{_era_year_text(d)}{d.month}月{d.day}日"
+
+
+def format_yen(amount: int | None, locale: str = "ja") -> str:
+    """12,345,678円 (ja) / ¥12,345,678 (en); negative as −; None as an em dash."""
+    if amount is None:
+        return "—"
+    sign = "−" if amount < 0 else ""
+    if locale == "ja":
+        return f"{sign}{abs(amount):,}円"
+    return f"{sign}¥{abs(amount):,}"
+
+
+def format_yen_compact(amount: int | float | None, locale: str = "ja") -> str:
+    """Short amounts for charts and tables: 1,235万円 / 12.3億円 (ja); ¥12.3M / ¥1.2B (en)."""
+    if amount is None:
+        return "—"
+    sign = "−" if amount < 0 else ""
+    a = abs(amount)
+    if locale == "ja":
+        if a >= 100_000_000:
+            oku = a / 100_000_000
+            return f"{sign}{oku:,.1f}億円" if oku < 100 else f"{sign}{oku:,.0f}億円"
+        if a >= 10_000:
+            return f"{sign}{round(a / 10_000):,}万円"
+        return f"{sign}{round(a):,}円"
+    for size, suffix in ((1_000_000_000, "B"), (1_000_000, "M"), (1_000, "k")):
+        if a >= size:
+            return f"{sign}¥{a / size:,.1f}{suffix}"
+    return f"{sign}¥{round(a):,}"
+
+
+def format_month(d: date, locale: str = "ja") -> str:
+    """令和8年11月 (ja) / Nov 2026 (en)."""
+    return format_wareki_month(d) if locale == "ja" else f"{EN_MONTHS[d.month - 1]} {d.year}"
+
+
+def format_date(d: date | None, locale: str = "ja") -> str:
+    """令和8年11月25日 (ja) / 25 Nov 2026 (en)."""
+    if d is None:
+        return "—"
+    return format_wareki_date(d) if locale == "ja" else f"{d.day} {EN_MONTHS[d.month - 1]} {d.year}"
+
+
+def format_number(n: int | None) -> str:
+    return "—" if n is None else f"{n:,}"
+
+
+def format_percent_bp(bp: int) -> str:
+    """Basis points as a percent: 150 → 1.50%."""
+    return f"{bp / 100:.2f}%"
+
+
+@dataclass(frozen=True)
+class Translator:
+    """What a request renders with: the locale, gettext and the formatters bound to it."""
+
+    locale: str
+
+    def gettext(self, message: str, **params: object) -> str:
+        text = catalogue(self.locale).get(message, message)
+        return text.format(**params) if params else text
+
+    def yen(self, amount: int | None) -> str:
+        return format_yen(amount, self.locale)
+
+    def yen_compact(self, amount: int | float | None) -> str:
+        return format_yen_compact(amount, self.locale)
+
+    def month(self, d: date) -> str:
+        return format_month(d, self.locale)
+
+    def month_name(self, month: int) -> str:
+        """A month of the year without a year: 3月 / Mar (fiscal-year ends)."""
+        return f"{month}月" if self.locale == "ja" else EN_MONTHS[month - 1]
+
+    def date(self, d: date | None) -> str:
+        return format_date(d, self.locale)
+
+    def enum_label(self, value: object) -> str:
+        key = str(getattr(value, "value", value))
+        return self.gettext(ENUM_LABELS[key]) if key in ENUM_LABELS else key
+
+    def template_globals(self) -> dict[str, Callable[..., str] | str]:
+        return {
+            "_": self.gettext,
+            "locale": self.locale,
+            "fmt_yen": self.yen,
+            "fmt_yen_compact": self.yen_compact,
+            "fmt_month": self.month,
+            "fmt_date": self.date,
+            "fmt_month_name": self.month_name,
+            "fmt_number": format_number,
+            "fmt_rate": format_percent_bp,
+            "enum_label": self.enum_label,
+        }

@@ -1,0 +1,229 @@
+"""Server-rendered pages (Jinja2 + HTMX): home, portfolio list, business page.
+
+Every figure on a page comes from ``kizashi.access.reads``; each section of the business page
+is its own unit of work, so a section the actor may not see (no consent for that category) is
+refused and audited on its own while the rest of the page still renders.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kizashi.access.reads import (
+    SORTS,
+    MonthlyPoint,
+    list_portfolio,
+    read_business_profile,
+    read_loans,
+    read_monthly_series,
+)
+from kizashi.domain.industry import industries, major_groups, prefectures
+from kizashi.domain.periods import add_months, months_between
+from kizashi.store.errors import NotFound
+from kizashi.store.models import Purpose, Role
+
+from .auth import CurrentUser, require_user
+from .charts import Series, bar_chart, line_chart
+from .i18n import Translator
+from .state import app_settings, app_store, render, translator
+
+router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+CHART_MONTHS = 36
+
+
+def parse_purpose(value: str | None) -> Purpose:
+    try:
+        return Purpose(value) if value else Purpose.MONITORING
+    except ValueError:
+        return Purpose.MONITORING
+
+
+def label_lookup(locale: str) -> dict[str, Callable[[str], str]]:
+    """Code → name for industries, major groups and prefectures in the page's language."""
+    inds, majors, prefs = industries(), major_groups(), prefectures()
+
+    def pick(obj: Any) -> str:
+        return obj.ja if locale == "ja" else obj.en
+
+    return {
+        "industry_name": lambda c: pick(inds[c]) if c in inds else c,
+        "major_name": lambda c: pick(majors[c]) if c in majors else c,
+        "prefecture_name": lambda c: pick(prefs[c]) if c in prefs else c,
+    }
+
+
+@router.get("/")
+def home(request: Request, user: CurrentUser = Depends(require_user)) -> Response:
+    """An owner's home is their own business page (the owner portal); staff see the portfolio."""
+    if user.role == Role.OWNER:
+        with app_store(request).session() as s:
+            own = list_portfolio(s, user.actor, page_size=1)
+        if own.rows:
+            return RedirectResponse(f"/businesses/{own.rows[0].id}", status_code=303)
+    return RedirectResponse("/portfolio", status_code=303)
+
+
+@router.get("/portfolio")
+def portfolio(
+    request: Request,
+    q: str | None = Query(None, max_length=200),
+    industry: str | None = Query(None, max_length=1),
+    pref: str | None = Query(None, max_length=2),
+    sort: str = Query("name", max_length=20),
+    page: int = Query(1, ge=1, le=1_000_000),
+    purpose: str | None = Query(None, max_length=32),
+    user: CurrentUser = Depends(require_user),
+) -> Response:
+    t = translator(request)
+    chosen = parse_purpose(purpose)
+    with app_store(request).session() as s:
+        result = list_portfolio(
+            s,
+            user.actor,
+            purpose=chosen,
+            q=q,
+            industry_major=industry or None,
+            prefecture=pref or None,
+            sort=sort,
+            page=page,
+            page_size=app_settings(request).page_size,
+        )
+    filters = {
+        "q": q or "",
+        "industry": industry or "",
+        "pref": pref or "",
+        "purpose": chosen.value if purpose else "",
+    }
+
+    def link(**change: Any) -> str:
+        params = {**filters, "sort": result.sort, "page": result.page, **change}
+        return "/portfolio?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
+
+    ctx = {
+        "result": result,
+        "filters": filters,
+        "purpose": chosen,
+        "purposes": list(Purpose),
+        "majors": list(major_groups().values()),
+        "prefs": list(prefectures().values()),
+        "link": link,
+        "sorts": SORTS,
+        "sees_data": user.role in (Role.OWNER, Role.OFFICER),
+        **label_lookup(t.locale),
+    }
+    name = "_portfolio_results.html" if request.headers.get("HX-Request") else "portfolio.html"
+    return render(request, name, ctx)
+
+
+def _section(request: Request, read: Callable[[Session], T]) -> T | None:
+    """One section of a page in its own unit of work: None when the actor may not see it."""
+    try:
+        with app_store(request).session() as s:
+            return read(s)
+    except NotFound:
+        return None  # the denial is audited by Store.session
+
+
+def month_axis(points: list[MonthlyPoint], months: int = CHART_MONTHS) -> list[date]:
+    """Every month from the window's start to the last reported month (gaps stay visible)."""
+    if not points:
+        return []
+    last = points[-1].month
+    first = max(points[0].month, add_months(last, -(months - 1)))
+    return [add_months(first, i) for i in range(months_between(first, last) + 1)]
+
+
+def build_charts(points: list[MonthlyPoint], t: Translator) -> list[dict[str, Any]]:
+    axis = month_axis(points)
+    by_month = {p.month: p.values for p in points}
+
+    def values(code: str) -> list[int | None]:
+        return [by_month.get(m, {}).get(code) for m in axis]
+
+    _ = t.gettext
+    return [
+        {
+            "id": "sales",
+            "title": _("Net sales (monthly)"),
+            "svg": bar_chart(
+                _("Net sales (monthly)"), axis, values("sales"), t, css_class="bar sales"
+            ),
+        },
+        {
+            "id": "operating_profit",
+            "title": _("Operating profit (monthly)"),
+            "svg": bar_chart(
+                _("Operating profit (monthly)"),
+                axis,
+                values("operating_profit"),
+                t,
+                css_class="bar profit",
+            ),
+        },
+        {
+            "id": "cash",
+            "title": _("Cash and deposits (month end)"),
+            "svg": line_chart(
+                _("Cash and deposits (month end)"),
+                axis,
+                [Series(_("Cash and deposits"), values("cash_and_deposits"), "#2b7a8c")],
+                t,
+            ),
+        },
+        {
+            "id": "borrowings",
+            "title": _("Borrowings (month end)"),
+            "svg": line_chart(
+                _("Borrowings (month end)"),
+                axis,
+                [Series(_("Borrowings"), values("borrowings"), "#9a6b2f")],
+                t,
+            ),
+        },
+    ]
+
+
+@router.get("/businesses/{business_id}")
+def business_page(
+    request: Request,
+    business_id: int,
+    purpose: str | None = Query(None, max_length=32),
+    user: CurrentUser = Depends(require_user),
+) -> Response:
+    t = translator(request)
+    chosen = parse_purpose(purpose)
+    with app_store(request).session() as s:  # NotFound here → the 404 page
+        profile = read_business_profile(s, user.actor, business_id, purpose=chosen)
+    points = _section(
+        request,
+        lambda s: read_monthly_series(
+            s, user.actor, business_id, months=CHART_MONTHS, purpose=chosen
+        ),
+    )
+    loans = _section(request, lambda s: read_loans(s, user.actor, business_id, purpose=chosen))
+    recent = list(reversed(points[-13:])) if points else []
+    events = []
+    if loans is not None:
+        events = [(ln.loan_number, e) for ln in loans.loans for e in ln.events]
+        events += [("—", e) for e in loans.other_events]
+        events.sort(key=lambda pair: (pair[1].occurred_on, pair[1].id))
+    ctx = {
+        "b": profile,
+        "purpose": chosen,
+        "points": points,
+        "recent": recent,
+        "charts": build_charts(points, t) if points else [],
+        "loans": loans,
+        "events": events,
+        "is_owner": user.role == Role.OWNER,
+        **label_lookup(t.locale),
+    }
+    return render(request, "business.html", ctx)

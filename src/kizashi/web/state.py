@@ -1,0 +1,66 @@
+"""What every request handler reaches for: the app's store and settings, the language, rendering."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from kizashi.settings import Settings
+from kizashi.store.db import Store
+
+from .i18n import LOCALES, Translator, negotiate
+
+
+def app_store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def app_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def translator(request: Request) -> Translator:
+    """The request's language: ?lang= (remembered in the session), the session, the user, the default."""
+    if hasattr(request.state, "translator"):
+        return request.state.translator
+    asked = request.query_params.get("lang")
+    if asked and asked[:2].lower() in LOCALES:
+        request.session["lang"] = asked[:2].lower()
+    user = getattr(request.state, "user", None)
+    t = Translator(
+        negotiate(
+            request.session.get("lang"),
+            user.locale if user else None,
+            default=app_settings(request).default_locale,
+        )
+    )
+    request.state.translator = t
+    return t
+
+
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
+) -> HTMLResponse:
+    from .auth import csrf_token  # a function-level import: auth renders pages too
+
+    templates: Jinja2Templates = request.app.state.templates
+    t = translator(request)
+
+    def lang_url(lang: str) -> str:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+        return request.url.path + "?" + urlencode([*params, ("lang", lang)])
+
+    ctx = {
+        **t.template_globals(),
+        "lang_url": lang_url,
+        "user": getattr(request.state, "user", None),
+        "csrf_token": csrf_token(request),
+        **(context or {}),
+    }
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
