@@ -47,4 +47,4 @@ def test_ingest_errors_exit_non_zero_and_formats_listed() -> None:
     res = runner.invoke(app, ["ingest", "formats"])
     assert res.exit_code == 0 and "epson_r4" in res.output
     res = runner.invoke(app, ["ingest", str(FIXTURES / "moneyforward.csv")])
-    assert res.exit_code == 2 and "--dry-run" in res.output
+    assert res.exit_code == 2 and "--dry-run" in res.output and "--business" in res.output

@@ -1,17 +1,33 @@
-"""``kizashi chart`` and ``kizashi ingest``: the standard chart and file import (dry run)."""
+"""``kizashi chart`` and ``kizashi ingest``: the standard chart, file import and storing.
+
+``kizashi ingest FILE... --business ID --as LOGIN`` stores through ``do_import_submission``;
+``--dry-run`` without ``--business`` analyses only (no database). ``kizashi ingest confirm``
+remembers account confirmations; ``kizashi ingest formats`` lists the importers.
+
+Exit codes: 0 stored (or already stored, or a clean dry run); 1 errors or refused;
+2 usage; 3 accounts need a person's confirmation (nothing stored).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
+from kizashi.actions.mappings import do_confirm_account_mapping, do_save_column_mapping
+from kizashi.actions.submissions import ImportOutcome, do_import_submission
 from kizashi.domain.chart import load_chart
 from kizashi.ingest import ColumnMapping, IngestError, Report, analyse_files, load_importers
+from kizashi.store.errors import NotFound
 
 from .app import app
+from .context import actor_for, settings, store
+
+EXIT_ERRORS = 1
+EXIT_USAGE = 2
+EXIT_CONFIRM = 3
 
 
 @app.command("chart")
@@ -69,58 +85,268 @@ def _print_report(report: Report) -> None:
         typer.echo(f"{issue.severity.upper()} {issue.code} {where} {issue.message}")
 
 
+def _read_files(files: list[Path], limit: int, as_json: bool) -> list[tuple[bytes, str]]:
+    """The files' bytes; a file over the upload limit is refused before it is read."""
+    out = []
+    for p in files:
+        try:
+            size = p.stat().st_size
+            if size > limit:
+                _fatal(
+                    f"{p.name}: {size:,} bytes is over the upload limit of {limit:,} bytes "
+                    "(KIZASHI_MAX_UPLOAD_BYTES); split the file by period or raise the limit",
+                    as_json,
+                )
+            out.append((p.read_bytes(), p.name))
+        except OSError as exc:
+            _fatal(f"{p}: {exc.strerror or exc}", as_json)
+    return out
+
+
+def _fatal(message: str, as_json: bool, code: int = EXIT_ERRORS) -> NoReturn:
+    if as_json:
+        typer.echo(json.dumps({"ok": False, "fatal": message}, ensure_ascii=False))
+    else:
+        typer.echo(f"ERROR {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _column_mapping(value: str | None, as_json: bool) -> ColumnMapping | str | None:
+    """``--column-mapping``: a JSON file, or else the name of a preset saved in the store."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.is_file():
+        try:
+            return ColumnMapping.from_json(path.read_text("utf-8"))
+        except (OSError, ValueError, TypeError) as exc:
+            _fatal(f"{value}: not a column mapping ({exc})", as_json)
+    return value
+
+
+def _print_outcome(outcome: ImportOutcome, login: str) -> None:
+    _print_report(outcome.report)
+    b = outcome.business_id
+    if outcome.duplicate:
+        typer.echo(
+            f"duplicate: this upload is already stored for business {b} as submission "
+            f"{outcome.submission_id}; nothing changed"
+        )
+        return
+    if outcome.needs_confirmation:
+        fmt = outcome.source_format or "FORMAT"
+        typer.echo(
+            f"nothing stored: {len(outcome.needs_confirmation)} account(s) need confirmation. "
+            "Confirm each once (it is remembered), then import again:"
+        )
+        for m in outcome.needs_confirmation:
+            typer.echo(
+                f"  kizashi ingest confirm --business {b} --as {login} --source-format {fmt} "
+                f'"{m.account}={m.code or "CODE"}"'
+            )
+    if outcome.report.errors:
+        typer.echo("nothing stored: the upload has errors (listed above)")
+    if not outcome.ok:
+        return
+    verb = "would store" if outcome.dry_run else "stored"
+    head = f"submission {outcome.submission_id}" if outcome.stored else "a new submission"
+    typer.echo(f"{verb}: {head} for business {b} (sha256 {outcome.raw_sha256})")
+    for st in outcome.statements:
+        sup = f", supersedes statement {st.supersedes_id}" if st.supersedes_id else ""
+        ident = f" statement {st.id}" if st.id else ""
+        typer.echo(
+            f"  {st.period_end} {st.kind} version {st.version} ({st.lines} lines){ident}{sup}"
+        )
+    for d in outcome.unchanged:
+        typer.echo(f"  {d} already stored with the same figures: unchanged")
+
+
+def _confirm(
+    business: int | None,
+    login: str | None,
+    source_format: str | None,
+    pairs: list[str],
+    as_json: bool,
+) -> None:
+    if business is None or not login or not source_format or not pairs:
+        raise typer.BadParameter(
+            "usage: kizashi ingest confirm --business ID --as LOGIN --source-format FORMAT "
+            '"勘定科目名=standard_code" ...'
+        )
+    parsed = []
+    for pair in pairs:
+        name, sep, code = pair.rpartition("=")
+        if not sep or not name.strip() or not code.strip():
+            raise typer.BadParameter(f"{pair!r}: write 勘定科目名=standard_code")
+        parsed.append((name.strip(), code.strip()))
+    actor = actor_for(login)
+    try:
+        with store().session() as s:
+            rows = [
+                do_confirm_account_mapping(s, actor, business, source_format, name, code)
+                for name, code in parsed
+            ]
+            done = [
+                {"as_reported_name": r.as_reported_name, "item_code": r.item_code} for r in rows
+            ]
+    except NotFound:
+        _fatal(f"business {business} not found, or {login} may not submit its data", as_json)
+    except ValueError as exc:
+        _fatal(f"{exc}; nothing was confirmed", as_json)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": True,
+                    "business_id": business,
+                    "source_format": source_format,
+                    "confirmed": done,
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for d in done:
+        typer.echo(
+            f"confirmed: {d['as_reported_name']} → {d['item_code']} "
+            f"(business {business}, {source_format}; remembered)"
+        )
+
+
 @app.command("ingest")
 def ingest_cmd(
-    files: Annotated[list[Path] | None, typer.Argument(help="files to import")] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(help="files to import; or `formats`; or `confirm NAME=CODE...`"),
+    ] = None,
     business: Annotated[int | None, typer.Option("--business", help="business id")] = None,
+    login: Annotated[
+        str | None, typer.Option("--as", help="act as this user (login); needed to store")
+    ] = None,
     fmt: Annotated[str | None, typer.Option("--format", help="importer name")] = None,
     fy_month: Annotated[
         int | None,
         typer.Option(
-            "--fiscal-year-start-month", min=1, max=12, help="first month of the fiscal year"
+            "--fiscal-year-start-month",
+            min=1,
+            max=12,
+            help="first month of the fiscal year (default: the business's)",
         ),
     ] = None,
     mapping: Annotated[
-        Path | None, typer.Option("--column-mapping", help="saved column mapping (JSON)")
+        str | None,
+        typer.Option(
+            "--column-mapping", help="column mapping: a JSON file, or a preset name (with --as)"
+        ),
+    ] = None,
+    save_mapping: Annotated[
+        str | None,
+        typer.Option(
+            "--save-column-mapping",
+            help="save the --column-mapping file as a preset of your organisation under NAME",
+        ),
     ] = None,
     period_end: Annotated[
         str | None, typer.Option("--period-end", help="period end when the file lacks it")
+    ] = None,
+    source_format: Annotated[
+        str | None, typer.Option("--source-format", help="for `confirm`: the importer name")
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="analyse only; store nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="list importers")] = False,
 ) -> None:
     """会計ソフトの出力を取り込む / Import accounting exports (``formats`` lists importers)."""
-    if list_formats or (files and len(files) == 1 and str(files[0]) == "formats"):
+    first = str(files[0]) if files else ""
+    if list_formats or (files and len(files) == 1 and first == "formats"):
         _print_formats()
+        return
+    if first == "confirm":
+        _confirm(business, login, source_format, [str(f) for f in (files or [])[1:]], as_json)
         return
     if not files:
         raise typer.BadParameter("give at least one FILE (or `kizashi ingest formats`)")
-    if not dry_run:
-        typer.echo(
-            "not yet: storing needs the database; use --dry-run to analyse without "
-            f"storing (business {business}).",
-            err=True,
+    if business is None and not dry_run:
+        raise typer.BadParameter(
+            "to store, give --business ID --as LOGIN; to analyse without storing, --dry-run"
         )
-        raise typer.Exit(2)
+    if business is not None and not login:
+        raise typer.BadParameter("--as LOGIN is needed to import for a business")
+    limit = settings().max_upload_bytes
+    payload = _read_files(files, limit, as_json)
+    column_mapping = _column_mapping(mapping, as_json)
+    if business is None:
+        _analyse_only(payload, fmt, fy_month, column_mapping, period_end, limit, as_json)
+        return
+    assert login is not None
+    actor = actor_for(login)
     try:
-        column_mapping = ColumnMapping.from_json(mapping.read_text("utf-8")) if mapping else None
+        with store().session() as s:
+            if save_mapping and not dry_run:
+                if not isinstance(column_mapping, ColumnMapping):
+                    raise ValueError("--save-column-mapping needs --column-mapping FILE")
+                do_save_column_mapping(
+                    s,
+                    actor,
+                    actor.org_id or 0,
+                    save_mapping,
+                    json.loads(column_mapping.to_json()),
+                )
+            outcome = do_import_submission(
+                s,
+                actor,
+                business_id=business,
+                files=payload,
+                raw_dir=settings().raw_dir,
+                format=fmt,
+                fiscal_year_start_month=fy_month,
+                column_mapping=column_mapping,
+                period_end=period_end,
+                dry_run=dry_run,
+                max_bytes=limit,
+            )
+    except NotFound:
+        _fatal(f"business {business} not found, or {login} may not submit its data", as_json)
+    except (PermissionError, ValueError) as exc:
+        _fatal(str(exc), as_json)
+    if as_json:
+        typer.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_outcome(outcome, login)
+    if outcome.report.errors:
+        raise typer.Exit(EXIT_ERRORS)
+    if outcome.needs_confirmation:
+        raise typer.Exit(EXIT_CONFIRM)
+
+
+def _analyse_only(
+    payload: list[tuple[bytes, str]],
+    fmt: str | None,
+    fy_month: int | None,
+    column_mapping: ColumnMapping | str | None,
+    period_end: str | None,
+    limit: int,
+    as_json: bool,
+) -> None:
+    if isinstance(column_mapping, str):
+        _fatal(
+            f"{column_mapping}: no such file (a saved preset needs --business and --as)", as_json
+        )
+    try:
         report = analyse_files(
-            [(p.read_bytes(), p.name) for p in files],
+            payload,
             format=fmt,
             fiscal_year_start_month=fy_month,
             column_mapping=column_mapping,
             period_end=period_end,
+            max_bytes=limit,
         )
-    except (IngestError, OSError, ValueError) as exc:
-        if as_json:
-            typer.echo(json.dumps({"ok": False, "fatal": str(exc)}, ensure_ascii=False))
-        else:
-            typer.echo(f"ERROR {exc}", err=True)
-        raise typer.Exit(1) from exc
+    except IngestError as exc:
+        _fatal(str(exc), as_json)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
         _print_report(report)
     if not report.ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_ERRORS)

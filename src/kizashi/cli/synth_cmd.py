@@ -1,4 +1,5 @@
-"""``kizashi synth``: write a synthetic portfolio as Parquet parts."""
+"""``kizashi synth``: write a synthetic portfolio as Parquet parts (and, on request, as
+accounting files: ``--export-format table,moneyforward,yayoi``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from kizashi.jobs.synth_export import DEFAULT_LIMIT, FORMATS, SynthExporter, parse_formats
 from kizashi.synth import PortfolioChunk, write_portfolio
 
 from .app import app
@@ -43,9 +45,30 @@ def synth(
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="businesses per part")
     ] = 20000,
+    export_format: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--export-format",
+            help=f"also write each business as files in FMT under OUT/export/FMT/ "
+            f"({', '.join(FORMATS)}; repeat or comma-separate)",
+        ),
+    ] = None,
+    export_businesses: Annotated[
+        int,
+        typer.Option(
+            "--export-businesses",
+            min=0,
+            help="how many businesses (the first ids) to export as files",
+        ),
+    ] = DEFAULT_LIMIT,
 ) -> None:
     """合成ポートフォリオを生成する (generate a synthetic portfolio; nothing in it is real)."""
     end = _parse_month(end_month)
+    try:
+        formats = parse_formats(export_format or [])
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--export-format") from exc
+    exporter = SynthExporter(out / "export", formats, export_businesses) if formats else None
     started = time.perf_counter()
     with Progress(
         TextColumn("[bold]synth[/bold]"),
@@ -59,6 +82,8 @@ def synth(
 
         def advance(chunk: PortfolioChunk) -> None:
             progress.update(task, completed=chunk.last_id)
+            if exporter is not None:
+                exporter.add_chunk(chunk)
 
         summary = write_portfolio(out, businesses, seed, months, end, chunk_size, advance)
     elapsed = time.perf_counter() - started
@@ -78,3 +103,11 @@ def synth(
         f"{summary.businesses:,} businesses, {summary.total_rows:,} rows in {summary.parts} "
         f"part(s) per table, {elapsed:.1f} s"
     )
+    if exporter is not None:
+        ex = exporter.summary
+        manifest = ex.write_manifest()
+        _console.print(
+            f"exported {ex.businesses:,} business(es) as {ex.files:,} file(s) "
+            f"({', '.join(ex.formats)}; {ex.bytes / 1024 / 1024:.1f} MiB) → {ex.out_dir}; "
+            f"fiscal-year start months in {manifest}"
+        )

@@ -23,7 +23,7 @@ from .mapping import CLEARING, Mapped, map_accounts
 from .model import Account, JournalLine, ParseResult
 from .registry import default_importers, detect
 from .report import AccountRow, MonthlyTrialBalance, Report, SourceInfo
-from .standard import exclude_current_profit, from_nets, from_rows, net_debit_of
+from .standard import exclude_current_profit, from_nets, from_rows, net_debit_of, signed
 from .text import decode
 from .validation import (
     check_balance,
@@ -352,11 +352,15 @@ def _tables(
             for b in items:
                 m = mapped.get(b.account.key)
                 net = net_debit_of(chart, b, m)
+                opening = b.opening
+                if opening is not None and net is not None and b.convention != "debit_positive":
+                    # Same convention as the closing net, so opening ≠ previous closing compares like with like.
+                    opening = signed(chart, m.code, opening)  # type: ignore[union-attr, arg-type]
                 rows.append(
                     AccountRow(
                         end,
                         b.account.key,
-                        b.opening,
+                        opening,
                         b.debit,
                         b.credit,
                         b.closing if net is None else net,
