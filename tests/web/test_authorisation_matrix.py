@@ -38,6 +38,9 @@ ROUTES: dict[str, set[str]] = {
     "/api/v1/businesses/{id}": {"a_officer", "cgc_officer", "owner"},
     "/api/v1/businesses/{id}/monthly": {"a_officer", "cgc_officer", "owner"},
     "/api/v1/businesses/{id}/loans": {"a_officer", "b_officer", "cgc_officer", "owner"},
+    # uploads: the owner, or an organisation the business trusts with its financials
+    "/businesses/{id}/upload": {"a_officer", "cgc_officer", "owner"},
+    "/api/v1/businesses/{id}/submissions": {"a_officer", "cgc_officer", "owner"},
 }
 ACTORS = [*DENIED_EVERYWHERE, "b_officer", "a_officer", "cgc_officer", "owner"]
 

@@ -182,3 +182,42 @@ def test_no_console_errors_or_csp_violations(server, browser) -> None:  # type: 
     page.goto(f"{base}/portfolio")
     assert not errors, errors
     page.close()
+
+
+def test_owner_uploads_confirms_and_sees_it_stored(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    from .test_uploads import TB_TO_CONFIRM
+
+    base, ids = server
+    shots = _shots_dir(tmp_path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{base}/login")
+    page.fill("input[name=login]", "owner")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/businesses/{ids['business']}")
+    page.get_by_role("link", name="データを取り込む").click()
+    page.wait_for_url(f"{base}/businesses/{ids['business']}/upload")
+    assert page.locator("h1").inner_text() == "データを取り込む"
+    page.set_input_files(
+        "#f-files",
+        files=[{"name": "試算表-6月.csv", "mimeType": "text/csv", "buffer": TB_TO_CONFIRM}],
+    )
+    page.click("button:has-text('ファイルを読み取る')")
+    expect(page.locator("#outcome h2")).to_have_text("確認をお待ちしています")
+    select = page.locator("select[name='map:販促費']")
+    assert select.input_value() == "advertising"  # prefilled with the best guess
+    assert page.locator("#mapping tr.to-confirm").count() == 1
+    page.screenshot(path=str(shots / "upload-confirm.png"), full_page=True)
+    select.select_option("advertising")
+    page.click("button:has-text('確定して取り込む')")
+    expect(page.locator("#outcome h2")).to_have_text("取り込みました")
+    assert "以前に確認済み" in page.locator("#mapping").inner_text()
+    page.screenshot(path=str(shots / "upload-stored.png"), full_page=True)
+    page.get_by_role("link", name="別のファイルを取り込む").click()
+    expect(page.locator("#submissions")).to_contain_text("試算表-6月.csv")
+    assert not errors, errors
+    page.close()

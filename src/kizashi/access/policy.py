@@ -241,26 +241,22 @@ def require_role(actor: Actor, *roles: Role) -> None:
         raise PermissionError(f"role {actor.role} may not do this")
 
 
-def access_business_for_upload(
-    session: Session,
-    actor: Actor,
-    business_id: int,
-    *,
-    today: date | None = None,
-) -> Business:
-    """The business, if ``actor`` may submit its financial data; else NotFound (audited).
+def decide_upload(
+    session: Session, actor: Actor, business: Business | None, today: date | None = None
+) -> Decision:
+    """Pure decision (no audit): may ``actor`` submit financial data for ``business``?
 
     The owner may; so may an officer of an organisation the business trusts with its
     financials (an active ``financials`` grant for any purpose), e.g. its accountant uploading
-    on its behalf. Nobody else, whatever their role.
+    on its behalf. Nobody else, whatever their role. Pages use it only to decide whether to
+    offer an upload link; the upload itself goes through ``access_business_for_upload``.
     """
     today = today or date.today()
-    business = session.get(Business, business_id)
     if business is None:
-        decision = Decision(False, "no such business")
-    elif actor.role == Role.OWNER and actor.org_id == business.org_id:
-        decision = Decision(True, "own business")
-    elif actor.role == Role.OFFICER and actor.org_id is not None and actor.org_id != business.org_id:
+        return Decision(False, "no such business")
+    if actor.role == Role.OWNER and actor.org_id == business.org_id:
+        return Decision(True, "own business")
+    if actor.role == Role.OFFICER and actor.org_id is not None and actor.org_id != business.org_id:
         grant = session.execute(
             select(ConsentGrant.id)
             .where(ConsentGrant.business_id == business.id)
@@ -271,11 +267,28 @@ def access_business_for_upload(
             .where(ConsentGrant.revoked_at.is_(None))
             .limit(1)
         ).scalar_one_or_none()
-        decision = Decision(grant is not None, f"consent grant {grant}" if grant else "no active consent")
-    else:
-        decision = Decision(False, f"role {actor.role or 'system'} does not submit data")
+        if grant is not None:
+            return Decision(True, f"consent grant {grant}")
+        return Decision(False, "no active consent")
+    return Decision(False, f"role {actor.role or 'system'} does not submit data")
+
+
+def access_business_for_upload(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    action: str = "upload",
+    today: date | None = None,
+) -> Business:
+    """The business, if ``actor`` may submit its financial data (``decide_upload``); else
+    NotFound. The decision is audited either way under ``action`` (``upload`` for a
+    submission or confirmation, ``upload_form`` for opening the upload page).
+    """
+    business = session.get(Business, business_id)
+    decision = decide_upload(session, actor, business, today)
     record = AuditRecord(
-        action="upload",
+        action=action,
         decision="allow" if decision.allowed else "deny",
         actor_user_id=actor.user_id,
         actor_org_id=actor.org_id,

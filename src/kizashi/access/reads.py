@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, String, cast, func, or_, select
+from sqlalchemy import ColumnElement, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.chart import load_chart
@@ -31,14 +31,18 @@ from kizashi.store.models import (
     Statement,
     StatementKind,
     StatementLine,
+    Submission,
+    User,
 )
 
 from .actor import Actor
 from .policy import (
     access_business_by_id,
+    access_business_for_upload,
     access_loans_by_business,
     accessible_business_ids,
     audit_listing,
+    decide_upload,
 )
 
 # Sort keys a list page accepts → ORDER BY columns (always ending in the primary key, so
@@ -383,3 +387,118 @@ def read_loans(
         for loan in loans
     )
     return LoanBook(views, tuple(events.get(None, ())))
+
+
+# ---------------------------------------------------------------------------- uploads
+
+
+@dataclass(frozen=True)
+class UploadTarget:
+    """What the upload page shows about the business it uploads for."""
+
+    id: int
+    name: str
+    fiscal_year_end_month: int
+
+
+@dataclass(frozen=True)
+class SubmissionView:
+    """One stored upload (submission) and what it produced."""
+
+    id: int
+    filename: str
+    format: str
+    encoding: str | None
+    uploaded_at: datetime
+    uploaded_by: str | None  # the uploader's display name
+    uploaded_by_org: str | None
+    statements: int  # statements this submission created
+    current: int  # of which still current (not superseded by a later correction)
+    first_period_end: date | None
+    last_period_end: date | None
+
+
+@dataclass(frozen=True)
+class SubmissionPage:
+    items: tuple[SubmissionView, ...]
+    total: int
+
+
+def may_upload(session: Session, actor: Actor, business_id: int) -> bool:
+    """Whether to offer the actor an upload link for the business (not audited: nothing is
+    read; following the link is checked and audited by ``read_upload_target``)."""
+    return decide_upload(session, actor, session.get(Business, business_id)).allowed
+
+
+def read_upload_target(
+    session: Session, actor: Actor, business_id: int, *, today: date | None = None
+) -> UploadTarget:
+    """The business the actor may upload for (owner, or an officer with a financials
+    consent); NotFound otherwise. Audited as ``upload_form``."""
+    b = access_business_for_upload(session, actor, business_id, action="upload_form", today=today)
+    return UploadTarget(b.id, b.name, b.fiscal_year_end_month)
+
+
+def list_submissions(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    purpose: Purpose = Purpose.MONITORING,
+    limit: int = 50,
+    offset: int = 0,
+    today: date | None = None,
+) -> SubmissionPage:
+    """A business's stored uploads, newest first: one audited read of its financials."""
+    business = access_business_by_id(
+        session,
+        actor,
+        business_id,
+        Category.FINANCIALS,
+        purpose,
+        action="read_submissions",
+        today=today,
+    )
+    limit = max(1, min(limit, MAX_PAGE_SIZE))
+    total = session.execute(
+        select(func.count()).select_from(Submission).where(Submission.business_id == business.id)
+    ).scalar_one()
+    current = func.sum(case((Statement.superseded_by_id.is_(None), 1), else_=0))
+    stmt = (
+        select(
+            Submission.id,
+            Submission.filename,
+            Submission.format,
+            Submission.encoding,
+            Submission.created_at,
+            User.display_name,
+            Organisation.name,
+            func.count(Statement.id),
+            func.coalesce(current, 0),
+            func.min(Statement.period_end),
+            func.max(Statement.period_end),
+        )
+        .outerjoin(User, User.id == Submission.uploaded_by_user_id)
+        .outerjoin(Organisation, Organisation.id == Submission.uploaded_by_org_id)
+        .outerjoin(Statement, Statement.submission_id == Submission.id)
+        .where(Submission.business_id == business.id)
+        .group_by(
+            Submission.id,
+            Submission.filename,
+            Submission.format,
+            Submission.encoding,
+            Submission.created_at,
+            User.display_name,
+            Organisation.name,
+        )
+        .order_by(Submission.created_at.desc(), Submission.id.desc())
+        .limit(limit)
+        .offset(max(0, offset))
+    )
+    items = tuple(
+        SubmissionView(sid, filename, fmt, enc, created, user, org, int(n), int(cur), first, last)
+        for sid, filename, fmt, enc, created, user, org, n, cur, first, last in session.execute(
+            stmt
+        )
+    )
+    return SubmissionPage(items, total)

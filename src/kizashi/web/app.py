@@ -17,8 +17,9 @@ from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 
-from . import api, auth, pages
+from . import api, api_uploads, auth, pages, pages_uploads
 from .state import render
+from .upload_limit import UploadSizeLimit, UploadTooLarge, format_size
 
 # Only our own files: no CDN, no inline script. The inline SVG charts need no exception.
 CSP = (
@@ -43,6 +44,18 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(NotFound)
     async def not_found(request: Request, _exc: NotFound) -> Response:
         return _not_found(request)
+
+    @app.exception_handler(UploadTooLarge)
+    async def too_large(request: Request, exc: UploadTooLarge) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": exc.detail, "limit_bytes": exc.limit}, status_code=413)
+        auth.current_user(request)
+        return render(
+            request,
+            "error.html",
+            {"status": 413, "limit": format_size(exc.limit)},
+            status_code=413,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -95,6 +108,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     web = resources.files("kizashi.web")
     app.state.templates = Jinja2Templates(directory=str(web.joinpath("templates")))
     app.state.templates.env.globals["static_version"] = "1"
+    # Innermost (added first): the limit must raise in the route's own call stack, not inside
+    # the task group BaseHTTPMiddleware wraps ``receive`` in (that would become a 400).
+    app.add_middleware(UploadSizeLimit, limit=settings.max_upload_bytes)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
@@ -117,6 +133,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(pages_uploads.router)
+    app.include_router(api_uploads.router)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:

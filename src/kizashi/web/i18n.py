@@ -11,9 +11,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 LOCALES = ("ja", "en")
 DOMAIN = "kizashi"
@@ -186,6 +187,20 @@ def format_date(d: date | None, locale: str = "ja") -> str:
     return format_wareki_date(d) if locale == "ja" else f"{d.day} {EN_MONTHS[d.month - 1]} {d.year}"
 
 
+JST = ZoneInfo("Asia/Tokyo")
+
+
+def format_datetime(dt: datetime | None, locale: str = "ja") -> str:
+    """A stored moment in Japan time: 令和8年11月26日 03:04 (ja) / 26 Nov 2026 03:04 (en).
+
+    Naive values are UTC (SQLite returns stored UTC times without their zone).
+    """
+    if dt is None:
+        return "—"
+    local = (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).astimezone(JST)
+    return f"{format_date(local.date(), locale)} {local:%H:%M}"
+
+
 def format_number(n: int | None) -> str:
     return "—" if n is None else f"{n:,}"
 
@@ -221,6 +236,9 @@ class Translator:
     def date(self, d: date | None) -> str:
         return format_date(d, self.locale)
 
+    def date_time(self, dt: datetime | None) -> str:
+        return format_datetime(dt, self.locale)
+
     def enum_label(self, value: object) -> str:
         key = str(getattr(value, "value", value))
         return self.gettext(ENUM_LABELS[key]) if key in ENUM_LABELS else key
@@ -233,6 +251,7 @@ class Translator:
             "fmt_yen_compact": self.yen_compact,
             "fmt_month": self.month,
             "fmt_date": self.date,
+            "fmt_datetime": self.date_time,
             "fmt_month_name": self.month_name,
             "fmt_number": format_number,
             "fmt_rate": format_percent_bp,

@@ -20,6 +20,7 @@ from kizashi.access.reads import (
     SORTS,
     MonthlyPoint,
     list_portfolio,
+    may_upload,
     read_business_profile,
     read_loans,
     read_monthly_series,
@@ -202,6 +203,7 @@ def business_page(
     chosen = parse_purpose(purpose)
     with app_store(request).session() as s:  # NotFound here → the 404 page
         profile = read_business_profile(s, user.actor, business_id, purpose=chosen)
+        can_upload = may_upload(s, user.actor, business_id)
     points = _section(
         request,
         lambda s: read_monthly_series(
@@ -224,6 +226,7 @@ def business_page(
         "loans": loans,
         "events": events,
         "is_owner": user.role == Role.OWNER,
+        "can_upload": can_upload,
         **label_lookup(t.locale),
     }
     return render(request, "business.html", ctx)

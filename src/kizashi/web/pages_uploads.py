@@ -1,0 +1,195 @@
+"""The upload pages: choose files → see the report → confirm account mappings → stored.
+
+* ``GET /businesses/{id}/upload``: the form (files, format — automatic by default —, fiscal-year
+  start month, check only) and the business's stored uploads.
+* ``POST /businesses/{id}/upload``: imports through ``do_import_submission`` and renders the
+  report. When accounts need a person's confirmation nothing is stored; the uploaded bytes are
+  kept in ``web.pending`` (bound to this user and business, for an hour) and the page asks
+  about each account with a choice of standard items, prefilled with the best guess.
+* ``POST /businesses/{id}/upload/confirm``: remembers the choices (per business and source
+  format, never asked again) and imports the kept upload again.
+
+Who may open these pages is decided by ``access`` exactly as for the upload itself (the owner,
+or an officer whose organisation has a financials consent); anybody else gets the 404 page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi.responses import Response
+
+from kizashi.access.reads import list_submissions, read_upload_target
+from kizashi.actions.mappings import do_confirm_account_mapping
+from kizashi.actions.submissions import ImportOutcome, do_import_submission
+from kizashi.domain.chart import load_chart
+from kizashi.ingest.mapping import CLEARING
+
+from . import pending
+from .api_uploads import parse_format, read_uploads
+from .auth import CurrentUser, require_user
+from .pages import _section, parse_purpose
+from .state import app_settings, app_store, render, translator
+from .upload_limit import format_size
+from .upload_report import choice_groups, formats, report_view
+
+router = APIRouter(include_in_schema=False)
+SUBMISSION_LIST = 20
+
+
+def _form_context(request: Request, user: CurrentUser, business_id: int, purpose: str | None):
+    chosen = parse_purpose(purpose)
+    with app_store(request).session() as s:  # NotFound → the 404 page
+        target = read_upload_target(s, user.actor, business_id)
+    history = _section(
+        request,
+        lambda s: list_submissions(
+            s, user.actor, business_id, purpose=chosen, limit=SUBMISSION_LIST
+        ),
+    )
+    t = translator(request)
+    return {
+        "b": target,
+        "history": history,
+        "formats": formats(t),
+        "limit": format_size(app_settings(request).max_upload_bytes),
+        "default_fy_start": target.fiscal_year_end_month % 12 + 1,
+        "is_owner": user.role.value == "owner",
+    }
+
+
+@router.get("/businesses/{business_id}/upload")
+def upload_page(
+    request: Request,
+    business_id: int,
+    purpose: str | None = Query(None, max_length=32),
+    user: CurrentUser = Depends(require_user),
+) -> Response:
+    return render(request, "upload.html", _form_context(request, user, business_id, purpose))
+
+
+def _options(fmt: str, fy: str, dry_run: bool) -> dict[str, Any]:
+    month = int(fy) if fy.isdigit() and 1 <= int(fy) <= 12 else None
+    return {
+        "format": parse_format(fmt or None),
+        "fiscal_year_start_month": month,
+        "dry_run": dry_run,
+    }
+
+
+def _import(
+    request: Request,
+    user: CurrentUser,
+    business_id: int,
+    files: list[tuple[bytes, str]],
+    options: dict[str, Any],
+) -> ImportOutcome:
+    settings = app_settings(request)
+    with app_store(request).session() as s:
+        return do_import_submission(
+            s,
+            user.actor,
+            business_id=business_id,
+            files=files,
+            raw_dir=settings.raw_dir,
+            format=options.get("format"),
+            fiscal_year_start_month=options.get("fiscal_year_start_month"),
+            dry_run=bool(options.get("dry_run")),
+            max_bytes=settings.max_upload_bytes,
+        )
+
+
+def _result(
+    request: Request,
+    user: CurrentUser,
+    business_id: int,
+    outcome: ImportOutcome,
+    files: list[tuple[bytes, str]],
+    options: dict[str, Any],
+    token: str | None = None,
+) -> Response:
+    """Render the outcome; keep the upload while confirmations are outstanding."""
+    root = pending.pending_root(app_settings(request).data_dir)
+    if outcome.reason == "needs_confirmation":
+        if token is None:
+            token = pending.stash(
+                root,
+                user_id=user.actor.user_id,
+                business_id=business_id,
+                files=files,
+                options={**options, "source_format": outcome.source_format},
+            )
+    elif token is not None:
+        pending.discard(root, token)
+        token = None
+    with app_store(request).session() as s:
+        target = read_upload_target(s, user.actor, business_id)
+    t = translator(request)
+    ctx = {
+        "b": target,
+        "outcome": outcome,
+        "view": report_view(outcome, t),
+        "token": token,
+        "groups": choice_groups(t) if token else [],
+        "dry_run": bool(options.get("dry_run")),
+        "is_owner": user.role.value == "owner",
+    }
+    status = 422 if outcome.reason == "errors" else 200
+    return render(request, "upload_result.html", ctx, status_code=status)
+
+
+@router.post("/businesses/{business_id}/upload")
+async def upload_submit(
+    request: Request,
+    business_id: int,
+    files: list[UploadFile] = File(...),
+    format: str = Form("", max_length=64),
+    fiscal_year_start_month: str = Form("", max_length=2),
+    dry_run: bool = Form(False),
+    user: CurrentUser = Depends(require_user),
+) -> Response:
+    payload = await read_uploads(
+        [f for f in files if f.filename], app_settings(request).max_upload_bytes
+    )
+    options = _options(format, fiscal_year_start_month, dry_run)
+    if not payload:
+        ctx = _form_context(request, user, business_id, None)
+        return render(request, "upload.html", {**ctx, "no_file": True}, status_code=400)
+    outcome = _import(request, user, business_id, payload, options)
+    return _result(request, user, business_id, outcome, payload, options)
+
+
+@router.post("/businesses/{business_id}/upload/confirm")
+async def upload_confirm(
+    request: Request,
+    business_id: int,
+    token: str = Form("", max_length=64),
+    user: CurrentUser = Depends(require_user),
+) -> Response:
+    root = pending.pending_root(app_settings(request).data_dir)
+    kept = pending.load(root, token, user_id=user.actor.user_id, business_id=business_id)
+    if kept is None:  # expired, or not this user's: the form again (404 if no upload right)
+        ctx = _form_context(request, user, business_id, None)
+        return render(request, "upload.html", {**ctx, "expired": True}, status_code=410)
+    form = await request.form()
+    source_format = str(kept.options.get("source_format") or "")
+    chart = load_chart()
+    choices: list[tuple[str, str]] = []
+    for key, value in form.multi_items():
+        if not key.startswith("map:") or not isinstance(value, str) or not value:
+            continue
+        account = key[4:]
+        if value == CLEARING or (value in chart and chart[value].kind == "leaf"):
+            choices.append((account, value))
+    if choices and source_format:
+        try:
+            with app_store(request).session() as s:  # all or nothing
+                for account, code in choices:
+                    do_confirm_account_mapping(
+                        s, user.actor, business_id, source_format, account, code
+                    )
+        except ValueError:
+            return render(request, "error.html", {"status": 400}, status_code=400)
+    outcome = _import(request, user, business_id, kept.files, kept.options)
+    return _result(request, user, business_id, outcome, kept.files, kept.options, kept.token)
