@@ -6,6 +6,8 @@ from . import (  # noqa: F401  (imported for their command registrations)
     admin_cmd,
     demo_cmd,
     ingest_cmd,
+    rules_cmd,
+    run_cmd,
     serve_cmd,
     synth_cmd,
 )

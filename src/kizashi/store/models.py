@@ -16,6 +16,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -355,3 +356,95 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger, default=0)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+# --------------------------------------------------------------------------- monitoring
+
+
+class FlagState(enum.StrEnum):
+    NEW = "new"  # 新規
+    ACKNOWLEDGED = "acknowledged"  # 確認済
+    IN_PROGRESS = "in_progress"  # 対応中
+    RESOLVED = "resolved"  # 解消 (the condition cleared)
+    NOT_NEEDED = "not_needed"  # 対応不要 (with a reason)
+
+
+class RulePack(Base):
+    """A versioned rule pack. ``org_id`` NULL is the shipped default; an organisation's own
+    copy is one row per version, and at most one of its versions is active."""
+
+    __tablename__ = "rule_pack"
+    __table_args__ = (UniqueConstraint("pack_id", "version"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    pack_id: Mapped[str] = mapped_column(String(120))
+    version: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(200))
+    yaml_text: Mapped[str] = mapped_column(Text)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MonitoringRun(Base):
+    __tablename__ = "monitoring_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of_month: Mapped[date] = mapped_column(Date, index=True)
+    pack_ref: Mapped[str] = mapped_column(String(160))  # pack_id@version
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    businesses: Mapped[int] = mapped_column(Integer, default=0)
+    open_flags: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Flag(Base):
+    """予兆フラグ: one rule's condition holding for one business over consecutive months.
+
+    A condition that persists is one flag (opened_month .. closed_month), not one per month.
+    ``org_id`` is the organisation whose own pack raised it (NULL: the shared default pack).
+    """
+
+    __tablename__ = "flag"
+    __table_args__ = (
+        UniqueConstraint("business_id", "pack_ref", "rule_id", "opened_month"),
+        Index("ix_flag_open", "business_id", "is_open"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    org_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    pack_ref: Mapped[str] = mapped_column(String(160))
+    rule_id: Mapped[str] = mapped_column(String(120))
+    severity: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(32))
+    opened_month: Mapped[date] = mapped_column(Date)
+    closed_month: Mapped[date | None] = mapped_column(Date)
+    last_seen_month: Mapped[date] = mapped_column(Date)
+    is_open: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[FlagState] = mapped_column(_enum(FlagState, "flag_state"))
+    state_reason: Mapped[str | None] = mapped_column(Text)
+    evidence_opened: Mapped[str] = mapped_column(Text, default="{}")
+    evidence_latest: Mapped[str] = mapped_column(Text, default="{}")
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_run.id"))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class MonitoringSummary(Base):
+    """Per business and pack, from the latest run: what the triage queue sorts by."""
+
+    __tablename__ = "monitoring_summary"
+    __table_args__ = (Index("ix_summary_priority", "pack_ref", "priority"),)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), primary_key=True)
+    pack_ref: Mapped[str] = mapped_column(String(160), primary_key=True)
+    as_of_month: Mapped[date] = mapped_column(Date)
+    open_flags: Mapped[int] = mapped_column(Integer)
+    open_critical: Mapped[int] = mapped_column(Integer, default=0)
+    open_high: Mapped[int] = mapped_column(Integer, default=0)
+    open_medium: Mapped[int] = mapped_column(Integer, default=0)
+    open_low: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[float] = mapped_column(Float)
+    exposure_yen: Mapped[int] = mapped_column(BigInteger, default=0)
+    guaranteed_yen: Mapped[int] = mapped_column(BigInteger, default=0)
+    locaben_rating: Mapped[str | None] = mapped_column(String(1))
+    locaben_total: Mapped[int | None] = mapped_column(Integer)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_run.id"))

@@ -1,0 +1,256 @@
+"""Reads of monitoring results (flags, indicators, peer bands) — always through ``access``.
+
+Flags are data category ``flags``. Flags raised by the shared default pack are visible to
+everyone allowed that category; flags raised by an organisation's own pack only to that
+organisation's officers (its watch-points are its own).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from kizashi.engine.catalogue import render
+from kizashi.engine.indicators import load_indicators
+from kizashi.engine.packs import Pack, default_pack, load_pack_text
+from kizashi.store import analytics
+from kizashi.store.models import (
+    Category,
+    Flag,
+    FlagState,
+    MonitoringSummary,
+    Purpose,
+    Role,
+    RulePack,
+)
+
+from .actor import Actor
+from .policy import access_business_by_id
+
+
+@dataclass(frozen=True)
+class FlagView:
+    id: int
+    rule_id: str
+    pack_ref: str
+    severity: str
+    category: str
+    source: str
+    support: str
+    state: str
+    state_reason: str | None
+    is_open: bool
+    opened_month: date
+    closed_month: date | None
+    last_seen_month: date
+    title: dict[str, str]
+    explanation: dict[str, str]
+    next_step: dict[str, str]
+    evidence: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class IndicatorValue:
+    id: str
+    ja: str
+    en: str
+    unit: str
+    better: str
+    group: str
+    value: float | None
+    score: int | None
+    peer_n: int | None
+    peer_p25: float | None
+    peer_median: float | None
+    peer_p75: float | None
+
+
+@dataclass(frozen=True)
+class IndicatorsView:
+    pack_ref: str
+    as_of: date | None
+    peer_group: str | None
+    locaben_rating: str | None
+    locaben_total: int | None
+    values: list[IndicatorValue]
+
+
+@cache
+def _pack_from_text(text: str) -> Pack:
+    return load_pack_text(text)
+
+
+def pack_for_ref(session: Session, ref: str) -> Pack:
+    base = default_pack()
+    if ref == base.ref:
+        return base
+    pack_id, _, version = ref.partition("@")
+    row = session.execute(
+        select(RulePack).where(RulePack.pack_id == pack_id, RulePack.version == version)
+    ).scalar_one_or_none()
+    return _pack_from_text(row.yaml_text) if row is not None else base
+
+
+def _flag_scope(actor: Actor):  # type: ignore[no-untyped-def]
+    if actor.role == Role.OFFICER and actor.org_id is not None:
+        return or_(Flag.org_id.is_(None), Flag.org_id == actor.org_id)
+    return Flag.org_id.is_(None)
+
+
+def flag_view(session: Session, f: Flag) -> FlagView:
+    pack = pack_for_ref(session, f.pack_ref)
+    evidence = json.loads(f.evidence_latest or "{}")
+    try:
+        rule = pack.rule(f.rule_id)
+    except StopIteration:  # a rule since removed from the pack: show what is stored
+        return FlagView(
+            f.id,
+            f.rule_id,
+            f.pack_ref,
+            f.severity,
+            f.category,
+            "",
+            "",
+            f.state.value if isinstance(f.state, FlagState) else str(f.state),
+            f.state_reason,
+            f.is_open,
+            f.opened_month,
+            f.closed_month,
+            f.last_seen_month,
+            {"ja": f.rule_id, "en": f.rule_id},
+            {"ja": "", "en": ""},
+            {"ja": "", "en": ""},
+            evidence,
+        )
+    period = f"{f.last_seen_month:%Y-%m}"
+    opened = f"{f.opened_month:%Y-%m}"
+    explanation = {}
+    for lang in ("ja", "en"):
+        try:
+            explanation[lang] = render(rule.explanation[lang], evidence, period, opened)
+        except (KeyError, ValueError, IndexError):
+            explanation[lang] = rule.explanation[lang]
+    return FlagView(
+        id=f.id,
+        rule_id=f.rule_id,
+        pack_ref=f.pack_ref,
+        severity=f.severity,
+        category=f.category,
+        source=rule.source,
+        support=rule.support,
+        state=f.state.value if isinstance(f.state, FlagState) else str(f.state),
+        state_reason=f.state_reason,
+        is_open=f.is_open,
+        opened_month=f.opened_month,
+        closed_month=f.closed_month,
+        last_seen_month=f.last_seen_month,
+        title=dict(rule.title),
+        explanation=explanation,
+        next_step=dict(rule.next_step),
+        evidence=evidence,
+    )
+
+
+def read_flags(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    purpose: Purpose,
+    *,
+    include_closed: bool = False,
+    today: date | None = None,
+) -> list[FlagView]:
+    """The business's flags the actor may see, most severe and newest first."""
+    access_business_by_id(
+        session, actor, business_id, Category.FLAGS, purpose, action="read_flags", today=today
+    )
+    q = select(Flag).where(Flag.business_id == business_id).where(_flag_scope(actor))
+    if not include_closed:
+        q = q.where(Flag.is_open.is_(True))
+    rows = session.execute(q).scalars().all()
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    views = [flag_view(session, f) for f in rows]
+    return sorted(
+        views, key=lambda v: (not v.is_open, order.get(v.severity, 9), -v.opened_month.toordinal())
+    )
+
+
+def read_indicators(
+    session: Session,
+    actor: Actor,
+    data_dir: Path,
+    business_id: int,
+    purpose: Purpose,
+    *,
+    pack_ref: str | None = None,
+    today: date | None = None,
+) -> IndicatorsView:
+    """Latest indicator values with the peer band (p25–p75, median) of the business's peer group."""
+    access_business_by_id(
+        session,
+        actor,
+        business_id,
+        Category.FINANCIALS,
+        purpose,
+        action="read_indicators",
+        today=today,
+    )
+    ref = pack_ref or default_pack().ref
+    row = analytics.latest_indicator_row(data_dir, business_id, ref)
+    if row is None:
+        return IndicatorsView(ref, None, None, None, None, [])
+    peers = {
+        p["indicator"]: p
+        for p in analytics.peer_rows(data_dir, ref, row["as_of"], row["peer_group"])
+    }
+    values = []
+    for ind in load_indicators():
+        if ind.id not in row:
+            continue
+        p = peers.get(ind.id, {})
+        v = row[ind.id]
+        values.append(
+            IndicatorValue(
+                id=ind.id,
+                ja=ind.ja,
+                en=ind.en,
+                unit=ind.unit,
+                better=ind.better,
+                group=ind.group,
+                value=None if v is None else float(v),
+                score=row.get(f"score_{ind.id}"),
+                peer_n=p.get("n"),
+                peer_p25=p.get("p25"),
+                peer_median=p.get("median"),
+                peer_p75=p.get("p75"),
+            )
+        )
+    return IndicatorsView(
+        ref,
+        row["as_of"],
+        row["peer_group"],
+        row.get("locaben_rating"),
+        row.get("locaben_total"),
+        values,
+    )
+
+
+def read_summary(
+    session: Session, actor: Actor, business_id: int, purpose: Purpose, *, today: date | None = None
+) -> MonitoringSummary | None:
+    access_business_by_id(
+        session, actor, business_id, Category.FLAGS, purpose, action="read_summary", today=today
+    )
+    return session.execute(
+        select(MonitoringSummary).where(
+            MonitoringSummary.business_id == business_id,
+            MonitoringSummary.pack_ref == default_pack().ref,
+        )
+    ).scalar_one_or_none()

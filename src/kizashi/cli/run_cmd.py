@@ -1,0 +1,133 @@
+"""Monitoring over the store: ``kizashi run``, ``kizashi indicators``, ``kizashi flags``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+
+from kizashi.access.monitoring import read_flags, read_indicators
+from kizashi.actions.flags import do_change_flag_state
+from kizashi.domain.periods import parse_month
+from kizashi.store.errors import NotFound
+from kizashi.store.models import FlagState, Purpose
+
+from .app import app
+from .context import actor_for, console, fail, settings, store
+
+flag_app = typer.Typer(help="予兆フラグの対応状況 (flag workflow).", no_args_is_help=True)
+app.add_typer(flag_app, name="flag")
+
+
+def _json(obj: Any) -> str:
+    def default(o: Any) -> Any:
+        if dataclasses.is_dataclass(o):
+            return dataclasses.asdict(o)  # type: ignore[arg-type]
+        if isinstance(o, date):
+            return o.isoformat()
+        return str(o)
+
+    return json.dumps(obj, ensure_ascii=False, indent=2, default=default)
+
+
+@app.command("run")
+def run(
+    month: Annotated[
+        str | None, typer.Option(help="As-of month YYYY-MM (default: the latest with data).")
+    ] = None,
+) -> None:
+    """モニタリングを実行する: パネル更新・指標・ルール・フラグ (run monitoring over the store)."""
+    from kizashi.jobs.monitoring import run_monitoring_job
+
+    with console.status("monitoring…"):
+        runs = run_monitoring_job(
+            store(), settings(), month=parse_month(month) if month else None, console=console
+        )
+    if not runs:
+        fail("nothing was monitored (no monthly data in the store)")
+
+
+@app.command("indicators")
+def indicators(
+    business: Annotated[int, typer.Option(help="Business id")],
+    as_: Annotated[
+        str, typer.Option("--as", help="Act as this user (login): reads are checked and audited")
+    ],
+    purpose: Annotated[Purpose, typer.Option(help="Purpose of the read")] = Purpose.MONITORING,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """事業者の指標と同業比較を表示する (a business's indicators and peer band, as the page shows)."""
+    actor = actor_for(as_)
+    try:
+        with store().session() as s:
+            view = read_indicators(s, actor, settings().data_dir, business, purpose)
+    except NotFound as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        console.print_json(_json(view))
+        return
+    console.print(
+        f"as of {view.as_of} · peer group {view.peer_group} · ロカベン {view.locaben_rating or '—'} ({view.locaben_total or '—'})"
+    )
+    for v in view.values:
+        val = "—" if v.value is None else f"{v.value:,.2f}"
+        band = (
+            ""
+            if v.peer_median is None
+            else f"  (peers p25 {v.peer_p25:,.2f} / median {v.peer_median:,.2f} / p75 {v.peer_p75:,.2f})"
+        )
+        console.print(f"  {v.ja:<24} {val:>14} {v.unit}{band}")
+
+
+@app.command("flags")
+def flags(
+    business: Annotated[int, typer.Option(help="Business id")],
+    as_: Annotated[str, typer.Option("--as", help="Act as this user (login)")],
+    purpose: Annotated[Purpose, typer.Option(help="Purpose of the read")] = Purpose.MONITORING,
+    include_closed: Annotated[bool, typer.Option("--all", help="Include closed flags")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
+) -> None:
+    """事業者の予兆フラグを根拠とともに表示する (a business's flags with their evidence)."""
+    actor = actor_for(as_)
+    try:
+        with store().session() as s:
+            views = read_flags(s, actor, business, purpose, include_closed=include_closed)
+    except NotFound as exc:
+        fail(str(exc))
+        return
+    if as_json:
+        console.print_json(_json(views))
+        return
+    if not views:
+        console.print("open flags: none")
+    for v in views:
+        head = f"[{v.severity}] #{v.id} {v.title['ja']} ({v.opened_month:%Y-%m}〜, {v.state})"
+        console.print(escape(head))
+        console.print(escape(f"    {v.explanation['ja']}"))
+        console.print(escape(f"    次の一歩: {v.next_step['ja']}"))
+
+
+@flag_app.command("set-state")
+def flag_set_state(
+    flag_id: Annotated[int, typer.Argument(help="Flag id")],
+    state: Annotated[FlagState, typer.Argument(help="acknowledged | in_progress | not_needed")],
+    as_: Annotated[str, typer.Option("--as", help="Act as this user (login)")],
+    reason: Annotated[str | None, typer.Option(help="Reason (required for not_needed)")] = None,
+    purpose: Annotated[Purpose, typer.Option(help="Purpose")] = Purpose.MONITORING,
+) -> None:
+    """フラグの対応状況を変える (move a flag through its workflow)."""
+    try:
+        with store().session() as s:
+            f = do_change_flag_state(
+                s, actor_for(as_), flag_id=flag_id, state=state, purpose=purpose, reason=reason
+            )
+            console.print(f"flag {f.id}: {f.state.value if hasattr(f.state, 'value') else f.state}")
+    except NotFound as exc:
+        fail(str(exc))
+    except (ValueError, PermissionError) as exc:
+        fail(str(exc))

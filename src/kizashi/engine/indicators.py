@@ -1,0 +1,153 @@
+"""Indicators declared once, as data (``data/indicators.yaml``), and the names a formula may use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+from kizashi.domain.chart import Chart, load_chart
+
+from .expr import ExprError, Node, Type, parse
+from .functions import check
+
+# Columns the prepared panel offers besides chart items: (name, type, ja, en).
+PANEL_NAMES: tuple[tuple[str, Type, str, str], ...] = (
+    ("employees", "num", "従業員数", "Number of employees"),
+    ("has_data", "bool", "その月の試算表がある", "the business supplied data for the month"),
+    (
+        "restructuring_events",
+        "num",
+        "その月の条件変更の件数",
+        "restructurings (条件変更) in the month",
+    ),
+    ("delinquency_events", "num", "その月の延滞の件数", "delinquencies (延滞) in the month"),
+    (
+        "accident_report_events",
+        "num",
+        "その月の事故報告の件数",
+        "accident reports (事故報告) in the month",
+    ),
+    ("subrogation_events", "num", "その月の代位弁済の件数", "subrogations (代位弁済) in the month"),
+    (
+        "max_days_past_due",
+        "num",
+        "その月の最大延滞日数",
+        "largest days past due reported in the month",
+    ),
+)
+EVENT_KINDS = ("restructuring", "delinquency", "accident_report", "subrogation")
+UNITS = {"%", "months", "years", "times", "yen", "thousand_yen_per_person", "bool", "points"}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    id: str
+    ja: str
+    en: str
+    unit: str
+    better: str  # higher | lower | none
+    group: str  # locaben | monitoring | trend | score
+    formula: str
+    node: Node | None  # None for engine-generated scores
+    type: Type
+    locaben: int | None = None
+
+
+def locaben_score_id(indicator_id: str) -> str:
+    return f"score_{indicator_id}"
+
+
+@cache
+def load_indicators() -> tuple[Indicator, ...]:
+    text = resources.files("kizashi.engine").joinpath("data/indicators.yaml").read_text("utf-8")
+    return parse_indicators(yaml.safe_load(text), load_chart())
+
+
+def parse_indicators(doc: dict, chart: Chart) -> tuple[Indicator, ...]:
+    """Parse and type-check the declarations; all problems are reported together."""
+    names: dict[str, Type] = {i.code: "num" for i in chart.items}
+    names.update({n: t for n, t, _, _ in PANEL_NAMES})
+    out: list[Indicator] = []
+    problems: list[str] = []
+    raw = doc.get("indicators") or []
+    locaben = [r for r in raw if r.get("locaben")]
+    # scores are generated from the six locaben indicators; formulas may use them
+    for r in locaben:
+        names[locaben_score_id(r["id"])] = "num"
+    names["locaben_total"] = "num"
+    for r in raw:
+        iid = r.get("id", "?")
+        try:
+            if iid in names:
+                raise ExprError(f"id {iid!r} is already a chart item, panel column or indicator")
+            if r.get("unit") not in UNITS:
+                raise ExprError(f"unit must be one of {sorted(UNITS)}")
+            if r.get("better") not in ("higher", "lower", "none"):
+                raise ExprError("better must be higher, lower or none")
+            node = parse(r["formula"])
+            typ = check(node, names)
+        except (ExprError, KeyError) as exc:
+            problems.append(f"indicator {iid}: {exc}")
+            continue
+        names[iid] = typ
+        out.append(
+            Indicator(
+                iid,
+                r["ja"],
+                r["en"],
+                r["unit"],
+                r["better"],
+                r["group"],
+                r["formula"],
+                node,
+                typ,
+                r.get("locaben"),
+            )
+        )
+    if problems:
+        raise ValueError("invalid indicators:\n" + "\n".join(problems))
+    six = sorted((i for i in out if i.locaben), key=lambda i: i.locaben or 0)
+    if [i.locaben for i in six] != [1, 2, 3, 4, 5, 6]:
+        raise ValueError(
+            "indicators: exactly one indicator for each locaben number 1–6 is required"
+        )
+    scores = [
+        Indicator(
+            locaben_score_id(i.id),
+            f"{i.ja}(評点)",
+            f"{i.en} (score)",
+            "points",
+            "higher",
+            "score",
+            f"5-point score of {i.id}",
+            None,
+            "num",
+        )
+        for i in six
+    ]
+    total = Indicator(
+        "locaben_total",
+        "ロカベン総合評価点",
+        "LocalBenchmark total score",
+        "points",
+        "higher",
+        "score",
+        "sum of the six scores (null unless all six are scorable)",
+        None,
+        "num",
+    )
+    # scores come right after the six so later indicators may use them
+    pos = max(out.index(i) for i in six) + 1
+    return (*out[:pos], *scores, total, *out[pos:])
+
+
+def name_types(chart: Chart | None = None) -> dict[str, Type]:
+    """Every name a rule condition may use, with its type (parameters excluded)."""
+    chart = chart or load_chart()
+    names: dict[str, Type] = {i.code: "num" for i in chart.items}
+    names.update({n: t for n, t, _, _ in PANEL_NAMES})
+    names.update({i.id: i.type for i in load_indicators()})
+    return names

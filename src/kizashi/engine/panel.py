@@ -1,0 +1,147 @@
+"""Prepare the monthly panel for evaluation (SQL over the wide panel, never row by row).
+
+From the wide panel (``kizashi.domain.panel``) this builds the *spine*: one row per business
+and month from the business's first month up to the run's month, with
+
+* ``has_data`` false on months the business did not supply (explicit gaps: their amounts are
+  NULL, so any trailing sum over them is NULL — "not computable" — never zero);
+* the chart items the pack needs, as signed sums of leaf columns (``Chart.leaf_terms``);
+* ``fy_pos`` (months since the fiscal year start) for year-to-date sums;
+* credit events per month (``*_events`` counts, ``max_days_past_due``);
+* ``major`` (日本標準産業分類 major group), ``size_band`` and ``peer_group`` from the register;
+* the peer columns of the first pass (``_peer_k``), when there are any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from kizashi.domain.industry import major_groups
+
+from .dialect import Dialect
+from .indicators import EVENT_KINDS
+from .locaben import Thresholds, size_band_sql
+
+
+def major_sql(code: str, d: Dialect) -> str:
+    """Industry middle-group code (two digits) → major group letter, as a CASE expression."""
+    from kizashi.domain.industry import _read
+
+    whens = " ".join(
+        f"WHEN {code} BETWEEN {d.literal(m['middle_from'])} AND {d.literal(m['middle_to'])} "
+        f"THEN {d.literal(m['code'])}"
+        for m in _read("industries.yaml")["majors"]
+        if m["code"] in major_groups()
+    )
+    return f"(CASE {whens} ELSE 'T' END)"
+
+
+def businesses_sql(source: str, th: Thresholds, d: Dialect) -> str:
+    """Register attributes: business_id, major, size_band, peer_group, employees, exposure."""
+    code = "lpad(CAST(industry_code AS VARCHAR), 2, '0')"
+    major = major_sql(code, d)
+    band = size_band_sql("employees", th)
+    return (
+        f"SELECT business_id, {major} AS major, {band} AS size_band, "
+        f"{major} || '|' || {band} AS peer_group, employees AS register_employees FROM {source}"
+    )
+
+
+def spine_sql(
+    *,
+    panel: str,
+    panel_columns: Iterable[str],
+    items: dict[str, dict[str, int]],
+    businesses: str,
+    events: str | None,
+    as_of_m: int,
+    start_m: int | None,
+    business_range: tuple[int, int] | None,
+    peer_values: tuple[str, list[str]] | None,
+    d: Dialect,
+) -> str:
+    cols = set(panel_columns)
+    mi = d.month_index
+    conds = [f"{mi('month')} <= {as_of_m}"]
+    if start_m is not None:
+        conds.append(f"{mi('month')} >= {start_m}")
+    if business_range is not None:
+        conds.append(f"business_id BETWEEN {business_range[0]} AND {business_range[1]}")
+    where = " AND ".join(conds)
+
+    item_sql = []
+    for name, terms in items.items():
+        parts = [
+            f"{'+' if sign > 0 else '-'} COALESCE({leaf}, 0)"
+            for leaf, sign in terms.items()
+            if leaf in cols
+        ]
+        expr = " ".join(parts).lstrip("+ ") if parts else "0"
+        item_sql.append((name, f"CAST({expr} AS {d.double})"))
+    emp = "employees" if "employees" in cols else "NULL"
+
+    ev_cols = ", ".join(
+        f"COUNT(*) FILTER (WHERE kind = {d.literal(k)}) AS {k}_events" for k in EVENT_KINDS
+    )
+    if events:
+        ev_conds = [f"{mi('occurred_on')} <= {as_of_m}"]
+        if start_m is not None:
+            ev_conds.append(f"{mi('occurred_on')} >= {start_m}")
+        if business_range is not None:
+            ev_conds.append(f"business_id BETWEEN {business_range[0]} AND {business_range[1]}")
+        ev = (
+            f"SELECT business_id, {mi('occurred_on')} AS m, {ev_cols}, "
+            f"MAX(days_past_due) AS max_days_past_due FROM {events} "
+            f"WHERE {' AND '.join(ev_conds)} GROUP BY 1, 2"
+        )
+    else:
+        zero = ", ".join(f"0 AS {k}_events" for k in EVENT_KINDS)
+        ev = f"SELECT CAST(NULL AS BIGINT) AS business_id, 0 AS m, {zero}, NULL AS max_days_past_due WHERE FALSE"
+
+    p_items = "".join(f", {sql} AS {name}" for name, sql in item_sql)
+    null_items = "".join(f", CAST(NULL AS {d.double}) AS {name}" for name, _ in item_sql)
+    # without fiscal_year_start, the calendar year is taken as the fiscal year
+    fy = mi("fiscal_year_start") if "fiscal_year_start" in cols else "(m - m % 12)"
+    peer_join, peer_cols = "", ""
+    if peer_values:
+        rel, names = peer_values
+        peer_join = f" LEFT JOIN {rel} AS pv ON pv.business_id = r.business_id AND pv.m = r.m"
+        peer_cols = "".join(f", pv.{c}" for c in names)
+    ev_out = "".join(f", COALESCE(ev.{k}_events, 0) AS {k}_events" for k in EVENT_KINDS)
+    return f"""
+WITH p AS (
+  SELECT business_id, m, {emp} AS employees{p_items}, {fy} AS fy_m
+  FROM (SELECT *, {mi("month")} AS m FROM {panel}) AS src WHERE {where}
+),
+ev AS ({ev}),
+b AS (
+  SELECT business_id, MIN(m) AS lo_m, COUNT(*) FILTER (WHERE src) AS n,
+         ARG_MAX(fy_moy, m) AS fy_moy
+  FROM (SELECT business_id, m, TRUE AS src, fy_m % 12 AS fy_moy FROM p
+        UNION ALL SELECT business_id, m, FALSE, NULL FROM ev) AS u
+  GROUP BY business_id
+),
+filler AS (
+  SELECT g.business_id, g.m, g.fy_moy
+  FROM (SELECT business_id, fy_moy, UNNEST(RANGE(lo_m, {as_of_m} + 1)) AS m
+        FROM b WHERE n < {as_of_m} - lo_m + 1) AS g
+  LEFT JOIN p ON p.business_id = g.business_id AND p.m = g.m
+  WHERE p.business_id IS NULL
+),
+r AS (
+  SELECT business_id, m, TRUE AS has_data, m - fy_m AS fy_pos, employees{"".join(f", {n}" for n, _ in item_sql)}
+  FROM p
+  UNION ALL
+  SELECT business_id, m, FALSE, COALESCE(((m % 12) - fy_moy + 12) % 12, 0), NULL{null_items}
+  FROM filler
+)
+SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.fy_pos, b.lo_m AS first_m,
+       CASE WHEN r.has_data THEN COALESCE(r.employees, biz.register_employees) END AS employees
+       {"".join(f", r.{n}" for n, _ in item_sql)}{ev_out}, ev.max_days_past_due,
+       COALESCE(biz.major, 'T') AS major, COALESCE(biz.size_band, 'micro') AS size_band,
+       COALESCE(biz.peer_group, 'T|micro') AS peer_group{peer_cols}
+FROM r
+LEFT JOIN ev ON ev.business_id = r.business_id AND ev.m = r.m
+JOIN b ON b.business_id = r.business_id
+LEFT JOIN {businesses} AS biz ON biz.business_id = r.business_id{peer_join}
+"""

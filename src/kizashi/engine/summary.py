@@ -1,0 +1,90 @@
+"""Per-business monitoring summary (triage ranking) and peer statistics, as SQL.
+
+Priority is for ranking only: Σ over open flags of the severity weight (critical 8, high 4,
+medium 2, low 1), ×1.5 for flags opened in the last 3 months, times an exposure factor
+1 + log10(1 + guaranteed exposure / ¥10M), where guaranteed exposure = loan balance ×
+guarantee share (share 1.0 when unknown). It is not a credit rating.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+from .dialect import DUCKDB
+from .packs import SEVERITIES, Pack
+
+_BALANCE = (
+    "balance_end",
+    "balance_yen",
+    "outstanding_yen",
+    "balance",
+    "outstanding",
+    "principal_outstanding_yen",
+    "amount_yen",
+)
+_SHARE = (
+    "guarantee_ratio_pct",
+    "guarantee_share",
+    "guarantee_ratio",
+    "guaranteed_share",
+    "coverage_ratio",
+)
+
+
+def _loans_sql(con: duckdb.DuckDBPyConnection, rel: str | None) -> str:
+    if rel is None:
+        return "SELECT CAST(NULL AS BIGINT) AS business_id, 0.0 AS exposure_yen, 0.0 AS guaranteed_yen WHERE FALSE"
+    cols = {r[0] for r in con.execute(f"DESCRIBE {rel}").fetchall()}
+    bal = next((c for c in _BALANCE if c in cols), None)
+    share = next((c for c in _SHARE if c in cols), None)
+    if bal is None:
+        return "SELECT CAST(NULL AS BIGINT) AS business_id, 0.0 AS exposure_yen, 0.0 AS guaranteed_yen WHERE FALSE"
+    s = (
+        f"COALESCE(CASE WHEN {share} > 1 THEN {share} / 100.0 ELSE {share} END, 1.0)"
+        if share
+        else "1.0"
+    )
+    if "guaranteed" in cols:
+        s = f"(CASE WHEN guaranteed THEN {s} ELSE 0.0 END)"
+    return (
+        f"SELECT business_id, SUM({bal})::DOUBLE AS exposure_yen, SUM({bal} * {s})::DOUBLE AS guaranteed_yen "
+        f"FROM {rel} GROUP BY business_id"
+    )
+
+
+def summary_sql(pack: Pack, as_of_m: int, loans: str | None, con: duckdb.DuckDBPyConnection) -> str:
+    weight = " ".join(f"WHEN {DUCKDB.literal(k)} THEN {v}" for k, v in SEVERITIES.items())
+    sev_counts = ", ".join(
+        f"COUNT(*) FILTER (WHERE is_open AND severity = '{s}') AS open_{s}" for s in SEVERITIES
+    )
+    recent = DUCKDB.month_from_index(str(as_of_m - 2))
+    return f"""
+WITH f AS (
+  SELECT business_id, {sev_counts}, COUNT(*) FILTER (WHERE is_open) AS open_flags,
+         COUNT(*) AS flags_ever, MAX(opened_month) FILTER (WHERE is_open) AS newest_open_month,
+         SUM(CASE WHEN is_open THEN (CASE severity {weight} ELSE 1 END)
+                  * (CASE WHEN opened_month >= {recent} THEN 1.5 ELSE 1.0 END) ELSE 0 END) AS severity_points
+  FROM episodes GROUP BY business_id
+),
+l AS ({_loans_sql(con, loans)})
+SELECT b.business_id, b.peer_group,
+       {", ".join(f"COALESCE(f.open_{s}, 0) AS open_{s}" for s in SEVERITIES)},
+       COALESCE(f.open_flags, 0) AS open_flags, COALESCE(f.flags_ever, 0) AS flags_ever,
+       f.newest_open_month, COALESCE(l.exposure_yen, 0) AS exposure_yen,
+       COALESCE(l.guaranteed_yen, 0) AS guaranteed_yen,
+       ROUND(COALESCE(f.severity_points, 0) * (1 + LOG10(1 + COALESCE(l.guaranteed_yen, 0) / 1e7)), 3) AS priority,
+       {DUCKDB.literal(pack.ref)} AS pack
+FROM biz AS b LEFT JOIN f USING (business_id) LEFT JOIN l USING (business_id)
+ORDER BY priority DESC, business_id
+"""
+
+
+def peers_sql(indicator_cols: list[str], as_of_m: int) -> str:
+    """Median and quartiles per peer group × indicator at the as-of month (from ``out``)."""
+    parts = [
+        f"SELECT peer_group, '{c}' AS indicator, COUNT({c}) AS n, "
+        f"QUANTILE_CONT({c}, 0.25) AS p25, MEDIAN({c}) AS median, QUANTILE_CONT({c}, 0.75) AS p75 "
+        f"FROM out WHERE m = {as_of_m} GROUP BY peer_group"
+        for c in indicator_cols
+    ]
+    return " UNION ALL ".join(parts) + " ORDER BY peer_group, indicator"

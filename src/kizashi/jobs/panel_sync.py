@@ -1,0 +1,183 @@
+"""Keep the analytical monthly panel in step with the operational store, incrementally.
+
+The panel (``kizashi.domain.panel``: one row per business × month, one column per standard
+leaf) lives in a DuckDB file beside the store (``<data_dir>/analytics.duckdb``). A sync
+re-pivots only the businesses that have statements newer than the last sync's watermark
+(statement ids only grow; a correction is a new statement), so a monthly run does not re-read
+billions of account rows. Running it twice changes nothing the second time.
+
+Cumulative trial balances become monthly flows here: a P/L flow is the difference from the
+previous month of the same fiscal year, the cumulative figure itself in the fiscal year's first
+month, and NULL when the previous month is missing (never zero).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+from sqlalchemy import func, select, text
+
+from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, bs_columns, item_columns, pl_columns
+from kizashi.store.analytics import analytics_path
+from kizashi.store.db import Store
+from kizashi.store.models import Business, Statement, StatementKind, StatementLine
+
+BATCH = 2000  # businesses re-pivoted per batch (bounds memory)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    businesses_changed: int
+    rows_written: int
+    watermark: int
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    cols = ", ".join(f'"{c}" BIGINT' for c in item_columns())
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS panel (business_id BIGINT, month DATE, fiscal_year_start DATE, "
+        f"{cols}, employees INTEGER)"
+    )
+    con.execute("CREATE TABLE IF NOT EXISTS panel_meta (watermark BIGINT)")
+    if con.execute("SELECT COUNT(*) FROM panel_meta").fetchall()[0][0] == 0:  # type: ignore[index]
+        con.execute("INSERT INTO panel_meta VALUES (0)")
+
+
+def _batches(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _fetch_lines(store: Store, business_ids: list[int]) -> pa.Table:
+    """Current monthly trial-balance lines of these businesses, summed per standard item."""
+    stmt = (
+        select(
+            Statement.business_id,
+            Statement.period_end,
+            Statement.fiscal_year_start,
+            StatementLine.item_code,
+            func.sum(StatementLine.amount),
+        )
+        .join(StatementLine, StatementLine.statement_id == Statement.id)
+        .where(
+            Statement.kind == StatementKind.MONTHLY_TB,
+            Statement.superseded_by_id.is_(None),
+            Statement.business_id.in_(business_ids),
+        )
+        .group_by(
+            Statement.business_id,
+            Statement.period_end,
+            Statement.fiscal_year_start,
+            StatementLine.item_code,
+        )
+    )
+    with store.session() as session:
+        rows = session.execute(stmt).all()
+    cols = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+    return pa.table(
+        {
+            "business_id": pa.array(cols[0], pa.int64()),
+            "period_end": pa.array(cols[1], pa.date32()),
+            "fiscal_year_start": pa.array(cols[2], pa.date32()),
+            "item_code": pa.array(cols[3], pa.string()),
+            "amount": pa.array([int(v) for v in cols[4]], pa.int64()),
+        }
+    )
+
+
+def _employees(store: Store, business_ids: list[int]) -> pa.Table:
+    with store.session() as session:
+        rows = session.execute(
+            select(Business.id, Business.employees).where(Business.id.in_(business_ids))
+        ).all()
+    return pa.table(
+        {
+            "business_id": pa.array([r[0] for r in rows], pa.int64()),
+            "employees": pa.array([r[1] for r in rows], pa.int32()),
+        }
+    )
+
+
+def _wide_sql() -> str:
+    pivot = ", ".join(
+        f"SUM(amount) FILTER (WHERE item_code = '{c}') AS \"{c}\"" for c in item_columns()
+    )
+    cum = (
+        "SELECT business_id, date_trunc('month', period_end)::DATE AS month, fiscal_year_start, "
+        f"{pivot} FROM lines GROUP BY ALL"
+    )
+    prev_ok = "(lag(month) OVER w = month - INTERVAL 1 MONTH AND lag(fiscal_year_start) OVER w = fiscal_year_start)"
+    outs = []
+    for c in bs_columns():
+        outs.append(f'COALESCE("{c}", 0) AS "{c}"')
+    for c in pl_columns():
+        outs.append(
+            f'CASE WHEN month = fiscal_year_start THEN COALESCE("{c}", 0) '
+            f'WHEN {prev_ok} THEN COALESCE("{c}", 0) - COALESCE(lag("{c}") OVER w, 0) '
+            f'ELSE NULL END AS "{c}"'
+        )
+    select_items = ", ".join(f'"{c}"' for c in item_columns())
+    return (
+        f"WITH cum AS ({cum}), flows AS (SELECT business_id, month, fiscal_year_start, {', '.join(outs)} "
+        "FROM cum WINDOW w AS (PARTITION BY business_id ORDER BY month)) "
+        f"SELECT f.business_id, f.month, f.fiscal_year_start, {select_items}, e.employees "
+        "FROM flows f LEFT JOIN emp e USING (business_id)"
+    )
+
+
+def sync_panel(store: Store, data_dir: Path, *, full: bool = False) -> SyncResult:
+    """Bring the panel up to date with the store; ``full`` rebuilds it from scratch."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(analytics_path(data_dir)))
+    try:
+        _ensure_schema(con)
+        if full:
+            con.execute("DELETE FROM panel")
+            con.execute("UPDATE panel_meta SET watermark = 0")
+        watermark = con.execute("SELECT watermark FROM panel_meta").fetchall()[0][0]  # type: ignore[index]
+        with store.engine.connect() as conn:
+            new_mark = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM statement")).scalar_one()
+            changed = [
+                r[0]
+                for r in conn.execute(
+                    text("SELECT DISTINCT business_id FROM statement WHERE id > :w ORDER BY 1"),
+                    {"w": watermark},
+                )
+            ]
+        written = 0
+        wide = _wide_sql()
+        for batch in _batches(changed, BATCH):
+            lines = _fetch_lines(store, batch)
+            emp = _employees(store, batch)
+            con.register("lines", lines)
+            con.register("emp", emp)
+            con.execute("BEGIN")
+            con.execute("DELETE FROM panel WHERE business_id IN (SELECT business_id FROM emp)")
+            con.execute(f"INSERT INTO panel {wide}")
+            con.execute("COMMIT")
+            written += (
+                lines.num_rows
+                and con.execute(
+                    "SELECT COUNT(*) FROM panel WHERE business_id IN (SELECT business_id FROM emp)"
+                ).fetchall()[0][0]
+            )  # type: ignore[index]
+            con.unregister("lines")
+            con.unregister("emp")
+        con.execute("UPDATE panel_meta SET watermark = ?", [new_mark])
+        return SyncResult(len(changed), written, int(new_mark))
+    finally:
+        con.close()
+
+
+def read_panel(data_dir: Path) -> pa.Table:
+    """The whole panel as Arrow, in the contract's column order."""
+    con = duckdb.connect(str(analytics_path(data_dir)), read_only=True)
+    try:
+        cols = ", ".join(f'"{c}"' for c in (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS))
+        return con.sql(f"SELECT {cols} FROM panel ORDER BY business_id, month").to_arrow_table()
+    finally:
+        con.close()

@@ -1,0 +1,114 @@
+"""Tiny hand-written panels for the engine tests (every number is chosen to be checkable by hand)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pyarrow as pa
+
+from kizashi.domain.panel import item_columns
+
+
+def month(i: int, start: dt.date = dt.date(2023, 4, 1)) -> dt.date:
+    k = start.year * 12 + start.month - 1 + i
+    return dt.date(k // 12, k % 12 + 1, 1)
+
+
+def fy_start(d: dt.date, first_month: int = 4) -> dt.date:
+    return dt.date(d.year if d.month >= first_month else d.year - 1, first_month, 1)
+
+
+def row(business_id: int, i: int, **amounts: int) -> dict[str, Any]:
+    r: dict[str, Any] = dict.fromkeys(item_columns(), 0)
+    d = month(i)
+    r.update(business_id=business_id, month=d, fiscal_year_start=fy_start(d), employees=None)
+    r.update(amounts)
+    return r
+
+
+def table(rows: list[dict[str, Any]]) -> pa.Table:
+    t = pa.Table.from_pylist(rows)
+    return t.set_column(
+        t.schema.get_field_index("employees"),
+        "employees",
+        pa.array(t.column("employees").to_pylist(), pa.int32()),
+    )
+
+
+def business_one() -> list[dict[str, Any]]:
+    """24 months from 2023-04 (fiscal year from April), sales +10% in the second year.
+
+    Year 1 monthly: sales 1,000,000; purchases 600,000; salaries 300,000; depreciation 10,000;
+    interest 5,000 → operating profit 90,000, net income 85,000.
+    Year 2 monthly: sales 1,100,000, same costs → operating profit 190,000, net income 185,000.
+    B/S every month: cash 2,000,000; receivables 1,500,000; stock 300,000; payables 600,000;
+    long-term borrowings 6,000,000; capital 1,000,000; retained earnings −500,000 in year 1 and
+    −500,000 + 12 × 85,000 = 520,000 in year 2.
+    """
+    rows = []
+    for i in range(24):
+        y2 = i >= 12
+        rows.append(
+            row(
+                1,
+                i,
+                sales=1_100_000 if y2 else 1_000_000,
+                purchases=600_000,
+                salaries=300_000,
+                depreciation=10_000,
+                interest_expense=5_000,
+                cash_and_deposits=2_000_000,
+                accounts_receivable=1_500_000,
+                merchandise_and_products=300_000,
+                accounts_payable=600_000,
+                long_term_borrowings=6_000_000,
+                capital_stock=1_000_000,
+                retained_earnings=520_000 if y2 else -500_000,
+                employees=4,
+            )
+        )
+    return rows
+
+
+def business_two() -> list[dict[str, Any]]:
+    """A loss-making retailer with no employees and no data for 2024-10 (month 18)."""
+    rows = []
+    for i in range(24):
+        if i == 18:
+            continue
+        rows.append(
+            row(
+                2,
+                i,
+                sales=500_000,
+                purchases=400_000,
+                salaries=200_000,
+                cash_and_deposits=300_000,
+                accounts_payable=200_000,
+                short_term_borrowings=3_000_000,
+                capital_stock=1_000_000,
+                retained_earnings=-100_000,
+                employees=0,
+            )
+        )
+    return rows
+
+
+BUSINESSES = pa.table(
+    {
+        "business_id": pa.array([1, 2], pa.int64()),
+        "industry_code": ["09", "56"],
+        "employees": pa.array([4, 0], pa.int32()),
+        "capital_yen": pa.array([1_000_000, 1_000_000], pa.int64()),
+    }
+)
+
+EVENTS = pa.table(
+    {
+        "business_id": pa.array([2], pa.int64()),
+        "kind": ["delinquency"],
+        "occurred_on": pa.array([dt.date(2024, 12, 15)], pa.date32()),
+        "days_past_due": pa.array([45], pa.int32()),
+    }
+)

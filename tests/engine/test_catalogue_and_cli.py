@@ -1,0 +1,76 @@
+"""The catalogue (for a rule editor), the generated rule docs, and the CLI commands."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from kizashi.cli import rules_cmd  # noqa: F401  (registers the commands)
+from kizashi.cli.app import app
+from kizashi.engine.catalogue import catalogue, render, rules_markdown
+from kizashi.engine.packs import default_pack
+
+ROOT = Path(__file__).resolve().parents[2]
+runner = CliRunner()
+
+
+def test_catalogue_snapshot_shape():
+    cat = catalogue()
+    assert {f["name"] for f in cat["functions"]} >= {
+        "lag",
+        "change",
+        "pct_change",
+        "rolling_mean",
+        "rolling_sum",
+        "streak",
+        "peer_percentile",
+        "peer_median",
+        "is_null",
+        "ttm",
+        "ytd",
+    }
+    assert [i["id"] for i in cat["indicators"] if i["locaben"]] == [
+        "sales_growth",
+        "operating_margin",
+        "labour_productivity",
+        "ebitda_debt_ratio",
+        "working_capital_turnover",
+        "equity_ratio",
+    ]
+    assert len(cat["pack"]["rules"]) == len(default_pack().rules)
+
+
+def test_rules_doc_is_up_to_date():
+    assert (ROOT / "docs" / "rules.md").read_text("utf-8") == rules_markdown(), (
+        "run `kizashi rules docs --out docs/rules.md`"
+    )
+
+
+def test_every_rule_message_renders():
+    for r in default_pack().rules:
+        ev = dict.fromkeys(r.evidence, 1.0)
+        for lang in ("ja", "en"):
+            assert render(r.explanation[lang], ev, "2025-03", "2025-01")
+            assert render(r.explanation[lang], dict.fromkeys(r.evidence), "2025-03")
+
+
+def test_cli_lint_ok_and_errors(tmp_path):
+    out = tmp_path / "pack.yaml"
+    assert runner.invoke(app, ["rules", "export", "--out", str(out)]).exit_code == 0
+    ok = runner.invoke(app, ["rules", "lint", str(out)])
+    assert ok.exit_code == 0 and "OK" in ok.output
+    out.write_text(
+        out.read_text("utf-8").replace("condition: insolvent", "condition: insolvnt"), "utf-8"
+    )
+    bad = runner.invoke(app, ["rules", "lint", str(out)])
+    assert (
+        bad.exit_code == 1 and "did you mean 'insolvent'" in bad.output and ":line " in bad.output
+    )
+
+
+def test_cli_list_json():
+    res = runner.invoke(app, ["rules", "list", "--json"])
+    assert res.exit_code == 0
+    assert json.loads(res.output)["pack"]["id"] == "kizashi.default"
