@@ -88,7 +88,7 @@ def run_floor(d: Path) -> dict:
         f"SUM({n}) OVER {w}, LAG({n}, 12) OVER (PARTITION BY business_id ORDER BY month), AVG({n}) OVER {w}"
         for n, _ in items
     )
-    con = duckdb.connect(config={"preserve_insertion_order": False})
+    con = duckdb.connect(config={"preserve_insertion_order": False, "memory_limit": "6GB"})
     t = time.perf_counter()
     con.execute(
         f"CREATE TEMP TABLE f AS SELECT business_id, month, {outs} FROM "

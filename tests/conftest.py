@@ -15,7 +15,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 
+from kizashi.cli import context
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.models import Base
@@ -101,3 +103,22 @@ def _fast_password_hashing() -> Iterator[None]:
     passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
     yield
     passwords._hasher = original
+
+
+@pytest.fixture
+def cli(store, tmp_path, monkeypatch):
+    """Run ``kizashi`` commands in-process against the test store."""
+    monkeypatch.setenv("KIZASHI_DATABASE_URL", store.url)
+    monkeypatch.setenv("KIZASHI_DATA_DIR", str(tmp_path / "data"))
+    context.settings.cache_clear()
+    context.store.cache_clear()
+    from kizashi.cli.main import app
+
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None):
+        return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+
+    yield run
+    context.settings.cache_clear()
+    context.store.cache_clear()

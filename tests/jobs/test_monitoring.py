@@ -45,16 +45,22 @@ def monitored(store, settings):
 def test_run_raises_flags_and_is_idempotent(store, settings, monitored):
     assert monitored and monitored[0].businesses == 40
     with store.session() as s:
-        before = s.execute(select(Flag.id, Flag.rule_id, Flag.opened_month, Flag.is_open, Flag.state)
-                           .order_by(Flag.id)).all()
+        before = s.execute(
+            select(Flag.id, Flag.rule_id, Flag.opened_month, Flag.is_open, Flag.state).order_by(
+                Flag.id
+            )
+        ).all()
         summaries = s.execute(select(func.count()).select_from(MonitoringSummary)).scalar_one()
     assert before, "the synthetic portfolio has distressed businesses: some flags must open"
     assert summaries == 40
     again = run_monitoring_job(store, settings)
     assert again[0].flags_opened == 0 and again[0].flags_closed == 0
     with store.session() as s:
-        after = s.execute(select(Flag.id, Flag.rule_id, Flag.opened_month, Flag.is_open, Flag.state)
-                          .order_by(Flag.id)).all()
+        after = s.execute(
+            select(Flag.id, Flag.rule_id, Flag.opened_month, Flag.is_open, Flag.state).order_by(
+                Flag.id
+            )
+        ).all()
     assert after == before
 
 
@@ -77,7 +83,9 @@ def test_workflow_state_survives_a_rerun(store, settings, monitored):
     for f in visible:
         try:
             with store.session() as s:
-                do_change_flag_state(s, officer, flag_id=f.id, state=FlagState.IN_PROGRESS, purpose=M, today=AS_OF)
+                do_change_flag_state(
+                    s, officer, flag_id=f.id, state=FlagState.IN_PROGRESS, purpose=M, today=AS_OF
+                )
             changed = f.id
             break
         except NotFound:
@@ -87,19 +95,32 @@ def test_workflow_state_survives_a_rerun(store, settings, monitored):
     with store.session() as s:
         assert s.get(Flag, changed).state == FlagState.IN_PROGRESS
         with pytest.raises(ValueError, match="reason"):
-            do_change_flag_state(s, officer, flag_id=changed, state=FlagState.NOT_NEEDED, purpose=M, today=AS_OF)
+            do_change_flag_state(
+                s, officer, flag_id=changed, state=FlagState.NOT_NEEDED, purpose=M, today=AS_OF
+            )
 
 
 def test_flags_are_read_only_under_consent(store, monitored):
     with store.session() as s:
-        flagged = s.execute(select(Flag.business_id).where(Flag.is_open.is_(True))).scalars().first()
+        flagged = (
+            s.execute(select(Flag.business_id).where(Flag.is_open.is_(True))).scalars().first()
+        )
     owner_login = None
     with store.session() as s:
         biz = s.get(Business, flagged)
         owner = s.execute(select(User).where(User.org_id == biz.org_id)).scalar_one_or_none()
         owner_login = owner.login if owner else None
     readers = 0
-    for login in ("hosho", "bank1", "bank2", "bank3", "zeirishi1", "zeirishi2", "kasseika", "hosho-admin"):
+    for login in (
+        "hosho",
+        "bank1",
+        "bank2",
+        "bank3",
+        "zeirishi1",
+        "zeirishi2",
+        "kasseika",
+        "hosho-admin",
+    ):
         actor = _actor(store, login)
         try:
             with store.session() as s:
@@ -138,9 +159,15 @@ def test_indicators_with_peer_band(store, settings, monitored):
 def _tb(s, business_id: int, month: date, amounts: dict[str, int], version: int = 1) -> Statement:
     from kizashi.domain.periods import month_end
 
-    st = Statement(business_id=business_id, kind=StatementKind.MONTHLY_TB, fiscal_year_start=date(2026, 4, 1),
-                   period_start=date(2026, 4, 1), period_end=month_end(month), version=version,
-                   created_at=datetime.now(UTC))
+    st = Statement(
+        business_id=business_id,
+        kind=StatementKind.MONTHLY_TB,
+        fiscal_year_start=date(2026, 4, 1),
+        period_start=date(2026, 4, 1),
+        period_end=month_end(month),
+        version=version,
+        created_at=datetime.now(UTC),
+    )
     s.add(st)
     s.flush()
     for code, v in amounts.items():
@@ -164,7 +191,9 @@ def test_panel_sync_is_incremental_and_keeps_gaps(store, settings):
     assert date(2026, 6, 1) not in rows
     assert sync_panel(store, settings.data_dir).businesses_changed == 0
     with store.session() as s:  # a corrected May: new version supersedes the old one
-        old = s.execute(select(Statement).where(Statement.period_end == date(2026, 5, 31))).scalar_one()
+        old = s.execute(
+            select(Statement).where(Statement.period_end == date(2026, 5, 31))
+        ).scalar_one()
         new = _tb(s, bid, date(2026, 5, 1), {"sales": 300, "cash_and_deposits": 60}, version=2)
         old.superseded_by_id = new.id
     again = sync_panel(store, settings.data_dir)

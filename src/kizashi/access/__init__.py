@@ -8,6 +8,7 @@ from .policy import (
     access_loans_by_business,
     accessible_business_ids,
     decide,
+    decide_upload,
     require_role,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "access_loans_by_business",
     "accessible_business_ids",
     "decide",
+    "decide_upload",
     "require_role",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,12 +13,16 @@ from rich.markup import escape
 
 from kizashi.access.monitoring import read_flags, read_indicators
 from kizashi.actions.flags import do_change_flag_state
+from kizashi.actions.organisations import org_by_code
+from kizashi.actions.packs import do_install_rule_pack
 from kizashi.domain.periods import parse_month
+from kizashi.engine.packs import PackError
 from kizashi.store.errors import NotFound
 from kizashi.store.models import FlagState, Purpose
 
 from .app import app
 from .context import actor_for, console, fail, settings, store
+from .rules_cmd import rules_app
 
 flag_app = typer.Typer(help="予兆フラグの対応状況 (flag workflow).", no_args_is_help=True)
 app.add_typer(flag_app, name="flag")
@@ -129,5 +134,30 @@ def flag_set_state(
             console.print(f"flag {f.id}: {f.state.value if hasattr(f.state, 'value') else f.state}")
     except NotFound as exc:
         fail(str(exc))
+    except (ValueError, PermissionError) as exc:
+        fail(str(exc))
+
+
+@rules_app.command("install")
+def rules_install(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="Rule pack YAML")],
+    org: Annotated[str, typer.Option(help="Organisation code that will use the pack")],
+    as_: Annotated[
+        str | None, typer.Option("--as", help="Act as this user (officer or admin of the org)")
+    ] = None,
+) -> None:
+    """組織独自のルールパックを登録して有効にする (install an organisation's own pack as its active version)."""
+    try:
+        with store().session() as s:
+            row = do_install_rule_pack(
+                s, actor_for(as_), org=org_by_code(s, org), yaml_text=file.read_text("utf-8")
+            )
+            console.print(
+                f"installed {row.pack_id}@{row.version} for {org}; it is now the active pack"
+            )
+    except PackError as exc:
+        for p in exc.problems:
+            console.print(escape(f"{file}: {p}"))
+        fail(f"{len(exc.problems)} problem(s); nothing was installed")
     except (ValueError, PermissionError) as exc:
         fail(str(exc))

@@ -21,6 +21,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import delete, select
 
 from kizashi.access import Actor
@@ -346,7 +347,10 @@ def run_monitoring_job(
             s.add(run)
             s.flush()
             run_id = run.id
-        result = run_monitoring(panel, businesses, events, pack, as_of, loans=loans)
+        scoped = panel if org_id is None else panel.filter(
+            pc.is_in(panel.column("business_id"), value_set=businesses.column("business_id"))
+        )
+        result = run_monitoring(scoped, businesses, events, pack, as_of, loans=loans)
         opened, closed, open_count = _store_flags(store, result, pack, org_id, run_id)
         _store_summary(store, result, pack, run_id)
         _store_analytics(settings, result, pack)
