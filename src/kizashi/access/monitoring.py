@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from kizashi.engine.catalogue import render
@@ -98,7 +98,7 @@ def pack_for_ref(session: Session, ref: str) -> Pack:
     return _pack_from_text(row.yaml_text) if row is not None else base
 
 
-def _flag_scope(actor: Actor):  # type: ignore[no-untyped-def]
+def _flag_scope(actor: Actor) -> ColumnElement[bool]:
     if actor.role == Role.OFFICER and actor.org_id is not None:
         return or_(Flag.org_id.is_(None), Flag.org_id == actor.org_id)
     return Flag.org_id.is_(None)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
 from kizashi.store.audit import AuditRecord, append_audit
@@ -47,7 +47,9 @@ class Decision:
     reason: str
 
 
-def _active_grant_clause(org_id: int, category: Category, purpose: Purpose, today: date):  # type: ignore[no-untyped-def]
+def _active_grant_clause(
+    org_id: int, category: Category, purpose: Purpose, today: date
+) -> ColumnElement[bool]:
     return and_(
         ConsentGrant.grantee_org_id == org_id,
         ConsentGrant.category == category,
@@ -58,7 +60,7 @@ def _active_grant_clause(org_id: int, category: Category, purpose: Purpose, toda
     )
 
 
-def _linked_clause(org_id: int):  # type: ignore[no-untyped-def]
+def _linked_clause(org_id: int) -> Exists:
     return exists().where(BusinessLink.business_id == Business.id, BusinessLink.org_id == org_id)
 
 
@@ -189,7 +191,7 @@ def access_loans_by_business(
 
 def accessible_business_ids(
     actor: Actor, category: Category, purpose: Purpose, today: date | None = None
-) -> Select[tuple[int]]:
+) -> Select[int]:
     """A SELECT of the ids of businesses whose ``category`` the actor may read.
 
     The same rules as ``decide``, as one SQL query, so lists and pages over 100k+
@@ -197,14 +199,14 @@ def accessible_business_ids(
     """
     today = today or date.today()
     if actor.is_system or actor.role not in DATA_ROLES or actor.org_id is None:
-        return select(Business.id).where(False)
+        return select(Business.id).where(false())
     if actor.role == Role.OWNER:
         return select(Business.id).where(Business.org_id == actor.org_id)
     granted = exists().where(
         ConsentGrant.business_id == Business.id,
         _active_grant_clause(actor.org_id, category, purpose, today),
     )
-    cond = granted
+    cond: ColumnElement[bool] = granted
     if category == Category.PROFILE:
         cond = or_(granted, _linked_clause(actor.org_id))
     return select(Business.id).where(Business.org_id != actor.org_id).where(cond)

@@ -22,7 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from kizashi.access import Actor
 from kizashi.access.policy import accessible_business_ids
@@ -290,7 +290,7 @@ def _store_summary(store: Store, result: RunResult, pack: Pack, run_id: int) -> 
     with store.session() as s:
         s.execute(delete(MonitoringSummary).where(MonitoringSummary.pack_ref == pack.ref))
         if rows:
-            s.execute(MonitoringSummary.__table__.insert(), rows)
+            s.execute(insert(MonitoringSummary), rows)
 
 
 def _store_analytics(settings: Settings, result: RunResult, pack: Pack) -> None:
@@ -347,18 +347,22 @@ def run_monitoring_job(
             s.add(run)
             s.flush()
             run_id = run.id
-        scoped = panel if org_id is None else panel.filter(
-            pc.is_in(panel.column("business_id"), value_set=businesses.column("business_id"))
+        scoped = (
+            panel
+            if org_id is None
+            else panel.filter(
+                pc.is_in(panel.column("business_id"), value_set=businesses.column("business_id"))
+            )
         )
         result = run_monitoring(scoped, businesses, events, pack, as_of, loans=loans)
         opened, closed, open_count = _store_flags(store, result, pack, org_id, run_id)
         _store_summary(store, result, pack, run_id)
         _store_analytics(settings, result, pack)
         with store.session() as s:
-            run = s.get(MonitoringRun, run_id)
-            assert run is not None
-            run.open_flags = open_count
-            run.finished_at = datetime.now(UTC)
+            done = s.get(MonitoringRun, run_id)
+            assert done is not None
+            done.open_flags = open_count
+            done.finished_at = datetime.now(UTC)
             audit_write(
                 s,
                 Actor.system(),

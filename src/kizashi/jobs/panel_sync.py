@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -43,7 +44,7 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         f"{cols}, employees INTEGER)"
     )
     con.execute("CREATE TABLE IF NOT EXISTS panel_meta (watermark BIGINT)")
-    if con.execute("SELECT COUNT(*) FROM panel_meta").fetchall()[0][0] == 0:  # type: ignore[index]
+    if con.execute("SELECT COUNT(*) FROM panel_meta").fetchall()[0][0] == 0:
         con.execute("INSERT INTO panel_meta VALUES (0)")
 
 
@@ -77,7 +78,7 @@ def _fetch_lines(store: Store, business_ids: list[int]) -> pa.Table:
     )
     with store.session() as session:
         rows = session.execute(stmt).all()
-    cols = list(zip(*rows, strict=True)) if rows else [[], [], [], [], []]
+    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
     return pa.table(
         {
             "business_id": pa.array(cols[0], pa.int64()),
@@ -138,7 +139,7 @@ def sync_panel(store: Store, data_dir: Path, *, full: bool = False) -> SyncResul
         if full:
             con.execute("DELETE FROM panel")
             con.execute("UPDATE panel_meta SET watermark = 0")
-        watermark = con.execute("SELECT watermark FROM panel_meta").fetchall()[0][0]  # type: ignore[index]
+        watermark = con.execute("SELECT watermark FROM panel_meta").fetchall()[0][0]
         with store.engine.connect() as conn:
             new_mark = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM statement")).scalar_one()
             changed = [
@@ -164,7 +165,7 @@ def sync_panel(store: Store, data_dir: Path, *, full: bool = False) -> SyncResul
                 and con.execute(
                     "SELECT COUNT(*) FROM panel WHERE business_id IN (SELECT business_id FROM emp)"
                 ).fetchall()[0][0]
-            )  # type: ignore[index]
+            )
             con.unregister("lines")
             con.unregister("emp")
         con.execute("UPDATE panel_meta SET watermark = ?", [new_mark])
