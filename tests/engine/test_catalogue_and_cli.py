@@ -62,11 +62,14 @@ def test_cli_lint_ok_and_errors(tmp_path):
     ok = runner.invoke(app, ["rules", "lint", str(out)])
     assert ok.exit_code == 0 and "OK" in ok.output
     out.write_text(
-        out.read_text("utf-8").replace("condition: insolvent", "condition: insolvnt"), "utf-8"
+        out.read_text("utf-8").replace(
+            "condition: rolling_max(net_assets, 3) < 0", "condition: rolling_max(net_asets, 3) < 0"
+        ),
+        "utf-8",
     )
     bad = runner.invoke(app, ["rules", "lint", str(out)])
     assert (
-        bad.exit_code == 1 and "did you mean 'insolvent'" in bad.output and ":line " in bad.output
+        bad.exit_code == 1 and "did you mean 'net_assets'" in bad.output and ":line " in bad.output
     )
 
 

@@ -206,8 +206,15 @@ def _cash_loop(
     ni_ytd = np.zeros(n, dtype=np.int64)
     re = np.zeros(n, dtype=np.int64)
     weak = np.where(tl.path == 2, WEAK_OPENING_CASH, 1.0)
+    # part of the loans outstanding at the start is still held as cash (ゼロゼロ融資 proceeds
+    # were largely kept as a buffer) [INFERENCE]; the rest was spent before the panel starts
+    borrowed0 = (
+        loan_fx["long_term_borrowings"][:, 0]
+        + loan_fx["current_portion_long_term_borrowings"][:, 0]
+    )
     opening_cash = _i(
         monthly * weak * rng.uniform(v["opening_cash_months"][0], v["opening_cash_months"][1], n)
+        + weak * float(v["opening_cash_from_borrowings"]) * borrowed0
     )
     for t in range(T):
         start = fy_first[:, t] & (t > 0)

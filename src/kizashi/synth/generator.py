@@ -23,7 +23,7 @@ from .distress import KINDS, NONE, PATHS, Timelines, draw_timelines, ramp
 from .events import EVENT_KINDS, Events, build_events, outcomes
 from .loans import LoanBook, build_loans, panel_effects
 from .params import Params, load_params
-from .profit import build_profit, draw_economics
+from .profit import build_profit, draw_economics, stabilise_margins
 
 BLOCK = 1000
 TABLES = ("businesses", "loans", "repayments", "credit_events", "panel")
@@ -63,6 +63,7 @@ def _block(
     who = replace(who, founded_mi=np.minimum(who.founded_mi, hz.sim_start - 12))
     eco = draw_economics(rng, who, params)
     tl = draw_timelines(rng, n, hz.T, params)
+    eco = stabilise_margins(rng, eco, tl.path, params)
     level = ramp(tl, hz.T)
     book = build_loans(rng, eco.annual_sales / 12, who.founded_mi, tl, hz, params)
     m = build_profit(rng, who, eco, tl, level, hz, params)

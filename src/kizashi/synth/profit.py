@@ -7,7 +7,7 @@ yen once, per leaf; everything downstream (taxes, the balancing item) works on t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -86,6 +86,26 @@ def draw_economics(rng: np.random.Generator, who: Identity, params: Params) -> E
         land=_i(fa * land_share),
         acc_dep0=fa * (1 - land_share) * rng.uniform(0.3, 0.6, n),
     )
+
+
+def stabilise_margins(
+    rng: np.random.Generator, eco: Economics, path: np.ndarray, params: Params
+) -> Economics:
+    """Healthy and recovering businesses do not run at a structural operating loss.
+
+    ``gross_margin`` and ``sga_ratio`` are drawn independently, so without this about a fifth
+    of all businesses would lose money every month of the panel, drain their cash to the
+    overdraft floor and slide into 債務超過 — yet, being ``healthy``, never have a credit event.
+    A stable owner-managed business closes such a gap (in practice mostly through 役員報酬), so
+    for paths other than distressed the SG&A ratio is capped at gross margin − a floor drawn
+    uniformly from ``variation.stable_operating_margin_min`` [INFERENCE]. Distressed businesses
+    keep their draw (their margins then thin further with the deterioration ramp).
+    """
+    lo, hi = params.section("variation")["stable_operating_margin_min"]
+    floor = rng.uniform(lo, hi, eco.sga_ratio.size)
+    cap = eco.gross_margin - floor
+    sga = np.where(path != 2, np.minimum(eco.sga_ratio, cap), eco.sga_ratio)
+    return replace(eco, sga_ratio=sga)
 
 
 def _lag(x: np.ndarray) -> np.ndarray:
