@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +22,8 @@ from kizashi.store.models import (
     Base,
     Category,
     CreditEventKind,
+    Flag,
+    FlagState,
     Loan,
     OrgKind,
     Purpose,
@@ -34,7 +36,7 @@ from .data import Shape, add_monthly_tbs
 
 SYSTEM = Actor.system()
 PASSWORD = "password123"
-ALL = [Category.PROFILE, Category.FINANCIALS, Category.LOANS]
+ALL = [Category.PROFILE, Category.FINANCIALS, Category.LOANS, Category.FLAGS]
 LAST_MONTH = date.today().replace(day=1) - timedelta(days=1)
 
 
@@ -45,6 +47,7 @@ class WebWorld:
     business_name: str
     corporate_number: str
     loan_numbers: dict[str, str]
+    flag_id: int
 
 
 def build_web_world(store: Store) -> WebWorld:
@@ -144,13 +147,44 @@ def build_web_world(store: Store) -> WebWorld:
             occurred_on=today - timedelta(days=60),
             note="B信金の条件変更メモ",
         )
+        flag = add_flag(s, w.business.id, LAST_MONTH.replace(day=1))
         return WebWorld(
             w.business.id,
             w.other_business.id,
             w.business.name,
             w.business.corporate_number or "",
             {k: k for k in loans},
+            flag.id,
         )
+
+
+FLAG_TITLE = "手元資金が月商1か月分未満"
+FLAG_EVIDENCE = "0.43 か月分"
+
+
+def add_flag(s, business_id: int, month: date) -> Flag:  # type: ignore[no-untyped-def]
+    """One open default-pack flag, as a monitoring run would store it (cash below 1 month)."""
+    from kizashi.access.reads import default_pack_ref
+
+    flag = Flag(
+        business_id=business_id,
+        org_id=None,
+        pack_ref=default_pack_ref(),
+        rule_id="cash.low_liquidity",
+        severity="high",
+        category="資金繰り",
+        opened_month=month,
+        closed_month=None,
+        last_seen_month=month,
+        is_open=True,
+        state=FlagState.NEW,
+        evidence_opened='{"value": 0.4321}',
+        evidence_latest='{"value": 0.4321}',
+        updated_at=datetime.now(UTC),
+    )
+    s.add(flag)
+    s.flush()
+    return flag
 
 
 @pytest.fixture

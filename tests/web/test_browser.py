@@ -122,11 +122,10 @@ def _shots_dir(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_login_portfolio_business_logout(server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_login_portfolio_business_logout(server, browser) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     base, ids = server
-    shots = _shots_dir(tmp_path)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
     offsite: list[str] = []
     page.on("request", lambda req: None if req.url.startswith(base) else offsite.append(req.url))
@@ -141,7 +140,6 @@ def test_login_portfolio_business_logout(server, browser, tmp_path: Path) -> Non
     assert page.locator("h1").inner_text() == "ポートフォリオ"
     assert "全31件中" in page.locator(".count").inner_text()
     assert page.locator("table.data tbody tr").count() == 31
-    page.screenshot(path=str(shots / "portfolio.png"), full_page=False)
 
     # HTMX: typing in the search box filters without a full reload
     page.fill("#f-q", "電機")
@@ -153,7 +151,6 @@ def test_login_portfolio_business_logout(server, browser, tmp_path: Path) -> Non
     assert page.locator("svg.chart").count() == 4
     assert page.locator("svg.chart rect.bar").count() > 60
     assert page.locator("text=条件変更").count() >= 1
-    page.screenshot(path=str(shots / "business.png"), full_page=True)
 
     page.goto(f"{base}/businesses/{ids['business']}?lang=en")
     assert page.locator("figcaption").first.inner_text() == "Net sales (monthly)"
@@ -219,5 +216,94 @@ def test_owner_uploads_confirms_and_sees_it_stored(server, browser, tmp_path: Pa
     page.screenshot(path=str(shots / "upload-stored.png"), full_page=True)
     page.get_by_role("link", name="別のファイルを取り込む").click()
     expect(page.locator("#submissions")).to_contain_text("試算表-6月.csv")
+    assert not errors, errors
+    page.close()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """The synthetic demo after a monitoring run: flags, indicators with peer bands, radar."""
+    _require_browser()
+    import uvicorn
+    from sqlalchemy import select
+
+    from kizashi.jobs.demo import build_demo
+    from kizashi.jobs.monitoring import run_monitoring_job
+    from kizashi.store.models import MonitoringSummary
+
+    tmp = tmp_path_factory.mktemp("demo")
+    store = Store(f"sqlite:///{tmp / 'kizashi.db'}")
+    settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
+    build_demo(store, settings, businesses=150, seed=11)
+    run_monitoring_job(store, settings)
+    with store.session() as s:  # a rated business with open flags: the page shows everything
+        featured = (
+            s.execute(
+                select(MonitoringSummary.business_id)
+                .where(
+                    MonitoringSummary.open_flags > 1, MonitoringSummary.locaben_rating.is_not(None)
+                )
+                .order_by(MonitoringSummary.priority.desc())
+            )
+            .scalars()
+            .first()
+        )
+    port = _free_port()
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            create_app(settings, store),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", featured
+    srv.should_exit = True
+    thread.join(timeout=10)
+    store.dispose()
+
+
+def test_officer_sees_flags_and_radar_and_marks_one_in_progress(
+    demo_server, browser, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    base, featured = demo_server
+    shots = _shots_dir(tmp_path)
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="ja-JP")
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{base}/login")
+    page.fill("input[name=login]", "hosho")
+    page.fill("input[name=password]", "kizashi-demo")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/portfolio")
+    # staff see who to talk to first: sorted by priority, with open flags by severity
+    expect(page.locator("th[aria-sort=descending]")).to_contain_text("優先度")
+    assert page.locator("td.sev-counts .sev").count() > 5
+    page.screenshot(path=str(shots / "portfolio.png"), full_page=False)
+
+    page.goto(f"{base}/businesses/{featured}")
+    expect(page.locator("#h-flags")).to_have_text("対話のきっかけ（予兆フラグ）")
+    flags = page.locator("#flags .flags > article.flag")
+    assert flags.count() >= 2
+    assert page.locator("svg.radar text.axis").count() == 6
+    assert page.locator("svg.band").count() > 5
+    page.screenshot(path=str(shots / "business.png"), full_page=True)
+
+    first = flags.first
+    flag_id = first.get_attribute("id")
+    first.get_by_role("button", name="対応中にする").click()  # HTMX swaps the flag in place
+    expect(page.locator(f"#{flag_id} .state")).to_have_text("対応中")
+    page.reload()
+    expect(page.locator(f"#{flag_id} .state")).to_have_text("対応中")
     assert not errors, errors
     page.close()

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 
 from sqlalchemy import ColumnElement, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -21,11 +22,13 @@ from sqlalchemy.orm import Session
 from kizashi.domain.chart import load_chart
 from kizashi.domain.periods import month_start
 from kizashi.domain.statements import TrialBalance, monthly_rows
+from kizashi.engine.packs import default_pack
 from kizashi.store.models import (
     Business,
     Category,
     CreditEvent,
     CreditEventKind,
+    MonitoringSummary,
     Organisation,
     Purpose,
     Statement,
@@ -55,6 +58,13 @@ SORTS = {
     "employees": (Business.employees.asc(), Business.id.asc()),
     "-employees": (Business.employees.desc(), Business.id.desc()),
     "id": (Business.id.asc(),),
+    # 対応優先度: the latest run's priority for the default pack, highest first; businesses
+    # without a (visible) monitoring summary come last, by name.
+    "priority": (
+        MonitoringSummary.priority.desc().nulls_last(),
+        Business.name.asc(),
+        Business.id.asc(),
+    ),
 }
 DEFAULT_SORT = "name"
 MAX_PAGE_SIZE = 200
@@ -80,6 +90,22 @@ class PortfolioRow:
     prefecture_code: str
     fiscal_year_end_month: int
     employees: int | None
+    monitoring: MonitoringBrief | None = None
+
+
+@dataclass(frozen=True)
+class MonitoringBrief:
+    """A business's latest monitoring summary (default pack), shown under a ``flags`` consent."""
+
+    as_of_month: date
+    priority: float
+    open_flags: int
+    open_critical: int
+    open_high: int
+    open_medium: int
+    open_low: int
+    locaben_rating: str | None
+    locaben_total: int | None
 
 
 @dataclass(frozen=True)
@@ -151,6 +177,12 @@ class LoanBook:
     other_events: tuple[CreditEventView, ...]  # credit events not tied to a visible loan
 
 
+@cache
+def default_pack_ref() -> str:
+    """The shared default pack's ref (``kizashi.default@<version>``), parsed once."""
+    return default_pack().ref
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -170,7 +202,11 @@ def list_portfolio(
 ) -> PortfolioPage:
     """The businesses whose profile the actor may see, filtered, sorted and paged in SQL.
 
-    The listing is audited once (with its filters and row count), not row by row.
+    Each row carries the latest monitoring summary of the default pack only where the actor
+    may also read the business's ``flags`` (monitoring results) for the purpose; sorting by
+    ``priority`` joins the summary in SQL, so paging stays in the database.
+    The listing is audited once (with its filters and row count), not row by row; when
+    monitoring results are shown, that is a second audited listing of category ``flags``.
     """
     page = max(1, page)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
@@ -192,6 +228,12 @@ def list_portfolio(
     if prefecture:
         conds.append(Business.prefecture_code == prefecture)
     total = session.execute(select(func.count()).select_from(Business).where(*conds)).scalar_one()
+    may_see_flags = accessible_business_ids(actor, Category.FLAGS, purpose, today)
+    summary_join = (
+        (MonitoringSummary.business_id == Business.id)
+        & (MonitoringSummary.pack_ref == default_pack_ref())
+        & MonitoringSummary.business_id.in_(may_see_flags)
+    )
     stmt = (
         select(
             Business.id,
@@ -202,13 +244,26 @@ def list_portfolio(
             Business.prefecture_code,
             Business.fiscal_year_end_month,
             Business.employees,
+            MonitoringSummary.as_of_month,
+            MonitoringSummary.priority,
+            MonitoringSummary.open_flags,
+            MonitoringSummary.open_critical,
+            MonitoringSummary.open_high,
+            MonitoringSummary.open_medium,
+            MonitoringSummary.open_low,
+            MonitoringSummary.locaben_rating,
+            MonitoringSummary.locaben_total,
         )
+        .outerjoin(MonitoringSummary, summary_join)
         .where(*conds)
         .order_by(*SORTS[sort])
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
-    rows = tuple(PortfolioRow(*r) for r in session.execute(stmt))
+    rows = tuple(
+        PortfolioRow(*r[:8], MonitoringBrief(*r[8:]) if r[8] is not None else None)  # type: ignore[call-arg]
+        for r in session.execute(stmt)
+    )
     audit_listing(
         session,
         actor,
@@ -224,6 +279,9 @@ def list_portfolio(
             "sort": sort,
         },
     )
+    shown = sum(1 for r in rows if r.monitoring is not None)
+    if shown:
+        audit_listing(session, actor, Category.FLAGS, purpose, shown, {"page": page, "sort": sort})
     return PortfolioPage(rows, total, page, page_size, sort)
 
 

@@ -8,6 +8,7 @@ first day of the month.
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -59,8 +60,30 @@ class BusinessDetail(BusinessSummary):
     founded_on: date | None
 
 
+class MonitoringOut(BaseModel):
+    """The latest monitoring summary (default rule pack); present only under a flags consent."""
+
+    as_of_month: date
+    priority: float = Field(
+        description="対応優先度: higher means talk to them sooner (ranking only)"
+    )
+    open_flags: int
+    open_critical: int
+    open_high: int
+    open_medium: int
+    open_low: int
+    locaben_rating: str | None = Field(description="ローカルベンチマーク A–D")
+    locaben_total: int | None
+
+
+class BusinessListItem(BusinessSummary):
+    monitoring: MonitoringOut | None = Field(
+        None, description="null without a flags consent for the purpose, or before any run"
+    )
+
+
 class BusinessList(BaseModel):
-    items: list[BusinessSummary]
+    items: list[BusinessListItem]
     total: int
     page: int
     page_size: int
@@ -207,7 +230,15 @@ def list_businesses(
             page_size=page_size,
         )
     return BusinessList(
-        items=[BusinessSummary(**_summary_fields(r)) for r in result.rows],  # type: ignore[arg-type]
+        items=[
+            BusinessListItem(
+                **_summary_fields(r),  # type: ignore[arg-type]
+                monitoring=MonitoringOut(**dataclasses.asdict(r.monitoring))
+                if r.monitoring
+                else None,
+            )
+            for r in result.rows
+        ],
         total=result.total,
         page=result.page,
         page_size=result.page_size,

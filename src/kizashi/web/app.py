@@ -17,7 +17,7 @@ from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 
-from . import api, api_uploads, auth, pages, pages_uploads
+from . import api, api_monitoring, api_uploads, auth, pages, pages_monitoring, pages_uploads
 from .state import render
 from .upload_limit import UploadSizeLimit, UploadTooLarge, format_size
 
@@ -132,7 +132,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(web.joinpath("static"))), name="static")
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(pages_monitoring.router)
     app.include_router(api.router)
+    app.include_router(api_monitoring.router)
     app.include_router(pages_uploads.router)
     app.include_router(api_uploads.router)
 

@@ -110,6 +110,38 @@ ENUM_LABELS: dict[str, str] = {
     "bank": N_("Bank"),
     "guarantor": N_("Credit guarantee corporation"),
     "revitalization": N_("SME Revitalization Support Council"),
+    # flag severity (staff screens) and workflow state
+    "critical": N_("Critical"),
+    "high": N_("High"),
+    "medium": N_("Medium"),
+    "low": N_("Low"),
+    "new": N_("New"),
+    "acknowledged": N_("Acknowledged"),
+    "in_progress": N_("In progress"),
+    "resolved": N_("Resolved"),
+    "not_needed": N_("No action needed"),
+}
+
+# A rule pack's closed vocabularies (kizashi.engine.packs: CATEGORIES, SOURCES, SUPPORTS) are
+# Japanese in the pack; these are their English msgids, translated back where shown.
+PACK_TERMS: dict[str, str] = {
+    "収益性": N_("Profitability"),
+    "資金繰り": N_("Cash flow"),
+    "財務健全性": N_("Financial soundness"),
+    "効率性": N_("Efficiency"),
+    "真贋性": N_("Data consistency"),
+    "信用事象": N_("Credit events"),
+    "データ": N_("Data"),
+    "決算書": N_("Financial statements"),
+    "試算表": N_("Trial balances"),
+    "口座": N_("Bank account"),
+    "金融取引": N_("Loans and repayments"),
+    "定性": N_("Qualitative information"),
+    "確認": N_("Check the facts"),
+    "本業支援": N_("Support for the core business"),
+    "経営改善": N_("Management improvement"),
+    "再生": N_("Business rehabilitation"),
+    "再チャレンジ": N_("Fresh start"),
 }
 
 
@@ -205,6 +237,30 @@ def format_number(n: int | None) -> str:
     return "—" if n is None else f"{n:,}"
 
 
+_UNITS = {  # unit → (ja suffix, en suffix, decimals)
+    "%": ("%", "%", 1),
+    "months": ("か月", " months", 1),
+    "years": ("年", " years", 1),
+    "times": ("倍", "×", 1),
+    "points": ("点", " pts", 0),
+    "thousand_yen_per_person": ("千円/人", " k yen/person", 0),
+}
+
+
+def format_indicator(value: float | None, unit: str, locale: str = "ja") -> str | None:
+    """An indicator value in its unit: 12.3% / 3.4か月 / 1,235万円 / 2,450千円/人.
+
+    None stays None (the caller says 算出不可); ``bool`` is left to the caller's words.
+    """
+    if value is None:
+        return None
+    if unit == "yen":
+        return format_yen_compact(value, locale)
+    ja, en, decimals = _UNITS.get(unit, (f" {unit}", f" {unit}", 2))
+    sign = "−" if value < 0 else ""
+    return f"{sign}{abs(value):,.{decimals}f}{ja if locale == 'ja' else en}"
+
+
 def format_percent_bp(bp: int) -> str:
     """Basis points as a percent: 150 → 1.50%."""
     return f"{bp / 100:.2f}%"
@@ -243,6 +299,20 @@ class Translator:
         key = str(getattr(value, "value", value))
         return self.gettext(ENUM_LABELS[key]) if key in ENUM_LABELS else key
 
+    def pack_term(self, term: str) -> str:
+        """A rule pack's category, data source or support type in this language."""
+        return self.gettext(PACK_TERMS[term]) if term in PACK_TERMS else term
+
+    def indicator(self, value: float | None, unit: str) -> str:
+        if unit == "bool" and value is not None:
+            return self.gettext("Yes") if value else self.gettext("No")
+        text = format_indicator(value, unit, self.locale)
+        return self.gettext("Not computable") if text is None else text
+
+    def pick(self, texts: dict[str, str]) -> str:
+        """The text in this language from a {"ja": …, "en": …} pair (Japanese as fallback)."""
+        return texts.get(self.locale) or texts.get("ja") or ""
+
     def template_globals(self) -> dict[str, Callable[..., str] | str]:
         return {
             "_": self.gettext,
@@ -256,4 +326,7 @@ class Translator:
             "fmt_number": format_number,
             "fmt_rate": format_percent_bp,
             "enum_label": self.enum_label,
+            "pack_term": self.pack_term,
+            "fmt_indicator": self.indicator,
+            "pick": self.pick,
         }

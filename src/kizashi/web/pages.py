@@ -33,6 +33,7 @@ from kizashi.store.models import Purpose, Role
 from .auth import CurrentUser, require_user
 from .charts import Series, bar_chart, line_chart
 from .i18n import Translator
+from .pages_monitoring import flag_error_message, flags_context, indicators_context
 from .state import app_settings, app_store, render, translator
 
 router = APIRouter(include_in_schema=False)
@@ -78,13 +79,15 @@ def portfolio(
     q: str | None = Query(None, max_length=200),
     industry: str | None = Query(None, max_length=1),
     pref: str | None = Query(None, max_length=2),
-    sort: str = Query("name", max_length=20),
+    sort: str | None = Query(None, max_length=20),
     page: int = Query(1, ge=1, le=1_000_000),
     purpose: str | None = Query(None, max_length=32),
     user: CurrentUser = Depends(require_user),
 ) -> Response:
     t = translator(request)
     chosen = parse_purpose(purpose)
+    # Staff see who to talk to first; an owner's list is their own business(es), by name.
+    default_sort = "name" if user.role == Role.OWNER else "priority"
     with app_store(request).session() as s:
         result = list_portfolio(
             s,
@@ -93,7 +96,7 @@ def portfolio(
             q=q,
             industry_major=industry or None,
             prefecture=pref or None,
-            sort=sort,
+            sort=sort or default_sort,
             page=page,
             page_size=app_settings(request).page_size,
         )
@@ -118,6 +121,7 @@ def portfolio(
         "link": link,
         "sorts": SORTS,
         "sees_data": user.role in (Role.OWNER, Role.OFFICER),
+        "shows_monitoring": any(r.monitoring is not None for r in result.rows),
         **label_lookup(t.locale),
     }
     name = "_portfolio_results.html" if request.headers.get("HX-Request") else "portfolio.html"
@@ -217,6 +221,7 @@ def business_page(
         events = [(ln.loan_number, e) for ln in loans.loans for e in ln.events]
         events += [("—", e) for e in loans.other_events]
         events.sort(key=lambda pair: (pair[1].occurred_on, pair[1].id))
+    error_flag, error_text = flag_error_message(request, t)
     ctx = {
         "b": profile,
         "purpose": chosen,
@@ -227,6 +232,10 @@ def business_page(
         "events": events,
         "is_owner": user.role == Role.OWNER,
         "can_upload": can_upload,
+        "flag_error_id": error_flag,
+        "flag_error": error_text,
+        **flags_context(request, user, business_id, chosen),
+        **indicators_context(request, user, business_id, chosen, t),
         **label_lookup(t.locale),
     }
     return render(request, "business.html", ctx)

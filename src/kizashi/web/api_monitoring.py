@@ -1,0 +1,180 @@
+"""Monitoring results in the JSON API: a business's flags and indicators, and flag workflow.
+
+The bodies are exactly what ``kizashi flags --json`` and ``kizashi indicators --json`` print
+(the same read functions, the same fields), under ``items`` / alongside ``business_id``.
+A business or flag that is missing and one the user may not see give the same 404; every
+decision is audited by ``kizashi.access``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+
+from kizashi.access.monitoring import (
+    FlagView,
+    IndicatorsView,
+    flag_view,
+    read_flags,
+    read_indicators,
+)
+from kizashi.actions.flags import do_change_flag_state
+from kizashi.store.models import FlagState, Purpose
+
+from .auth import CurrentUser, require_user
+from .state import app_settings, app_store
+
+router = APIRouter(prefix="/api/v1", tags=["v1"])
+NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such business or flag, or not visible to this user"}
+}
+
+
+class Texts(BaseModel):
+    ja: str
+    en: str
+
+
+class FlagOut(BaseModel):
+    id: int
+    rule_id: str = Field(description="The rule's stable dotted id, e.g. cash.low_liquidity")
+    pack_ref: str = Field(description="The rule pack and version that raised it")
+    severity: str = Field(description="critical | high | medium | low")
+    category: str = Field(
+        description="収益性, 資金繰り, 財務健全性, 効率性, 真贋性, 信用事象, データ"
+    )
+    source: str = Field(description="Data source: 決算書, 試算表, 口座, 金融取引, 定性")
+    support: str = Field(description="Support type: 確認, 本業支援, 経営改善, 再生, 再チャレンジ")
+    state: str = Field(description="new | acknowledged | in_progress | resolved | not_needed")
+    state_reason: str | None
+    is_open: bool
+    opened_month: date
+    closed_month: date | None
+    last_seen_month: date
+    title: Texts
+    explanation: Texts = Field(description="Plain words quoting the evidence")
+    next_step: Texts
+    evidence: dict[str, Any] = Field(description="The numbers behind the flag (latest month)")
+
+
+class FlagList(BaseModel):
+    business_id: int
+    items: list[FlagOut]
+
+
+class IndicatorOut(BaseModel):
+    id: str
+    ja: str
+    en: str
+    unit: str
+    better: str = Field(description="higher | lower | none")
+    group: str = Field(description="locaben | monitoring | trend | score")
+    value: float | None = Field(description="null: not computable")
+    score: int | None = Field(description="ローカルベンチマーク 1–5 score, where defined")
+    peer_n: int | None
+    peer_p25: float | None
+    peer_median: float | None
+    peer_p75: float | None
+
+
+class IndicatorsOut(BaseModel):
+    business_id: int
+    pack_ref: str
+    as_of: date | None = Field(description="The month of the latest values (first day)")
+    peer_group: str | None = Field(description="Industry major group | size band")
+    locaben_rating: str | None = Field(description="A–D; null when not all six are scorable")
+    locaben_total: int | None
+    values: list[IndicatorOut]
+
+
+class FlagStateIn(BaseModel):
+    state: FlagState = Field(
+        description="acknowledged | in_progress | not_needed (an owner: acknowledged only)"
+    )
+    reason: str | None = Field(None, max_length=2000, description="Required for not_needed")
+    purpose: Purpose = Purpose.MONITORING
+
+
+def flag_out(v: FlagView) -> FlagOut:
+    return FlagOut.model_validate(dataclasses.asdict(v))
+
+
+def indicators_out(business_id: int, v: IndicatorsView) -> IndicatorsOut:
+    return IndicatorsOut.model_validate({"business_id": business_id, **dataclasses.asdict(v)})
+
+
+@router.get(
+    "/businesses/{business_id}/flags",
+    response_model=FlagList,
+    summary="A business's flags (予兆フラグ) with their evidence",
+    responses=NOT_VISIBLE,
+)
+def get_flags(
+    request: Request,
+    business_id: int,
+    include_closed: bool = Query(False, description="Also flags whose condition has cleared"),
+    purpose: Purpose = Purpose.MONITORING,
+    user: CurrentUser = Depends(require_user),
+) -> FlagList:
+    with app_store(request).session() as s:
+        views = read_flags(s, user.actor, business_id, purpose, include_closed=include_closed)
+    return FlagList(business_id=business_id, items=[flag_out(v) for v in views])
+
+
+@router.get(
+    "/businesses/{business_id}/indicators",
+    response_model=IndicatorsOut,
+    summary="Latest indicators with the peer band (p25, median, p75) and the ロカベン rating",
+    responses=NOT_VISIBLE,
+)
+def get_indicators(
+    request: Request,
+    business_id: int,
+    purpose: Purpose = Purpose.MONITORING,
+    user: CurrentUser = Depends(require_user),
+) -> IndicatorsOut:
+    data_dir = app_settings(request).data_dir
+    with app_store(request).session() as s:
+        view = read_indicators(s, user.actor, data_dir, business_id, purpose)
+    return indicators_out(business_id, view)
+
+
+@router.post(
+    "/flags/{flag_id}/state",
+    response_model=FlagOut,
+    summary="Move a flag: acknowledged, in_progress, or not_needed with a reason",
+    responses={
+        **NOT_VISIBLE,
+        403: {"description": "An owner may only acknowledge"},
+        409: {
+            "description": "Not allowed from the flag's current state (resolved is never set by hand)"
+        },
+        422: {"description": "not_needed without a reason, or an invalid body"},
+    },
+)
+def post_flag_state(
+    request: Request,
+    flag_id: int,
+    body: FlagStateIn,
+    user: CurrentUser = Depends(require_user),
+) -> FlagOut:
+    try:
+        with app_store(request).session() as s:
+            flag = do_change_flag_state(
+                s,
+                user.actor,
+                flag_id=flag_id,
+                state=body.state,
+                purpose=body.purpose,
+                reason=body.reason,
+            )
+            s.flush()
+            return flag_out(flag_view(s, flag))
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    except ValueError as exc:
+        raise HTTPException(422 if "reason" in str(exc) else 409, str(exc)) from None

@@ -1,0 +1,230 @@
+"""The monitoring sections of the business page — 予兆フラグ (「気づき」 for the owner), indicators
+against their peer band, the ロカベン radar — and the form that moves a flag through its workflow.
+
+* Reads go through ``kizashi.access.monitoring`` (``read_flags``: category ``flags``;
+  ``read_indicators``: category ``financials``), each section in its own unit of work, so a
+  section without consent is refused and audited on its own while the page still renders.
+* ``POST /businesses/{id}/flags/{flag_id}/state`` calls ``do_change_flag_state`` (staff:
+  確認済 / 対応中 / 対応不要 with a reason; the owner only 「確認しました」). With HTMX it answers
+  with the flag's own fragment; without JavaScript it redirects back to the page (and says what
+  went wrong there, if anything).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kizashi.access.monitoring import FlagView, IndicatorsView, read_flags, read_indicators
+from kizashi.actions.flags import ALLOWED, do_change_flag_state
+from kizashi.store.errors import NotFound
+from kizashi.store.models import FlagState, Purpose, Role
+
+from .auth import CurrentUser, require_user
+from .charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
+from .i18n import N_, Translator
+from .state import app_settings, app_store, render, translator
+
+router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
+
+# The indicator table's groups, in order (group "score" feeds the radar, not the table).
+GROUPS = (
+    ("locaben", N_("Local Benchmark")),
+    ("monitoring", N_("Monitoring ratios")),
+    ("trend", N_("Trends")),
+)
+# ローカルベンチマーク's six, in its own order, with short radar labels.
+LOCABEN_AXES = (
+    ("sales_growth", N_("Sales growth")),
+    ("operating_margin", N_("Operating margin")),
+    ("labour_productivity", N_("Productivity")),
+    ("ebitda_debt_ratio", N_("Debt / EBITDA")),
+    ("working_capital_turnover", N_("Working capital")),
+    ("equity_ratio", N_("Equity ratio")),
+)
+# Why a state change was refused, by the code the redirect carries (?flag_error=).
+FLAG_ERRORS = {
+    "reason": N_("Please write why no action is needed."),
+    "transition": N_("The flag's state has changed meanwhile; please look again."),
+    "owner": N_("You can mark a point as seen; the institutions handle the rest."),
+}
+
+
+def _section(request: Request, read: Callable[[Session], T]) -> T | None:
+    try:
+        with app_store(request).session() as s:
+            return read(s)
+    except NotFound:
+        return None  # the denial is audited by Store.session
+
+
+def flag_actions(flag: FlagView, role: Role) -> list[str]:
+    """The states this user may move this flag to from the page (none once it is closed)."""
+    if not flag.is_open:
+        return []
+    allowed = ALLOWED.get(FlagState(flag.state), set())
+    if role == Role.OWNER:
+        return ["acknowledged"] if FlagState.ACKNOWLEDGED in allowed else []
+    order = (FlagState.ACKNOWLEDGED, FlagState.IN_PROGRESS, FlagState.NOT_NEEDED)
+    return [s.value for s in order if s in allowed]
+
+
+def flags_context(
+    request: Request, user: CurrentUser, business_id: int, purpose: Purpose
+) -> dict[str, Any]:
+    flags = _section(
+        request,
+        lambda s: read_flags(s, user.actor, business_id, purpose, include_closed=True),
+    )
+    return {
+        "flags_open": [f for f in flags or [] if f.is_open],
+        "flags_closed": [f for f in flags or [] if not f.is_open],
+        "flags_shared": flags is not None,
+        "flag_actions": lambda f: flag_actions(f, user.role),
+    }
+
+
+def indicator_rows(view: IndicatorsView, t: Translator) -> list[dict[str, Any]]:
+    """The table's groups: each indicator with its value, peer quartiles and band chart."""
+    out = []
+    for group, title in GROUPS:
+        rows = []
+        for v in (x for x in view.values if x.group == group):
+            label = t.pick({"ja": v.ja, "en": v.en})
+            rows.append(
+                {
+                    "v": v,
+                    "label": label,
+                    "status": band_status(v.value, v.peer_p25, v.peer_p75, v.better),
+                    "band": peer_band(
+                        label,
+                        v.value,
+                        v.peer_p25,
+                        v.peer_median,
+                        v.peer_p75,
+                        v.peer_n,
+                        v.better,
+                        v.unit,
+                        t,
+                    ),
+                }
+            )
+        if rows:
+            out.append({"id": group, "title": t.gettext(title), "rows": rows})
+    return out
+
+
+def radar(view: IndicatorsView, t: Translator) -> Any:
+    scores = {v.id: v.score for v in view.values if v.group == "locaben"}
+    axes = [RadarAxis(t.gettext(label), scores.get(code)) for code, label in LOCABEN_AXES]
+    return locaben_radar(
+        t.gettext("Local Benchmark scores"), axes, view.locaben_rating, view.locaben_total, t
+    )
+
+
+def indicators_context(
+    request: Request, user: CurrentUser, business_id: int, purpose: Purpose, t: Translator
+) -> dict[str, Any]:
+    data_dir: Path = app_settings(request).data_dir
+    view = _section(
+        request, lambda s: read_indicators(s, user.actor, data_dir, business_id, purpose)
+    )
+    if view is None or view.as_of is None:
+        return {"indicators": view, "indicator_groups": [], "radar": None}
+    return {
+        "indicators": view,
+        "indicator_groups": indicator_rows(view, t),
+        "radar": radar(view, t),
+    }
+
+
+def _flag_error(exc: Exception) -> str:
+    if isinstance(exc, PermissionError):
+        return "owner"
+    return "reason" if "reason" in str(exc) else "transition"
+
+
+@router.post("/businesses/{business_id}/flags/{flag_id}/state")
+def change_flag_state(
+    request: Request,
+    business_id: int,
+    flag_id: int,
+    state: str = Form(..., max_length=32),
+    reason: str = Form("", max_length=2000),
+    purpose: str = Form("", max_length=32),
+    user: CurrentUser = Depends(require_user),
+) -> Response:
+    """Move one flag (the page's small forms; HTMX swaps the flag, plain POST redirects)."""
+    from .pages import parse_purpose
+
+    chosen = parse_purpose(purpose)
+    try:
+        target = FlagState(state)
+    except ValueError:
+        target = None
+    error = None
+    if target is None or target == FlagState.RESOLVED:
+        error = "transition"  # 解消 is the monitoring run's finding, never set by hand
+    else:
+        try:
+            with app_store(request).session() as s:  # NotFound → the 404 page, audited
+                flag = do_change_flag_state(
+                    s, user.actor, flag_id=flag_id, state=target, purpose=chosen, reason=reason
+                )
+                if flag.business_id != business_id:
+                    raise NotFound(f"flag {flag_id} not found")  # rolls the change back
+        except (ValueError, PermissionError) as exc:
+            error = _flag_error(exc)
+    if request.headers.get("HX-Request"):
+        return flag_fragment(request, user, business_id, flag_id, chosen, error)
+    query = {"purpose": chosen.value} if purpose else {}
+    if error:
+        query["flag_error"] = error
+        query["flag"] = str(flag_id)
+    suffix = f"?{urlencode(query)}" if query else ""
+    return RedirectResponse(f"/businesses/{business_id}{suffix}#flag-{flag_id}", status_code=303)
+
+
+def flag_fragment(
+    request: Request,
+    user: CurrentUser,
+    business_id: int,
+    flag_id: int,
+    purpose: Purpose,
+    error: str | None,
+) -> Response:
+    with app_store(request).session() as s:
+        views = read_flags(s, user.actor, business_id, purpose, include_closed=True)
+    flag = next((f for f in views if f.id == flag_id), None)
+    if flag is None:
+        raise NotFound(f"flag {flag_id} not found")
+    t = translator(request)
+    return render(
+        request,
+        "_flag.html",
+        {
+            "f": flag,
+            "b_id": business_id,
+            "purpose": purpose,
+            "is_owner": user.role == Role.OWNER,
+            "flag_actions": lambda f: flag_actions(f, user.role),
+            "flag_error": t.gettext(FLAG_ERRORS[error]) if error else None,
+            "flag_error_id": flag_id,
+        },
+    )
+
+
+def flag_error_message(request: Request, t: Translator) -> tuple[int | None, str | None]:
+    """The error a plain-POST redirect carried back (?flag_error=…&flag=…)."""
+    code = request.query_params.get("flag_error")
+    flag = request.query_params.get("flag", "")
+    if code not in FLAG_ERRORS or not flag.isdigit():
+        return None, None
+    return int(flag), t.gettext(FLAG_ERRORS[code])
