@@ -7,12 +7,18 @@ months are consecutive); ``wL`` adds window columns (lags, rolling sums, streaks
 row-wise expressions. Each expression sits at the lowest level its inputs allow, so the whole
 default pack needs only a few sorted passes, and nothing is evaluated business by business.
 
+DuckDB's sorted window operator costs in proportion to the columns it carries, so each ``wL``
+carries only the columns later stages use, and :meth:`Compiler.split_sql` cuts the chain after
+the first window pass: the wide first pass is stored once, and the later passes (lags of
+trailing sums, rolling maxima of indicators, …) run over a narrow projection of it.
+
 Peer functions (``peer_percentile`` …) need the whole portfolio; they are computed in a first
 pass (:meth:`Compiler.peer_args`) and joined into ``s0`` of the main pass as ``_peer_k`` columns.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -52,6 +58,7 @@ class Compiler:
         params: Mapping[str, float] | None = None,
         dialect: Dialect = DUCKDB,
         peer_min_n: int = 5,
+        fold_lags: bool = False,
     ) -> None:
         self.chart = chart
         self.indicators = {i.id: i for i in indicators}
@@ -59,12 +66,18 @@ class Compiler:
         self.params = dict(params or {})
         self.d = dialect
         self.peer_min_n = peer_min_n
+        # Fold lag(x, k) of first-pass expressions into shifted frames of the first pass.
+        # Exact, and it saves sorted passes, but each shifted frame is one more window
+        # expression in the wide first pass; since later passes run narrow (split_sql) that
+        # costs more than it saves on the default pack (docs/performance.md), so it is off.
+        self.fold_lags = fold_lags
         self.base_items: dict[str, dict[str, int]] = {}  # spine column -> signed chart leaves
         self.peers: dict[str, PeerTerm] = {}
         self._stages: list[_Stage] = [_Stage()]
         self._memo: dict[str, tuple[str, int]] = {}
         self._n = 0
         self._panel = {n for n, *_ in PANEL_NAMES}
+        self.fy_lags: set[int] = set()  # k: the spine carries fy_pos of the row k months back
 
     # ------------------------------------------------------------------ public
     def column(self, node: Node) -> tuple[str, int]:
@@ -141,19 +154,81 @@ class Compiler:
             )
         return f"SELECT business_id, m, {', '.join(cols)} FROM {source}"
 
-    def sql(self, spine: str, outputs: list[str], where: str | None = None) -> str:
-        """The whole query: CTE chain over ``spine`` (a SELECT), selecting ``outputs``."""
+    def sql(
+        self,
+        spine: str,
+        outputs: list[str],
+        where: str | None = None,
+        spine_columns: list[str] | None = None,
+    ) -> str:
+        """The whole query: CTE chain over ``spine`` (a SELECT), selecting ``outputs``.
+
+        With ``spine_columns`` (the spine's column names), every window stage carries only the
+        columns a later stage or the outputs still use: DuckDB's sorted window operator costs
+        in proportion to the columns it carries, not to the window expressions it computes.
+        """
+        n = len(self._stages)
         ctes = [f"s0 AS (SELECT *{_cols(self._stages[0].scalars)} FROM ({spine}) AS spine)"]
-        for level in range(1, len(self._stages)):
+        live = _live_columns(self._stages, spine_columns, [*outputs, where or ""])
+        for level in range(1, n):
             st = self._stages[level]
+            carried = "*" if live is None else ", ".join(live[level - 1]) or "business_id"
             ctes.append(
-                f"w{level} AS (SELECT *{_cols(st.windows)} FROM s{level - 1} "
+                f"w{level} AS (SELECT {carried}{_cols(st.windows)} FROM s{level - 1} "
                 f"WINDOW {WINDOW} AS (PARTITION BY business_id ORDER BY m))"
             )
             ctes.append(f"s{level} AS (SELECT *{_cols(st.scalars)} FROM w{level})")
-        last = f"s{len(self._stages) - 1}"
-        body = f"SELECT {', '.join(outputs)} FROM {last}" + (f" WHERE {where}" if where else "")
+        body = f"SELECT {', '.join(outputs)} FROM s{n - 1}" + (f" WHERE {where}" if where else "")
         return "WITH " + ",\n".join(ctes) + "\n" + body
+
+    def split_sql(
+        self, spine: str, outputs: list[str], spine_columns: list[str], through: list[str]
+    ) -> tuple[str, str | None, list[str]]:
+        """The query in two parts, so that no later window pass carries the wide rows.
+
+        Returns ``(first, rest, late)``: ``first`` is the spine and the first window pass,
+        selecting ``business_id``, ``m``, every output it can compute and every column later
+        passes need; ``rest`` (``None`` when there is one pass) runs the later window passes
+        over a table ``a`` holding ``first``'s rows, carrying only the columns they need, and
+        selects ``business_id``, ``m``, the outputs ``late`` it computes and the columns named
+        in ``through`` (e.g. rule conditions computed in the first part).
+        """
+        level_of = {c: 0 for c in spine_columns}
+        for lv, st in enumerate(self._stages):
+            level_of.update({c: lv for c in [*st.windows, *st.scalars]})
+
+        def level(sql: str) -> int:
+            return max((level_of.get(t, 0) for t in _IDENT.findall(sql)), default=0)
+
+        early = [o for o in outputs if level(o) <= 1]
+        late_sql = [o for o in outputs if level(o) > 1 and o not in ("business_id", "m")]
+        if len(self._stages) <= 2:
+            return self.sql(spine, outputs, None, spine_columns), None, []
+        rest_stages = [_Stage(), *self._stages[2:]]  # level 1 of ``rest`` = level 2 here
+        defined_early = [c for c, lv in level_of.items() if lv <= 1]
+        late_names = [_alias(o) for o in late_sql]
+        passed = [t for t in through if t not in late_names]
+        need = _live_columns(rest_stages, defined_early, ["business_id m", *passed, *late_sql])
+        assert need is not None
+        carried = [c for c in need[0] if c not in ("business_id", "m")]
+        first_out = list(dict.fromkeys(["business_id", "m", *early, *carried]))
+        first = Compiler.sql(
+            self._with_stages(self._stages[:2]), spine, first_out, None, spine_columns
+        )
+        rest = Compiler.sql(
+            self._with_stages(rest_stages),
+            "SELECT * FROM a",
+            ["business_id", "m", *passed, *late_sql],
+            None,
+            [_alias(o) for o in first_out],
+        )
+        return first, rest, late_names
+
+    def _with_stages(self, stages: list[_Stage]) -> Compiler:
+        c = object.__new__(Compiler)
+        c.__dict__.update(self.__dict__)
+        c._stages = stages
+        return c
 
     # ------------------------------------------------------------------ expressions
     def inline(self, node: Node) -> tuple[str, int]:
@@ -210,14 +285,14 @@ class Compiler:
                 raise ExprError(f"{fn}() is not available here", node.line, node.col)
             return term.column, 0
         if fn == "lag":
-            return self._lag(self.column(args[0]), months)
+            return self._lagged(args[0], months)
         if fn == "change":
             x, lx = self.inline(args[0])
-            lag, ll = self._lag(self.column(args[0]), months)
+            lag, ll = self._lagged(args[0], months)
             return f"({x} - {lag})", max(lx, ll)
         if fn == "pct_change":
             x, lx = self.inline(args[0])
-            lag, ll = self._lag(self.column(args[0]), months)
+            lag, ll = self._lagged(args[0], months)
             return f"({d.div(f'({x} - {lag})', f'ABS({lag})')} * 100)", max(lx, ll)
         if fn in ("rolling_sum", "rolling_mean", "ttm"):
             n = 12 if fn == "ttm" else months
@@ -304,6 +379,172 @@ class Compiler:
         col, level = self.indicator(ind.id)
         return score_sql(col, ind.id, ind.better, self.thresholds, self.d), level
 
+    # ------------------------------------------------------------------ lags folded into pass 1
+    def _lagged(self, node: Node, k: int) -> tuple[str, int]:
+        """``lag(node, k)``. When ``node`` needs only first-pass windows, its value k rows back
+        is computed in that same pass from shifted inputs (``LAG(x, k)``, frames ending
+        ``k PRECEDING``) instead of a ``LAG`` in a further sorted pass over a wide row."""
+        key = f"lag:{k}:{canonical(node)}"
+        if key in self._memo:
+            return self._memo[key]
+        try:
+            if not self.fold_lags:
+                raise _NotFoldable
+            sql = self._sh(node, k)
+        except _NotFoldable:
+            return self._lag(self.column(node), k)
+        # a bare LAG window column is NULL before the first row already
+        out = (sql, 1) if _is_identifier(sql) else (self._scalar(self._guard(sql, k), 1), 1)
+        self._memo[key] = out
+        return out
+
+    @staticmethod
+    def _guard(sql: str, k: int) -> str:
+        # the spine is dense: row k back exists iff its month is not before the first month
+        return f"(CASE WHEN m - {k} >= first_m THEN {sql} END)"
+
+    def _sh(self, node: Node, k: int) -> str:
+        """SQL for ``node``'s value k rows back, using first-pass windows only."""
+        d = self.d
+        if isinstance(node, (Num, Const)):
+            return d.literal(node.value)
+        if isinstance(node, Name):
+            return self._sh_name(node, k)
+        if isinstance(node, Unary):
+            s = self._sh(node.operand, k)
+            return f"(NOT {s})" if node.op == "not" else f"(-{s})"
+        if isinstance(node, BinOp):
+            a, b = self._sh(node.left, k), self._sh(node.right, k)
+            if node.op == "/":
+                return d.div(a, b)
+            return f"({a} {({'and': 'AND', 'or': 'OR'}).get(node.op, node.op)} {b})"
+        if isinstance(node, Call):
+            return self._sh_call(node, k)
+        raise _NotFoldable
+
+    def _sh_lag_col(self, col: str, k: int) -> str:
+        return self._window(f"LAG({col}, {k}) OVER {WINDOW}", 1)[0]
+
+    def _sh_name(self, node: Name, k: int) -> str:
+        n = node.name
+        if n in self.params:
+            return self.d.literal(self.params[n])
+        if n in self.indicators:
+            return self._sh_indicator(n, k)
+        if n in _CONSTANT_PER_BUSINESS:
+            return n
+        if n == "m":
+            return f"(m - {k})"
+        if n in self._panel:
+            return self._sh_lag_col(n, k)
+        if n in self.chart:
+            sql, level = self._name(node)
+            if level == 0 and _is_identifier(sql):
+                return self._sh_lag_col(sql, k)
+            # a B/S item with a P/L part: balance k back + year-to-date sum k back
+            return f"({self._sh_lag_col(f'{n}__bs', k)} + {self._sh_ytd(f'{n}__pl', k)})"
+        raise _NotFoldable
+
+    def _sh_indicator(self, iid: str, k: int) -> str:
+        key = f"shifted:{k}:{iid}"
+        if key in self._memo:
+            return self._memo[key][0]
+        ind = self.indicators[iid]
+        if iid == "locaben_total":
+            names = [self._sh_indicator(locaben_score_id(i.id), k) for i in self._six()]
+            allnn = " AND ".join(f"{c} IS NOT NULL" for c in names)
+            sql = f"(CASE WHEN {allnn} THEN {' + '.join(names)} END)"
+        elif ind.group == "score":
+            six = next(i for i in self._six() if locaben_score_id(i.id) == iid)
+            col = self._sh_indicator(six.id, k)
+            sql = score_sql(col, six.id, six.better, self.thresholds, self.d)
+        else:
+            assert ind.node is not None
+            sql = self._sh(ind.node, k)
+        self._memo[key] = (self._scalar(sql, 1), 1)
+        return self._memo[key][0]
+
+    def _sh_level0(self, node: Node) -> str:
+        col, level = self.column(node)
+        if level != 0:
+            raise _NotFoldable
+        return col
+
+    def _sh_call(self, node: Call, k: int) -> str:
+        fn, args, d = node.fn, node.args, self.d
+        months = int(args[1].value) if len(args) > 1 and isinstance(args[1], Num) else 0
+        if fn in PEER_FUNCTIONS:
+            return self._sh_lag_col(self._call(node)[0], k)
+        if fn == "lag":
+            return self._guard(self._sh(args[0], k + months), k + months)
+        if fn in ("change", "pct_change"):
+            x = self._sh(args[0], k)
+            lag = self._guard(self._sh(args[0], k + months), k + months)
+            if fn == "change":
+                return f"({x} - {lag})"
+            return f"({d.div(f'({x} - {lag})', f'ABS({lag})')} * 100)"
+        if fn in ("rolling_sum", "rolling_mean", "ttm"):
+            n = 12 if fn == "ttm" else months
+            agg = "AVG" if fn == "rolling_mean" else "SUM"
+            frame = _frame(f"{n - 1 + k}", k)
+            c = self._sh_level0(args[0])
+            if c in self.base_items:
+                ok = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)[0]
+                raw = self._window(f"{agg}({c}) OVER {frame}", 1)[0]
+                return f"(CASE WHEN {ok} = {n} THEN {raw} END)"
+            return self._window(
+                f"CASE WHEN COUNT({c}) OVER {frame} = {n} THEN {agg}({c}) OVER {frame} END", 1
+            )[0]
+        if fn == "rolling_max":
+            c = self._sh_level0(args[0])
+            return self._window(f"MAX({c}) OVER {_frame(f'{months - 1 + k}', k)}", 1)[0]
+        if fn == "ytd":
+            return self._sh_ytd(self._sh_level0(args[0]), k)
+        if fn == "streak":
+            c = self._sh_level0(args[0])
+            frame = _frame(f"{STREAK_CAP - 1 + k}", k)
+            return self._window(
+                f"((m - {k}) - COALESCE(MAX(CASE WHEN {c} IS NOT TRUE THEN m END) OVER {frame}, "
+                f"GREATEST(first_m, m - {k} - {STREAK_CAP - 1}) - 1))",
+                1,
+            )[0]
+        if fn == "months_since":
+            c = self._sh_level0(args[0])
+            frame = _frame("UNBOUNDED", k)
+            return self._window(f"((m - {k}) - MAX(CASE WHEN {c} THEN m END) OVER {frame})", 1)[0]
+        sqls = [self._sh(a, k) for a in args]
+        if fn == "is_null":
+            return f"({sqls[0]} IS NULL)"
+        if fn == "coalesce":
+            return f"COALESCE({sqls[0]}, {sqls[1]})"
+        if fn == "if":
+            return f"(CASE WHEN {sqls[0]} THEN {sqls[1]} ELSE {sqls[2]} END)"
+        if fn == "abs":
+            return f"ABS({sqls[0]})"
+        if fn in ("min", "max"):
+            a, b = sqls
+            op = "<=" if fn == "min" else ">="
+            return f"(CASE WHEN {a} {op} {b} THEN {a} WHEN {b} IS NOT NULL AND {a} IS NOT NULL THEN {b} END)"
+        raise _NotFoldable
+
+    def _sh_ytd(self, col: str, k: int) -> str:
+        """Year-to-date sum k rows back: its frame starts at that row's own ``fy_pos``."""
+        self.fy_lags.add(k)
+        fy = f"fy_pos_lag{k}"
+        frame = _frame(f"({fy} + {k})", k)
+        if col in self.base_items:
+            ok = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)[0]
+            raw = self._window(f"SUM({col}) OVER {frame}", 1)[0]
+            return f"(CASE WHEN {ok} = {fy} + 1 THEN {raw} END)"
+        return self._window(
+            f"CASE WHEN COUNT({col}) OVER {frame} = {fy} + 1 THEN SUM({col}) OVER {frame} END", 1
+        )[0]
+
+    def _six(self) -> list[Indicator]:
+        return sorted(
+            (i for i in self.indicators.values() if i.locaben), key=lambda i: i.locaben or 0
+        )
+
     # ------------------------------------------------------------------ bookkeeping
     def _fresh(self) -> str:
         self._n += 1
@@ -329,8 +570,48 @@ class Compiler:
         return name, level
 
 
+class _NotFoldable(Exception):
+    """``lag()`` of this expression needs a window over a window: it gets a pass of its own."""
+
+
+# spine columns that are the same on every row of a business
+_CONSTANT_PER_BUSINESS = frozenset({"major", "size_band", "peer_group", "first_m"})
+
+
+def _frame(preceding: str, k: int) -> str:
+    end = "CURRENT ROW" if k == 0 else f"{k} PRECEDING"
+    return f"({WINDOW} ROWS BETWEEN {preceding} PRECEDING AND {end})"
+
+
 def _cols(d: dict[str, str]) -> str:
     return "".join(f", {sql} AS {name}" for name, sql in d.items())
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _live_columns(
+    stages: list[_Stage], spine_columns: list[str] | None, tail: list[str]
+) -> list[list[str]] | None:
+    """For each stage L, the columns of ``sL`` that stages above L or ``tail`` refer to."""
+    if spine_columns is None:
+        return None
+    defined = [list(spine_columns) + list(stages[0].scalars)]
+    for st in stages[1:]:
+        defined.append(defined[-1] + list(st.windows) + list(st.scalars))
+    used: set[str] = set(_IDENT.findall(" ".join(tail)))
+    live: list[list[str]] = [[] for _ in stages]
+    for level in range(len(stages) - 1, -1, -1):
+        live[level] = [c for c in defined[level] if c in used]
+        if level:
+            st = stages[level]
+            used |= set(_IDENT.findall(" ".join([*st.windows.values(), *st.scalars.values()])))
+    return live
+
+
+def _alias(output: str) -> str:
+    """``expr AS name`` → ``name``; a bare column → itself."""
+    return output.rsplit(" AS ", 1)[-1].strip()
 
 
 def _is_identifier(s: str) -> bool:

@@ -32,29 +32,64 @@ ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class FiringColumns:
-    outputs: list[str]
-    marks: list[str]
+    fired: list[str]  # per rule k: the condition's column (true / false / null)
+    evidence: list[list[tuple[str, str]]]  # per rule k: (placeholder, column)
+
+    def columns(self) -> list[str]:
+        """Columns the first pass must output: ``f_k`` and every evidence column."""
+        out = [f"{f} AS f_{k}" for k, f in enumerate(self.fired)]
+        return out + list(dict.fromkeys(col for ev in self.evidence for _, col in ev))
 
 
 def firing_columns(c: Compiler, pack: Pack) -> FiringColumns:
-    """Per rule k: fired ``f_k``, episode start/end marks, last true month, evidence JSON."""
+    """Per rule k: the fired column and its evidence columns, compiled with ``c``."""
+    fired = [c.column(rule.condition_node)[0] for rule in pack.rules]
+    evidence = [
+        [(name, c.column(node)[0]) for name, node in rule.evidence_nodes.items()]
+        for rule in pack.rules
+    ]
+    return FiringColumns(fired, evidence)
+
+
+def marks_sql(
+    fire: FiringColumns, source: str, keep: str | None, extra: list[str] | None = None
+) -> str:
+    """Episode start/end marks per rule, from ``f_k`` of ``source`` in one narrow sorted pass.
+
+    A flag starts where the condition is true and its last known value before was not true,
+    and ends where it is false and its last known value was true. Only the rows with a mark
+    or matching ``keep`` (SQL; ``None`` = all rows) are returned, with the ``extra`` columns.
+    """
+    n = len(fire.fired)
+    prev = ", ".join(
+        f"f_{k}, {DUCKDB.lag_ignore_nulls(f'f_{k}', WINDOW)} AS p_{k}" for k in range(n)
+    )
+    marks = [
+        f"COALESCE(f_{k} AND p_{k} IS NOT TRUE, FALSE) AS st_{k}, "
+        f"COALESCE(f_{k} = FALSE AND p_{k}, FALSE) AS en_{k}"
+        for k in range(n)
+    ]
+    any_mark = " OR ".join(f"st_{k} OR en_{k}" for k in range(n)) or "FALSE"
+    where = "" if keep is None else f" WHERE {keep} OR {any_mark}"
+    more = "".join(f", {c}" for c in extra or [])
+    return (
+        f"SELECT business_id, m{''.join(', ' + x for x in marks)}{more} FROM ("
+        f"SELECT business_id, m{', ' + prev if n else ''}{more} FROM {source} "
+        f"WINDOW {WINDOW} AS (PARTITION BY business_id ORDER BY m)) AS p{where}"
+    )
+
+
+def firing_outputs(fire: FiringColumns) -> list[str]:
+    """Per rule k: ``f_k``, ``st_k``, ``en_k`` and the evidence JSON ``ev_k`` (for ``out``)."""
     outputs: list[str] = []
-    marks: list[str] = []
-    for k, rule in enumerate(pack.rules):
-        fired = c.column(rule.condition_node)
-        prev, _ = c.add_window(lambda col: DUCKDB.lag_ignore_nulls(col, WINDOW), fired)
-        f = fired[0]
-        start = f"COALESCE({f} AND {prev} IS NOT TRUE, FALSE)"
-        end = f"COALESCE({f} = FALSE AND {prev}, FALSE)"
-        ev = [(name, c.column(node)[0]) for name, node in rule.evidence_nodes.items()]
+    for k, ev in enumerate(fire.evidence):
         outputs += [
-            f"{f} AS f_{k}",
-            f"{start} AS st_{k}",
-            f"{end} AS en_{k}",
+            f"f_{k}",
+            f"st_{k}",
+            f"en_{k}",
             f"{DUCKDB.json_object(ev) if ev else 'NULL'} AS ev_{k}",
         ]
-        marks += [start, end]
-    return FiringColumns(outputs, marks)
+    return outputs
 
 
 def _month(m: str) -> str:

@@ -6,7 +6,8 @@ and month from the business's first month up to the run's month, with
 * ``has_data`` false on months the business did not supply (explicit gaps: their amounts are
   NULL, so any trailing sum over them is NULL — "not computable" — never zero);
 * the chart items the pack needs, as signed sums of leaf columns (``Chart.leaf_terms``);
-* ``fy_pos`` (months since the fiscal year start) for year-to-date sums;
+* ``fy_pos`` (months since the fiscal year start) for year-to-date sums, and ``fy_pos_lagK``
+  (the ``fy_pos`` of the row K months back) for year-to-date sums K months back;
 * credit events per month (``*_events`` counts, ``max_days_past_due``);
 * ``major`` (日本標準産業分類 major group), ``size_band`` and ``peer_group`` from the register;
 * the peer columns of the first pass (``_peer_k``), when there are any.
@@ -59,6 +60,7 @@ def spine_sql(
     business_range: tuple[int, int] | None,
     peer_values: tuple[str, list[str]] | None,
     d: Dialect,
+    fy_lags: Iterable[int] = (),
 ) -> str:
     cols = set(panel_columns)
     mi = d.month_index
@@ -107,6 +109,13 @@ def spine_sql(
         rel, names = peer_values
         peer_join = f" LEFT JOIN {rel} AS pv ON pv.business_id = r.business_id AND pv.m = r.m"
         peer_cols = "".join(f", pv.{c}" for c in names)
+    # fy_pos of the row k months back (0 before the first month), for year-to-date sums k back
+    fy_join = "".join(
+        f" LEFT JOIN (SELECT business_id, m + {k} AS m, fy_pos FROM r) AS fy{k}"
+        f" ON fy{k}.business_id = r.business_id AND fy{k}.m = r.m"
+        for k in sorted(fy_lags)
+    )
+    fy_cols = "".join(f", COALESCE(fy{k}.fy_pos, 0) AS fy_pos_lag{k}" for k in sorted(fy_lags))
     ev_out = "".join(f", COALESCE(ev.{k}_events, 0) AS {k}_events" for k in EVENT_KINDS)
     return f"""
 WITH p AS (
@@ -135,7 +144,7 @@ r AS (
   SELECT business_id, m, FALSE, COALESCE(((m % 12) - fy_moy + 12) % 12, 0), NULL{null_items}
   FROM filler
 )
-SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.fy_pos, b.lo_m AS first_m,
+SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.fy_pos{fy_cols}, b.lo_m AS first_m,
        CASE WHEN r.has_data THEN COALESCE(r.employees, biz.register_employees) END AS employees
        {"".join(f", r.{n}" for n, _ in item_sql)}{ev_out}, ev.max_days_past_due,
        COALESCE(biz.major, 'T') AS major, COALESCE(biz.size_band, 'micro') AS size_band,
@@ -143,5 +152,5 @@ SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.f
 FROM r
 LEFT JOIN ev ON ev.business_id = r.business_id AND ev.m = r.m
 JOIN b ON b.business_id = r.business_id
-LEFT JOIN {businesses} AS biz ON biz.business_id = r.business_id{peer_join}
+LEFT JOIN {businesses} AS biz ON biz.business_id = r.business_id{peer_join}{fy_join}
 """

@@ -3,6 +3,11 @@
 Everything is SQL over the whole panel in DuckDB. Businesses are processed in chunks of
 business ids only to bound memory; within a chunk nothing loops per business. Peer functions
 are computed in a first pass over the whole portfolio, so chunking never changes a result.
+
+Per chunk: the spine and the first window pass go into a temporary table ``a`` (every output it
+can compute); the later window passes and the episode marks (``LAG(fired IGNORE NULLS)``) run
+over a narrow projection of ``a`` and keep only the rows with a mark or in the as-of month
+(table ``k``); ``out`` joins the two on those rows only.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from kizashi.domain.chart import load_chart
 
 from .compiler import Compiler
 from .dialect import DUCKDB
-from .episodes import episodes_sql, firing_columns
+from .episodes import episodes_sql, firing_columns, firing_outputs, marks_sql
 from .expr import Node
 from .indicators import load_indicators
 from .locaben import load_thresholds, rating_sql
@@ -83,6 +88,10 @@ def _chunks(con: duckdb.DuckDBPyConnection, size: int | None) -> list[tuple[int,
     return out
 
 
+def _columns(con: duckdb.DuckDBPyConnection, query: str) -> list[str]:
+    return [d[0] for d in con.execute(f"SELECT * FROM ({query}) AS q LIMIT 0").description]
+
+
 def run_monitoring(
     panel: Source,
     businesses: Source,
@@ -91,7 +100,7 @@ def run_monitoring(
     month: dt.date | str | None = None,
     *,
     loans: Source = None,
-    chunk_businesses: int | None = 100_000,
+    chunk_businesses: int | None = 50_000,
     connection: duckdb.DuckDBPyConnection | None = None,
     history: bool = False,
     memory_limit: str | None = "6GB",
@@ -136,6 +145,21 @@ def run_monitoring(
     def compiler() -> Compiler:
         return Compiler(chart, indicators, th, params)
 
+    def spine(c: Compiler, rng: tuple[int, int] | None, peers: Any) -> str:
+        return spine_sql(
+            panel="panel_src",
+            panel_columns=panel_cols,
+            items=c.base_items,
+            businesses="biz",
+            events=events_rel,
+            as_of_m=as_of_m,
+            start_m=None,
+            business_range=rng,
+            peer_values=peers,
+            d=DUCKDB,
+            fy_lags=c.fy_lags,
+        )
+
     # ---- pass 1: peer inputs over the whole portfolio
     main = compiler()
     main.peer_args(roots)
@@ -144,19 +168,8 @@ def run_monitoring(
         pre = compiler()
         outs = [f"{pre.column(p.arg)[0]} AS {p.arg_column}" for p in main.peers.values()]
         for n, rng in enumerate(chunks):
-            spine = spine_sql(
-                panel="panel_src",
-                panel_columns=panel_cols,
-                items=pre.base_items,
-                businesses="biz",
-                events=events_rel,
-                as_of_m=as_of_m,
-                start_m=None,
-                business_range=rng,
-                peer_values=None,
-                d=DUCKDB,
-            )
-            q = pre.sql(spine, ["business_id", "m", "peer_group", *outs])
+            sp = spine(pre, rng, None)
+            q = pre.sql(sp, ["business_id", "m", "peer_group", *outs], None, _columns(con, sp))
             con.execute(
                 ("CREATE OR REPLACE TEMP TABLE peer_in AS " if n == 0 else "INSERT INTO peer_in ")
                 + q
@@ -165,36 +178,32 @@ def run_monitoring(
         con.execute("DROP TABLE peer_in")
         peer_rel = ("peer_values", [p.column for p in main.peers.values()])
 
-    # ---- pass 2: indicators, rules, episode markers
+    # ---- pass 2: indicators, rule conditions and evidence per business × month (one chunk
+    # at a time), then the episode marks in a narrow pass; only marked rows and the as-of
+    # month are kept.
     ind_cols = [main.indicator(i.id)[0] for i in indicators]
     total_col = main.indicator("locaben_total")[0]
     fire = firing_columns(main, pack)
-    outputs = [
-        "business_id",
-        "m",
-        "month",
-        "peer_group",
-        "has_data",
-        *ind_cols,
-        f"{rating_sql(total_col, th)} AS locaben_rating",
-        *fire.outputs,
-    ]
-    keep = "TRUE" if history else f"m = {as_of_m} OR " + " OR ".join(fire.marks)
+    head = ["business_id", "m", "month", "peer_group", "has_data", *ind_cols]
+    rated = [*head, f"{rating_sql(total_col, th)} AS locaben_rating"]
+    firsts = list(dict.fromkeys([*rated, *fire.columns()]))
+    outputs = [*(f"a.{c}" if c in ("business_id", "m") else c for c in head)]
+    outputs += ["locaben_rating", *firing_outputs(fire)]
+    keep = None if history else f"m = {as_of_m}"
+    fired = [f"f_{k}" for k in range(len(pack.rules))]
     for n, rng in enumerate(chunks):
-        spine = spine_sql(
-            panel="panel_src",
-            panel_columns=panel_cols,
-            items=main.base_items,
-            businesses="biz",
-            events=events_rel,
-            as_of_m=as_of_m,
-            start_m=None,
-            business_range=rng,
-            peer_values=peer_rel,
-            d=DUCKDB,
+        sp = spine(main, rng, peer_rel)
+        first, rest, late = main.split_sql(sp, firsts, _columns(con, sp), fired)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE a AS {first}")
+        source = "a" if rest is None else f"({rest}) AS r"
+        con.execute(f"CREATE OR REPLACE TEMP TABLE k AS {marks_sql(fire, source, keep, late)}")
+        q = (
+            f"SELECT {', '.join(outputs)} FROM a "
+            "JOIN k ON k.business_id = a.business_id AND k.m = a.m"
         )
-        q = main.sql(spine, outputs, where=keep)
         con.execute(("CREATE OR REPLACE TEMP TABLE out AS " if n == 0 else "INSERT INTO out ") + q)
+    con.execute("DROP TABLE IF EXISTS a")
+    con.execute("DROP TABLE IF EXISTS k")
 
     where_month = "TRUE" if history else f"m = {as_of_m}"
     ind_names = ", ".join([*ind_cols, "locaben_rating"])
