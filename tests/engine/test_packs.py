@@ -108,3 +108,27 @@ def test_exported_text_round_trips():
     pack = load_pack_text(text)
     assert pack.ref == "cgc.tokyo@1.0.0"
     assert pack.params["liquidity_min_months"].value == 1.5
+
+
+def test_evidence_without_data_is_a_lint_problem() -> None:
+    """A constant (only parameters) is not evidence; it used to fail only at run time."""
+    from kizashi.engine.packs import lint_pack
+
+    text = """pack: {id: t, version: "1", ja: t, en: t}
+params:
+  p: {value: -4, ja: a, en: b}
+rules:
+  - id: t.x
+    title: {ja: a, en: b}
+    explanation: {ja: "x", en: "x"}
+    category: 収益性
+    source: 試算表
+    severity: low
+    next_step: {ja: a, en: b}
+    support: 確認
+    condition: rolling_max(locaben_total_change, 3) <= p
+    evidence: {t: -p}
+"""
+    problems = lint_pack(text)
+    assert any("uses no indicator or panel column" in p.message for p in problems)
+    assert all(p.line > 0 for p in problems)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from .expr import ExprError, Node, Type, parse
+from .expr import ExprError, Name, Node, Type, parse, walk
 from .functions import check
 from .indicators import name_types
 
@@ -267,7 +267,13 @@ def _rule(
         node = _expr(
             doc, (*base, "evidence", name), text, scope, "num", f"{where}.evidence", problems
         )
-        if node is not None:
+        if node is not None and not _uses_data(node):
+            bad(
+                "evidence",
+                f"evidence {name!r} uses no indicator or panel column (a constant is not "
+                "evidence: quote parameters in the message text instead)",
+            )
+        elif node is not None:
             evidence[name], ev_nodes[name] = str(text), node
     allowed_fields = set(raw.get("evidence") or {}) | {"period", "opened"}
     for key in ("title", "explanation", "next_step"):
@@ -290,6 +296,16 @@ def _rule(
         cond_node,
         ev_nodes,
     )
+
+
+@cache
+def _data_names() -> frozenset[str]:
+    return frozenset(name_types())
+
+
+def _uses_data(node: Node) -> bool:
+    """True when the expression reads at least one indicator or panel column (not only params)."""
+    return any(isinstance(n, Name) and n.name in _data_names() for n in walk(node))
 
 
 def _expr(
