@@ -13,9 +13,16 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "kizashi"
 LEVEL = {
     "domain": 0,
     "settings": 0,
-    "store": 1, "engine": 1, "ingest": 1, "synth": 1, "model": 1,
-    "access": 2, "actions": 3,
-    "jobs": 4, "web": 5, "cli": 5,
+    "store": 1,
+    "engine": 1,
+    "ingest": 1,
+    "synth": 1,
+    "model": 1,
+    "access": 2,
+    "actions": 3,
+    "jobs": 4,
+    "web": 5,
+    "cli": 5,
 }
 # Within a level, packages may not import each other (they are independent parts), except:
 ALLOWED_SIDEWAYS = {("cli", "web")}  # `kizashi serve` starts the web app

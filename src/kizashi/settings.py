@@ -34,7 +34,9 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8000, description="Port the web server listens on.")
-    default_locale: str = Field(default="ja", description="UI language when the user has not chosen one (ja or en).")
+    default_locale: str = Field(
+        default="ja", description="UI language when the user has not chosen one (ja or en)."
+    )
     cookie_secure: bool = Field(
         default=False,
         description="Send session cookies only over HTTPS. Turn on behind TLS in production.",

@@ -6,9 +6,8 @@ changed, and the denial is in the audit log.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-
 import uuid
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -32,8 +31,12 @@ def world(store):
 def _try(store, actor, business_id, category=F, purpose=M, today=TODAY):
     """Read in a unit of work that also makes an unrelated change, to prove rollback."""
     with store.session() as s:
-        probe = Organisation(kind="bank", name="should not persist", code=f"x-{uuid.uuid4().hex}",
-                             created_at=datetime.now(UTC))
+        probe = Organisation(
+            kind="bank",
+            name="should not persist",
+            code=f"x-{uuid.uuid4().hex}",
+            created_at=datetime.now(UTC),
+        )
         s.add(probe)
         s.flush()
         name = access_business_by_id(s, actor, business_id, category, purpose, today=today).name
@@ -48,8 +51,11 @@ def _audit(store):
 
 def _orgs_named_should_not_persist(store) -> int:
     with store.session() as s:
-        return s.execute(select(func.count()).select_from(Organisation)
-                         .where(Organisation.name == "should not persist")).scalar_one()
+        return s.execute(
+            select(func.count())
+            .select_from(Organisation)
+            .where(Organisation.name == "should not persist")
+        ).scalar_one()
 
 
 def _assert_denied(store, actor, business_id, **kw):
@@ -88,7 +94,9 @@ def test_linked_lender_sees_profile_but_not_unconsented_category(store, world):
 
 
 def test_wrong_purpose(store, world):
-    _assert_denied(store, world.actors["cgc_officer"], world.business.id, purpose=Purpose.CREDIT_REVIEW)
+    _assert_denied(
+        store, world.actors["cgc_officer"], world.business.id, purpose=Purpose.CREDIT_REVIEW
+    )
 
 
 def test_expired_consent(store, world):
@@ -101,8 +109,11 @@ def test_consent_not_yet_valid(store, world):
 
 def test_revoked_consent(store, world):
     with store.session() as s:
-        grant = s.execute(select(ConsentGrant).where(
-            ConsentGrant.grantee_org_id == world.guarantor.id, ConsentGrant.category == F)).scalar_one()
+        grant = s.execute(
+            select(ConsentGrant).where(
+                ConsentGrant.grantee_org_id == world.guarantor.id, ConsentGrant.category == F
+            )
+        ).scalar_one()
         do_revoke_consent(s, world.actors["owner"], grant=grant)
     _assert_denied(store, world.actors["cgc_officer"], world.business.id)
 
@@ -126,14 +137,22 @@ def test_only_the_business_revokes(store, world):
 
 def test_lender_sees_only_its_own_loans_without_consent(store, world):
     with store.session() as s:
-        loans = access_loans_by_business(s, world.actors["b_officer"], world.business.id, M, today=TODAY)
+        loans = access_loans_by_business(
+            s, world.actors["b_officer"], world.business.id, M, today=TODAY
+        )
         assert [loan.loan_number for loan in loans] == ["B-1"]
-        loans = access_loans_by_business(s, world.actors["cgc_officer"], world.business.id, M, today=TODAY)
+        loans = access_loans_by_business(
+            s, world.actors["cgc_officer"], world.business.id, M, today=TODAY
+        )
         assert sorted(loan.loan_number for loan in loans) == ["A-1", "B-1"]  # consent covers loans
 
 
-@pytest.mark.parametrize("login", ["cgc_officer", "a_officer", "b_officer", "a_admin", "owner", "other_owner"])
-@pytest.mark.parametrize("category", [Category.FINANCIALS, Category.PROFILE, Category.BANK_TRANSACTIONS])
+@pytest.mark.parametrize(
+    "login", ["cgc_officer", "a_officer", "b_officer", "a_admin", "owner", "other_owner"]
+)
+@pytest.mark.parametrize(
+    "category", [Category.FINANCIALS, Category.PROFILE, Category.BANK_TRANSACTIONS]
+)
 def test_list_query_agrees_with_single_decisions(store, world, login, category):
     actor = world.actors[login]
     with store.session() as s:

@@ -31,7 +31,10 @@ def test_upload_gate(store, world, login, allowed):
     actor = world.actors[login]
     if allowed:
         with store.session() as s:
-            assert access_business_for_upload(s, actor, world.business.id, today=TODAY).id == world.business.id
+            assert (
+                access_business_for_upload(s, actor, world.business.id, today=TODAY).id
+                == world.business.id
+            )
     else:
         with pytest.raises(NotFound), store.session() as s:
             access_business_for_upload(s, actor, world.business.id, today=TODAY)
@@ -41,4 +44,6 @@ def test_upload_gate_after_consent_expiry(store, world):
     from datetime import date
 
     with pytest.raises(NotFound), store.session() as s:
-        access_business_for_upload(s, world.actors["cgc_officer"], world.business.id, today=date(2027, 4, 1))
+        access_business_for_upload(
+            s, world.actors["cgc_officer"], world.business.id, today=date(2027, 4, 1)
+        )

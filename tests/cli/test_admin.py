@@ -10,15 +10,51 @@ from kizashi.store.models import AuditEvent, Business, BusinessLink, User
 def test_org_user_business_and_audit(cli, store):
     r = cli("org", "add", "cgc-test", "--name", "テスト信用保証協会", "--kind", "guarantor")
     assert r.exit_code == 0, r.output
-    r = cli("user", "add", "hanako", "--org", "cgc-test", "--role", "officer", "--password", "s3cret-pass")
+    r = cli(
+        "user",
+        "add",
+        "hanako",
+        "--org",
+        "cgc-test",
+        "--role",
+        "officer",
+        "--password",
+        "s3cret-pass",
+    )
     assert r.exit_code == 0, r.output
-    r = cli("user", "add", "taro", "--org", "cgc-test", "--role", "owner", "--password", "s3cret-pass")
+    r = cli(
+        "user", "add", "taro", "--org", "cgc-test", "--role", "owner", "--password", "s3cret-pass"
+    )
     assert r.exit_code == 1 and "does not exist in a guarantor" in r.output
-    r = cli("business", "add", "株式会社テスト", "--industry", "09", "--prefecture", "北海道",
-            "--fiscal-year-end-month", "3", "--corporate-number", "7000012050002", "--registrar", "cgc-test")
+    r = cli(
+        "business",
+        "add",
+        "株式会社テスト",
+        "--industry",
+        "09",
+        "--prefecture",
+        "北海道",
+        "--fiscal-year-end-month",
+        "3",
+        "--corporate-number",
+        "7000012050002",
+        "--registrar",
+        "cgc-test",
+    )
     assert r.exit_code == 0, r.output
-    r = cli("business", "add", "株式会社にせ", "--industry", "09", "--prefecture", "北海道",
-            "--fiscal-year-end-month", "3", "--corporate-number", "1000012050002")
+    r = cli(
+        "business",
+        "add",
+        "株式会社にせ",
+        "--industry",
+        "09",
+        "--prefecture",
+        "北海道",
+        "--fiscal-year-end-month",
+        "3",
+        "--corporate-number",
+        "1000012050002",
+    )
     assert r.exit_code == 1 and "チェックデジット" in r.output
     with store.session() as s:
         assert s.execute(select(User.login)).scalars().all() == ["hanako"]
@@ -52,7 +88,11 @@ def test_business_import_all_or_nothing(cli, store, tmp_path):
     assert r.exit_code == 1
     out = r.output.replace("\n", " ")
     assert "line 3, column 法人番号" in out
-    assert "line 4, column 業種" in out and "line 4, column 決算月" in out and "line 4, column 従業員数" in out
+    assert (
+        "line 4, column 業種" in out
+        and "line 4, column 決算月" in out
+        and "line 4, column 従業員数" in out
+    )
     assert "nothing was imported" in out
     with store.session() as s:
         assert s.execute(select(func.count()).select_from(Business)).scalar_one() == 0
@@ -61,8 +101,11 @@ def test_business_import_all_or_nothing(cli, store, tmp_path):
     r = cli("business", "import", str(good), "--registrar", "bank-x", "--relation", "lender")
     assert r.exit_code == 0, r.output
     with store.session() as s:
-        rows = s.execute(select(Business.name, Business.capital_yen, Business.corporate_number)
-                         .order_by(Business.id)).all()
+        rows = s.execute(
+            select(Business.name, Business.capital_yen, Business.corporate_number).order_by(
+                Business.id
+            )
+        ).all()
         assert rows == [("株式会社北の味", 10_000_000, "7000012050002"), ("山田商店", None, None)]
         assert s.execute(select(func.count()).select_from(BusinessLink)).scalar_one() == 2
     r = cli("business", "import", str(good), "--registrar", "bank-x")

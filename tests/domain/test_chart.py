@@ -11,18 +11,34 @@ from kizashi.domain.chart import load_chart, parse_chart
 def test_shipped_chart_is_valid_and_has_the_analytic_sums():
     chart = load_chart()
     assert chart.version
-    for code in ("sales", "operating_profit", "ordinary_profit", "net_assets", "borrowings",
-                 "trade_receivables", "inventories", "trade_payables", "depreciation_total"):
+    for code in (
+        "sales",
+        "operating_profit",
+        "ordinary_profit",
+        "net_assets",
+        "borrowings",
+        "trade_receivables",
+        "inventories",
+        "trade_payables",
+        "depreciation_total",
+    ):
         assert code in chart
     assert chart.leaf_terms("borrowings") == {
-        "short_term_borrowings": 1, "current_portion_long_term_borrowings": 1, "long_term_borrowings": 1}
+        "short_term_borrowings": 1,
+        "current_portion_long_term_borrowings": 1,
+        "long_term_borrowings": 1,
+    }
     assert chart.leaf_terms("depreciation_total") == {"depreciation": 1, "mfg_depreciation": 1}
 
 
 def test_contra_items_subtract():
     chart = load_chart()
-    amounts = {"buildings": 10_000, "accumulated_depreciation": 3_000, "cash_and_deposits": 500,
-               "allowance_doubtful_current": 50}
+    amounts = {
+        "buildings": 10_000,
+        "accumulated_depreciation": 3_000,
+        "cash_and_deposits": 500,
+        "allowance_doubtful_current": 50,
+    }
     assert chart.evaluate(amounts, "tangible_fixed_assets") == 7_000
     assert chart.evaluate(amounts, "current_assets") == 450
     assert chart.evaluate(amounts, "total_assets") == 7_450
@@ -31,17 +47,29 @@ def test_contra_items_subtract():
 def test_a_hand_made_trial_balance_balances_with_year_to_date_profit():
     chart = load_chart()
     # 資産 1,000 = 負債 400 + 資本金 300 + 繰越利益 200 + 当期純利益 (売上 500 − 仕入 300 − 給料 100)
-    tb = {"cash_and_deposits": 1_000, "short_term_borrowings": 400, "capital_stock": 300,
-          "retained_earnings": 200, "sales": 500, "purchases": 300, "salaries": 100}
+    tb = {
+        "cash_and_deposits": 1_000,
+        "short_term_borrowings": 400,
+        "capital_stock": 300,
+        "retained_earnings": 200,
+        "sales": 500,
+        "purchases": 300,
+        "salaries": 100,
+    }
     assert chart.evaluate(tb, "operating_profit") == 100
     assert chart.evaluate(tb, "net_assets") == 600
     assert chart.balance_difference(tb) == 0
     assert chart.balance_difference({**tb, "cash_and_deposits": 999}) == -1
 
 
-@given(st.dictionaries(st.sampled_from([i.code for i in load_chart().leaves]),
-                       st.integers(-10**12, 10**12), max_size=30),
-       st.integers(-1000, 1000))
+@given(
+    st.dictionaries(
+        st.sampled_from([i.code for i in load_chart().leaves]),
+        st.integers(-(10**12), 10**12),
+        max_size=30,
+    ),
+    st.integers(-1000, 1000),
+)
 def test_evaluation_is_linear(amounts, k):
     chart = load_chart()
     scaled = {c: v * k for c, v in amounts.items()}
@@ -60,6 +88,11 @@ items:
     with pytest.raises(ValueError) as exc:
         parse_chart(doc)
     msg = str(exc.value)
-    for part in ("duplicate code a", "b: unknown parent nowhere", "b: side must be", "b: statement must be",
-                 "c: formula uses unknown code zzz"):
+    for part in (
+        "duplicate code a",
+        "b: unknown parent nowhere",
+        "b: side must be",
+        "b: statement must be",
+        "c: formula uses unknown code zzz",
+    ):
         assert part in msg

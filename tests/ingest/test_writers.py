@@ -108,10 +108,16 @@ def test_panel_flows_to_cumulative() -> None:
 def test_consecutive_trial_balances_do_not_warn_about_opening_balances() -> None:
     """Credit accounts shown positive (the usual layout): 前月残高 equals last month's 残高."""
     months = [
-        MonthlyTrialBalance(date(2026, 4, 30), date(2026, 4, 1),
-                            _balanced({"cash_and_deposits": 1_000, "long_term_borrowings": 700, "sales": 300})),
-        MonthlyTrialBalance(date(2026, 5, 31), date(2026, 4, 1),
-                            _balanced({"cash_and_deposits": 1_500, "long_term_borrowings": 650, "sales": 850})),
+        MonthlyTrialBalance(
+            date(2026, 4, 30),
+            date(2026, 4, 1),
+            _balanced({"cash_and_deposits": 1_000, "long_term_borrowings": 700, "sales": 300}),
+        ),
+        MonthlyTrialBalance(
+            date(2026, 5, 31),
+            date(2026, 4, 1),
+            _balanced({"cash_and_deposits": 1_500, "long_term_borrowings": 650, "sales": 850}),
+        ),
     ]
     report = analyse(write("table", months), "tb.csv", fiscal_year_start_month=4)
     assert report.errors == []

@@ -11,8 +11,16 @@ from kizashi.store.models import AuditEvent
 def _fill(store, n=5):
     with store.session() as s:
         for i in range(n):
-            append_audit(s, AuditRecord(action="read", decision="allow", actor_user_id=i,
-                                        business_id=100 + i, detail={"n": i, "名前": "テスト"}))
+            append_audit(
+                s,
+                AuditRecord(
+                    action="read",
+                    decision="allow",
+                    actor_user_id=i,
+                    business_id=100 + i,
+                    detail={"n": i, "名前": "テスト"},
+                ),
+            )
 
 
 def test_intact_chain_verifies(store):

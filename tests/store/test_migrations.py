@@ -11,7 +11,9 @@ from kizashi.store.models import Base
 
 def test_models_match_migrations(store):
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+        )
     assert diff == [], f"models changed without a migration: {diff}"
 
 
