@@ -10,7 +10,7 @@ from __future__ import annotations
 from ..model import ParseResult
 from ..text import DecodedFile, normalise
 from .base import ParseOptions, Sniff, header_index
-from .pairs import PairColumns, cell, check_entries, check_width, read_date, read_pair
+from .pairs import cell, check_entries, check_width, header_columns, read_date, read_pair
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "date": ("伝票日付",),
@@ -45,23 +45,9 @@ class EpsonR4Journal:
         rows = file.rows()
         header = rows[0] if rows else []
         idx = header_index(header, FIELDS)
-        missing = [f for f in FIELDS if f not in idx]
-        if missing:
-            from ..errors import error
-
-            result.issues.append(
-                error("header.missing", f"missing columns: {missing}", file=file.filename, line=1)
-            )
+        cols = header_columns(header, idx, list(FIELDS), file.filename, result.issues)
+        if cols is None:
             return result
-        cols = PairColumns(
-            date=idx["date"],
-            debit_account=idx["debit_account"],
-            debit_amount=idx["debit_amount"],
-            credit_account=idx["credit_account"],
-            credit_amount=idx["credit_amount"],
-            debit_code=idx["debit_code"],
-            credit_code=idx["credit_code"],
-        )
         for n, row in enumerate(rows[1:], 2):
             if not any(c.strip() for c in row):
                 continue

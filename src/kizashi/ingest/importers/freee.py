@@ -16,7 +16,16 @@ from ..errors import Issue, error
 from ..model import Account, JournalLine, ParseResult
 from ..text import DecodedFile, normalise
 from .base import ParseOptions, Sniff, header_index
-from .pairs import PairColumns, cell, check_entries, check_width, read_amount, read_date, read_pair
+from .pairs import (
+    PairColumns,
+    cell,
+    check_entries,
+    check_width,
+    header_columns,
+    read_amount,
+    read_date,
+    read_pair,
+)
 
 JOURNAL_FIELDS: dict[str, tuple[str, ...]] = {
     "entry": ("仕訳番号", "No", "取引ID"),
@@ -67,21 +76,11 @@ class FreeeJournal:
         result = ParseResult(kind="journal")
         rows = file.rows()
         idx = header_index(rows[0] if rows else [], JOURNAL_FIELDS)
-        missing = [f for f in JOURNAL_REQUIRED if f not in idx]
-        if missing:
-            result.issues.append(
-                error("header.missing", f"missing columns: {missing}", file=file.filename, line=1)
-            )
-            return result
-        cols = PairColumns(
-            date=idx["date"],
-            debit_account=idx["debit_account"],
-            debit_amount=idx["debit_amount"],
-            credit_account=idx["credit_account"],
-            credit_amount=idx["credit_amount"],
-            debit_category=idx.get("debit_category", -1),
-            credit_category=idx.get("credit_category", -1),
+        cols = header_columns(
+            rows[0] if rows else [], idx, JOURNAL_REQUIRED, file.filename, result.issues
         )
+        if cols is None:
+            return result
         width = len(rows[0])
         last_entry = ""
         for n, row in enumerate(rows[1:], 2):

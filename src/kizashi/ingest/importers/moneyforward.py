@@ -7,11 +7,10 @@ opening balances.
 
 from __future__ import annotations
 
-from ..errors import error
 from ..model import ParseResult
 from ..text import DecodedFile, normalise
 from .base import ParseOptions, Sniff, header_index
-from .pairs import PairColumns, cell, check_entries, check_width, read_date, read_pair
+from .pairs import cell, check_entries, check_width, header_columns, read_date, read_pair
 
 FIELDS: dict[str, tuple[str, ...]] = {
     "entry": ("取引No", "取引No.", "取引番号"),
@@ -51,19 +50,9 @@ class MoneyForwardJournal:
         result = ParseResult(kind="journal")
         rows = file.rows()
         idx = header_index(rows[0] if rows else [], FIELDS)
-        missing = [f for f in REQUIRED if f not in idx]
-        if missing:
-            result.issues.append(
-                error("header.missing", f"missing columns: {missing}", file=file.filename, line=1)
-            )
+        cols = header_columns(rows[0] if rows else [], idx, REQUIRED, file.filename, result.issues)
+        if cols is None:
             return result
-        cols = PairColumns(
-            date=idx["date"],
-            debit_account=idx["debit_account"],
-            debit_amount=idx["debit_amount"],
-            credit_account=idx["credit_account"],
-            credit_amount=idx["credit_amount"],
-        )
         width = len(rows[0])
         for n, row in enumerate(rows[1:], 2):
             if not any(c.strip() for c in row):

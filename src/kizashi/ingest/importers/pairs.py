@@ -36,6 +36,29 @@ class PairColumns:
         return max(self.__dict__.values()) + 1
 
 
+def header_columns(
+    header: list[str],
+    idx: dict[str, int],
+    required: tuple[str, ...] | list[str],
+    filename: str,
+    issues: list[Issue],
+) -> PairColumns | None:
+    """The pair layout from a header index; every missing required column reported on line 1."""
+    missing = [f for f in required if f not in idx]
+    if missing:
+        issues.append(error("header.missing", f"missing columns: {missing}", file=filename, line=1))
+        return None
+    optional = ("debit_code", "credit_code", "debit_category", "credit_category")
+    return PairColumns(
+        date=idx["date"],
+        debit_account=idx["debit_account"],
+        debit_amount=idx["debit_amount"],
+        credit_account=idx["credit_account"],
+        credit_amount=idx["credit_amount"],
+        **{k: idx.get(k, -1) for k in optional},
+    )
+
+
 def cell(row: list[str], idx: int) -> str:
     return row[idx].strip() if 0 <= idx < len(row) else ""
 
