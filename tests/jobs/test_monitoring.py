@@ -200,3 +200,33 @@ def test_panel_sync_is_incremental_and_keeps_gaps(store, settings):
     assert again.businesses_changed == 1
     rows = {r["month"]: r for r in read_panel(settings.data_dir).to_pylist()}
     assert rows[date(2026, 5, 1)]["sales"] == 200
+
+
+def test_a_refused_state_change_changes_nothing_but_is_audited(store, monitored):
+    from kizashi.store.models import AuditEvent
+
+    officer = _actor(store, "hosho")
+    with store.session() as s:
+        flags = s.execute(select(Flag).where(Flag.is_open.is_(True))).scalars().all()
+    for f in flags:
+        try:
+            with store.session() as s:  # a resolved flag is never set by hand
+                do_change_flag_state(
+                    s, officer, flag_id=f.id, state=FlagState.RESOLVED, purpose=M, today=AS_OF
+                )
+        except NotFound:
+            continue
+        except ValueError as exc:
+            assert "cannot move" in str(exc)
+            with store.session() as s:
+                assert s.get(Flag, f.id).state == f.state
+                last = s.execute(
+                    select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)
+                ).scalar_one()
+            assert (last.action, last.decision, last.object_id) == (
+                "change_flag_state",
+                "deny",
+                str(f.id),
+            )
+            return
+    pytest.fail("the guarantor sees no open flag")

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
 from kizashi.access.monitoring import _flag_scope
-from kizashi.store.errors import NotFound
+from kizashi.store.audit import AuditRecord
+from kizashi.store.errors import NotFound, with_audit
 from kizashi.store.models import Category, Flag, FlagState, Purpose, Role
 
 from ._audit import audit_write
@@ -51,13 +52,40 @@ def do_change_flag_state(
     visible = session.query(Flag.id).filter(Flag.id == flag_id).filter(_flag_scope(actor)).first()
     if visible is None:
         raise NotFound(f"flag {flag_id} not found")
-    if actor.role == Role.OWNER and state != FlagState.ACKNOWLEDGED:
-        raise PermissionError("the business marks a flag as seen (確認済); staff handle the rest")
     current = FlagState(flag.state)
+
+    def refused(exc: Exception) -> Exception:
+        return with_audit(
+            exc,
+            AuditRecord(
+                action="change_flag_state",
+                decision="deny",
+                actor_user_id=actor.user_id,
+                actor_org_id=actor.org_id,
+                business_id=flag.business_id,
+                category=Category.FLAGS.value,
+                purpose=purpose.value,
+                object_type="flag",
+                object_id=str(flag.id),
+                detail={
+                    "login": actor.login,
+                    "old": current.value,
+                    "new": state.value,
+                    "reason": str(exc),
+                },
+            ),
+        )
+
+    if actor.role == Role.OWNER and state != FlagState.ACKNOWLEDGED:
+        raise refused(
+            PermissionError("the business marks a flag as seen (確認済); staff handle the rest")
+        )
     if state not in ALLOWED[current]:
-        raise ValueError(f"a flag in state {current.value} cannot move to {state.value}")
+        raise refused(ValueError(f"a flag in state {current.value} cannot move to {state.value}"))
     if state == FlagState.NOT_NEEDED and not (reason and reason.strip()):
-        raise ValueError("対応不要には理由が必要です (a reason is required for not_needed)")
+        raise refused(
+            ValueError("対応不要には理由が必要です (a reason is required for not_needed)")
+        )
     flag.state = state
     flag.state_reason = reason.strip() if reason else None
     flag.updated_at = datetime.now(UTC)

@@ -16,7 +16,6 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from .audit import append_audit
-from .errors import NotFound
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -83,10 +82,13 @@ class Store:
             try:
                 yield session
                 session.commit()
-            except NotFound as exc:
+            except Exception as exc:
+                # A refusal (NotFound, or any error carrying ``pending_audit``) rolls back the
+                # unit of work and then keeps only its audit record.
                 session.rollback()
-                if exc.pending_audit is not None:
-                    append_audit(session, exc.pending_audit)
+                record = getattr(exc, "pending_audit", None)
+                if record is not None:
+                    append_audit(session, record)
                     session.commit()
                 raise
             except BaseException:

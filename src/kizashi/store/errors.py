@@ -18,3 +18,9 @@ class NotFound(LookupError):
     def __init__(self, what: str = "not found", pending_audit: AuditRecord | None = None) -> None:
         super().__init__(what)
         self.pending_audit = pending_audit
+
+
+def with_audit(exc: Exception, record: AuditRecord) -> Exception:
+    """Attach a refusal's audit record to any exception, so ``Store.session`` keeps it."""
+    exc.pending_audit = record  # type: ignore[attr-defined]
+    return exc
