@@ -66,3 +66,15 @@ def test_chunks_give_the_same_answer_as_one_pass(portfolio, whole) -> None:
 def test_folded_lags_give_the_same_answer(portfolio, whole, monkeypatch) -> None:
     monkeypatch.setattr(run_module, "Compiler", functools.partial(Compiler, fold_lags=True))
     _same(whole, _run(portfolio, chunk_businesses=None))
+
+
+def test_plan_hints_leave_a_supplied_connection_as_it_was(portfolio, whole) -> None:
+    """The main pass disables DuckDB's build-side swap for one statement only (a plan choice)."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET disabled_optimizers = 'top_n'")
+    res = _run(portfolio, chunk_businesses=700, connection=con)
+    setting = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
+    assert str(setting).strip().lower() == "top_n"
+    _same(whole, res)

@@ -104,9 +104,17 @@ def spine_sql(
     null_items = "".join(f", CAST(NULL AS {d.double}) AS {name}" for name, _ in item_sql)
     # without fiscal_year_start, the calendar year is taken as the fiscal year
     fy = mi("fiscal_year_start") if "fiscal_year_start" in cols else "(m - m % 12)"
+    biz = businesses
+    if business_range is not None:  # the chunk's businesses only: a small hash table
+        biz = f"(SELECT * FROM {businesses} WHERE business_id BETWEEN {business_range[0]} AND {business_range[1]})"
     peer_join, peer_cols = "", ""
     if peer_values:
         rel, names = peer_values
+        # restrict the peer values to the chunk's businesses before the join: the hash table is
+        # built on this side, and otherwise holds the whole portfolio for every chunk
+        if business_range is not None:
+            lo, hi = business_range
+            rel = f"(SELECT * FROM {rel} WHERE business_id BETWEEN {lo} AND {hi})"
         peer_join = f" LEFT JOIN {rel} AS pv ON pv.business_id = r.business_id AND pv.m = r.m"
         peer_cols = "".join(f", pv.{c}" for c in names)
     # fy_pos of the row k months back (0 before the first month), for year-to-date sums k back
@@ -152,5 +160,5 @@ SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.f
 FROM r
 LEFT JOIN ev ON ev.business_id = r.business_id AND ev.m = r.m
 JOIN b ON b.business_id = r.business_id
-LEFT JOIN {businesses} AS biz ON biz.business_id = r.business_id{peer_join}{fy_join}
+LEFT JOIN {biz} AS biz ON biz.business_id = r.business_id{peer_join}{fy_join}
 """

@@ -92,6 +92,23 @@ def _columns(con: duckdb.DuckDBPyConnection, query: str) -> list[str]:
     return [d[0] for d in con.execute(f"SELECT * FROM ({query}) AS q LIMIT 0").description]
 
 
+def _keep_build_side(con: duckdb.DuckDBPyConnection, query: str) -> None:
+    """Run ``query`` with DuckDB's build/probe side swap disabled.
+
+    The spine's ``LEFT JOIN`` of the peer values (a few narrow columns, one row per business ×
+    month of the chunk) must build its hash table on the peer values; the optimizer's
+    cardinality estimate for the spine is far too low, so it builds on the wide spine instead
+    (about 0.3 s more per chunk of 50,000 businesses). Only the plan changes, never a result.
+    """
+    prev = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]  # type: ignore[index]
+    opts = [o for o in str(prev or "").split(",") if o.strip()]
+    con.execute(f"SET disabled_optimizers = '{','.join([*opts, 'build_side_probe_side'])}'")
+    try:
+        con.execute(query)
+    finally:
+        con.execute(f"SET disabled_optimizers = '{','.join(opts)}'")
+
+
 def run_monitoring(
     panel: Source,
     businesses: Source,
@@ -194,7 +211,10 @@ def run_monitoring(
     for n, rng in enumerate(chunks):
         sp = spine(main, rng, peer_rel)
         first, rest, late = main.split_sql(sp, firsts, _columns(con, sp), fired)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE a AS {first}")
+        if peer_rel is None:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE a AS {first}")
+        else:
+            _keep_build_side(con, f"CREATE OR REPLACE TEMP TABLE a AS {first}")
         source = "a" if rest is None else f"({rest}) AS r"
         con.execute(f"CREATE OR REPLACE TEMP TABLE k AS {marks_sql(fire, source, keep, late)}")
         q = (
