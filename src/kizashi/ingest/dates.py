@@ -14,6 +14,9 @@ import unicodedata
 from datetime import date
 from functools import lru_cache
 
+from kizashi.domain.periods import add_months, month_end  # noqa: F401  (re-exported)
+from kizashi.domain.periods import fiscal_year_start as _fiscal_year_start
+
 
 class DateError(ValueError):
     """The text is not a valid date."""
@@ -76,18 +79,6 @@ def parse_date(text: str) -> date:
     return result
 
 
-def month_end(d: date) -> date:
-    nxt = date(d.year + (d.month == 12), d.month % 12 + 1, 1)
-    return date.fromordinal(nxt.toordinal() - 1)
-
-
 def fiscal_year_start(d: date, start_month: int) -> date:
     """First day of the fiscal year (starting in ``start_month``) that contains ``d``."""
-    year = d.year if d.month >= start_month else d.year - 1
-    return date(year, start_month, 1)
-
-
-def add_months(d: date, n: int) -> date:
-    """First day of the month ``n`` months after ``d``'s month."""
-    idx = d.year * 12 + d.month - 1 + n
-    return date(idx // 12, idx % 12 + 1, 1)
+    return _fiscal_year_start(d, (start_month - 2) % 12 + 1)  # the domain counts by year-end month
