@@ -301,7 +301,7 @@ class Compiler:
             arg = self.column(args[0])
             if arg[1] == 0 and arg[0] in self.base_items:
                 # chart items are NULL exactly on months without data: one shared count per n
-                ok, _ = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)
+                ok, _ = self._window(f"SUM(span) OVER {frame}", 1)
                 raw, _ = self.add_window(lambda c: f"{agg}({c}) OVER {frame}", arg)
                 return f"(CASE WHEN {ok} = {n} THEN {raw} END)", 1
             return self.add_window(
@@ -355,7 +355,7 @@ class Compiler:
     def _ytd(self, arg: tuple[str, int]) -> tuple[str, int]:
         frame = f"({WINDOW} ROWS BETWEEN fy_pos PRECEDING AND CURRENT ROW)"
         if arg[1] == 0 and arg[0] in self.base_items:
-            ok, _ = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)
+            ok, _ = self._window(f"SUM(span) OVER {frame}", 1)
             raw, _ = self.add_window(lambda c: f"SUM({c}) OVER {frame}", arg)
             return f"(CASE WHEN {ok} = fy_pos + 1 THEN {raw} END)", 1
         return self.add_window(
@@ -489,7 +489,7 @@ class Compiler:
             frame = _frame(f"{n - 1 + k}", k)
             c = self._sh_level0(args[0])
             if c in self.base_items:
-                ok = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)[0]
+                ok = self._window(f"SUM(span) OVER {frame}", 1)[0]
                 raw = self._window(f"{agg}({c}) OVER {frame}", 1)[0]
                 return f"(CASE WHEN {ok} = {n} THEN {raw} END)"
             return self._window(
@@ -533,7 +533,7 @@ class Compiler:
         fy = f"fy_pos_lag{k}"
         frame = _frame(f"({fy} + {k})", k)
         if col in self.base_items:
-            ok = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)[0]
+            ok = self._window(f"SUM(span) OVER {frame}", 1)[0]
             raw = self._window(f"SUM({col}) OVER {frame}", 1)[0]
             return f"(CASE WHEN {ok} = {fy} + 1 THEN {raw} END)"
         return self._window(

@@ -5,6 +5,9 @@ and month from the business's first month up to the run's month, with
 
 * ``has_data`` false on months the business did not supply (explicit gaps: their amounts are
   NULL, so any trailing sum over them is NULL — "not computable" — never zero);
+* ``span``: the months the row's flows cover (1 for a monthly row, 0 for a gap; the panel's
+  optional ``span_months`` column), so a trailing sum is computable when its frame's rows cover
+  exactly its months;
 * the chart items the pack needs, as signed sums of leaf columns (``Chart.leaf_terms``);
 * ``fy_pos`` (months since the fiscal year start) for year-to-date sums, and ``fy_pos_lagK``
   (the ``fy_pos`` of the row K months back) for year-to-date sums K months back;
@@ -81,6 +84,9 @@ def spine_sql(
         expr = " ".join(parts).lstrip("+ ") if parts else "0"
         item_sql.append((name, f"CAST({expr} AS {d.double})"))
     emp = "employees" if "employees" in cols else "NULL"
+    # months a row covers: 1 for a monthly row; a trailing sum is computable when the rows in
+    # its frame cover exactly its months (gaps cover 0)
+    span = "COALESCE(span_months, 1)" if "span_months" in cols else "1"
 
     ev_cols = ", ".join(
         f"COUNT(*) FILTER (WHERE kind = {d.literal(k)}) AS {k}_events" for k in EVENT_KINDS
@@ -127,7 +133,7 @@ def spine_sql(
     ev_out = "".join(f", COALESCE(ev.{k}_events, 0) AS {k}_events" for k in EVENT_KINDS)
     return f"""
 WITH p AS (
-  SELECT business_id, m, {emp} AS employees{p_items}, {fy} AS fy_m
+  SELECT business_id, m, {emp} AS employees, {span} AS span{p_items}, {fy} AS fy_m
   FROM (SELECT *, {mi("month")} AS m FROM {panel}) AS src WHERE {where}
 ),
 ev AS ({ev}),
@@ -146,13 +152,13 @@ filler AS (
   WHERE p.business_id IS NULL
 ),
 r AS (
-  SELECT business_id, m, TRUE AS has_data, m - fy_m AS fy_pos, employees{"".join(f", {n}" for n, _ in item_sql)}
+  SELECT business_id, m, TRUE AS has_data, span, m - fy_m AS fy_pos, employees{"".join(f", {n}" for n, _ in item_sql)}
   FROM p
   UNION ALL
-  SELECT business_id, m, FALSE, COALESCE(((m % 12) - fy_moy + 12) % 12, 0), NULL{null_items}
+  SELECT business_id, m, FALSE, 0, COALESCE(((m % 12) - fy_moy + 12) % 12, 0), NULL{null_items}
   FROM filler
 )
-SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.fy_pos{fy_cols}, b.lo_m AS first_m,
+SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.span, r.fy_pos{fy_cols}, b.lo_m AS first_m,
        CASE WHEN r.has_data THEN COALESCE(r.employees, biz.register_employees) END AS employees
        {"".join(f", r.{n}" for n, _ in item_sql)}{ev_out}, ev.max_days_past_due,
        COALESCE(biz.major, 'T') AS major, COALESCE(biz.size_band, 'micro') AS size_band,
