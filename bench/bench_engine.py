@@ -1,6 +1,12 @@
 """Benchmark the monitoring engine (docs/performance.md, "## Monitoring engine").
 
     .venv/bin/python bench/bench_engine.py --sizes 10000,100000,1500000 --pandas 150000 --quality 20000
+    .venv/bin/python bench/bench_engine.py --check /tmp/kizashi-bench/20000
+
+``--pandas N`` times an idiomatic vectorised pandas implementation of the same default pack (the
+"pandas twin", ``pandas_monitoring``); ``--check DIR`` runs the engine and the twin on a portfolio
+directory and compares their episodes, as-of firings, evidence and indicators (exit status 1 on
+any difference in episodes or firings).
 
 Each measurement runs in a fresh subprocess so peak RSS (ru_maxrss) is its own. Portfolios are
 generated once with ``kizashi.synth`` into ``--data`` (default /tmp/kizashi-bench/N).
@@ -15,6 +21,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -97,181 +104,570 @@ def run_floor(d: Path) -> dict:
     return {"seconds": time.perf_counter() - t, "items": len(items)}
 
 
+# ------------------------------------------------------------------ the pandas twin
+# What a competent pandas developer writes for the default pack: one DataFrame row per
+# business × month, windows as groupby().rolling() / shift() / ffill(), peer statistics as
+# groupby().rank() / transform(), SQL's three-valued logic with pandas' nullable "boolean"
+# dtype. It follows the engine's definitions exactly (docs/monitoring.md: a trailing sum over
+# a frame with a missing month is null, division by zero is null, a null condition carries the
+# flag's state), so that ``--check`` can compare the two. When the pack's conditions change,
+# TWIN_CONDITIONS no longer matches and the twin refuses to run: update it with the pack.
+TWIN_PACK = "kizashi.default@2026.1.1"
+TWIN_CONDITIONS = {
+    "credit.delinquency": "(months_since((delinquency_events > 0.0)) < recent_event_months)",
+    "credit.restructuring": "(months_since((restructuring_events > 0.0)) < recent_event_months)",
+    "credit.accident_report": "(months_since((accident_report_events > 0.0)) < recent_event_months)",
+    "finance.negative_net_assets": "(rolling_max(net_assets, 3.0) < 0.0)",
+    "finance.loss_before_depreciation": "(rolling_max(ordinary_profit_before_depreciation, 3.0) < 0.0)",
+    "finance.operating_loss_streak": "((operating_loss_streak >= loss_streak_months) and (ttm(operating_profit) < 0.0))",
+    "finance.sales_drop": "(sales_3m_yoy <= sales_drop_pct)",
+    "cash.low_liquidity": "((rolling_max(liquidity_months, 3.0) < liquidity_min_months) and ((change(liquidity_months, 6.0) <= (- liquidity_fall_months)) or (liquidity_months < liquidity_critical_months)))",
+    "cash.high_borrowings": "((borrowings_to_monthly_sales >= borrowing_multiple_caution) and (peer_percentile(borrowings_to_monthly_sales) >= borrowing_peer_percentile))",
+    "efficiency.receivables_lengthening": "(receivable_turnover_change >= turnover_lengthening_months)",
+    "efficiency.inventory_lengthening": "(inventory_turnover_change >= turnover_lengthening_months)",
+    "efficiency.payables_lengthening": "(payable_turnover_change >= turnover_lengthening_months)",
+    "locaben.score_drop": "(rolling_max(locaben_total_change, 3.0) <= locaben_drop_points)",
+    "data.submission_gap": "(data_gap_months >= data_gap_months_max)",
+}
+STREAK_CAP, PEER_MIN_N = 36, 5  # as in kizashi.engine.compiler
+FLOWS = (
+    "sales",
+    "operating_profit",
+    "ordinary_profit",
+    "net_income",
+    "gross_profit",
+    "interest_expense",
+    "depreciation_total",
+)
+STOCKS = (
+    "cash_and_deposits",
+    "securities",
+    "trade_receivables",
+    "inventories",
+    "trade_payables",
+    "borrowings",
+    "current_assets",
+    "current_liabilities",
+    "net_assets",
+    "total_liabilities_and_net_assets",
+)
+LOCABEN = (
+    ("sales_growth", "higher"),
+    ("operating_margin", "higher"),
+    ("labour_productivity", "higher"),
+    ("ebitda_debt_ratio", "lower"),
+    ("working_capital_turnover", "lower"),
+    ("equity_ratio", "higher"),
+)
+
+
+def twin_problems() -> list[str]:
+    """How the default pack differs from what the pandas twin implements (empty: it does not)."""
+    from kizashi.engine.expr import canonical
+    from kizashi.engine.packs import default_pack
+
+    pack = default_pack()
+    out = [] if pack.ref == TWIN_PACK else [f"pack is {pack.ref}, the twin implements {TWIN_PACK}"]
+    conds = {r.id: canonical(r.condition_node) for r in pack.rules}
+    for rid in sorted(set(conds) | set(TWIN_CONDITIONS)):
+        if conds.get(rid) != TWIN_CONDITIONS.get(rid):
+            out.append(f"{rid}: pack {conds.get(rid)!r}, twin {TWIN_CONDITIONS.get(rid)!r}")
+    return out
+
+
+def pandas_monitoring(d: Path) -> dict[str, Any]:
+    """The default pack over portfolio ``d`` in vectorised pandas.
+
+    Returns ``as_of_m`` (month index year × 12 + month − 1), ``indicators`` (the as-of month,
+    one row per business), ``firings`` (as-of month: business_id, rule_id, evidence ``ev_<name>``)
+    and ``episodes`` (business_id, rule_id, opened_m, closed_m (−1 while open), fired_at_as_of,
+    evidence at opening ``ev_<name>`` and latest ``evl_<name>``).
+    """
+    import numpy as np
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    from kizashi.domain.chart import load_chart
+    from kizashi.domain.industry import _read
+    from kizashi.engine.locaben import load_thresholds
+    from kizashi.engine.packs import default_pack
+
+    problems = twin_problems()
+    if problems:
+        raise RuntimeError("the pandas twin is out of date:\n" + "\n".join(problems))
+    chart, th, pack = load_chart(), load_thresholds(), default_pack()
+    par = {k: p.value for k, p in pack.params.items()}
+
+    # ---- read: chart items as signed sums of leaf columns (a missing leaf counts 0); a B/S
+    # item with a P/L part (net assets) is its balance plus the fiscal-year-to-date P/L
+    terms: dict[str, dict[str, int]] = {}
+    for code in (*FLOWS, *STOCKS):
+        t = chart.leaf_terms(code)
+        pl = {k: v for k, v in t.items() if chart[k].statement == "PL"}
+        if chart[code].statement == "BS" and pl:
+            terms[f"{code}__bs"] = {k: v for k, v in t.items() if k not in pl}
+            terms[f"{code}__pl"] = pl
+        else:
+            terms[code] = t
+    have = set(pq.read_schema(next((d / "panel").rglob("*.parquet"))).names)
+    leaves = sorted({leaf for t in terms.values() for leaf in t} & have)
+    extra = [c for c in ("fiscal_year_start", "employees", "span_months") if c in have]
+    panel = pd.read_parquet(d / "panel", columns=["business_id", "month", *extra, *leaves])
+    biz = pd.read_parquet(d / "businesses", columns=["business_id", "industry_code", "employees"])
+    ev = pd.read_parquet(
+        d / "credit_events", columns=["business_id", "kind", "occurred_on", "days_past_due"]
+    )
+
+    def month_index(col: pd.Series) -> pd.Series:
+        col = pd.to_datetime(col)
+        return col.dt.year.astype("int64") * 12 + col.dt.month.astype("int64") - 1
+
+    panel["m"] = month_index(panel["month"])
+    as_of_m = int(panel["m"].max())
+    panel = panel[panel["m"] <= as_of_m]
+    p = pd.DataFrame({"business_id": panel["business_id"], "m": panel["m"], "has_data": True})
+    vals = panel[leaves].fillna(0).astype("int64")
+    for name, t in terms.items():  # integer yen: the sums are exact
+        p[name] = sum((s * vals[leaf] for leaf, s in t.items() if leaf in have), 0)
+    del vals
+    p["span"] = panel["span_months"].fillna(1) if "span_months" in have else 1
+    p["employees"] = panel["employees"] if "employees" in have else np.nan
+    if "fiscal_year_start" in have:
+        p["fy_m"] = month_index(panel["fiscal_year_start"])
+    else:  # the calendar year
+        p["fy_m"] = panel["m"] - panel["m"] % 12
+    del panel
+    ev["m"] = month_index(ev["occurred_on"])
+    ev = ev[ev["m"] <= as_of_m]
+    evm = pd.crosstab([ev["business_id"], ev["m"]], ev["kind"]).add_suffix("_events")
+    evm["max_days_past_due"] = ev.groupby(["business_id", "m"])["days_past_due"].max()
+
+    # ---- the spine: every business × month from its first month (data or credit event) to the
+    # as-of month; a month without data is a row with has_data False, span 0, null amounts
+    firsts = pd.concat([p[["business_id", "m"]], ev[["business_id", "m"]]])
+    lo = firsts.groupby("business_id")["m"].min()
+    lens = (as_of_m - lo + 1).to_numpy()
+    n = int(lens.sum())
+    last_row = np.cumsum(lens) - 1  # each business's as-of month
+    first_row = np.repeat(last_row + 1 - lens, lens)  # per row: its business's first month
+    pos = np.arange(n)
+    s = pd.DataFrame({"business_id": np.repeat(lo.index.to_numpy(), lens)})
+    s["m"] = np.repeat(lo.to_numpy(), lens) + (pos - first_row)
+    s = s.merge(p, on=["business_id", "m"], how="left").join(evm, on=["business_id", "m"])
+    del p, firsts
+    bid = s["business_id"]
+    s["has_data"] = s["has_data"].notna()
+    s["span"] = s["span"].fillna(0)
+    # months since the fiscal year start: on a gap, from the latest month's fiscal year
+    last_moy = (s["fy_m"] % 12).groupby(bid).transform("last")
+    s["fy_pos"] = (s["m"] - s["fy_m"]).fillna((s["m"] % 12 - last_moy + 12) % 12).fillna(0)
+    for kind in ("delinquency", "restructuring", "accident_report"):
+        s[f"{kind}_events"] = s[f"{kind}_events"].fillna(0) if f"{kind}_events" in s else 0.0
+    if "max_days_past_due" not in s:
+        s["max_days_past_due"] = np.nan
+
+    # register: 日本標準産業分類 major group (by middle-group range) × size band → peer group
+    code2 = biz["industry_code"].astype("string").str.zfill(2).str[:2].fillna("")
+    majors = _read("industries.yaml")["majors"]
+    biz["major"] = np.select(
+        [((code2 >= mg["middle_from"]) & (code2 <= mg["middle_to"])).to_numpy() for mg in majors],
+        [mg["code"] for mg in majors],
+        "T",
+    )
+    bands = [b for b in th.size_bands if b.max_employees is not None]
+    emp_r = biz["employees"].astype("float64")
+    biz["size_band"] = np.select(
+        [emp_r.isna().to_numpy()] + [(emp_r <= b.max_employees).to_numpy() for b in bands],
+        [th.size_bands[0].code] + [b.code for b in bands],
+        th.size_bands[-1].code,
+    )
+    reg = biz.set_index("business_id")
+    s["major"] = bid.map(reg["major"]).fillna("T")
+    s["size_band"] = bid.map(reg["size_band"]).fillna(th.size_bands[0].code)
+    s["peer_group"] = s["major"] + "|" + s["size_band"]
+    emp = s["employees"].fillna(bid.map(reg["employees"])).where(s["has_data"])
+
+    # ---- window helpers (the spine is sorted by business and month, one row per month)
+    def lag(x: pd.Series, k: int) -> pd.Series:
+        return x.groupby(bid, sort=False).shift(k)
+
+    def lags(cols: dict[str, pd.Series], k: int) -> pd.DataFrame:
+        return pd.DataFrame(cols).groupby(bid, sort=False).shift(k)
+
+    def rolling(cols: dict[str, pd.Series], k: int, how: str) -> pd.DataFrame:
+        r = pd.DataFrame(cols).groupby(bid, sort=False).rolling(k, min_periods=1)
+        return (r.sum() if how == "sum" else r.max()).reset_index(level=0, drop=True)
+
+    def div(a: pd.Series, b: pd.Series | float) -> pd.Series:  # x / 0 is null
+        return a / (b.where(b != 0) if isinstance(b, pd.Series) else b)
+
+    def streak(cond: pd.Series) -> pd.Series:
+        """Consecutive months ``cond`` holds up to this one (null does not hold), at most 36."""
+        row = pd.Series(pos, index=s.index, dtype="float64")
+        broke = row.where(~cond.fillna(False).astype(bool)).groupby(bid, sort=False).ffill()
+        return (row - broke.fillna(pd.Series(first_row - 1.0))).clip(upper=STREAK_CAP)
+
+    def months_since(cond: pd.Series) -> pd.Series:
+        return s["m"] - s["m"].where(cond).groupby(bid, sort=False).ffill()
+
+    def tri(x: pd.Series, result: pd.Series) -> pd.Series:
+        """A comparison as SQL makes it: null (pd.NA) where the compared value is null."""
+        return result.astype("boolean").mask(x.isna())
+
+    # trailing sums: computable only when the frame's rows cover all of its months
+    t12 = rolling({c: s[c] for c in (*FLOWS, "span")}, 12, "sum")
+    ttm = t12[list(FLOWS)].where(t12["span"] == 12, axis=0)
+    t3 = rolling({"sales": s["sales"], "span": s["span"]}, 3, "sum")
+    sales_3m = t3["sales"].where(t3["span"] == 3)
+    del t12, t3
+
+    # fiscal year to date: a frame of the fy_pos months before and this one (exact integer
+    # cumulative sums; a frame that would start before the business's first month is truncated)
+    start = np.maximum(pos - s["fy_pos"].to_numpy("int64"), first_row)
+    span_cum = np.concatenate([[0], np.cumsum(s["span"].to_numpy("int64"))])
+    ytd_ok = span_cum[pos + 1] - span_cum[start] == s["fy_pos"].to_numpy("int64") + 1
+
+    def ytd(col: str) -> pd.Series:
+        cum = np.concatenate([[0], np.cumsum(s[col].fillna(0).to_numpy("int64"))])
+        return pd.Series(np.where(ytd_ok, cum[pos + 1] - cum[start], np.nan), index=s.index)
+
+    net_assets = s["net_assets__bs"] + ytd("net_assets__pl")
+    tlna = s["total_liabilities_and_net_assets__bs"] + ytd("total_liabilities_and_net_assets__pl")
+
+    # ---- indicators (the formulas of indicators.yaml, in the same order of operations)
+    out = pd.DataFrame(index=s.index)
+    out["monthly_sales"] = ms = ttm["sales"] / 12
+    out["ebitda_ttm"] = ebitda = ttm["operating_profit"] + ttm["depreciation_total"]
+    l12 = lags(
+        {
+            "ttm_sales": ttm["sales"],
+            "ttm_op": ttm["operating_profit"],
+            "sales": s["sales"],
+            "sales_3m": sales_3m,
+        },
+        12,
+    )
+    out["sales_growth"] = (div(ttm["sales"], l12["ttm_sales"]) - 1) * 100
+    out["operating_margin"] = div(ttm["operating_profit"], ttm["sales"]) * 100
+    out["labour_productivity"] = (div(ttm["operating_profit"], emp) / 1000).where(emp > 0)
+    out["ebitda_debt_ratio"] = div(s["borrowings"] - s["cash_and_deposits"], ebitda).where(
+        ebitda > 0
+    )
+    out["working_capital_turnover"] = div(
+        s["trade_receivables"] + s["inventories"] - s["trade_payables"], ms
+    )
+    out["equity_ratio"] = div(net_assets, tlna) * 100
+    out["borrowings_to_monthly_sales"] = div(s["borrowings"], ms)
+    out["liquidity_months"] = div(s["cash_and_deposits"] + s["securities"], ms)
+    cover = ttm["net_income"] + ttm["depreciation_total"]
+    out["debt_repayment_years"] = div(s["borrowings"], cover).where(cover > 0)
+    out["current_ratio"] = div(s["current_assets"], s["current_liabilities"]) * 100
+    opbd = ttm["ordinary_profit"] + ttm["depreciation_total"]
+    out["ordinary_profit_before_depreciation"] = opbd
+    out["insolvent"] = tri(net_assets, net_assets < 0)
+    out["gross_margin"] = div(ttm["gross_profit"], ttm["sales"]) * 100
+    out["receivable_turnover"] = div(s["trade_receivables"], ms)
+    out["inventory_turnover"] = div(s["inventories"], ms)
+    out["payable_turnover"] = div(s["trade_payables"], ms)
+    out["interest_burden"] = div(ttm["interest_expense"], ttm["sales"]) * 100
+    out["sales_yoy"] = div(s["sales"] - l12["sales"], l12["sales"].abs()) * 100
+    out["sales_3m_yoy"] = div(sales_3m - l12["sales_3m"], l12["sales_3m"].abs()) * 100
+    out["operating_profit_ttm_change"] = ttm["operating_profit"] - l12["ttm_op"]
+    out["operating_loss_streak"] = streak(tri(s["operating_profit"], s["operating_profit"] < 0))
+    turn = ("receivable_turnover", "inventory_turnover", "payable_turnover")
+    lt = lags({c: out[c] for c in turn}, 12)
+    for c in turn:
+        out[f"{c}_change"] = out[c] - lt[c]
+    cash_3 = lag(s["cash_and_deposits"], 3)
+    out["cash_3m_change"] = div(s["cash_and_deposits"] - cash_3, cash_3.abs()) * 100
+    out["data_gap_months"] = streak(~s["has_data"])
+    del l12, lt
+
+    # ロカベン scores, with the bounds of each business's major group × size band
+    groups = s[["peer_group", "major", "size_band"]].drop_duplicates().set_index("peer_group")
+    total = pd.Series(0.0, index=s.index)
+    for name, better in LOCABEN:
+        table = pd.DataFrame(
+            [th.bounds(name, mj, sz) for mj, sz in groups.itertuples(index=False)],
+            index=groups.index,
+        )
+        bound = table.reindex(s["peer_group"]).to_numpy()
+        x = out[name].to_numpy()
+        hit = x[:, None] >= bound if better == "higher" else x[:, None] <= bound
+        score = np.select([hit[:, 0], hit[:, 1], hit[:, 2], hit[:, 3]], [5, 4, 3, 2], 1)
+        out[f"score_{name}"] = np.where(np.isnan(x), np.nan, score)
+        total = total + out[f"score_{name}"]  # null unless all six are scorable
+    out["locaben_total"] = total
+    out["locaben_total_change"] = total - lag(total, 12)
+    r = th.rating
+    out["locaben_rating"] = np.select(
+        [total.isna(), total >= r["A"], total >= r["B"], total >= r["C"]],
+        [None, "A", "B", "C"],
+        "D",
+    )
+
+    # ---- peers: per peer group × month among the computable values, when there are ≥ 5
+    def peer(x: pd.Series) -> tuple[pd.Series, pd.Series]:
+        grp = pd.DataFrame({"g": s["peer_group"], "m": s["m"], "x": x}).groupby(["g", "m"])["x"]
+        count = grp.transform("count")
+        pct = 100.0 * ((grp.rank(method="min") - 1) / (count - 1))  # PERCENT_RANK
+        enough = x.notna() & (count >= PEER_MIN_N)
+        return pct.where(enough), grp.transform("median").where(enough)
+
+    b2ms = out["borrowings_to_monthly_sales"]
+    b2ms_pct, b2ms_median = peer(b2ms)
+    _, s3_median = peer(out["sales_3m_yoy"])
+
+    # ---- rule conditions (true / false / pd.NA) and their evidence
+    liq, lbc = out["liquidity_months"], out["locaben_total_change"]
+    mx = rolling({"na": net_assets, "opbd": opbd, "liq": liq, "lbc": lbc}, 3, "max")
+    liq_6 = lag(liq, 6)
+    liq_change = liq - liq_6
+    cond: dict[str, pd.Series] = {}
+    evid: dict[str, dict[str, pd.Series]] = {}
+    for kind in ("delinquency", "restructuring", "accident_report"):
+        since = months_since(s[f"{kind}_events"] > 0)
+        cond[f"credit.{kind}"] = tri(since, since < par["recent_event_months"])
+        evid[f"credit.{kind}"] = {"months": since}
+    dpd = rolling({"dpd": s["max_days_past_due"]}, 12, "max")["dpd"]
+    evid["credit.delinquency"]["days_past_due"] = dpd.fillna(0)
+    cond["finance.negative_net_assets"] = tri(mx["na"], mx["na"] < 0)
+    evid["finance.negative_net_assets"] = {
+        "net_assets": net_assets,
+        "net_assets_3m": lag(net_assets, 3),
+    }
+    cond["finance.loss_before_depreciation"] = tri(mx["opbd"], mx["opbd"] < 0)
+    evid["finance.loss_before_depreciation"] = {"value": opbd, "value_12m": lag(opbd, 12)}
+    loss = out["operating_loss_streak"]
+    cond["finance.operating_loss_streak"] = tri(loss, loss >= par["loss_streak_months"]) & tri(
+        ttm["operating_profit"], ttm["operating_profit"] < 0
+    )
+    evid["finance.operating_loss_streak"] = {"months": loss, "ttm": ttm["operating_profit"]}
+    s3y = out["sales_3m_yoy"]
+    cond["finance.sales_drop"] = tri(s3y, s3y <= par["sales_drop_pct"])
+    evid["finance.sales_drop"] = {"value": s3y, "peer_median": s3_median}
+    cond["cash.low_liquidity"] = tri(mx["liq"], mx["liq"] < par["liquidity_min_months"]) & (
+        tri(liq_change, liq_change <= -par["liquidity_fall_months"])
+        | tri(liq, liq < par["liquidity_critical_months"])
+    )
+    evid["cash.low_liquidity"] = {"value": liq, "value_6m": liq_6, "change_6m": liq_change}
+    cond["cash.high_borrowings"] = tri(b2ms, b2ms >= par["borrowing_multiple_caution"]) & tri(
+        b2ms_pct, b2ms_pct >= par["borrowing_peer_percentile"]
+    )
+    evid["cash.high_borrowings"] = {"value": b2ms, "peer_median": b2ms_median}
+    for rid, c in zip(
+        (
+            "efficiency.receivables_lengthening",
+            "efficiency.inventory_lengthening",
+            "efficiency.payables_lengthening",
+        ),
+        turn,
+        strict=True,
+    ):
+        change = out[f"{c}_change"]
+        cond[rid] = tri(change, change >= par["turnover_lengthening_months"])
+        evid[rid] = {"value": out[c], "change": change}
+    cond["locaben.score_drop"] = tri(mx["lbc"], mx["lbc"] <= par["locaben_drop_points"])
+    evid["locaben.score_drop"] = {"score": total, "drop": -lbc}
+    gap = out["data_gap_months"]
+    cond["data.submission_gap"] = tri(gap, gap >= par["data_gap_months_max"])
+    evid["data.submission_gap"] = {"months": gap}
+    rule_ids = [rule.id for rule in pack.rules]
+
+    # ---- episodes: a flag opens where the condition is true and its last known value before
+    # was not, and closes where it is false and its last known value was true (LAG IGNORE NULLS)
+    fired = pd.DataFrame({rid: cond[rid].astype("Float64") for rid in rule_ids}).astype("float64")
+    prev = fired.groupby(bid, sort=False).ffill().groupby(bid, sort=False).shift(1)
+    starts = ((fired == 1) & (prev != 1)).to_numpy()
+    ends = ((fired == 0) & (prev == 1)).to_numpy()
+    del prev
+    rows, rules = np.nonzero(starts | ends)
+    marks = pd.DataFrame(
+        {
+            "business_id": bid.to_numpy()[rows],
+            "rule": rules,
+            "m": s["m"].to_numpy()[rows],
+            "row": rows,
+            "is_start": starts[rows, rules],
+        }
+    ).sort_values(["business_id", "rule", "m"], ignore_index=True)
+    # starts and ends alternate per business × rule: an episode closes at the next mark
+    after = marks.shift(-1)
+    closes = (after["business_id"] == marks["business_id"]) & (after["rule"] == marks["rule"])
+    marks["closed_m"] = after["m"].where(closes, -1).astype("int64")
+    ep = marks[marks["is_start"]].reset_index(drop=True)
+    ep_rule = ep["rule"].to_numpy()
+    asof = last_row[np.searchsorted(lo.index.to_numpy(), ep["business_id"].to_numpy())]
+    fired_asof = fired.to_numpy()[asof, ep_rule]
+    is_open = (ep["closed_m"] == -1).to_numpy()
+    episodes = pd.DataFrame(
+        {
+            "business_id": ep["business_id"],
+            "rule_id": np.array(rule_ids, dtype=object)[ep_rule],
+            "opened_m": ep["m"],
+            "closed_m": ep["closed_m"],
+            "fired_at_as_of": pd.array(
+                np.where(is_open & ~np.isnan(fired_asof), fired_asof == 1, None), "boolean"
+            ),
+        }
+    )
+    latest = np.where(is_open & (fired_asof == 1), asof, ep["row"].to_numpy())
+
+    # ---- the as-of month: indicators and firings
+    ind = out.iloc[last_row].reset_index(drop=True)
+    ind.insert(0, "business_id", lo.index.to_numpy())
+    ind.insert(1, "peer_group", s["peer_group"].to_numpy()[last_row])
+    ind.insert(2, "has_data", s["has_data"].to_numpy()[last_row])
+    f_biz, f_rule = np.nonzero(fired.to_numpy()[last_row] == 1)
+    firings = pd.DataFrame(
+        {
+            "business_id": lo.index.to_numpy()[f_biz],
+            "rule_id": np.array(rule_ids, dtype=object)[f_rule],
+        }
+    )
+    # evidence: each rule's values gathered at its episodes' rows and at the as-of month
+    for name in sorted({k for e in evid.values() for k in e}):
+        opened, newest = np.full(len(ep), np.nan), np.full(len(ep), np.nan)
+        now = np.full(len(firings), np.nan)
+        for j, rid in enumerate(rule_ids):
+            if name not in evid[rid]:
+                continue
+            v = evid[rid][name].to_numpy("float64", na_value=np.nan)
+            sel = ep_rule == j
+            opened[sel] = v[ep["row"].to_numpy()[sel]]
+            newest[sel] = v[latest[sel]]
+            fsel = f_rule == j
+            now[fsel] = v[last_row[f_biz[fsel]]]
+        episodes[f"ev_{name}"], episodes[f"evl_{name}"] = opened, newest
+        firings[f"ev_{name}"] = now
+    return {"as_of_m": as_of_m, "indicators": ind, "firings": firings, "episodes": episodes}
+
+
 def run_pandas(d: Path) -> dict:
-    """An idiomatic vectorised pandas implementation of the default pack (groupby/rolling/shift)."""
+    """The pandas twin of the default pack (``pandas_monitoring``), timed."""
+    t = time.perf_counter()
+    res = pandas_monitoring(d)
+    return {
+        "seconds": time.perf_counter() - t,
+        "episodes": len(res["episodes"]),
+        "firings": len(res["firings"]),
+        "businesses": len(res["indicators"]),
+    }
+
+
+# ------------------------------------------------------------------ engine vs pandas twin
+def _month_index(col: Any) -> Any:
+    import pandas as pd
+
+    col = pd.to_datetime(col)
+    return (col.dt.year * 12 + col.dt.month - 1).fillna(-1).astype("int64")
+
+
+def _differ(a: Any, b: Any, rtol: float = 1e-9) -> Any:
+    """Per row: one side null and the other not, or values apart by more than ``rtol``."""
     import numpy as np
     import pandas as pd
 
-    from kizashi.domain.chart import load_chart
-    from kizashi.engine.locaben import load_thresholds
+    a, b = pd.Series(a), pd.Series(b)
+    if a.dtype == object or b.dtype == object or str(a.dtype) in ("str", "string", "boolean"):
+        a, b = a.astype(object), b.astype(object)
+        na_a, na_b = a.isna().to_numpy(), b.isna().to_numpy()
+        same = na_a & na_b | (~na_a & ~na_b & (a.fillna(0) == b.fillna(0)).to_numpy())
+        return ~same
+    x = a.to_numpy("float64", na_value=np.nan)
+    y = b.to_numpy("float64", na_value=np.nan)
+    both = np.isnan(x) & np.isnan(y)
+    close = np.abs(x - y) <= rtol * np.maximum(1.0, np.maximum(np.abs(x), np.abs(y)))
+    return ~(both | close)
 
-    chart, th = load_chart(), load_thresholds()
+
+def _evidence(col: Any) -> Any:
+    import pandas as pd
+
+    return pd.json_normalize([json.loads(v) if v else {} for v in col])
+
+
+def check(d: Path, show: int = 5) -> dict:
+    """Run the engine and the pandas twin on ``d`` and compare what they find.
+
+    Episodes are compared as sets of (business_id, rule_id, opened_month, closed_month) and
+    as-of firings as sets of (business_id, rule_id); for the ones both find, ``fired_at_as_of``
+    and the evidence values, and every indicator at the as-of month (relative tolerance 1e-9).
+    """
+    import pandas as pd
+
+    from kizashi.engine import run_monitoring
+
     t = time.perf_counter()
-    df = pd.read_parquet(d / "panel")
-    biz = pd.read_parquet(d / "businesses", columns=["business_id", "industry_code", "employees"])
-    ev = pd.read_parquet(d / "credit_events", columns=["business_id", "kind", "occurred_on"])
+    res = run_monitoring(d, d, d / "credit_events", loans=d / "loans")
+    engine_s = time.perf_counter() - t
+    t = time.perf_counter()
+    tw = pandas_monitoring(d)
+    pandas_s = time.perf_counter() - t
+    report: dict[str, Any] = {
+        "portfolio": str(d),
+        "as_of": res.as_of.isoformat()[:7],
+        "seconds": {"engine": round(engine_s, 2), "pandas": round(pandas_s, 2)},
+    }
+    examples: list[str] = []
 
-    def item(code: str) -> pd.Series:
-        return sum(s * df[leaf].astype("float64") for leaf, s in chart.leaf_terms(code).items())  # type: ignore[return-value]
+    def compare(label: str, eng: pd.DataFrame, pan: pd.DataFrame, key: list[str]) -> pd.DataFrame:
+        both = eng.merge(pan, on=key, how="outer", indicator=True, suffixes=("_e", "_p"))
+        only_e, only_p = both[both["_merge"] == "left_only"], both[both["_merge"] == "right_only"]
+        report[label] = {
+            "engine": len(eng),
+            "pandas": len(pan),
+            "only_engine": len(only_e),
+            "only_pandas": len(only_p),
+        }
+        for side, rows in (("only engine", only_e), ("only pandas", only_p)):
+            for r in rows[key].head(show).itertuples(index=False):
+                examples.append(f"{label} {side}: {dict(zip(key, r, strict=True))}")
+        return both[both["_merge"] == "both"].reset_index(drop=True)
 
-    # densify: every business × month from first month to the last month of the panel
-    df["month"] = pd.to_datetime(df["month"])
-    last = df["month"].max()
-    first = df.groupby("business_id")["month"].min()
-    idx = (
-        pd.MultiIndex.from_frame(
-            pd.concat(
-                [
-                    pd.DataFrame({"business_id": b, "month": pd.date_range(f, last, freq="MS")})
-                    for b, f in first.items()
-                ]
-            )
-        )
-        if len(first) < 2000
-        else None
-    )
-    base = pd.DataFrame({"business_id": df["business_id"], "month": df["month"]})
-    for code in (
-        "sales",
-        "operating_profit",
-        "ordinary_profit",
-        "net_income",
-        "gross_profit",
-        "interest_expense",
-        "depreciation_total",
-        "cash_and_deposits",
-        "securities",
-        "trade_receivables",
-        "inventories",
-        "trade_payables",
-        "borrowings",
-        "current_assets",
-        "current_liabilities",
-        "shareholders_equity",
-        "total_liabilities",
-    ):
-        base[code] = item(code)
-    base["employees"] = df["employees"]
-    fy = pd.to_datetime(df["fiscal_year_start"])
-    base["fy"] = fy
-    base = base.set_index(["business_id", "month"])
-    if idx is not None:
-        base = base.reindex(idx)
-    else:  # densify by months-since-first per business (vectorised)
-        full = base.reset_index()
-        mi = full["month"].dt.year * 12 + full["month"].dt.month
-        span = (last.year * 12 + last.month) - mi.groupby(full["business_id"]).transform("min")
-        rep = full.groupby("business_id")["month"].min()
-        lens = ((last.year * 12 + last.month) - (rep.dt.year * 12 + rep.dt.month) + 1).to_numpy()
-        ids = np.repeat(rep.index.to_numpy(), lens)
-        offs = np.concatenate([np.arange(n) for n in lens]) if len(lens) else np.array([], int)
-        months = pd.to_datetime(np.repeat(rep.to_numpy(), lens)) + pd.to_timedelta(0, "D")
-        months = (months.to_period("M") + offs).to_timestamp()
-        base = base.reindex(
-            pd.MultiIndex.from_arrays([ids, months], names=["business_id", "month"])
-        )
-        del span
-    base = base.sort_index()
-    g = base.groupby(level=0)
-    has = base["sales"].notna()
+    def compare_values(
+        label: str, matched: pd.DataFrame, pairs: list[tuple[Any, Any, str]]
+    ) -> None:
+        bad: dict[str, int] = {}
+        for e, p, name in pairs:
+            diff = _differ(e, p)
+            if diff.any():
+                bad[name] = int(diff.sum())
+                for i in diff.nonzero()[0][:2]:
+                    who = {
+                        k: matched[k].iloc[i] for k in ("business_id", "rule_id") if k in matched
+                    }
+                    examples.append(
+                        f"{label} {name} {who}: engine {pd.Series(e).iloc[i]!r}, "
+                        f"pandas {pd.Series(p).iloc[i]!r}"
+                    )
+        report[label] = {"cells_compared": len(matched) * len(pairs), "mismatches": bad}
 
-    def ttm(col: str) -> pd.Series:
-        return g[col].rolling(12, min_periods=12).sum().droplevel(0)
-
-    def lag(s: pd.Series, n: int) -> pd.Series:
-        return s.groupby(level=0).shift(n)
-
-    def streak(cond: pd.Series) -> pd.Series:
-        c = cond.fillna(False).astype(int)
-        brk = (c == 0).groupby(level=0).cumsum()
-        return c.groupby([c.index.get_level_values(0), brk]).cumsum().clip(upper=36)
-
-    out = pd.DataFrame(index=base.index)
-    s_ttm = ttm("sales")
-    ms = s_ttm / 12
-    op_ttm, dep_ttm = ttm("operating_profit"), ttm("depreciation_total")
-    ni_ytd = base.groupby([base.index.get_level_values(0), base["fy"]])["net_income"].cumsum()
-    net_assets = base["shareholders_equity"] + ni_ytd
-    out["sales_growth"] = (s_ttm / lag(s_ttm, 12) - 1) * 100
-    out["operating_margin"] = op_ttm / s_ttm * 100
-    emp = base["employees"].where(base["employees"] > 0)
-    out["labour_productivity"] = op_ttm / emp / 1000
-    ebitda = op_ttm + dep_ttm
-    out["ebitda_debt_ratio"] = ((base["borrowings"] - base["cash_and_deposits"]) / ebitda).where(
-        ebitda > 0
-    )
-    out["working_capital_turnover"] = (
-        base["trade_receivables"] + base["inventories"] - base["trade_payables"]
-    ) / ms
-    out["equity_ratio"] = net_assets / (base["total_liabilities"] + net_assets) * 100
-    out["borrowings_to_monthly_sales"] = base["borrowings"] / ms
-    out["liquidity_months"] = (base["cash_and_deposits"] + base["securities"]) / ms
-    opbd = ttm("ordinary_profit") + dep_ttm
-    out["receivable_turnover"] = base["trade_receivables"] / ms
-    out["inventory_turnover"] = base["inventories"] / ms
-    out["payable_turnover"] = base["trade_payables"] / ms
-    s3 = g["sales"].rolling(3, min_periods=3).sum().droplevel(0)
-    out["sales_3m_yoy"] = (s3 - lag(s3, 12)) / lag(s3, 12).abs() * 100
-    loss_streak = streak(base["operating_profit"] < 0)
-    gap = streak(~has)
-    # scores (default thresholds; overrides omitted in this comparison) and total
-    scores = []
-    for name, better in (
-        ("sales_growth", "h"),
-        ("operating_margin", "h"),
-        ("labour_productivity", "h"),
-        ("ebitda_debt_ratio", "l"),
-        ("working_capital_turnover", "l"),
-        ("equity_ratio", "h"),
-    ):
-        b = th.default[name]
-        x = out[name]
-        sc = pd.Series(np.where(x.isna(), np.nan, 1.0), index=x.index)
-        for k in range(3, -1, -1):
-            sc = sc.where(~((x >= b[k]) if better == "h" else (x <= b[k])), 5 - k)
-        scores.append(sc)
-    total = sum(scores)
-    # peer percentile of borrowings multiple per major × band × month
-    biz["major"] = biz["industry_code"].str.zfill(2)
-    grp = base.index.get_level_values(0).map(biz.set_index("business_id")["major"])
-    pct = (
-        out["borrowings_to_monthly_sales"]
-        .groupby([grp, base.index.get_level_values(1)])
-        .rank(pct=True)
-        * 100
-    )
-    # events
-    ev["month"] = pd.to_datetime(ev["occurred_on"]).dt.to_period("M").dt.to_timestamp()
-    evm = (
-        ev.groupby(["business_id", "month", "kind"])
-        .size()
-        .unstack(fill_value=0)
-        .reindex(base.index, fill_value=0)
-    )
-
-    def months_since(col: str) -> pd.Series:
-        m = pd.Series(np.arange(len(base)), index=base.index, dtype="float64")
-        hit = m.where(evm.get(col, pd.Series(0, index=base.index)) > 0)
-        return m - hit.groupby(level=0).ffill()
-
-    rules = pd.DataFrame(index=base.index)
-    rules["credit.delinquency"] = months_since("delinquency") < 12
-    rules["credit.restructuring"] = months_since("restructuring") < 12
-    rules["credit.accident_report"] = months_since("accident_report") < 12
-    rules["finance.negative_net_assets"] = net_assets < 0
-    rules["finance.loss_before_depreciation"] = opbd < 0
-    rules["finance.operating_loss_streak"] = (loss_streak >= 3) & (op_ttm < 0)
-    rules["finance.sales_drop"] = out["sales_3m_yoy"] <= -20
-    rules["cash.low_liquidity"] = out["liquidity_months"] < 1
-    rules["cash.high_borrowings"] = (out["borrowings_to_monthly_sales"] >= 6) & (pct >= 90)
-    for name in ("receivable_turnover", "inventory_turnover", "payable_turnover"):
-        rules[f"efficiency.{name}"] = (out[name] - lag(out[name], 12)) >= 1
-    rules["locaben.score_drop"] = (total - lag(total, 12)) <= -4
-    rules["data.submission_gap"] = gap >= 3
-    # episodes: starts where a rule becomes true after not being true
-    starts = rules & ~rules.groupby(level=0).shift(1, fill_value=False)
-    n_episodes = int(starts.to_numpy().sum())
-    return {"seconds": time.perf_counter() - t, "episodes": n_episodes}
+    # episodes
+    eng_ep = res.episodes.to_pandas()
+    eng_ep["opened_m"] = _month_index(eng_ep["opened_month"])
+    eng_ep["closed_m"] = _month_index(eng_ep["closed_month"])
+    key = ["business_id", "rule_id", "opened_m", "closed_m"]
+    ep = compare("episodes", eng_ep, tw["episodes"], key)
+    pairs: list[tuple[Any, Any, str]] = [
+        (ep["fired_at_as_of_e"], ep["fired_at_as_of_p"], "fired_at_as_of")
+    ]
+    for col, prefix in (("evidence_opened", "ev_"), ("evidence_latest", "evl_")):
+        ev = _evidence(ep[col])
+        pairs += [(ev[c], ep[prefix + c], f"{col}.{c}") for c in ev.columns]
+    compare_values("episode_values", ep, pairs)
+    # firings at the as-of month
+    eng_f = res.firings.to_pandas()
+    fi = compare("firings", eng_f, tw["firings"], ["business_id", "rule_id"])
+    ev = _evidence(fi["evidence"])
+    compare_values("firing_evidence", fi, [(ev[c], fi["ev_" + c], c) for c in ev.columns])
+    # indicators at the as-of month
+    eng_i = res.indicators.to_pandas()
+    ind = compare("indicator_rows", eng_i, tw["indicators"], ["business_id"])
+    cols = [c for c in eng_i.columns if c not in ("business_id", "month")]
+    compare_values("indicators", ind, [(ind[c + "_e"], ind[c + "_p"], c) for c in cols])
+    report["examples"] = examples
+    return report
 
 
 # ------------------------------------------------------------------ lead time on a synth portfolio
@@ -350,10 +746,22 @@ def main() -> None:
     )
     ap.add_argument("--data", default="/tmp/kizashi-bench")
     ap.add_argument("--child", nargs=2)
+    ap.add_argument(
+        "--check", metavar="DIR", help="compare the engine with the pandas twin on a portfolio"
+    )
     a = ap.parse_args()
     if a.child:
         child(*a.child)
         return
+    if a.check:
+        report = check(Path(a.check))
+        for line in report.pop("examples"):
+            print(line)
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+        differ = sum(
+            report[k]["only_engine"] + report[k]["only_pandas"] for k in ("episodes", "firings")
+        )
+        sys.exit(1 if differ else 0)
     root = Path(a.data)
     for n in [int(x) for x in a.sizes.split(",") if x]:
         d = generate(n, root)

@@ -7,10 +7,20 @@ the store's panel builder maintains it, the engine reads it):
 * ``fiscal_year_start`` (date): first day of the fiscal year that contains ``month``;
 * one int64 column per standard chart leaf (``kizashi.domain.chart``), in yen:
   - B/S leaves (statement BS): the balance at the end of the month;
-  - P/L leaves (statement PL): the flow of that month alone (not year to date);
-* ``employees`` (int32, nullable).
+  - P/L leaves (statement PL): the flow of the ``span_months`` months ending with ``month``
+    (that month alone for a monthly row; never year to date);
+* ``employees`` (int32, nullable);
+* ``span_months`` (int16): the number of months the row's P/L flows cover. 1 for a monthly
+  row (a month of a trial balance). An annual statement (決算書) of a fiscal year for which the
+  business supplied no monthly trial balance is one row at its fiscal-year-end month, with the
+  year's P/L, the year-end B/S balances and ``span_months`` = the months of that fiscal year
+  (normally 12; fewer for a short first or transitional year); its ``fiscal_year_start`` is the
+  first day of the first month it covers, and the other months of that year have no row.
+  Readers treat a missing column or NULL as 1 (panels written before the column existed).
 
 A month for which the business supplied no data has no row: missing months are explicit.
+Months covered by an annual row are not filled in either: a trailing sum is computable only
+when the rows in its window cover exactly its months (the engine's ``span``).
 Values are exact integers; nothing is float at rest.
 """
 
@@ -19,7 +29,7 @@ from __future__ import annotations
 from .chart import Chart, load_chart
 
 KEY_COLUMNS = ("business_id", "month", "fiscal_year_start")
-EXTRA_COLUMNS = ("employees",)
+EXTRA_COLUMNS = ("employees", "span_months")
 
 
 def item_columns(chart: Chart | None = None) -> tuple[str, ...]:

@@ -140,19 +140,33 @@ class Compiler:
                             )
 
     def peer_stats_sql(self, source: str) -> str:
-        """Peer values per business × month from the first pass's ``_parg_k`` columns."""
-        cols = []
-        for p in self.peers.values():
-            part = f"peer_group, m, ({p.arg_column} IS NULL)"
-            enough = f"COUNT({p.arg_column}) OVER (PARTITION BY {part}) >= {self.peer_min_n}"
+        """Peer values per business × month from the first pass's ``_parg_k`` columns.
+
+        Counts and quantiles are plain ``GROUP BY peer_group, m`` aggregates (a few thousand
+        groups) joined back; only a percentile needs a sorted window, and its rank among the
+        computable values is ``RANK() … NULLS LAST`` over the group (NULLs rank after every
+        value, so they never move a value's rank) divided by the group's computable count.
+        One sort per percentile term instead of one per term and partition.
+        """
+        aggs, cols = [], []
+        for k, p in enumerate(self.peers.values()):
+            x, n = p.arg_column, f"g._n{k}"
+            aggs.append(f"COUNT({x}) AS _n{k}")
             if p.fn == "peer_percentile":
-                val = f"100.0 * PERCENT_RANK() OVER (PARTITION BY {part} ORDER BY {p.arg_column})"
+                rank = f"RANK() OVER (PARTITION BY s.peer_group, s.m ORDER BY {x} NULLS LAST)"
+                val = f"100.0 * (CAST({rank} - 1 AS {self.d.double}) / ({n} - 1))"
             else:
-                val = self.d.peer_quantile(p.arg_column, 0.5 if p.q is None else p.q, part)
+                aggs.append(f"{self.d.quantile(x, 0.5 if p.q is None else p.q)} AS _q{k}")
+                val = f"g._q{k}"
             cols.append(
-                f"CASE WHEN {p.arg_column} IS NOT NULL AND {enough} THEN {val} END AS {p.column}"
+                f"CASE WHEN s.{x} IS NOT NULL AND {n} >= {self.peer_min_n} THEN {val} END "
+                f"AS {p.column}"
             )
-        return f"SELECT business_id, m, {', '.join(cols)} FROM {source}"
+        return (
+            f"WITH g AS (SELECT peer_group, m, {', '.join(aggs)} FROM {source} GROUP BY 1, 2) "
+            f"SELECT s.business_id, s.m, {', '.join(cols)} FROM {source} AS s "
+            "LEFT JOIN g ON g.peer_group = s.peer_group AND g.m = s.m"
+        )
 
     def sql(
         self,

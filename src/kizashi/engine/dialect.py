@@ -32,8 +32,9 @@ class Dialect:
     def lag_ignore_nulls(self, col: str, window: str) -> str:
         raise NotImplementedError(f"{self.name}: LAG ... IGNORE NULLS")
 
-    def peer_quantile(self, col: str, q: float, partition: str) -> str:
-        raise NotImplementedError(f"{self.name}: quantile as a window aggregate")
+    def quantile(self, col: str, q: float) -> str:
+        """Continuous (interpolated) quantile ``q`` of ``col`` as a GROUP BY aggregate."""
+        return f"PERCENTILE_CONT({q!r}) WITHIN GROUP (ORDER BY {col})"
 
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         raise NotImplementedError(f"{self.name}: JSON object")
@@ -53,8 +54,8 @@ class DuckDB(Dialect):
     def lag_ignore_nulls(self, col: str, window: str) -> str:
         return f"LAG({col} IGNORE NULLS) OVER {window}"
 
-    def peer_quantile(self, col: str, q: float, partition: str) -> str:
-        return f"QUANTILE_CONT({col}, {q!r}) OVER (PARTITION BY {partition})"
+    def quantile(self, col: str, q: float) -> str:
+        return f"QUANTILE_CONT({col}, {q!r})"
 
     def json_object(self, pairs: list[tuple[str, str]]) -> str:
         inner = ", ".join(f"{self.literal(k)}, {v}" for k, v in pairs)

@@ -33,7 +33,13 @@ from .indicators import load_indicators
 from .locaben import load_thresholds, rating_sql
 from .packs import Pack, default_pack
 from .panel import businesses_sql, spine_sql
-from .summary import peers_sql, summary_sql
+from .summary import (
+    peers_sql,
+    percentile_column,
+    percentile_indicators,
+    percentiles_sql,
+    summary_sql,
+)
 
 Source: TypeAlias = str | Path | pa.Table | None
 
@@ -42,7 +48,7 @@ Source: TypeAlias = str | Path | pa.Table | None
 class RunResult:
     pack: str  # id@version
     as_of: dt.date
-    indicators: pa.Table  # as-of month: one row per business, every indicator, scores, rating
+    indicators: pa.Table  # as-of month: one row per business, every indicator, scores, rating, pct_*
     firings: pa.Table  # rule firings at the as-of month, with evidence
     episodes: pa.Table  # flags as episodes: opened / closed / last fired month, evidence
     summary: pa.Table  # per business: open flags by severity, priority score, exposure
@@ -226,10 +232,12 @@ def run_monitoring(
     con.execute("DROP TABLE IF EXISTS k")
 
     where_month = "TRUE" if history else f"m = {as_of_m}"
-    ind_names = ", ".join([*ind_cols, "locaben_rating"])
+    pct_cols = percentile_indicators(indicators)
+    ind_names = ", ".join([*ind_cols, "locaben_rating", *map(percentile_column, pct_cols)])
+    pct = percentiles_sql(pct_cols, where_month, main.peer_min_n)
     indicators_tbl = con.sql(
-        f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out WHERE {where_month} "
-        "ORDER BY business_id, month"
+        f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out "
+        f"JOIN ({pct}) AS p USING (business_id, m) WHERE {where_month} ORDER BY business_id, month"
     ).to_arrow_table()
     ep_sql, firing_sql = episodes_sql(pack, as_of_m, where_month)
     firings = con.sql(firing_sql).to_arrow_table()

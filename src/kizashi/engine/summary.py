@@ -1,4 +1,4 @@
-"""Per-business monitoring summary (triage ranking) and peer statistics, as SQL.
+"""Per-business monitoring summary (triage ranking), peer statistics and percentiles, as SQL.
 
 Priority is for ranking only: Σ over open flags of the severity weight (critical 8, high 4,
 medium 2, low 1), ×1.5 for flags opened in the last 3 months, times an exposure factor
@@ -8,9 +8,12 @@ guarantee share (share 1.0 when unknown). It is not a credit rating.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import duckdb
 
 from .dialect import DUCKDB
+from .indicators import Indicator
 from .packs import SEVERITIES, Pack
 
 _BALANCE = (
@@ -88,3 +91,41 @@ def peers_sql(indicator_cols: list[str], as_of_m: int) -> str:
         for c in indicator_cols
     ]
     return " UNION ALL ".join(parts) + " ORDER BY peer_group, indicator"
+
+
+def percentile_indicators(indicators: Iterable[Indicator]) -> list[str]:
+    """The indicators that get a peer percentile: every numeric one the page compares with peers.
+
+    Not the booleans (``insolvent``: a share of peers "below" yes/no means nothing) and not the
+    ロカベン scores and total (group ``score``): a score is a step function of its indicator
+    with the thresholds of the business's industry × size band, which is its peer group, so its
+    percentile would only repeat the indicator's own with ties; the total's position is what
+    the A–D rating says.
+    """
+    return [i.id for i in indicators if i.type == "num" and i.group != "score"]
+
+
+def percentile_column(indicator: str) -> str:
+    return f"pct_{indicator}"
+
+
+def percentiles_sql(indicator_cols: list[str], where: str, min_n: int) -> str:
+    """Each business's percentile within its peer group × month, per indicator (from ``out``).
+
+    ``100 × PERCENT_RANK()`` among the businesses of the group with a value that month: the
+    share of the *other* such businesses whose value is strictly lower (tied businesses share
+    the lower rank; 0 = none lower, 100 = all others lower). NULL when the business's value is
+    NULL or fewer than ``min_n`` businesses of the group have one — the rule of the
+    ``peer_percentile`` function (``Compiler.peer_stats_sql``), so both give the same number.
+    ``where`` selects the months (the as-of month, or every month with ``history``); one row
+    per business × month with ``business_id``, ``m`` and a ``pct_<indicator>`` column each.
+    """
+    cols = []
+    for c in indicator_cols:
+        part = f"peer_group, m, ({c} IS NULL)"
+        enough = f"COUNT({c}) OVER (PARTITION BY {part}) >= {min_n}"
+        rank = f"100.0 * PERCENT_RANK() OVER (PARTITION BY {part} ORDER BY {c})"
+        cols.append(
+            f"CASE WHEN {c} IS NOT NULL AND {enough} THEN {rank} END AS {percentile_column(c)}"
+        )
+    return f"SELECT business_id, m, {', '.join(cols)} FROM out WHERE {where}"

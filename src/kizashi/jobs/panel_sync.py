@@ -9,6 +9,13 @@ billions of account rows. Running it twice changes nothing the second time.
 Cumulative trial balances become monthly flows here: a P/L flow is the difference from the
 previous month of the same fiscal year, the cumulative figure itself in the fiscal year's first
 month, and NULL when the previous month is missing (never zero).
+
+Annual statements (決算書) fill the fiscal years for which a business has no monthly trial
+balance at all: one row at the month of the statement's period end, with the year's P/L, the
+year-end B/S balances and ``span_months`` = the months from ``period_start`` to ``period_end``
+(normally 12). If any month of that fiscal year has a monthly trial balance, the monthly rows
+win and the annual statement is left out: its P/L already contains those months, so keeping
+both would count them twice (the year's other months stay explicit gaps).
 """
 
 from __future__ import annotations
@@ -41,11 +48,18 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     cols = ", ".join(f'"{c}" BIGINT' for c in item_columns())
     con.execute(
         "CREATE TABLE IF NOT EXISTS panel (business_id BIGINT, month DATE, fiscal_year_start DATE, "
-        f"{cols}, employees INTEGER)"
+        f"{cols}, employees INTEGER, span_months SMALLINT)"
     )
     con.execute("CREATE TABLE IF NOT EXISTS panel_meta (watermark BIGINT)")
     if con.execute("SELECT COUNT(*) FROM panel_meta").fetchall()[0][0] == 0:
         con.execute("INSERT INTO panel_meta VALUES (0)")
+    if "span_months" not in {r[0] for r in con.execute("DESCRIBE panel").fetchall()}:
+        # A file from before annual statements were in the panel: annual statements older than
+        # its watermark were never pivoted, so the next sync re-pivots every business once.
+        con.execute("BEGIN")
+        con.execute("ALTER TABLE panel ADD COLUMN span_months SMALLINT")
+        con.execute("UPDATE panel_meta SET watermark = 0")
+        con.execute("COMMIT")
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
@@ -53,41 +67,47 @@ def _batches(items: list[int], size: int) -> Iterator[list[int]]:
         yield items[i : i + size]
 
 
-def _fetch_lines(store: Store, business_ids: list[int]) -> pa.Table:
-    """Current monthly trial-balance lines of these businesses, summed per standard item."""
+_LINE_TYPES = {
+    "statement_id": pa.int64(),
+    "business_id": pa.int64(),
+    "period_end": pa.date32(),
+    "fiscal_year_start": pa.date32(),
+    "period_start": pa.date32(),
+    "item_code": pa.string(),
+}
+
+
+def _fetch_lines(store: Store, business_ids: list[int], kind: StatementKind) -> pa.Table:
+    """Current (not superseded) statement lines of one kind, summed per standard item.
+
+    A monthly trial balance is keyed by its month; an annual statement also by its id (the
+    later of two closing in the same month wins) and its period start (the months it covers).
+    """
+    keys: dict[str, Any] = {
+        "business_id": Statement.business_id,
+        "period_end": Statement.period_end,
+        "fiscal_year_start": Statement.fiscal_year_start,
+    }
+    if kind == StatementKind.ANNUAL:
+        keys = {"statement_id": Statement.id, **keys, "period_start": Statement.period_start}
+    group = [*keys.values(), StatementLine.item_code]
     stmt = (
-        select(
-            Statement.business_id,
-            Statement.period_end,
-            Statement.fiscal_year_start,
-            StatementLine.item_code,
-            func.sum(StatementLine.amount),
-        )
+        select(*group, func.sum(StatementLine.amount))
         .join(StatementLine, StatementLine.statement_id == Statement.id)
         .where(
-            Statement.kind == StatementKind.MONTHLY_TB,
+            Statement.kind == kind,
             Statement.superseded_by_id.is_(None),
             Statement.business_id.in_(business_ids),
         )
-        .group_by(
-            Statement.business_id,
-            Statement.period_end,
-            Statement.fiscal_year_start,
-            StatementLine.item_code,
-        )
+        .group_by(*group)
     )
     with store.session() as session:
         rows = session.execute(stmt).all()
-    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [(), (), (), (), ()]
-    return pa.table(
-        {
-            "business_id": pa.array(cols[0], pa.int64()),
-            "period_end": pa.array(cols[1], pa.date32()),
-            "fiscal_year_start": pa.array(cols[2], pa.date32()),
-            "item_code": pa.array(cols[3], pa.string()),
-            "amount": pa.array([int(v) for v in cols[4]], pa.int64()),
-        }
-    )
+    names = [*keys, "item_code"]
+    cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
+    data = {n: pa.array(c, _LINE_TYPES[n]) for n, c in zip(names, cols, strict=False)}
+    data["amount"] = pa.array([int(v) for v in cols[-1]], pa.int64())
+    return pa.table(data)
 
 
 def _employees(store: Store, business_ids: list[int]) -> pa.Table:
@@ -103,6 +123,14 @@ def _employees(store: Store, business_ids: list[int]) -> pa.Table:
     )
 
 
+# Months from period_start to period_end, to the nearest whole month: a fiscal year closing on
+# the 20th (21st to 20th) is 12 months, as is one whose end date is a day short.
+_SPAN = (
+    "CAST(GREATEST(1, round((date_diff('day', period_start, period_end) + 1) * 12 / 365.25)) "
+    "AS SMALLINT)"
+)
+
+
 def _wide_sql() -> str:
     pivot = ", ".join(
         f"SUM(amount) FILTER (WHERE item_code = '{c}') AS \"{c}\"" for c in item_columns()
@@ -110,6 +138,19 @@ def _wide_sql() -> str:
     cum = (
         "SELECT business_id, date_trunc('month', period_end)::DATE AS month, fiscal_year_start, "
         f"{pivot} FROM lines GROUP BY ALL"
+    )
+    annual = (
+        "SELECT business_id, statement_id, date_trunc('month', period_end)::DATE AS month, "
+        f"{_SPAN} AS span_months, {pivot} FROM annual_lines GROUP BY ALL"
+    )
+    # a fiscal year with a monthly trial balance in any month it covers keeps the monthly rows
+    # (the annual P/L contains those months); of two annual statements closing in the same
+    # month (different end days), the later one
+    years = (
+        "SELECT * FROM annual a WHERE NOT EXISTS (SELECT 1 FROM cum c "
+        "WHERE c.business_id = a.business_id AND c.month <= a.month "
+        "AND c.month > a.month - to_months(a.span_months)) "
+        "QUALIFY row_number() OVER (PARTITION BY business_id, month ORDER BY statement_id DESC) = 1"
     )
     prev_ok = "(lag(month) OVER w = month - INTERVAL 1 MONTH AND lag(fiscal_year_start) OVER w = fiscal_year_start)"
     outs = []
@@ -122,11 +163,16 @@ def _wide_sql() -> str:
             f'ELSE NULL END AS "{c}"'
         )
     select_items = ", ".join(f'"{c}"' for c in item_columns())
+    year_items = ", ".join(f'COALESCE("{c}", 0) AS "{c}"' for c in item_columns())
     return (
         f"WITH cum AS ({cum}), flows AS (SELECT business_id, month, fiscal_year_start, {', '.join(outs)} "
-        "FROM cum WINDOW w AS (PARTITION BY business_id ORDER BY month)) "
-        f"SELECT f.business_id, f.month, f.fiscal_year_start, {select_items}, e.employees "
-        "FROM flows f LEFT JOIN emp e USING (business_id)"
+        "FROM cum WINDOW w AS (PARTITION BY business_id ORDER BY month)), "
+        f"annual AS ({annual}), years AS ({years}), "
+        f"panel_rows AS (SELECT business_id, month, fiscal_year_start, {select_items}, "
+        "CAST(1 AS SMALLINT) AS span_months FROM flows "
+        "UNION ALL SELECT business_id, month, (month - to_months(span_months - 1))::DATE, "
+        f"{year_items}, span_months FROM years) "
+        "SELECT r.*, e.employees FROM panel_rows r LEFT JOIN emp e USING (business_id)"
     )
 
 
@@ -152,22 +198,21 @@ def sync_panel(store: Store, data_dir: Path, *, full: bool = False) -> SyncResul
         written = 0
         wide = _wide_sql()
         for batch in _batches(changed, BATCH):
-            lines = _fetch_lines(store, batch)
+            lines = _fetch_lines(store, batch, StatementKind.MONTHLY_TB)
+            annual = _fetch_lines(store, batch, StatementKind.ANNUAL)
             emp = _employees(store, batch)
             con.register("lines", lines)
+            con.register("annual_lines", annual)
             con.register("emp", emp)
             con.execute("BEGIN")
             con.execute("DELETE FROM panel WHERE business_id IN (SELECT business_id FROM emp)")
-            con.execute(f"INSERT INTO panel {wide}")
+            con.execute(f"INSERT INTO panel BY NAME {wide}")
             con.execute("COMMIT")
-            written += (
-                lines.num_rows
-                and con.execute(
-                    "SELECT COUNT(*) FROM panel WHERE business_id IN (SELECT business_id FROM emp)"
-                ).fetchall()[0][0]
-            )
-            con.unregister("lines")
-            con.unregister("emp")
+            written += (lines.num_rows or annual.num_rows) and con.execute(
+                "SELECT COUNT(*) FROM panel WHERE business_id IN (SELECT business_id FROM emp)"
+            ).fetchall()[0][0]
+            for name in ("lines", "annual_lines", "emp"):
+                con.unregister(name)
         con.execute("UPDATE panel_meta SET watermark = ?", [new_mark])
         return SyncResult(len(changed), written, int(new_mark))
     finally:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor
 from kizashi.actions._audit import audit_write
 from kizashi.domain.industry import industries
-from kizashi.domain.panel import pl_columns
+from kizashi.domain.panel import item_columns, pl_columns
 from kizashi.domain.periods import month_end
 from kizashi.settings import Settings
 from kizashi.store.db import Store
@@ -107,7 +107,10 @@ def _consents(
 
 
 def _cumulative(panel: pa.Table) -> tuple[pa.Table, dict[str, np.ndarray]]:
-    """Sort by business and month; P/L columns become year-to-date sums (trial-balance style)."""
+    """Sort by business and month; P/L columns become year-to-date sums (trial-balance style).
+
+    The synthetic panel has monthly rows only (``span_months`` 1), so every row is a month.
+    """
     panel = panel.sort_by([("business_id", "ascending"), ("month", "ascending")])
     biz = panel.column("business_id").to_numpy()
     fy = panel.column("fiscal_year_start").to_numpy()
@@ -116,11 +119,7 @@ def _cumulative(panel: pa.Table) -> tuple[pa.Table, dict[str, np.ndarray]]:
     group_id = np.cumsum(new_group) - 1
     cum: dict[str, np.ndarray] = {}
     pl = set(pl_columns())
-    for code in (
-        c
-        for c in panel.column_names
-        if c not in ("business_id", "month", "fiscal_year_start", "employees")
-    ):
+    for code in item_columns():
         values = panel.column(code).to_numpy().astype(np.int64)
         if code in pl:
             total = np.cumsum(values)

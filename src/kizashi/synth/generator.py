@@ -175,6 +175,7 @@ def _panel(m: dict[str, np.ndarray], who: Identity, last_t: np.ndarray, hz: Hori
     for code in item_columns():
         cols[code] = pa.array(m[code][mask], pa.int64()) if code in m else zeros
     cols["employees"] = pa.array(m["employees"][mask], pa.int32())
+    cols["span_months"] = pa.array(np.ones(rows, dtype=np.int16))  # every row is one month
     assert tuple(cols) == (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS)
     return pa.table(cols)
 
