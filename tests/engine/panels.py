@@ -27,13 +27,32 @@ def row(business_id: int, i: int, **amounts: int) -> dict[str, Any]:
     return r
 
 
+def annual_row(business_id: int, fy_end: dt.date, span: int = 12, **amounts: int) -> dict[str, Any]:
+    """An annual statement (決算書) as the panel holds it: one row at the fiscal-year-end month
+    with the year's P/L flows, the year-end B/S and ``span_months`` = the months it covers."""
+    r: dict[str, Any] = dict.fromkeys(item_columns(), 0)
+    k = fy_end.year * 12 + fy_end.month - 1 - (span - 1)
+    first = dt.date(k // 12, k % 12 + 1, 1)
+    r.update(business_id=business_id, month=fy_end, fiscal_year_start=first, employees=None)
+    r.update(span_months=span, **amounts)
+    return r
+
+
 def table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Rows → the panel; ``span_months`` (1 where a row does not say) only if a row has it."""
+    with_span = any("span_months" in r for r in rows)
+    if with_span:
+        rows = [{**r, "span_months": r.get("span_months", 1)} for r in rows]
     t = pa.Table.from_pylist(rows)
-    return t.set_column(
+    t = t.set_column(
         t.schema.get_field_index("employees"),
         "employees",
         pa.array(t.column("employees").to_pylist(), pa.int32()),
     )
+    if with_span:
+        i = t.schema.get_field_index("span_months")
+        t = t.set_column(i, "span_months", pa.array(t.column(i).to_pylist(), pa.int16()))
+    return t
 
 
 def business_one() -> list[dict[str, Any]]:
@@ -93,6 +112,57 @@ def business_two() -> list[dict[str, Any]]:
             )
         )
     return rows
+
+
+# Business one's balance sheet and yearly costs, as annual statements (決算書).
+YEAR = dict(
+    purchases=7_200_000,
+    salaries=3_600_000,
+    depreciation=120_000,
+    interest_expense=60_000,
+    cash_and_deposits=2_000_000,
+    accounts_receivable=1_500_000,
+    merchandise_and_products=300_000,
+    accounts_payable=600_000,
+    long_term_borrowings=6_000_000,
+    capital_stock=1_000_000,
+    employees=4,
+)
+FY_ENDS = (dt.date(2023, 3, 1), dt.date(2024, 3, 1), dt.date(2025, 3, 1))
+
+
+def business_three() -> list[dict[str, Any]]:
+    """Only annual statements, for three fiscal years (April–March) ending 2023-03, 2024-03 and
+    2025-03; the last two are business one's two years summed (so its indicators at 2025-03
+    are business one's).
+
+    Sales 11,000,000 / 12,000,000 / 13,200,000; costs as business one's × 12 (purchases
+    7,200,000, salaries 3,600,000, depreciation 120,000, interest 60,000) → operating profit
+    80,000 / 1,080,000 / 2,280,000, net income 20,000 / 1,020,000 / 2,220,000. B/S at each
+    year end as business one's; retained earnings (before the year's profit) −520,000 /
+    −500,000 / 520,000, so net assets 500,000 / 1,520,000 / 3,740,000.
+    """
+    sales = (11_000_000, 12_000_000, 13_200_000)
+    retained = (-520_000, -500_000, 520_000)
+    return [
+        annual_row(3, end, sales=s, retained_earnings=r, **YEAR)
+        for end, s, r in zip(FY_ENDS, sales, retained, strict=True)
+    ]
+
+
+def business_four() -> list[dict[str, Any]]:
+    """Business one's first year as monthly trial balances, its second as one annual statement."""
+    monthly = [{**r, "business_id": 4} for r in business_one()[:12]]
+    return [
+        *monthly,
+        annual_row(4, FY_ENDS[2], sales=13_200_000, retained_earnings=520_000, **YEAR),
+    ]
+
+
+def business_five() -> list[dict[str, Any]]:
+    """Business one's first year as one annual statement, its second as monthly trial balances."""
+    year = annual_row(5, FY_ENDS[1], sales=12_000_000, retained_earnings=-500_000, **YEAR)
+    return [year, *({**r, "business_id": 5} for r in business_one()[12:])]
 
 
 BUSINESSES = pa.table(

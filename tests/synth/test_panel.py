@@ -34,6 +34,9 @@ def test_panel_columns_are_exactly_the_contract(portfolio: Portfolio) -> None:
     assert panel.schema.field("month").type == pa.date32()
     assert panel.schema.field("fiscal_year_start").type == pa.date32()
     assert panel.schema.field("employees").type == pa.int32()
+    # every synthetic row is one month of a trial balance
+    assert panel.schema.field("span_months").type == pa.int16()
+    assert set(panel.column("span_months").to_numpy()) == {1}
     for code in item_columns():
         assert panel.schema.field(code).type == pa.int64(), code
 

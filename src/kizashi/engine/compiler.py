@@ -314,10 +314,11 @@ class Compiler:
             frame = f"({WINDOW} ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW)"
             arg = self.column(args[0])
             if arg[1] == 0 and arg[0] in self.base_items:
-                # chart items are NULL exactly on months without data: one shared count per n
-                ok, _ = self._window(f"SUM(span) OVER {frame}", 1)
-                raw, _ = self.add_window(lambda c: f"{agg}({c}) OVER {frame}", arg)
-                return f"(CASE WHEN {ok} = {n} THEN {raw} END)", 1
+                # chart items are NULL exactly on months without data: one shared check per n
+                ok = self._complete(arg[0], n, 0)
+                raw, _ = self.add_window(lambda c: f"SUM({c}) OVER {frame}", arg)
+                mean = f" / {n}" if fn == "rolling_mean" else ""
+                return f"(CASE WHEN {ok} THEN {raw}{mean} END)", 1
             return self.add_window(
                 lambda c: (
                     f"CASE WHEN COUNT({c}) OVER {frame} = {n} THEN {agg}({c}) OVER {frame} END"
@@ -503,9 +504,10 @@ class Compiler:
             frame = _frame(f"{n - 1 + k}", k)
             c = self._sh_level0(args[0])
             if c in self.base_items:
-                ok = self._window(f"SUM(span) OVER {frame}", 1)[0]
-                raw = self._window(f"{agg}({c}) OVER {frame}", 1)[0]
-                return f"(CASE WHEN {ok} = {n} THEN {raw} END)"
+                ok = self._complete(c, n, k)
+                raw = self._window(f"SUM({c}) OVER {frame}", 1)[0]
+                mean = f" / {n}" if fn == "rolling_mean" else ""
+                return f"(CASE WHEN {ok} THEN {raw}{mean} END)"
             return self._window(
                 f"CASE WHEN COUNT({c}) OVER {frame} = {n} THEN {agg}({c}) OVER {frame} END", 1
             )[0]
@@ -553,6 +555,23 @@ class Compiler:
         return self._window(
             f"CASE WHEN COUNT({col}) OVER {frame} = {fy} + 1 THEN SUM({col}) OVER {frame} END", 1
         )[0]
+
+    def _complete(self, item: str, n: int, k: int) -> str:
+        """SQL: the n-month frame ending k rows back has data for every one of its months.
+
+        A P/L item's row covers ``span`` months ending at its month (1 monthly, 12 for an
+        annual statement, 0 for a gap): the frame is complete when its rows cover n months and
+        none starts before the frame (an annual row in a 3-month frame, or a year-end row seen
+        from a later month, covers months outside it). A balance is a point in time: the frame
+        needs a row with data in each of its n months.
+        """
+        frame = _frame(f"{n - 1 + k}", k)
+        if all(self.chart[leaf].statement == "PL" for leaf in self.base_items[item]):
+            covered = self._window(f"SUM(span) OVER {frame}", 1)[0]
+            start = self._window(f"MIN(m - span) OVER {frame}", 1)[0]
+            return f"({covered} = {n} AND {start} >= m - {k + n})"
+        rows = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)[0]
+        return f"({rows} = {n})"
 
     def _six(self) -> list[Indicator]:
         return sorted(

@@ -18,6 +18,12 @@ PANEL_NAMES: tuple[tuple[str, Type, str, str], ...] = (
     ("employees", "num", "従業員数", "Number of employees"),
     ("has_data", "bool", "その月の試算表がある", "the business supplied data for the month"),
     (
+        "span",
+        "num",
+        "その行の損益が対象とする月数(月次 1、決算書 12、未提出 0)",
+        "months the row's P/L flows cover (1 monthly, 12 for an annual statement, 0 for a gap)",
+    ),
+    (
         "restructuring_events",
         "num",
         "その月の条件変更の件数",

@@ -80,8 +80,9 @@ _LINE_TYPES = {
 def _fetch_lines(store: Store, business_ids: list[int], kind: StatementKind) -> pa.Table:
     """Current (not superseded) statement lines of one kind, summed per standard item.
 
-    A monthly trial balance is keyed by its month; an annual statement also by its id (the
-    later of two closing in the same month wins) and its period start (the months it covers).
+    A monthly trial balance is keyed by its month; an annual statement also by its id (of two
+    closing in the same month, the one stored last is used) and by its period start (the
+    months it covers).
     """
     keys: dict[str, Any] = {
         "business_id": Statement.business_id,
@@ -145,7 +146,7 @@ def _wide_sql() -> str:
     )
     # a fiscal year with a monthly trial balance in any month it covers keeps the monthly rows
     # (the annual P/L contains those months); of two annual statements closing in the same
-    # month (different end days), the later one
+    # month (different end days), the one stored last
     years = (
         "SELECT * FROM annual a WHERE NOT EXISTS (SELECT 1 FROM cum c "
         "WHERE c.business_id = a.business_id AND c.month <= a.month "
