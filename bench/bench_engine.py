@@ -4,9 +4,10 @@
     .venv/bin/python bench/bench_engine.py --check /tmp/kizashi-bench/20000
 
 ``--pandas N`` times an idiomatic vectorised pandas implementation of the same default pack (the
-"pandas twin", ``pandas_monitoring``); ``--check DIR`` runs the engine and the twin on a portfolio
-directory and compares their episodes, as-of firings, evidence and indicators (exit status 1 on
-any difference in episodes or firings).
+"pandas twin", ``pandas_monitoring``) next to the engine; ``--pandas-windows frames,groupby``
+times both styles of its trailing windows (default: frames only). ``--check DIR`` runs the engine
+and the twin on a portfolio directory and compares their episodes, as-of firings, evidence and
+indicators (exit status 1 on any difference).
 
 Each measurement runs in a fresh subprocess so peak RSS (ru_maxrss) is its own. Portfolios are
 generated once with ``kizashi.synth`` into ``--data`` (default /tmp/kizashi-bench/N).
@@ -15,6 +16,7 @@ generated once with ``kizashi.synth`` into ``--data`` (default /tmp/kizashi-benc
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import resource
 import subprocess
@@ -106,12 +108,17 @@ def run_floor(d: Path) -> dict:
 
 # ------------------------------------------------------------------ the pandas twin
 # What a competent pandas developer writes for the default pack: one DataFrame row per
-# business × month, windows as groupby().rolling() / shift() / ffill(), peer statistics as
+# business × month, windows as rolling() / groupby().shift() / ffill(), peer statistics as
 # groupby().rank() / transform(), SQL's three-valued logic with pandas' nullable "boolean"
-# dtype. It follows the engine's definitions exactly (docs/monitoring.md: a trailing sum over
-# a frame with a missing month is null, division by zero is null, a null condition carries the
-# flag's state), so that ``--check`` can compare the two. When the pack's conditions change,
-# TWIN_CONDITIONS no longer matches and the twin refuses to run: update it with the pack.
+# dtype, no loop over businesses. It follows the engine's definitions exactly
+# (docs/monitoring.md: a trailing sum is computable only when its rows cover exactly its months
+# — a gap covers 0, an annual statement 12 — division by zero is null, a null condition carries
+# the flag's state), so that ``--check`` can compare the two. Trailing windows come in two
+# styles (``windows``, bit-identical results): "frames" (default), one rolling() over the whole
+# frame whose windows stop at each business's first month (a pandas BaseIndexer), and
+# "groupby", the textbook groupby().rolling(k), for which pandas computes the window bounds
+# group by group in Python. When the pack's conditions or the indicator formulas change,
+# TWIN_CONDITIONS / TWIN_FORMULAS no longer match and the twin refuses to run: update it.
 TWIN_PACK = "kizashi.default@2026.1.1"
 TWIN_CONDITIONS = {
     "credit.delinquency": "(months_since((delinquency_events > 0.0)) < recent_event_months)",
@@ -128,6 +135,38 @@ TWIN_CONDITIONS = {
     "efficiency.payables_lengthening": "(payable_turnover_change >= turnover_lengthening_months)",
     "locaben.score_drop": "(rolling_max(locaben_total_change, 3.0) <= locaben_drop_points)",
     "data.submission_gap": "(data_gap_months >= data_gap_months_max)",
+}
+# the indicators (data/indicators.yaml) as the twin computes them
+TWIN_FORMULAS = {
+    "monthly_sales": "(ttm(sales) / 12.0)",
+    "ebitda_ttm": "(ttm(operating_profit) + ttm(depreciation_total))",
+    "sales_growth": "(((ttm(sales) / lag(ttm(sales), 12.0)) - 1.0) * 100.0)",
+    "operating_margin": "((ttm(operating_profit) / ttm(sales)) * 100.0)",
+    "labour_productivity": "if((employees > 0.0), ((ttm(operating_profit) / employees) / 1000.0), null)",
+    "ebitda_debt_ratio": "if((ebitda_ttm > 0.0), ((borrowings - cash_and_deposits) / ebitda_ttm), null)",
+    "working_capital_turnover": "(((trade_receivables + inventories) - trade_payables) / monthly_sales)",
+    "equity_ratio": "((net_assets / total_liabilities_and_net_assets) * 100.0)",
+    "borrowings_to_monthly_sales": "(borrowings / monthly_sales)",
+    "liquidity_months": "((cash_and_deposits + securities) / monthly_sales)",
+    "debt_repayment_years": "if(((ttm(net_income) + ttm(depreciation_total)) > 0.0), (borrowings / (ttm(net_income) + ttm(depreciation_total))), null)",
+    "current_ratio": "((current_assets / current_liabilities) * 100.0)",
+    "ordinary_profit_before_depreciation": "(ttm(ordinary_profit) + ttm(depreciation_total))",
+    "insolvent": "(net_assets < 0.0)",
+    "gross_margin": "((ttm(gross_profit) / ttm(sales)) * 100.0)",
+    "receivable_turnover": "(trade_receivables / monthly_sales)",
+    "inventory_turnover": "(inventories / monthly_sales)",
+    "payable_turnover": "(trade_payables / monthly_sales)",
+    "interest_burden": "((ttm(interest_expense) / ttm(sales)) * 100.0)",
+    "sales_yoy": "if((span = lag(span, 12.0)), pct_change(sales, 12.0), null)",
+    "sales_3m_yoy": "pct_change(rolling_sum(sales, 3.0), 12.0)",
+    "operating_profit_ttm_change": "change(ttm(operating_profit), 12.0)",
+    "operating_loss_streak": "streak(((operating_profit < 0.0) and (span = 1.0)))",
+    "receivable_turnover_change": "change(receivable_turnover, 12.0)",
+    "inventory_turnover_change": "change(inventory_turnover, 12.0)",
+    "payable_turnover_change": "change(payable_turnover, 12.0)",
+    "cash_3m_change": "pct_change(cash_and_deposits, 3.0)",
+    "data_gap_months": "streak((not has_data))",
+    "locaben_total_change": "change(locaben_total, 12.0)",
 }
 STREAK_CAP, PEER_MIN_N = 36, 5  # as in kizashi.engine.compiler
 FLOWS = (
@@ -162,33 +201,43 @@ LOCABEN = (
 
 
 def twin_problems() -> list[str]:
-    """How the default pack differs from what the pandas twin implements (empty: it does not)."""
+    """How the default pack and indicators differ from what the pandas twin implements."""
     from kizashi.engine.expr import canonical
+    from kizashi.engine.indicators import load_indicators
     from kizashi.engine.packs import default_pack
 
     pack = default_pack()
     out = [] if pack.ref == TWIN_PACK else [f"pack is {pack.ref}, the twin implements {TWIN_PACK}"]
-    conds = {r.id: canonical(r.condition_node) for r in pack.rules}
-    for rid in sorted(set(conds) | set(TWIN_CONDITIONS)):
-        if conds.get(rid) != TWIN_CONDITIONS.get(rid):
-            out.append(f"{rid}: pack {conds.get(rid)!r}, twin {TWIN_CONDITIONS.get(rid)!r}")
+    for have, twin in (
+        ({r.id: canonical(r.condition_node) for r in pack.rules}, TWIN_CONDITIONS),
+        ({i.id: canonical(i.node) for i in load_indicators() if i.node}, TWIN_FORMULAS),
+    ):
+        for k in sorted(set(have) | set(twin)):
+            if have.get(k) != twin.get(k):
+                out.append(f"{k}: engine {have.get(k)!r}, twin {twin.get(k)!r}")
     return out
 
 
-def pandas_monitoring(d: Path) -> dict[str, Any]:
+def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -> dict[str, Any]:
     """The default pack over portfolio ``d`` in vectorised pandas.
 
-    Returns ``as_of_m`` (month index year × 12 + month − 1), ``indicators`` (the as-of month,
-    one row per business), ``firings`` (as-of month: business_id, rule_id, evidence ``ev_<name>``)
-    and ``episodes`` (business_id, rule_id, opened_m, closed_m (−1 while open), fired_at_as_of,
-    evidence at opening ``ev_<name>`` and latest ``evl_<name>``).
+    ``windows``: "frames" or "groupby", how fixed trailing windows are computed (same results).
+    ``history``: indicators and firings for every month, not only the as-of month.
+
+    Returns ``as_of_m`` (month index year × 12 + month − 1, as ``m`` below), ``indicators``
+    (business_id, m, every indicator, score, rating and ``pct_<indicator>``), ``firings``
+    (business_id, m, rule_id, evidence ``ev_<name>``) and ``episodes`` (business_id, rule_id,
+    opened_m, closed_m (−1 while open), fired_at_as_of, evidence at opening ``ev_<name>`` and
+    latest ``evl_<name>``).
     """
     import numpy as np
     import pandas as pd
     import pyarrow.parquet as pq
+    from pandas.api.indexers import BaseIndexer
 
     from kizashi.domain.chart import load_chart
     from kizashi.domain.industry import _read
+    from kizashi.engine.indicators import load_indicators
     from kizashi.engine.locaben import load_thresholds
     from kizashi.engine.packs import default_pack
 
@@ -209,34 +258,35 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
             terms[f"{code}__pl"] = pl
         else:
             terms[code] = t
-    have = set(pq.read_schema(next((d / "panel").rglob("*.parquet"))).names)
-    leaves = sorted({leaf for t in terms.values() for leaf in t} & have)
-    extra = [c for c in ("fiscal_year_start", "employees", "span_months") if c in have]
-    panel = pd.read_parquet(d / "panel", columns=["business_id", "month", *extra, *leaves])
-    biz = pd.read_parquet(d / "businesses", columns=["business_id", "industry_code", "employees"])
-    ev = pd.read_parquet(
-        d / "credit_events", columns=["business_id", "kind", "occurred_on", "days_past_due"]
-    )
+    leaves = {leaf for t in terms.values() for leaf in t}
 
     def month_index(col: pd.Series) -> pd.Series:
         col = pd.to_datetime(col)
         return col.dt.year.astype("int64") * 12 + col.dt.month.astype("int64") - 1
 
-    panel["m"] = month_index(panel["month"])
-    as_of_m = int(panel["m"].max())
-    panel = panel[panel["m"] <= as_of_m]
-    p = pd.DataFrame({"business_id": panel["business_id"], "m": panel["m"], "has_data": True})
-    vals = panel[leaves].fillna(0).astype("int64")
-    for name, t in terms.items():  # integer yen: the sums are exact
-        p[name] = sum((s * vals[leaf] for leaf, s in t.items() if leaf in have), 0)
-    del vals
-    p["span"] = panel["span_months"].fillna(1) if "span_months" in have else 1
-    p["employees"] = panel["employees"] if "employees" in have else np.nan
-    if "fiscal_year_start" in have:
-        p["fy_m"] = month_index(panel["fiscal_year_start"])
-    else:  # the calendar year
-        p["fy_m"] = panel["m"] - panel["m"] % 12
-    del panel
+    def items(f: Path) -> pd.DataFrame:
+        """One panel file's rows with the chart items (its ~80 leaf columns are not kept)."""
+        have = set(pq.read_schema(f).names)
+        extra = [c for c in ("fiscal_year_start", "employees", "span_months") if c in have]
+        panel = pd.read_parquet(f, columns=["business_id", "month", *extra, *(leaves & have)])
+        m = month_index(panel["month"])
+        p = pd.DataFrame({"business_id": panel["business_id"], "m": m, "has_data": True})
+        for name, t in terms.items():  # integer yen: the sums are exact
+            p[name] = sum((s * panel[leaf].fillna(0) for leaf, s in t.items() if leaf in have), 0)
+        p["span"] = panel["span_months"].fillna(1) if "span_months" in have else 1
+        p["employees"] = panel["employees"] if "employees" in have else np.nan
+        if "fiscal_year_start" in have:
+            p["fy_m"] = month_index(panel["fiscal_year_start"])
+        else:  # the calendar year
+            p["fy_m"] = m - m % 12
+        return p
+
+    p = pd.concat([items(f) for f in sorted((d / "panel").rglob("*.parquet"))], ignore_index=True)
+    as_of_m = int(p["m"].max())
+    biz = pd.read_parquet(d / "businesses", columns=["business_id", "industry_code", "employees"])
+    ev = pd.read_parquet(
+        d / "credit_events", columns=["business_id", "kind", "occurred_on", "days_past_due"]
+    )
     ev["m"] = month_index(ev["occurred_on"])
     ev = ev[ev["m"] <= as_of_m]
     evm = pd.crosstab([ev["business_id"], ev["m"]], ev["kind"]).add_suffix("_events")
@@ -257,7 +307,7 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
     del p, firsts
     bid = s["business_id"]
     s["has_data"] = s["has_data"].notna()
-    s["span"] = s["span"].fillna(0)
+    s["span"] = s["span"].astype("float64").fillna(0)
     # months since the fiscal year start: on a gap, from the latest month's fiscal year
     last_moy = (s["fy_m"] % 12).groupby(bid).transform("last")
     s["fy_pos"] = (s["m"] - s["fy_m"]).fillna((s["m"] % 12 - last_moy + 12) % 12).fillna(0)
@@ -285,7 +335,8 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
     s["major"] = bid.map(reg["major"]).fillna("T")
     s["size_band"] = bid.map(reg["size_band"]).fillna(th.size_bands[0].code)
     s["peer_group"] = s["major"] + "|" + s["size_band"]
-    emp = s["employees"].fillna(bid.map(reg["employees"])).where(s["has_data"])
+    emp = s["employees"].astype("float64").fillna(bid.map(reg["employees"]).astype("float64"))
+    emp = emp.where(s["has_data"])
 
     # ---- window helpers (the spine is sorted by business and month, one row per month)
     def lag(x: pd.Series, k: int) -> pd.Series:
@@ -294,9 +345,35 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
     def lags(cols: dict[str, pd.Series], k: int) -> pd.DataFrame:
         return pd.DataFrame(cols).groupby(bid, sort=False).shift(k)
 
-    def rolling(cols: dict[str, pd.Series], k: int, how: str) -> pd.DataFrame:
-        r = pd.DataFrame(cols).groupby(bid, sort=False).rolling(k, min_periods=1)
-        return (r.sum() if how == "sum" else r.max()).reset_index(level=0, drop=True)
+    class Frames(BaseIndexer):
+        """Row i's window is rows ``start[i]`` … i: SQL's ``ROWS BETWEEN … PRECEDING AND
+        CURRENT ROW`` within the business. The same as ``groupby().rolling(k)`` for a fixed k
+        (bit for bit), but pandas computes a groupby-rolling's window bounds group by group in
+        Python, for every column: ~30× slower with 10⁴–10⁶ businesses. Also the fiscal
+        year-to-date frame, whose length varies."""
+
+        start: np.ndarray
+
+        def get_window_bounds(
+            self,
+            num_values: int = 0,
+            min_periods: int | None = None,
+            center: bool | None = None,
+            closed: str | None = None,
+            step: int | None = None,
+        ) -> tuple[np.ndarray, np.ndarray]:
+            return self.start, np.arange(1, num_values + 1, dtype=np.int64)
+
+    def rolling(cols: dict[str, pd.Series], frames: Frames | int, how: str) -> pd.DataFrame:
+        """``how`` (sum, max, min) over each row's frame, or over the last ``frames`` months
+        (fewer at the business's first months); nulls are skipped, as in SQL."""
+        df = pd.DataFrame(cols)
+        if isinstance(frames, int) and windows == "groupby":
+            by_business = df.groupby(bid, sort=False).rolling(frames, min_periods=1)
+            return getattr(by_business, how)().reset_index(level=0, drop=True)
+        if isinstance(frames, int):
+            frames = Frames(start=np.maximum(pos - frames + 1, first_row))
+        return getattr(df.rolling(frames, min_periods=1), how)()
 
     def div(a: pd.Series, b: pd.Series | float) -> pd.Series:  # x / 0 is null
         return a / (b.where(b != 0) if isinstance(b, pd.Series) else b)
@@ -314,25 +391,27 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
         """A comparison as SQL makes it: null (pd.NA) where the compared value is null."""
         return result.astype("boolean").mask(x.isna())
 
-    # trailing sums: computable only when the frame's rows cover all of its months
-    t12 = rolling({c: s[c] for c in (*FLOWS, "span")}, 12, "sum")
-    ttm = t12[list(FLOWS)].where(t12["span"] == 12, axis=0)
-    t3 = rolling({"sales": s["sales"], "span": s["span"]}, 3, "sum")
-    sales_3m = t3["sales"].where(t3["span"] == 3)
-    del t12, t3
+    # trailing sums of P/L flows: a row's flows cover the ``span`` months up to it (1 monthly,
+    # 12 for an annual statement, 0 for a gap); the sum is computable when the frame's rows
+    # cover exactly its n months and none starts before the frame. Amounts are integer yen, so
+    # these float sums are exact whatever the order of addition.
+    s["covers_from"] = s["m"] - s["span"]
 
-    # fiscal year to date: a frame of the fy_pos months before and this one (exact integer
-    # cumulative sums; a frame that would start before the business's first month is truncated)
-    start = np.maximum(pos - s["fy_pos"].to_numpy("int64"), first_row)
-    span_cum = np.concatenate([[0], np.cumsum(s["span"].to_numpy("int64"))])
-    ytd_ok = span_cum[pos + 1] - span_cum[start] == s["fy_pos"].to_numpy("int64") + 1
+    def complete(k: int) -> pd.Series:
+        covered = rolling({"span": s["span"]}, k, "sum")["span"]
+        first = rolling({"covers_from": s["covers_from"]}, k, "min")["covers_from"]
+        return (covered == k) & (first >= s["m"] - k)
 
-    def ytd(col: str) -> pd.Series:
-        cum = np.concatenate([[0], np.cumsum(s[col].fillna(0).to_numpy("int64"))])
-        return pd.Series(np.where(ytd_ok, cum[pos + 1] - cum[start], np.nan), index=s.index)
-
-    net_assets = s["net_assets__bs"] + ytd("net_assets__pl")
-    tlna = s["total_liabilities_and_net_assets__bs"] + ytd("total_liabilities_and_net_assets__pl")
+    ttm = rolling({c: s[c] for c in FLOWS}, 12, "sum").where(complete(12), axis=0)
+    sales_3m = rolling({"sales": s["sales"]}, 3, "sum")["sales"].where(complete(3))
+    # fiscal year to date: the fy_pos months before and this one
+    pl_parts = ["net_assets__pl", "total_liabilities_and_net_assets__pl"]
+    fy_start = Frames(start=np.maximum(pos - s["fy_pos"].to_numpy("int64"), first_row))
+    ytd = rolling({c: s[c] for c in (*pl_parts, "span")}, fy_start, "sum")
+    ytd = ytd[pl_parts].where(ytd["span"] == s["fy_pos"] + 1, axis=0)
+    net_assets = s["net_assets__bs"] + ytd["net_assets__pl"]
+    tlna = s["total_liabilities_and_net_assets__bs"] + ytd["total_liabilities_and_net_assets__pl"]
+    del ytd
 
     # ---- indicators (the formulas of indicators.yaml, in the same order of operations)
     out = pd.DataFrame(index=s.index)
@@ -344,6 +423,7 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
             "ttm_op": ttm["operating_profit"],
             "sales": s["sales"],
             "sales_3m": sales_3m,
+            "span": s["span"],
         },
         12,
     )
@@ -370,10 +450,11 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
     out["inventory_turnover"] = div(s["inventories"], ms)
     out["payable_turnover"] = div(s["trade_payables"], ms)
     out["interest_burden"] = div(ttm["interest_expense"], ttm["sales"]) * 100
-    out["sales_yoy"] = div(s["sales"] - l12["sales"], l12["sales"].abs()) * 100
+    same_span = s["span"] == l12["span"]  # the two rows cover as many months
+    out["sales_yoy"] = (div(s["sales"] - l12["sales"], l12["sales"].abs()) * 100).where(same_span)
     out["sales_3m_yoy"] = div(sales_3m - l12["sales_3m"], l12["sales_3m"].abs()) * 100
     out["operating_profit_ttm_change"] = ttm["operating_profit"] - l12["ttm_op"]
-    out["operating_loss_streak"] = streak(tri(s["operating_profit"], s["operating_profit"] < 0))
+    out["operating_loss_streak"] = streak((s["operating_profit"] < 0) & (s["span"] == 1))
     turn = ("receivable_turnover", "inventory_turnover", "payable_turnover")
     lt = lags({c: out[c] for c in turn}, 12)
     for c in turn:
@@ -400,23 +481,20 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
     out["locaben_total"] = total
     out["locaben_total_change"] = total - lag(total, 12)
     r = th.rating
-    out["locaben_rating"] = np.select(
-        [total.isna(), total >= r["A"], total >= r["B"], total >= r["C"]],
-        [None, "A", "B", "C"],
-        "D",
-    )
+    rating = np.select([total >= r["A"], total >= r["B"], total >= r["C"]], ["A", "B", "C"], "D")
+    out["locaben_rating"] = pd.Series(rating, index=s.index).where(total.notna())
 
     # ---- peers: per peer group × month among the computable values, when there are ≥ 5
-    def peer(x: pd.Series) -> tuple[pd.Series, pd.Series]:
-        grp = pd.DataFrame({"g": s["peer_group"], "m": s["m"], "x": x}).groupby(["g", "m"])["x"]
+    def peer(x: pd.Series, by: list[pd.Series], median: bool = True) -> tuple[Any, Any]:
+        grp = x.groupby(by)
         count = grp.transform("count")
         pct = 100.0 * ((grp.rank(method="min") - 1) / (count - 1))  # PERCENT_RANK
         enough = x.notna() & (count >= PEER_MIN_N)
-        return pct.where(enough), grp.transform("median").where(enough)
+        return pct.where(enough), grp.transform("median").where(enough) if median else None
 
     b2ms = out["borrowings_to_monthly_sales"]
-    b2ms_pct, b2ms_median = peer(b2ms)
-    _, s3_median = peer(out["sales_3m_yoy"])
+    b2ms_pct, b2ms_median = peer(b2ms, [s["peer_group"], s["m"]])
+    _, s3_median = peer(out["sales_3m_yoy"], [s["peer_group"], s["m"]])
 
     # ---- rule conditions (true / false / pd.NA) and their evidence
     liq, lbc = out["liquidity_months"], out["locaben_total_change"]
@@ -513,19 +591,28 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
     )
     latest = np.where(is_open & (fired_asof == 1), asof, ep["row"].to_numpy())
 
-    # ---- the as-of month: indicators and firings
-    ind = out.iloc[last_row].reset_index(drop=True)
-    ind.insert(0, "business_id", lo.index.to_numpy())
-    ind.insert(1, "peer_group", s["peer_group"].to_numpy()[last_row])
-    ind.insert(2, "has_data", s["has_data"].to_numpy()[last_row])
-    f_biz, f_rule = np.nonzero(fired.to_numpy()[last_row] == 1)
+    # ---- the as-of month (every month with ``history``): indicators and firings
+    keep = pos if history else last_row
+    ind = out.iloc[keep].reset_index(drop=True)
+    ind.insert(0, "business_id", bid.to_numpy()[keep])
+    ind.insert(1, "m", s["m"].to_numpy()[keep])
+    ind.insert(2, "peer_group", s["peer_group"].to_numpy()[keep])
+    ind.insert(3, "has_data", s["has_data"].to_numpy()[keep])
+    # and each numeric indicator's percentile among its peers (for the business page)
+    for i in load_indicators():
+        if i.type == "num" and i.group != "score":
+            by = [ind["peer_group"], ind["m"]]
+            ind[f"pct_{i.id}"] = peer(ind[i.id], by, median=False)[0]
+    f_row, f_rule = np.nonzero(fired.to_numpy()[keep] == 1)
+    f_row = keep[f_row]
     firings = pd.DataFrame(
         {
-            "business_id": lo.index.to_numpy()[f_biz],
+            "business_id": bid.to_numpy()[f_row],
+            "m": s["m"].to_numpy()[f_row],
             "rule_id": np.array(rule_ids, dtype=object)[f_rule],
         }
     )
-    # evidence: each rule's values gathered at its episodes' rows and at the as-of month
+    # evidence: each rule's values gathered at its episodes' rows and at its firings
     for name in sorted({k for e in evid.values() for k in e}):
         opened, newest = np.full(len(ep), np.nan), np.full(len(ep), np.nan)
         now = np.full(len(firings), np.nan)
@@ -537,18 +624,19 @@ def pandas_monitoring(d: Path) -> dict[str, Any]:
             opened[sel] = v[ep["row"].to_numpy()[sel]]
             newest[sel] = v[latest[sel]]
             fsel = f_rule == j
-            now[fsel] = v[last_row[f_biz[fsel]]]
+            now[fsel] = v[f_row[fsel]]
         episodes[f"ev_{name}"], episodes[f"evl_{name}"] = opened, newest
         firings[f"ev_{name}"] = now
     return {"as_of_m": as_of_m, "indicators": ind, "firings": firings, "episodes": episodes}
 
 
-def run_pandas(d: Path) -> dict:
+def run_pandas(d: Path, windows: str = "frames") -> dict:
     """The pandas twin of the default pack (``pandas_monitoring``), timed."""
     t = time.perf_counter()
-    res = pandas_monitoring(d)
+    res = pandas_monitoring(d, windows)
     return {
         "seconds": time.perf_counter() - t,
+        "windows": windows,
         "episodes": len(res["episodes"]),
         "firings": len(res["firings"]),
         "businesses": len(res["indicators"]),
@@ -587,26 +675,29 @@ def _evidence(col: Any) -> Any:
     return pd.json_normalize([json.loads(v) if v else {} for v in col])
 
 
-def check(d: Path, show: int = 5) -> dict:
+def check(d: Path, show: int = 5, windows: str = "frames", history: bool = False) -> dict:
     """Run the engine and the pandas twin on ``d`` and compare what they find.
 
     Episodes are compared as sets of (business_id, rule_id, opened_month, closed_month) and
     as-of firings as sets of (business_id, rule_id); for the ones both find, ``fired_at_as_of``
     and the evidence values, and every indicator at the as-of month (relative tolerance 1e-9).
+    With ``history`` firings and indicators are compared in every month (small portfolios).
     """
     import pandas as pd
 
     from kizashi.engine import run_monitoring
 
     t = time.perf_counter()
-    res = run_monitoring(d, d, d / "credit_events", loans=d / "loans")
+    res = run_monitoring(d, d, d / "credit_events", loans=d / "loans", history=history)
     engine_s = time.perf_counter() - t
     t = time.perf_counter()
-    tw = pandas_monitoring(d)
+    tw = pandas_monitoring(d, windows, history)
     pandas_s = time.perf_counter() - t
     report: dict[str, Any] = {
         "portfolio": str(d),
         "as_of": res.as_of.isoformat()[:7],
+        "pandas_windows": windows,
+        "months": "all" if history else "as-of",
         "seconds": {"engine": round(engine_s, 2), "pandas": round(pandas_s, 2)},
     }
     examples: list[str] = []
@@ -626,46 +717,55 @@ def check(d: Path, show: int = 5) -> dict:
         return both[both["_merge"] == "both"].reset_index(drop=True)
 
     def compare_values(
-        label: str, matched: pd.DataFrame, pairs: list[tuple[Any, Any, str]]
+        label: str, matched: pd.DataFrame, pairs: list[tuple[Any, str, str]]
     ) -> None:
+        """``pairs``: (engine values, twin column of ``matched``, name) for the matched rows."""
         bad: dict[str, int] = {}
-        for e, p, name in pairs:
+        for e, col, name in pairs:
+            if col not in matched:  # the engine outputs something the twin does not compute
+                bad[name] = len(matched)
+                examples.append(f"{label} {name}: not computed by the pandas twin")
+                continue
+            e, p = pd.Series(e), matched[col]
             diff = _differ(e, p)
-            if diff.any():
-                bad[name] = int(diff.sum())
-                for i in diff.nonzero()[0][:2]:
-                    who = {
-                        k: matched[k].iloc[i] for k in ("business_id", "rule_id") if k in matched
-                    }
-                    examples.append(
-                        f"{label} {name} {who}: engine {pd.Series(e).iloc[i]!r}, "
-                        f"pandas {pd.Series(p).iloc[i]!r}"
-                    )
+            bad.update({name: int(diff.sum())} if diff.any() else {})
+            for i in diff.nonzero()[0][:2]:
+                who = " ".join(
+                    f"{k}={matched[k].iloc[i]}" for k in ("business_id", "rule_id") if k in matched
+                )
+                examples.append(f"{label} {name} {who}: engine {e.iloc[i]}, pandas {p.iloc[i]}")
         report[label] = {"cells_compared": len(matched) * len(pairs), "mismatches": bad}
 
-    # episodes
+    # episodes, and for those both find: fired_at_as_of and the evidence when opened and latest
     eng_ep = res.episodes.to_pandas()
     eng_ep["opened_m"] = _month_index(eng_ep["opened_month"])
     eng_ep["closed_m"] = _month_index(eng_ep["closed_month"])
     key = ["business_id", "rule_id", "opened_m", "closed_m"]
     ep = compare("episodes", eng_ep, tw["episodes"], key)
-    pairs: list[tuple[Any, Any, str]] = [
-        (ep["fired_at_as_of_e"], ep["fired_at_as_of_p"], "fired_at_as_of")
-    ]
+    pairs = [(ep["fired_at_as_of_e"], "fired_at_as_of_p", "fired_at_as_of")]
     for col, prefix in (("evidence_opened", "ev_"), ("evidence_latest", "evl_")):
         ev = _evidence(ep[col])
-        pairs += [(ev[c], ep[prefix + c], f"{col}.{c}") for c in ev.columns]
+        pairs += [(ev[c], prefix + c, f"{col}.{c}") for c in ev.columns]
     compare_values("episode_values", ep, pairs)
-    # firings at the as-of month
+    # firings at the as-of month, and their evidence
     eng_f = res.firings.to_pandas()
-    fi = compare("firings", eng_f, tw["firings"], ["business_id", "rule_id"])
+    eng_f["m"] = _month_index(eng_f["month"])
+    fi = compare("firings", eng_f, tw["firings"], ["business_id", "m", "rule_id"])
     ev = _evidence(fi["evidence"])
-    compare_values("firing_evidence", fi, [(ev[c], fi["ev_" + c], c) for c in ev.columns])
-    # indicators at the as-of month
+    compare_values("firing_evidence", fi, [(ev[c], "ev_" + c, c) for c in ev.columns])
+    # every indicator (and score, rating, peer percentile) at the as-of month
     eng_i = res.indicators.to_pandas()
-    ind = compare("indicator_rows", eng_i, tw["indicators"], ["business_id"])
-    cols = [c for c in eng_i.columns if c not in ("business_id", "month")]
-    compare_values("indicators", ind, [(ind[c + "_e"], ind[c + "_p"], c) for c in cols])
+    eng_i["m"] = _month_index(eng_i["month"])
+    ind = compare("indicator_rows", eng_i, tw["indicators"], ["business_id", "m"])
+    cols = [c for c in eng_i.columns if c not in ("business_id", "month", "m")]
+    compare_values("indicators", ind, [(ind[c + "_e"], c + "_p", c) for c in cols])
+    report["mismatches"] = sum(
+        report[k]["only_engine"] + report[k]["only_pandas"]
+        for k in ("episodes", "firings", "indicator_rows")
+    ) + sum(
+        sum(report[k]["mismatches"].values())
+        for k in ("episode_values", "firing_evidence", "indicators")
+    )
     report["examples"] = examples
     return report
 
@@ -714,7 +814,13 @@ def quality(d: Path) -> dict:
     return out
 
 
-WORK = {"engine": run_engine, "floor": run_floor, "pandas": run_pandas, "quality": quality}
+WORK: dict[str, Any] = {
+    "engine": run_engine,
+    "floor": run_floor,
+    "pandas": run_pandas,  # frames
+    "pandas-groupby": functools.partial(run_pandas, windows="groupby"),
+    "quality": quality,
+}
 
 
 def child(kind: str, d: str) -> None:
@@ -747,21 +853,29 @@ def main() -> None:
     ap.add_argument("--data", default="/tmp/kizashi-bench")
     ap.add_argument("--child", nargs=2)
     ap.add_argument(
+        "--pandas-windows",
+        default="frames",
+        help="trailing windows of the pandas twin: frames, groupby or frames,groupby",
+    )
+    ap.add_argument(
         "--check", metavar="DIR", help="compare the engine with the pandas twin on a portfolio"
+    )
+    ap.add_argument(
+        "--history", action="store_true", help="--check every month, not only the as-of month"
     )
     a = ap.parse_args()
     if a.child:
         child(*a.child)
         return
+    styles = [w for w in a.pandas_windows.split(",") if w]
+    if any(w not in ("frames", "groupby") for w in styles):
+        ap.error("--pandas-windows: frames and/or groupby")
     if a.check:
-        report = check(Path(a.check))
+        report = check(Path(a.check), windows=styles[0], history=a.history)
         for line in report.pop("examples"):
             print(line)
         print(json.dumps(report, ensure_ascii=False, indent=1))
-        differ = sum(
-            report[k]["only_engine"] + report[k]["only_pandas"] for k in ("episodes", "firings")
-        )
-        sys.exit(1 if differ else 0)
+        sys.exit(1 if report["mismatches"] else 0)
     root = Path(a.data)
     for n in [int(x) for x in a.sizes.split(",") if x]:
         d = generate(n, root)
@@ -771,12 +885,12 @@ def main() -> None:
         )
     if a.pandas:
         d = generate(a.pandas, root)
-        print(
-            json.dumps(
-                {"n": a.pandas, "engine": measure("engine", d), "pandas": measure("pandas", d)}
-            ),
-            flush=True,
-        )
+        out = {"n": a.pandas, "engine": measure("engine", d)}
+        for w in styles:
+            out["pandas" if w == "frames" else f"pandas-{w}"] = measure(
+                "pandas" if w == "frames" else f"pandas-{w}", d
+            )
+        print(json.dumps(out), flush=True)
     if a.quality:
         d = generate(a.quality, root)
         print(
