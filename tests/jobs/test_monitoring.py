@@ -230,3 +230,105 @@ def test_a_refused_state_change_changes_nothing_but_is_audited(store, monitored)
             )
             return
     pytest.fail("the guarantor sees no open flag")
+
+
+def _stored_indicators(settings, pack_ref: str) -> list[dict]:
+    import duckdb
+
+    from kizashi.store.analytics import analytics_path
+
+    con = duckdb.connect(str(analytics_path(settings.data_dir)), read_only=True)
+    try:
+        cur = con.execute(
+            "SELECT * FROM indicator_values WHERE pack_ref = ? ORDER BY business_id", [pack_ref]
+        )
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+def _by_hand(rows: list[dict], indicator: str) -> dict[int, float | None]:
+    """Share of the other businesses of the peer group with a lower value, or None (< 5)."""
+    out: dict[int, float | None] = {}
+    for r in rows:
+        mine = r[indicator]
+        peers = [
+            p[indicator]
+            for p in rows
+            if p["peer_group"] == r["peer_group"] and p[indicator] is not None
+        ]
+        if mine is None or len(peers) < 5:
+            out[r["business_id"]] = None
+        else:
+            out[r["business_id"]] = 100 * sum(v < mine for v in peers) / (len(peers) - 1)
+    return out
+
+
+def test_peer_percentiles_are_stored_read_and_rerun_idempotently(store, settings, monitored):
+    from kizashi.access.monitoring import whole_percent
+    from kizashi.engine import default_pack, load_indicators
+    from kizashi.engine.summary import percentile_indicators
+
+    ref = default_pack().ref
+    rows = _stored_indicators(settings, ref)
+    assert len(rows) == 40 and {r["as_of"] for r in rows} == {date(2026, 9, 1)}
+    names = percentile_indicators(load_indicators())
+    expected = {i: _by_hand(rows, i) for i in names}
+    computed = 0
+    for i in names:
+        for r in rows:
+            want = expected[i][r["business_id"]]
+            assert r[f"pct_{i}"] == (None if want is None else pytest.approx(want)), (i, r)
+            computed += want is not None
+    assert computed > 100, "the demo portfolio has peer groups of 5 or more"
+    # what the officer reads: the stored percentile as a whole percent, per indicator
+    officer = _actor(store, "hosho")
+    seen = 0
+    for r in rows:
+        try:
+            with store.session() as s:
+                view = read_indicators(
+                    s, officer, settings.data_dir, r["business_id"], M, today=AS_OF
+                )
+        except NotFound:
+            continue
+        for v in view.values:
+            want = expected[v.id][r["business_id"]] if v.id in expected else None
+            assert v.peer_percentile == whole_percent(want), v.id
+            seen += v.peer_percentile is not None
+    assert seen
+    # a rerun of the month replaces its rows: same rows, same percentiles
+    run_monitoring_job(store, settings)
+    assert _stored_indicators(settings, ref) == rows
+
+
+def test_an_analytics_file_from_before_percentiles_gets_them(store, settings, monitored):
+    """indicator_values written before pct_<indicator> existed: still read, filled by a run."""
+    import duckdb
+
+    from kizashi.engine import default_pack
+    from kizashi.store.analytics import analytics_path
+
+    ref = default_pack().ref
+    before = _stored_indicators(settings, ref)
+    con = duckdb.connect(str(analytics_path(settings.data_dir)))
+    pct = [c for c in before[0] if c.startswith("pct_")]
+    for c in pct:
+        con.execute(f"ALTER TABLE indicator_values DROP COLUMN {c}")
+    con.close()
+    officer = _actor(store, "hosho")
+    for r in before:
+        try:
+            with store.session() as s:
+                view = read_indicators(
+                    s, officer, settings.data_dir, r["business_id"], M, today=AS_OF
+                )
+        except NotFound:
+            continue
+        assert view.values and all(v.peer_percentile is None for v in view.values)
+        break
+    else:
+        pytest.fail("the guarantor sees no business")
+    run_monitoring_job(store, settings)
+    assert _stored_indicators(settings, ref) == before

@@ -362,3 +362,77 @@ def test_flags_section_without_flags_consent(demo: Demo) -> None:
                 assert 'class="flag ' not in text
                 return
     pytest.skip("every demo institution has a flags consent for what it sees")
+
+
+def _cli_json(d: Demo, monkeypatch: pytest.MonkeyPatch, *args: str) -> object:
+    monkeypatch.setenv("KIZASHI_DATABASE_URL", d.store.url)
+    monkeypatch.setenv("KIZASHI_DATA_DIR", str(d.settings.data_dir))
+    context.settings.cache_clear()
+    context.store.cache_clear()
+    try:
+        from kizashi.cli.main import app
+
+        r = CliRunner().invoke(app, list(args), catch_exceptions=False)
+        assert r.exit_code == 0, r.output
+        return json.loads(r.output)
+    finally:
+        context.settings.cache_clear()
+        context.store.cache_clear()
+
+
+def _table_rows(page: str) -> dict[str, str]:
+    """Indicator table rows by their label (the row header)."""
+    rows = {}
+    for tr in re.findall(r'<tr class="st-[^"]*">(.*?)</tr>', page, re.S):
+        label = re.search(r'<th scope="row">(.*?)</th>', tr, re.S)
+        assert label
+        rows[html.unescape(label.group(1))] = html.unescape(tr)
+    return rows
+
+
+def _with_a_percentile(d: Demo, actor: Actor) -> int:
+    """A business the actor may see whose peer group is large enough for a percentile."""
+    with d.store.session() as s:
+        ids = s.execute(select(Business.id).order_by(Business.id)).scalars().all()
+    for bid in ids:
+        try:
+            with d.store.session() as s:
+                view = read_indicators(s, actor, d.settings.data_dir, bid, M)
+        except NotFound:
+            continue
+        if any(v.peer_percentile is not None for v in view.values):
+            return bid
+    pytest.fail("no visible business has a peer group of 5 or more")
+
+
+def test_each_indicator_shows_its_percentile_as_the_cli_prints_it(
+    demo: Demo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bid = _with_a_percentile(demo, _actor(demo.store, "hosho"))
+    printed = _cli_json(
+        demo, monkeypatch, "indicators", "--business", str(bid), "--as", "hosho", "--json"
+    )
+    values = [v for v in printed["values"] if v["group"] != "score"]  # type: ignore[index]
+    with_pct = {v["ja"]: v for v in values if v["peer_percentile"] is not None}
+    assert with_pct
+    # whole percents, 0–100, and never for a yes/no indicator or where there is no value
+    assert all(isinstance(v["peer_percentile"], int) for v in with_pct.values())
+    assert all(0 <= v["peer_percentile"] <= 100 for v in with_pct.values())
+    assert all(v["value"] is not None and v["unit"] != "bool" for v in with_pct.values())
+    login(demo.client, "hosho", DEMO_PASSWORD)
+    page = demo.client.get(f"/businesses/{bid}").text
+    assert "値がこの事業者より小さい同業他社の割合です" in html.unescape(page)
+    assert "良し悪しの評価ではありません" in html.unescape(page)
+    rows = _table_rows(page)
+    assert set(rows) == {v["ja"] for v in values}
+    for v in values:  # the number the CLI prints, in the indicator's own row, and nowhere else
+        words = f"同業他社の {v['peer_percentile']}% がこの値より小さい"
+        if v["peer_percentile"] is None:
+            assert "がこの値より小さい" not in rows[v["ja"]], v["id"]
+        else:
+            assert words in rows[v["ja"]], v["id"]
+    assert html.unescape(page).count("がこの値より小さい") == len(with_pct)
+    english = demo.client.get(f"/businesses/{bid}?lang=en").text
+    for v in with_pct.values():
+        assert f"{v['peer_percentile']}% of peers have a lower value" in english
+    assert "この値より小さい" not in english

@@ -8,6 +8,7 @@ organisation's officers (its watch-points are its own).
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -20,6 +21,7 @@ from sqlalchemy.orm import Session
 from kizashi.engine.catalogue import render
 from kizashi.engine.indicators import load_indicators
 from kizashi.engine.packs import Pack, default_pack, load_pack_text
+from kizashi.engine.summary import percentile_column
 from kizashi.store import analytics
 from kizashi.store.models import (
     Category,
@@ -70,6 +72,9 @@ class IndicatorValue:
     peer_p25: float | None
     peer_median: float | None
     peer_p75: float | None
+    # share (%) of the other peers with a value whose value is lower; None: no value, a boolean
+    # or a score, or fewer than 5 peers with a value
+    peer_percentile: int | None
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,18 @@ def read_flags(
     )
 
 
+def whole_percent(percentile: float | None) -> int | None:
+    """The engine's percentile (0–100) as the whole percent the page and the CLI show.
+
+    Rounded half up, except that 0 and 100 stay for "no peer lower" and "every other peer
+    lower": anything strictly between shows as 1–99, so the words never claim more than is so.
+    """
+    if percentile is None:
+        return None
+    whole = math.floor(percentile + 0.5)
+    return min(max(whole, 1), 99) if 0 < percentile < 100 else whole
+
+
 def read_indicators(
     session: Session,
     actor: Actor,
@@ -192,7 +209,8 @@ def read_indicators(
     pack_ref: str | None = None,
     today: date | None = None,
 ) -> IndicatorsView:
-    """Latest indicator values with the peer band (p25–p75, median) of the business's peer group."""
+    """Latest indicator values with the peer band (p25–p75, median) of the business's peer group
+    and the business's percentile in it (stored by the run as ``pct_<indicator>``)."""
     access_business_by_id(
         session,
         actor,
@@ -230,6 +248,7 @@ def read_indicators(
                 peer_p25=p.get("p25"),
                 peer_median=p.get("median"),
                 peer_p75=p.get("p75"),
+                peer_percentile=whole_percent(row.get(percentile_column(ind.id))),
             )
         )
     return IndicatorsView(

@@ -65,7 +65,7 @@ def indicators(
     purpose: Annotated[Purpose, typer.Option(help="Purpose of the read")] = Purpose.MONITORING,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
-    """事業者の指標と同業比較を表示する (a business's indicators and peer band, as the page shows)."""
+    """事業者の指標と同業比較を表示する (a business's indicators, peer band and percentile, as the page shows)."""
     actor = actor_for(as_)
     try:
         with store().session() as s:
@@ -86,7 +86,12 @@ def indicators(
             if v.peer_median is None
             else f"  (peers p25 {v.peer_p25:,.2f} / median {v.peer_median:,.2f} / p75 {v.peer_p75:,.2f})"
         )
-        console.print(f"  {v.ja:<24} {val:>14} {v.unit}{band}")
+        pct = (
+            ""
+            if v.peer_percentile is None
+            else f"  同業他社の {v.peer_percentile}% がこの値より小さい"
+        )
+        console.print(escape(f"  {v.ja:<24} {val:>14} {v.unit}{band}{pct}"))
 
 
 @app.command("flags")

@@ -48,7 +48,7 @@ Source: TypeAlias = str | Path | pa.Table | None
 class RunResult:
     pack: str  # id@version
     as_of: dt.date
-    indicators: pa.Table  # as-of month: one row per business, every indicator, scores, rating, pct_*
+    indicators: pa.Table  # as-of month, per business: indicators, scores, rating, percentiles
     firings: pa.Table  # rule firings at the as-of month, with evidence
     episodes: pa.Table  # flags as episodes: opened / closed / last fired month, evidence
     summary: pa.Table  # per business: open flags by severity, priority score, exposure

@@ -119,13 +119,25 @@ def percentiles_sql(indicator_cols: list[str], where: str, min_n: int) -> str:
     ``peer_percentile`` function (``Compiler.peer_stats_sql``), so both give the same number.
     ``where`` selects the months (the as-of month, or every month with ``history``); one row
     per business × month with ``business_id``, ``m`` and a ``pct_<indicator>`` column each.
+
+    Each indicator is ranked in its own narrow subquery over the businesses with a value and
+    joined back on ``(business_id, m)``. The windows of one SELECT would run as a chain of
+    window operators, each carrying every column before it: for 29 indicators over 1.5M
+    businesses on the 2-core project machine that took ~43 s of CPU, the joins ~16 s (~9 s wall).
     """
-    cols = []
+    if not indicator_cols:
+        return f"SELECT business_id, m FROM out WHERE {where}"
+    joins = []
     for c in indicator_cols:
-        part = f"peer_group, m, ({c} IS NULL)"
-        enough = f"COUNT({c}) OVER (PARTITION BY {part}) >= {min_n}"
-        rank = f"100.0 * PERCENT_RANK() OVER (PARTITION BY {part} ORDER BY {c})"
-        cols.append(
-            f"CASE WHEN {c} IS NOT NULL AND {enough} THEN {rank} END AS {percentile_column(c)}"
+        group = "PARTITION BY peer_group, m"
+        pct = (
+            f"CASE WHEN COUNT(*) OVER ({group}) >= {min_n} "
+            f"THEN 100.0 * PERCENT_RANK() OVER ({group} ORDER BY {c}) END"
         )
-    return f"SELECT business_id, m, {', '.join(cols)} FROM out WHERE {where}"
+        joins.append(
+            f"LEFT JOIN (SELECT business_id, m, {pct} AS {percentile_column(c)} FROM out "
+            f"WHERE ({where}) AND {c} IS NOT NULL) USING (business_id, m)"
+        )
+    names = ", ".join(percentile_column(c) for c in indicator_cols)
+    base = f"(SELECT business_id, m FROM out WHERE {where}) AS b"
+    return f"SELECT business_id, m, {names} FROM {base} {' '.join(joins)}"

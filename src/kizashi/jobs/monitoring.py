@@ -6,8 +6,9 @@
 3. Episodes become flags: one flag per (business, pack, rule, opened month); a person's
    workflow state is carried over (``engine.episodes.carry_over``), a cleared condition closes
    the flag. Summaries (priority for the triage queue) are replaced per pack.
-4. Indicator values and peer statistics for the as-of month go to the analytics file, where the
-   pages read them (after an access check).
+4. Indicator values, each business's peer percentiles (``pct_<indicator>`` beside the values)
+   and peer statistics for the as-of month go to the analytics file, where the pages read them
+   (after an access check).
 
 Running the same month twice changes nothing the second time.
 """
@@ -293,8 +294,21 @@ def _store_summary(store: Store, result: RunResult, pack: Pack, run_id: int) -> 
             s.execute(insert(MonitoringSummary), rows)
 
 
+def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """Give table ``name`` every column of ``new_rows`` it lacks (NULL in the older rows).
+
+    A file written before an indicator or its percentile (``pct_<indicator>``) existed keeps
+    working: its old months read as "no value", the next run fills the new columns.
+    """
+    have = {r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()}
+    for column, typ, *_ in con.execute("DESCRIBE new_rows").fetchall():
+        if column not in have:
+            con.execute(f'ALTER TABLE {name} ADD COLUMN "{column}" {typ}')
+
+
 def _store_analytics(settings: Settings, result: RunResult, pack: Pack) -> None:
-    """Indicator values and peer statistics of the as-of month, for the pages (idempotent)."""
+    """Indicator values (with peer percentiles) and peer statistics of the as-of month, for the
+    pages (idempotent: a rerun of the month replaces its rows)."""
     con = duckdb.connect(str(analytics_path(settings.data_dir)))
     try:
         for name, table in (("indicator_values", result.indicators), ("peer_stats", result.peers)):
@@ -307,6 +321,8 @@ def _store_analytics(settings: Settings, result: RunResult, pack: Pack) -> None:
                     f"CREATE TABLE {name} AS SELECT ?::VARCHAR AS pack_ref, ?::DATE AS as_of, * FROM new_rows WHERE FALSE",
                     [pack.ref, result.as_of],
                 )
+            else:
+                _add_new_columns(con, name)
             con.execute(
                 f"DELETE FROM {name} WHERE pack_ref = ? AND as_of = ?", [pack.ref, result.as_of]
             )

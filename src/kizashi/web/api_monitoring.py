@@ -79,6 +79,10 @@ class IndicatorOut(BaseModel):
     peer_p25: float | None
     peer_median: float | None
     peer_p75: float | None
+    peer_percentile: int | None = Field(
+        description="Share (%, whole) of the other peers with a value whose value is lower; "
+        "null without a value, for booleans and scores, or below 5 peers with a value"
+    )
 
 
 class IndicatorsOut(BaseModel):

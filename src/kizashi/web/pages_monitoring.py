@@ -4,6 +4,8 @@ against their peer band, the ロカベン radar — and the form that moves a fl
 * Reads go through ``kizashi.access.monitoring`` (``read_flags``: category ``flags``;
   ``read_indicators``: category ``financials``), each section in its own unit of work, so a
   section without consent is refused and audited on its own while the page still renders.
+* Each indicator shows its peer band and, under it, the business's percentile among its peers
+  in plain words (the share of peers with a lower value: a position, not a judgement).
 * ``POST /businesses/{id}/flags/{flag_id}/state`` calls ``do_change_flag_state`` (staff:
   確認済 / 対応中 / 対応不要 with a reason; the owner only 「確認しました」). With HTMX it answers
   with the flag's own fragment; without JavaScript it redirects back to the page (and says what
@@ -49,6 +51,8 @@ LOCABEN_AXES = (
     ("working_capital_turnover", N_("Working capital")),
     ("equity_ratio", N_("Equity ratio")),
 )
+# Under each band: the business's percentile among its peers, as a position (not a judgement).
+PERCENTILE = N_("{pct}% of peers have a lower value")
 # Why a state change was refused, by the code the redirect carries (?flag_error=).
 FLAG_ERRORS = {
     "reason": N_("Please write why no action is needed."),
@@ -91,8 +95,14 @@ def flags_context(
     }
 
 
+def percentile_text(pct: int | None, t: Translator) -> str | None:
+    """「同業他社の 23% がこの値より小さい」, or None without a percentile."""
+    return None if pct is None else t.gettext(PERCENTILE, pct=pct)
+
+
 def indicator_rows(view: IndicatorsView, t: Translator) -> list[dict[str, Any]]:
-    """The table's groups: each indicator with its value, peer quartiles and band chart."""
+    """The table's groups: each indicator with its value, peer quartiles, band chart and the
+    business's percentile among its peers."""
     out = []
     for group, title in GROUPS:
         rows = []
@@ -114,6 +124,7 @@ def indicator_rows(view: IndicatorsView, t: Translator) -> list[dict[str, Any]]:
                         v.unit,
                         t,
                     ),
+                    "percentile": percentile_text(v.peer_percentile, t),
                 }
             )
         if rows:
