@@ -143,25 +143,20 @@ class Compiler:
         """Peer values per business × month from the first pass's ``_parg_k`` columns.
 
         Counts and quantiles are plain ``GROUP BY peer_group, m`` aggregates (a few thousand
-        groups) joined back; only a percentile needs a sorted window, and its rank among the
-        computable values is ``RANK() … NULLS LAST`` over the group (NULLs rank after every
-        value, so they never move a value's rank) divided by the group's computable count.
-        One sort per percentile term instead of one per term and partition.
+        groups) joined back; only a percentile needs a sorted window (:func:`percentile_sql`,
+        with the group's count of computable values). One sort per percentile term instead of
+        one per term and partition.
         """
         aggs, cols = [], []
         for k, p in enumerate(self.peers.values()):
             x, n = p.arg_column, f"g._n{k}"
             aggs.append(f"COUNT({x}) AS _n{k}")
             if p.fn == "peer_percentile":
-                rank = f"RANK() OVER (PARTITION BY s.peer_group, s.m ORDER BY {x} NULLS LAST)"
-                val = f"100.0 * (CAST({rank} - 1 AS {self.d.double}) / ({n} - 1))"
+                val = percentile_sql(f"s.{x}", "s.peer_group, s.m", n, self.peer_min_n, self.d)
             else:
                 aggs.append(f"{self.d.quantile(x, 0.5 if p.q is None else p.q)} AS _q{k}")
-                val = f"g._q{k}"
-            cols.append(
-                f"CASE WHEN s.{x} IS NOT NULL AND {n} >= {self.peer_min_n} THEN {val} END "
-                f"AS {p.column}"
-            )
+                val = f"CASE WHEN s.{x} IS NOT NULL AND {n} >= {self.peer_min_n} THEN g._q{k} END"
+            cols.append(f"{val} AS {p.column}")
         return (
             f"WITH g AS (SELECT peer_group, m, {', '.join(aggs)} FROM {source} GROUP BY 1, 2) "
             f"SELECT s.business_id, s.m, {', '.join(cols)} FROM {source} AS s "
@@ -601,6 +596,21 @@ class Compiler:
         self._ensure(level).windows[name] = sql
         self._memo[key] = (name, level)
         return name, level
+
+
+def percentile_sql(value: str, partition: str, count: str, min_n: int, d: Dialect = DUCKDB) -> str:
+    """The peer percentile rule, shared by ``peer_percentile()`` and the stored percentiles.
+
+    ``100 × (rank − 1) / (n − 1)`` among the n computable values of the group (``count``, SQL):
+    the share of the other peers whose value is strictly lower, ties sharing the lower rank —
+    PERCENT_RANK over the computable values. NULLs rank last, so they never move a value's
+    rank. NULL when ``value`` is NULL or fewer than ``min_n`` peers have a value.
+    """
+    rank = f"RANK() OVER (PARTITION BY {partition} ORDER BY {value} NULLS LAST)"
+    return (
+        f"CASE WHEN {value} IS NOT NULL AND {count} >= {min_n} "
+        f"THEN 100.0 * (CAST({rank} - 1 AS {d.double}) / ({count} - 1)) END"
+    )
 
 
 class _NotFoldable(Exception):

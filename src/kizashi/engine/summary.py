@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 import duckdb
 
+from .compiler import percentile_sql
 from .dialect import DUCKDB
 from .indicators import Indicator
 from .packs import SEVERITIES, Pack
@@ -112,11 +113,10 @@ def percentile_column(indicator: str) -> str:
 def percentiles_sql(indicator_cols: list[str], where: str, min_n: int) -> str:
     """Each business's percentile within its peer group × month, per indicator (from ``out``).
 
-    ``100 × PERCENT_RANK()`` among the businesses of the group with a value that month: the
-    share of the *other* such businesses whose value is strictly lower (tied businesses share
-    the lower rank; 0 = none lower, 100 = all others lower). NULL when the business's value is
-    NULL or fewer than ``min_n`` businesses of the group have one — the rule of the
-    ``peer_percentile`` function (``Compiler.peer_stats_sql``), so both give the same number.
+    The rule of the ``peer_percentile`` function (:func:`~.compiler.percentile_sql`, shared):
+    among the businesses of the group with a value that month, the share of the *other* ones
+    whose value is strictly lower (0 = none lower, 100 = all others lower); NULL without a value
+    or below ``min_n`` businesses with one.
     ``where`` selects the months (the as-of month, or every month with ``history``); one row
     per business × month with ``business_id``, ``m`` and a ``pct_<indicator>`` column each.
 
@@ -129,11 +129,8 @@ def percentiles_sql(indicator_cols: list[str], where: str, min_n: int) -> str:
         return f"SELECT business_id, m FROM out WHERE {where}"
     joins = []
     for c in indicator_cols:
-        group = "PARTITION BY peer_group, m"
-        pct = (
-            f"CASE WHEN COUNT(*) OVER ({group}) >= {min_n} "
-            f"THEN 100.0 * PERCENT_RANK() OVER ({group} ORDER BY {c}) END"
-        )
+        count = "COUNT(*) OVER (PARTITION BY peer_group, m)"  # rows with a value only
+        pct = percentile_sql(c, "peer_group, m", count, min_n)
         joins.append(
             f"LEFT JOIN (SELECT business_id, m, {pct} AS {percentile_column(c)} FROM out "
             f"WHERE ({where}) AND {c} IS NOT NULL) USING (business_id, m)"
