@@ -34,9 +34,41 @@ STREAK_CAP = 36
 PEER_FUNCTIONS = ("peer_percentile", "peer_median", "peer_quantile")
 
 
+@dataclass(frozen=True)
+class Win:
+    """One window function over ``PARTITION BY business_id ORDER BY m``.
+
+    ``fn`` is SUM, COUNT, MIN, MAX, AVG or LAG, over ``arg``, a plain column of the level
+    below. The frame is the rows from ``start`` back to ``end`` back (``end`` 0 = the current
+    row); ``start`` ``None`` = UNBOUNDED PRECEDING, and ``start_col`` adds a per-row column to
+    ``start`` (the year-to-date frames, ``fy_pos PRECEDING``). LAG's offset is ``end``.
+    A window never holds expressions: whatever is computed from its result, or for its
+    argument, is a scalar column, so the same specification runs as SQL
+    (:meth:`sql`) and on dense sorted arrays (:mod:`kizashi.engine.vector`).
+    """
+
+    fn: str
+    arg: str
+    end: int = 0
+    start: int | None = 0
+    start_col: str | None = None
+
+    def sql(self) -> str:
+        if self.fn == "LAG":
+            return f"LAG({self.arg}, {self.end}) OVER {WINDOW}"
+        if self.start is None:
+            pre = "UNBOUNDED"
+        elif self.start_col is not None:
+            pre = self.start_col if self.start == 0 else f"({self.start_col} + {self.start})"
+        else:
+            pre = str(self.start)
+        end = "CURRENT ROW" if self.end == 0 else f"{self.end} PRECEDING"
+        return f"{self.fn}({self.arg}) OVER ({WINDOW} ROWS BETWEEN {pre} PRECEDING AND {end})"
+
+
 @dataclass
 class _Stage:
-    windows: dict[str, str] = field(default_factory=dict)
+    windows: dict[str, Win] = field(default_factory=dict)
     scalars: dict[str, str] = field(default_factory=dict)
 
 
@@ -108,7 +140,7 @@ class Compiler:
         return self._memo[key]
 
     def add_window(
-        self, make: Callable[[str], str], arg: tuple[str, int], name: str | None = None
+        self, make: Callable[[str], Win], arg: tuple[str, int], name: str | None = None
     ) -> tuple[str, int]:
         """A window column over an existing column ``arg``; placed one level above it."""
         col, level = arg
@@ -183,7 +215,7 @@ class Compiler:
             st = self._stages[level]
             carried = "*" if live is None else ", ".join(live[level - 1]) or "business_id"
             ctes.append(
-                f"w{level} AS (SELECT {carried}{_cols(st.windows)} FROM s{level - 1} "
+                f"w{level} AS (SELECT {carried}{_wins(st.windows)} FROM s{level - 1} "
                 f"WINDOW {WINDOW} AS (PARTITION BY business_id ORDER BY m))"
             )
             ctes.append(f"s{level} AS (SELECT *{_cols(st.scalars)} FROM w{level})")
@@ -305,40 +337,34 @@ class Compiler:
             return f"({d.div(f'({x} - {lag})', f'ABS({lag})')} * 100)", max(lx, ll)
         if fn in ("rolling_sum", "rolling_mean", "ttm"):
             n = 12 if fn == "ttm" else months
-            agg = "AVG" if fn == "rolling_mean" else "SUM"
-            frame = f"({WINDOW} ROWS BETWEEN {n - 1} PRECEDING AND CURRENT ROW)"
             arg = self.column(args[0])
             if arg[1] == 0 and arg[0] in self.base_items:
                 # chart items are NULL exactly on months without data: one shared check per n
                 ok = self._complete(arg[0], n, 0)
-                raw, _ = self.add_window(lambda c: f"SUM({c}) OVER {frame}", arg)
+                raw, _ = self.add_window(lambda c: Win("SUM", c, 0, n - 1), arg)
                 mean = f" / {n}" if fn == "rolling_mean" else ""
                 return f"(CASE WHEN {ok} THEN {raw}{mean} END)", 1
-            return self.add_window(
-                lambda c: (
-                    f"CASE WHEN COUNT({c}) OVER {frame} = {n} THEN {agg}({c}) OVER {frame} END"
-                ),
-                arg,
-            )
+            agg = "AVG" if fn == "rolling_mean" else "SUM"
+            cnt, level = self.add_window(lambda c: Win("COUNT", c, 0, n - 1), arg)
+            val, _ = self.add_window(lambda c: Win(agg, c, 0, n - 1), arg)
+            return f"(CASE WHEN {cnt} = {n} THEN {val} END)", level
         if fn == "rolling_max":
-            frame = f"({WINDOW} ROWS BETWEEN {months - 1} PRECEDING AND CURRENT ROW)"
-            return self.add_window(lambda c: f"MAX({c}) OVER {frame}", self.column(args[0]))
+            return self.add_window(lambda c: Win("MAX", c, 0, months - 1), self.column(args[0]))
         if fn == "ytd":
             return self._ytd(self.column(args[0]))
         if fn == "streak":
-            frame = f"({WINDOW} ROWS BETWEEN {STREAK_CAP - 1} PRECEDING AND CURRENT ROW)"
-            return self.add_window(
-                lambda c: (
-                    f"(m - COALESCE(MAX(CASE WHEN {c} IS NOT TRUE THEN m END) OVER {frame}, "
-                    f"GREATEST(first_m, m - {STREAK_CAP - 1}) - 1))"
-                ),
-                self.column(args[0]),
+            c, lc = self.column(args[0])
+            last, level = self.add_window(
+                lambda a: Win("MAX", a, 0, STREAK_CAP - 1),
+                self._arg(f"(CASE WHEN {c} IS NOT TRUE THEN m END)", lc),
             )
+            return f"(m - COALESCE({last}, GREATEST(first_m, m - {STREAK_CAP - 1}) - 1))", level
         if fn == "months_since":
-            frame = f"({WINDOW} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)"
-            return self.add_window(
-                lambda c: f"(m - MAX(CASE WHEN {c} THEN m END) OVER {frame})", self.column(args[0])
+            c, lc = self.column(args[0])
+            last, level = self.add_window(
+                lambda a: Win("MAX", a, 0, None), self._arg(f"(CASE WHEN {c} THEN m END)", lc)
             )
+            return f"(m - {last})", level
         parts = [self.inline(a) for a in args]
         sqls = [p[0] for p in parts]
         level = max(p[1] for p in parts)
@@ -360,20 +386,16 @@ class Compiler:
         raise ExprError(f"unknown function {fn!r}", node.line, node.col)
 
     def _lag(self, arg: tuple[str, int], months: int) -> tuple[str, int]:
-        return self.add_window(lambda c: f"LAG({c}, {months}) OVER {WINDOW}", arg)
+        return self.add_window(lambda c: Win("LAG", c, months), arg)
 
     def _ytd(self, arg: tuple[str, int]) -> tuple[str, int]:
-        frame = f"({WINDOW} ROWS BETWEEN fy_pos PRECEDING AND CURRENT ROW)"
         if arg[1] == 0 and arg[0] in self.base_items:
-            ok, _ = self._window(f"SUM(span) OVER {frame}", 1)
-            raw, _ = self.add_window(lambda c: f"SUM({c}) OVER {frame}", arg)
+            ok, _ = self._window(Win("SUM", "span", 0, 0, "fy_pos"), 1)
+            raw, _ = self.add_window(lambda c: Win("SUM", c, 0, 0, "fy_pos"), arg)
             return f"(CASE WHEN {ok} = fy_pos + 1 THEN {raw} END)", 1
-        return self.add_window(
-            lambda c: (
-                f"CASE WHEN COUNT({c}) OVER {frame} = fy_pos + 1 THEN SUM({c}) OVER {frame} END"
-            ),
-            arg,
-        )
+        cnt, level = self.add_window(lambda c: Win("COUNT", c, 0, 0, "fy_pos"), arg)
+        val, _ = self.add_window(lambda c: Win("SUM", c, 0, 0, "fy_pos"), arg)
+        return f"(CASE WHEN {cnt} = fy_pos + 1 THEN {val} END)", level
 
     def _score(self, iid: str) -> tuple[str, int]:
         six = sorted(
@@ -433,7 +455,7 @@ class Compiler:
         raise _NotFoldable
 
     def _sh_lag_col(self, col: str, k: int) -> str:
-        return self._window(f"LAG({col}, {k}) OVER {WINDOW}", 1)[0]
+        return self._window(Win("LAG", col, k), 1)[0]
 
     def _sh_name(self, node: Name, k: int) -> str:
         n = node.name
@@ -496,33 +518,32 @@ class Compiler:
         if fn in ("rolling_sum", "rolling_mean", "ttm"):
             n = 12 if fn == "ttm" else months
             agg = "AVG" if fn == "rolling_mean" else "SUM"
-            frame = _frame(f"{n - 1 + k}", k)
             c = self._sh_level0(args[0])
             if c in self.base_items:
                 ok = self._complete(c, n, k)
-                raw = self._window(f"SUM({c}) OVER {frame}", 1)[0]
+                raw = self._window(Win("SUM", c, k, n - 1 + k), 1)[0]
                 mean = f" / {n}" if fn == "rolling_mean" else ""
                 return f"(CASE WHEN {ok} THEN {raw}{mean} END)"
-            return self._window(
-                f"CASE WHEN COUNT({c}) OVER {frame} = {n} THEN {agg}({c}) OVER {frame} END", 1
-            )[0]
+            cnt = self._window(Win("COUNT", c, k, n - 1 + k), 1)[0]
+            val = self._window(Win(agg, c, k, n - 1 + k), 1)[0]
+            return f"(CASE WHEN {cnt} = {n} THEN {val} END)"
         if fn == "rolling_max":
             c = self._sh_level0(args[0])
-            return self._window(f"MAX({c}) OVER {_frame(f'{months - 1 + k}', k)}", 1)[0]
+            return self._window(Win("MAX", c, k, months - 1 + k), 1)[0]
         if fn == "ytd":
             return self._sh_ytd(self._sh_level0(args[0]), k)
         if fn == "streak":
             c = self._sh_level0(args[0])
-            frame = _frame(f"{STREAK_CAP - 1 + k}", k)
-            return self._window(
-                f"((m - {k}) - COALESCE(MAX(CASE WHEN {c} IS NOT TRUE THEN m END) OVER {frame}, "
-                f"GREATEST(first_m, m - {k} - {STREAK_CAP - 1}) - 1))",
-                1,
-            )[0]
+            arg, _ = self._arg(f"(CASE WHEN {c} IS NOT TRUE THEN m END)", 0)
+            last = self._window(Win("MAX", arg, k, STREAK_CAP - 1 + k), 1)[0]
+            return (
+                f"((m - {k}) - COALESCE({last}, "
+                f"GREATEST(first_m, m - {k} - {STREAK_CAP - 1}) - 1))"
+            )
         if fn == "months_since":
             c = self._sh_level0(args[0])
-            frame = _frame("UNBOUNDED", k)
-            return self._window(f"((m - {k}) - MAX(CASE WHEN {c} THEN m END) OVER {frame})", 1)[0]
+            arg, _ = self._arg(f"(CASE WHEN {c} THEN m END)", 0)
+            return f"((m - {k}) - {self._window(Win('MAX', arg, k, None), 1)[0]})"
         sqls = [self._sh(a, k) for a in args]
         if fn == "is_null":
             return f"({sqls[0]} IS NULL)"
@@ -542,14 +563,13 @@ class Compiler:
         """Year-to-date sum k rows back: its frame starts at that row's own ``fy_pos``."""
         self.fy_lags.add(k)
         fy = f"fy_pos_lag{k}"
-        frame = _frame(f"({fy} + {k})", k)
         if col in self.base_items:
-            ok = self._window(f"SUM(span) OVER {frame}", 1)[0]
-            raw = self._window(f"SUM({col}) OVER {frame}", 1)[0]
+            ok = self._window(Win("SUM", "span", k, k, fy), 1)[0]
+            raw = self._window(Win("SUM", col, k, k, fy), 1)[0]
             return f"(CASE WHEN {ok} = {fy} + 1 THEN {raw} END)"
-        return self._window(
-            f"CASE WHEN COUNT({col}) OVER {frame} = {fy} + 1 THEN SUM({col}) OVER {frame} END", 1
-        )[0]
+        cnt = self._window(Win("COUNT", col, k, k, fy), 1)[0]
+        val = self._window(Win("SUM", col, k, k, fy), 1)[0]
+        return f"(CASE WHEN {cnt} = {fy} + 1 THEN {val} END)"
 
     def _complete(self, item: str, n: int, k: int) -> str:
         """SQL: the n-month frame ending k rows back has data for every one of its months.
@@ -560,12 +580,13 @@ class Compiler:
         from a later month, covers months outside it). A balance is a point in time: the frame
         needs a row with data in each of its n months.
         """
-        frame = _frame(f"{n - 1 + k}", k)
         if all(self.chart[leaf].statement == "PL" for leaf in self.base_items[item]):
-            covered = self._window(f"SUM(span) OVER {frame}", 1)[0]
-            start = self._window(f"MIN(m - span) OVER {frame}", 1)[0]
+            covered = self._window(Win("SUM", "span", k, n - 1 + k), 1)[0]
+            begins, _ = self._arg("(m - span)", 0)
+            start = self._window(Win("MIN", begins, k, n - 1 + k), 1)[0]
             return f"({covered} = {n} AND {start} >= m - {k + n})"
-        rows = self._window(f"SUM(CASE WHEN has_data THEN 1 ELSE 0 END) OVER {frame}", 1)[0]
+        has, _ = self._arg("(CASE WHEN has_data THEN 1 ELSE 0 END)", 0)
+        rows = self._window(Win("SUM", has, k, n - 1 + k), 1)[0]
         return f"({rows} = {n})"
 
     def _six(self) -> list[Indicator]:
@@ -588,12 +609,19 @@ class Compiler:
         self._ensure(level).scalars[name] = sql
         return name
 
-    def _window(self, sql: str, level: int, name: str | None = None) -> tuple[str, int]:
-        key = f"window:{sql}"
+    def _arg(self, sql: str, level: int) -> tuple[str, int]:
+        """A scalar column for a window's argument (shared by equal expressions)."""
+        key = f"arg:{level}:{sql}"
+        if key not in self._memo:
+            self._memo[key] = (self._scalar(sql, level), level)
+        return self._memo[key]
+
+    def _window(self, win: Win, level: int, name: str | None = None) -> tuple[str, int]:
+        key = f"window:{win.sql()}"
         if key in self._memo and name is None:
             return self._memo[key]
         name = name or self._fresh()
-        self._ensure(level).windows[name] = sql
+        self._ensure(level).windows[name] = win
         self._memo[key] = (name, level)
         return name, level
 
@@ -621,13 +649,12 @@ class _NotFoldable(Exception):
 _CONSTANT_PER_BUSINESS = frozenset({"major", "size_band", "peer_group", "first_m"})
 
 
-def _frame(preceding: str, k: int) -> str:
-    end = "CURRENT ROW" if k == 0 else f"{k} PRECEDING"
-    return f"({WINDOW} ROWS BETWEEN {preceding} PRECEDING AND {end})"
-
-
 def _cols(d: dict[str, str]) -> str:
     return "".join(f", {sql} AS {name}" for name, sql in d.items())
+
+
+def _wins(d: dict[str, Win]) -> str:
+    return "".join(f", {w.sql()} AS {name}" for name, w in d.items())
 
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -648,7 +675,8 @@ def _live_columns(
         live[level] = [c for c in defined[level] if c in used]
         if level:
             st = stages[level]
-            used |= set(_IDENT.findall(" ".join([*st.windows.values(), *st.scalars.values()])))
+            texts = [*(w.sql() for w in st.windows.values()), *st.scalars.values()]
+            used |= set(_IDENT.findall(" ".join(texts)))
     return live
 
 
