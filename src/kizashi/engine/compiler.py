@@ -7,10 +7,9 @@ months are consecutive); ``wL`` adds window columns (lags, rolling sums, streaks
 row-wise expressions. Each expression sits at the lowest level its inputs allow, so the whole
 default pack needs only a few sorted passes, and nothing is evaluated business by business.
 
-DuckDB's sorted window operator costs in proportion to the columns it carries, so each ``wL``
-carries only the columns later stages use, and :meth:`Compiler.split_sql` cuts the chain after
-the first window pass: the wide first pass is stored once, and the later passes (lags of
-trailing sums, rolling maxima of indicators, …) run over a narrow projection of it.
+Each window is a :class:`Win` (one function over one column and a ROWS frame). The chain is
+portable SQL (:meth:`Compiler.sql`); the DuckDB engine runs the same stages with the windows
+computed on sorted arrays instead (:mod:`kizashi.engine.vector`), since the spine is dense.
 
 Peer functions (``peer_percentile`` …) need the whole portfolio; they are computed in a first
 pass (:meth:`Compiler.peer_args`) and joined into ``s0`` of the main pass as ``_peer_k`` columns.
@@ -99,9 +98,9 @@ class Compiler:
         self.d = dialect
         self.peer_min_n = peer_min_n
         # Fold lag(x, k) of first-pass expressions into shifted frames of the first pass.
-        # Exact, and it saves sorted passes, but each shifted frame is one more window
-        # expression in the wide first pass; since later passes run narrow (split_sql) that
-        # costs more than it saves on the default pack (docs/performance.md), so it is off.
+        # Exact, and it saves levels, but each shifted frame is one more window over the
+        # first level's columns; that costs more than it saves on the default pack
+        # (docs/performance.md), so it is off.
         self.fold_lags = fold_lags
         self.base_items: dict[str, dict[str, int]] = {}  # spine column -> signed chart leaves
         self.peers: dict[str, PeerTerm] = {}
@@ -221,55 +220,6 @@ class Compiler:
             ctes.append(f"s{level} AS (SELECT *{_cols(st.scalars)} FROM w{level})")
         body = f"SELECT {', '.join(outputs)} FROM s{n - 1}" + (f" WHERE {where}" if where else "")
         return "WITH " + ",\n".join(ctes) + "\n" + body
-
-    def split_sql(
-        self, spine: str, outputs: list[str], spine_columns: list[str], through: list[str]
-    ) -> tuple[str, str | None, list[str]]:
-        """The query in two parts, so that no later window pass carries the wide rows.
-
-        Returns ``(first, rest, late)``: ``first`` is the spine and the first window pass,
-        selecting ``business_id``, ``m``, every output it can compute and every column later
-        passes need; ``rest`` (``None`` when there is one pass) runs the later window passes
-        over a table ``a`` holding ``first``'s rows, carrying only the columns they need, and
-        selects ``business_id``, ``m``, the outputs ``late`` it computes and the columns named
-        in ``through`` (e.g. rule conditions computed in the first part).
-        """
-        level_of = {c: 0 for c in spine_columns}
-        for lv, st in enumerate(self._stages):
-            level_of.update({c: lv for c in [*st.windows, *st.scalars]})
-
-        def level(sql: str) -> int:
-            return max((level_of.get(t, 0) for t in _IDENT.findall(sql)), default=0)
-
-        early = [o for o in outputs if level(o) <= 1]
-        late_sql = [o for o in outputs if level(o) > 1 and o not in ("business_id", "m")]
-        if len(self._stages) <= 2:
-            return self.sql(spine, outputs, None, spine_columns), None, []
-        rest_stages = [_Stage(), *self._stages[2:]]  # level 1 of ``rest`` = level 2 here
-        defined_early = [c for c, lv in level_of.items() if lv <= 1]
-        late_names = [_alias(o) for o in late_sql]
-        passed = [t for t in through if t not in late_names]
-        need = _live_columns(rest_stages, defined_early, ["business_id m", *passed, *late_sql])
-        assert need is not None
-        carried = [c for c in need[0] if c not in ("business_id", "m")]
-        first_out = list(dict.fromkeys(["business_id", "m", *early, *carried]))
-        first = Compiler.sql(
-            self._with_stages(self._stages[:2]), spine, first_out, None, spine_columns
-        )
-        rest = Compiler.sql(
-            self._with_stages(rest_stages),
-            "SELECT * FROM a",
-            ["business_id", "m", *passed, *late_sql],
-            None,
-            [_alias(o) for o in first_out],
-        )
-        return first, rest, late_names
-
-    def _with_stages(self, stages: list[_Stage]) -> Compiler:
-        c = object.__new__(Compiler)
-        c.__dict__.update(self.__dict__)
-        c._stages = stages
-        return c
 
     # ------------------------------------------------------------------ expressions
     def inline(self, node: Node) -> tuple[str, int]:
@@ -537,8 +487,7 @@ class Compiler:
             arg, _ = self._arg(f"(CASE WHEN {c} IS NOT TRUE THEN m END)", 0)
             last = self._window(Win("MAX", arg, k, STREAK_CAP - 1 + k), 1)[0]
             return (
-                f"((m - {k}) - COALESCE({last}, "
-                f"GREATEST(first_m, m - {k} - {STREAK_CAP - 1}) - 1))"
+                f"((m - {k}) - COALESCE({last}, GREATEST(first_m, m - {k} - {STREAK_CAP - 1}) - 1))"
             )
         if fn == "months_since":
             c = self._sh_level0(args[0])
@@ -678,11 +627,6 @@ def _live_columns(
             texts = [*(w.sql() for w in st.windows.values()), *st.scalars.values()]
             used |= set(_IDENT.findall(" ".join(texts)))
     return live
-
-
-def _alias(output: str) -> str:
-    """``expr AS name`` → ``name``; a bare column → itself."""
-    return output.rsplit(" AS ", 1)[-1].strip()
 
 
 def _is_identifier(s: str) -> bool:

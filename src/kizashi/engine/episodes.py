@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import pyarrow as pa
 
-from .compiler import WINDOW, Compiler
+from .compiler import Compiler
 from .dialect import DUCKDB
 from .packs import Pack
 
@@ -51,43 +51,33 @@ def firing_columns(c: Compiler, pack: Pack) -> FiringColumns:
     return FiringColumns(fired, evidence)
 
 
-def marks_sql(
-    fire: FiringColumns, source: str, keep: str | None, extra: list[str] | None = None
-) -> str:
-    """Episode start/end marks per rule, from ``f_k`` of ``source`` in one narrow sorted pass.
+def mark_rows_sql(fire: FiringColumns, source: str) -> str:
+    """One row per mark in ``source`` (rows with ``st_k`` / ``en_k``): the ``mk`` table's rows.
 
-    A flag starts where the condition is true and its last known value before was not true,
-    and ends where it is false and its last known value was true. Only the rows with a mark
-    or matching ``keep`` (SQL; ``None`` = all rows) are returned, with the ``extra`` columns.
+    ``k`` is the rule's position in the pack; the evidence is kept where a flag opens.
     """
-    n = len(fire.fired)
-    prev = ", ".join(
-        f"f_{k}, {DUCKDB.lag_ignore_nulls(f'f_{k}', WINDOW)} AS p_{k}" for k in range(n)
-    )
-    marks = [
-        f"COALESCE(f_{k} AND p_{k} IS NOT TRUE, FALSE) AS st_{k}, "
-        f"COALESCE(f_{k} = FALSE AND p_{k}, FALSE) AS en_{k}"
-        for k in range(n)
+    parts = [
+        f"SELECT business_id, m, {k} AS k, st_{k} AS is_start, en_{k} AS is_end, "
+        f"{_evidence(ev, f'st_{k}')} AS evidence FROM {source} WHERE st_{k} OR en_{k}"
+        for k, ev in enumerate(fire.evidence)
     ]
-    any_mark = " OR ".join(f"st_{k} OR en_{k}" for k in range(n)) or "FALSE"
-    where = "" if keep is None else f" WHERE {keep} OR {any_mark}"
-    more = "".join(f", {c}" for c in extra or [])
-    return (
-        f"SELECT business_id, m{''.join(', ' + x for x in marks)}{more} FROM ("
-        f"SELECT business_id, m{', ' + prev if n else ''}{more} FROM {source} "
-        f"WINDOW {WINDOW} AS (PARTITION BY business_id ORDER BY m)) AS p{where}"
-    )
+    return " UNION ALL ".join(parts)
+
+
+def _evidence(ev: list[tuple[str, str]], when: str) -> str:
+    return f"CASE WHEN {when} THEN {DUCKDB.json_object(ev)} END" if ev else "NULL"
 
 
 def firing_outputs(fire: FiringColumns) -> list[str]:
-    """Per rule k: ``f_k``, ``st_k``, ``en_k`` and the evidence JSON ``ev_k`` (for ``out``)."""
+    """Per rule k: ``f_k``, ``st_k``, ``en_k`` and, where it fired, the evidence JSON ``ev_k``
+    (for ``out``)."""
     outputs: list[str] = []
     for k, ev in enumerate(fire.evidence):
         outputs += [
             f"f_{k}",
             f"st_{k}",
             f"en_{k}",
-            f"{DUCKDB.json_object(ev) if ev else 'NULL'} AS ev_{k}",
+            f"{_evidence(ev, f'f_{k}')} AS ev_{k}",
         ]
     return outputs
 
@@ -96,40 +86,54 @@ def _month(m: str) -> str:
     return DUCKDB.month_from_index(m)
 
 
-def episodes_sql(pack: Pack, as_of_m: int, where_month: str) -> tuple[str, str]:
-    """(episodes query, firings query) over the ``out`` table written by the run."""
+def episodes_sql(
+    pack: Pack, as_of_m: int, where_month: str, history: bool = False
+) -> tuple[str, str]:
+    """(episodes query, firings query) over the run's ``out`` and ``mk`` tables.
+
+    The marks are ``mk``'s rows plus the marks of ``out``'s rows; an episode closes at its
+    rule's next end mark. An open episode takes whether it fired, and its latest evidence,
+    from the as-of month's row in ``out``.
+    """
     lit = DUCKDB.literal
-    meta = [
-        (
-            k,
-            r,
-            f"{lit(r.id)} AS rule_id, {lit(r.severity)} AS severity, {lit(r.category)} AS category",
-        )
+    rules = ", ".join(
+        f"({k}, {lit(r.id)}, {lit(r.severity)}, {lit(r.category)})"
         for k, r in enumerate(pack.rules)
-    ]
-    marks = " UNION ALL ".join(
-        f"SELECT business_id, {cols}, m, st_{k} AS is_start, en_{k} AS is_end, "
-        f"f_{k} AS fired, ev_{k} AS evidence FROM out WHERE st_{k} OR en_{k} OR m = {as_of_m}"
-        for k, _, cols in meta
     )
+    from_out = " ".join(
+        f"UNION ALL SELECT business_id, m, {k}, st_{k}, en_{k}, ev_{k} FROM out "
+        f"WHERE st_{k} OR en_{k}"
+        for k in range(len(pack.rules))
+    )
+    fired = " ".join(f"WHEN {k} THEN a.f_{k}" for k in range(len(pack.rules)))
+    latest = " ".join(f"WHEN {k} THEN a.ev_{k}" for k in range(len(pack.rules)))
+    as_of_row = f" AND a.m = {as_of_m}" if history else ""
+    case = "CASE s.k {} END"
     episodes = f"""
-WITH e AS ({marks}),
-x AS (SELECT *, MIN(CASE WHEN is_end THEN m END) OVER (PARTITION BY business_id, rule_id ORDER BY m
-        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS close_m FROM e)
-SELECT s.business_id, s.rule_id, s.severity, s.category, {lit(pack.ref)} AS pack,
+WITH e AS (SELECT business_id, m, k, is_start, is_end, evidence FROM mk {from_out}),
+x AS (SELECT *, MIN(CASE WHEN is_end THEN m END) OVER (PARTITION BY business_id, k ORDER BY m
+        ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS close_m FROM e),
+r(k, rule_id, severity, category) AS (VALUES {rules})
+SELECT s.business_id, r.rule_id, r.severity, r.category, {lit(pack.ref)} AS pack,
        {_month("s.m")} AS opened_month, {_month("s.close_m")} AS closed_month,
-       s.close_m IS NULL AS is_open, a.fired AS fired_at_as_of,
+       s.close_m IS NULL AS is_open,
+       CASE WHEN s.close_m IS NULL THEN {case.format(fired)} END AS fired_at_as_of,
        s.evidence AS evidence_opened,
-       CASE WHEN s.close_m IS NULL AND a.fired THEN a.evidence ELSE s.evidence END AS evidence_latest
+       CASE WHEN s.close_m IS NULL AND {case.format(fired)} THEN {case.format(latest)}
+            ELSE s.evidence END AS evidence_latest
 FROM x AS s
-LEFT JOIN x AS a ON a.business_id = s.business_id AND a.rule_id = s.rule_id AND a.m = {as_of_m}
-                AND s.close_m IS NULL
+JOIN r ON r.k = s.k
+LEFT JOIN out AS a ON a.business_id = s.business_id AND s.close_m IS NULL{as_of_row}
 WHERE s.is_start
 """
+    meta = [
+        f"{lit(r.id)} AS rule_id, {lit(r.severity)} AS severity, {lit(r.category)} AS category"
+        for r in pack.rules
+    ]
     firings = " UNION ALL ".join(
         f"SELECT business_id, month, {cols}, {lit(pack.ref)} AS pack, ev_{k} AS evidence "
         f"FROM out WHERE f_{k} AND {where_month}"
-        for k, _, cols in meta
+        for k, cols in enumerate(meta)
     )
     return episodes, f"SELECT * FROM ({firings}) ORDER BY business_id, month, rule_id"
 

@@ -1,18 +1,22 @@
 """``run_monitoring``: the whole default (or an organisation's) pack over a monthly panel.
 
-Everything is SQL over the whole panel in DuckDB. Businesses are processed in chunks of
-business ids only to bound memory; within a chunk nothing loops per business. Peer functions
-are computed in a first pass over the whole portfolio, so chunking never changes a result.
+Businesses are processed in chunks of business ids only to bound memory; within a chunk
+nothing loops per business. Peer functions are computed in a first pass over the whole
+portfolio, so chunking never changes a result.
 
-Per chunk: the spine and the first window pass go into a temporary table ``a`` (every output it
-can compute); the later window passes and the episode marks (``LAG(fired IGNORE NULLS)``) run
-over a narrow projection of ``a`` and keep only the rows with a mark or in the as-of month
-(table ``k``); ``out`` joins the two on those rows only.
+Per chunk, :func:`.vector.evaluate` runs the compiled pack: DuckDB builds and sorts the spine
+and computes every scalar expression, NumPy computes the windows on the sorted, dense rows.
+The episode marks (the condition's last known value before each month) are NumPy too. The
+as-of month's rows (every month with ``history``) go to the table ``out``; the rows where a flag
+opens or closes in other months go, one row per mark, to ``mk``. Peer statistics, percentiles,
+episodes and the summary are SQL over those two tables.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import (
@@ -27,18 +31,27 @@ from kizashi.domain.chart import load_chart
 
 from .compiler import Compiler
 from .dialect import DUCKDB
-from .episodes import episodes_sql, firing_columns, firing_outputs, marks_sql
+from .episodes import episodes_sql, firing_columns, firing_outputs, mark_rows_sql
 from .expr import Node
 from .indicators import load_indicators
 from .locaben import load_thresholds, rating_sql
 from .packs import Pack, default_pack
 from .panel import businesses_sql, spine_sql
+from .peers import PeerInputs, checksum
 from .summary import (
     peers_sql,
     percentile_column,
     percentile_indicators,
     percentiles_sql,
     summary_sql,
+)
+from .vector import (
+    Chunk,
+    evaluate,
+    evaluate_sql,
+    keep_freed_memory,
+    release_freed_memory,
+    with_marks,
 )
 
 Source: TypeAlias = str | Path | pa.Table | None
@@ -98,8 +111,9 @@ def _columns(con: duckdb.DuckDBPyConnection, query: str) -> list[str]:
     return [d[0] for d in con.execute(f"SELECT * FROM ({query}) AS q LIMIT 0").description]
 
 
-def _keep_build_side(con: duckdb.DuckDBPyConnection, query: str) -> None:
-    """Run ``query`` with DuckDB's build/probe side swap disabled.
+@contextmanager
+def _keep_build_side(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Run the queries inside with DuckDB's build/probe side swap disabled.
 
     The spine's ``LEFT JOIN`` of the peer values (a few narrow columns, one row per business ×
     month of the chunk) must build its hash table on the peer values; the optimizer's
@@ -110,9 +124,21 @@ def _keep_build_side(con: duckdb.DuckDBPyConnection, query: str) -> None:
     opts = [o for o in str(prev or "").split(",") if o.strip()]
     con.execute(f"SET disabled_optimizers = '{','.join([*opts, 'build_side_probe_side'])}'")
     try:
-        con.execute(query)
+        yield
     finally:
         con.execute(f"SET disabled_optimizers = '{','.join(opts)}'")
+
+
+def _store(
+    con: duckdb.DuckDBPyConnection, table: str, rows: pa.Table, select: str, create: bool
+) -> None:
+    """``select`` (over ``_t`` = ``rows``) into a temporary table, created on the first chunk."""
+    con.register("_t", rows)
+    try:
+        head = f"CREATE OR REPLACE TEMP TABLE {table} AS " if create else f"INSERT INTO {table} "
+        con.execute(head + select)
+    finally:
+        con.unregister("_t")
 
 
 def run_monitoring(
@@ -127,15 +153,22 @@ def run_monitoring(
     connection: duckdb.DuckDBPyConnection | None = None,
     history: bool = False,
     memory_limit: str | None = "6GB",
+    windows: str = "numpy",
 ) -> RunResult:
     """Evaluate ``pack`` on the panel up to ``month`` (default: the latest month in the panel).
 
     ``panel``/``businesses``/``events``/``loans`` are Arrow tables or Parquet paths (a file, a
     glob or a directory). The result depends only on data up to ``month`` and the pack, so
     rerunning a month gives the same answer. ``memory_limit`` caps DuckDB (it spills to a
-    temporary directory beyond it); peak memory is also bounded by ``chunk_businesses``. With ``history=True`` the ``indicators`` and
-    ``firings`` tables cover every month instead of the as-of month only (small panels).
+    temporary directory beyond it); peak memory is also bounded by ``chunk_businesses``. With
+    ``history=True`` the ``indicators`` and ``firings`` tables cover every month instead of the
+    as-of month only (small panels). ``windows="sql"`` computes the window functions in DuckDB
+    instead of NumPy (the same answer, slower: the reference for tests).
     """
+    if windows not in ("numpy", "sql"):
+        raise ValueError(f"windows must be 'numpy' or 'sql', not {windows!r}")
+    run_chunk = evaluate if windows == "numpy" else evaluate_sql
+    keep_freed_memory()
     pack = pack or default_pack()
     chart, indicators, th = load_chart(), load_indicators(), load_thresholds()
     con = connection or duckdb.connect(config={"preserve_insertion_order": False})
@@ -186,50 +219,70 @@ def run_monitoring(
     # ---- pass 1: peer inputs over the whole portfolio
     main = compiler()
     main.peer_args(roots)
-    peer_rel = None
+    peer_rel = None  # windows="sql": the peer values as a table joined into the spine
+    attach = None  # windows="numpy": the peer values by position, chunk by chunk
+    peer_names = [p.column for p in main.peers.values()]
     if main.peers:
         pre = compiler()
         outs = [f"{pre.column(p.arg)[0]} AS {p.arg_column}" for p in main.peers.values()]
-        for n, rng in enumerate(chunks):
-            sp = spine(pre, rng, None)
-            q = pre.sql(sp, ["business_id", "m", "peer_group", *outs], None, _columns(con, sp))
-            con.execute(
-                ("CREATE OR REPLACE TEMP TABLE peer_in AS " if n == 0 else "INSERT INTO peer_in ")
-                + q
-            )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE peer_values AS {main.peer_stats_sql('peer_in')}")
-        con.execute("DROP TABLE peer_in")
-        peer_rel = ("peer_values", [p.column for p in main.peers.values()])
+        pre_cols = _columns(con, spine(pre, chunks[0], None))
+        pre_out = ["business_id", "m", "peer_group", *dict.fromkeys(outs)]
+        if windows == "sql":
+            for n, rng in enumerate(chunks):
+                t, _ = evaluate_sql(con, pre, spine(pre, rng, None), pre_cols, pre_out)
+                _store(con, "peer_in", t, "SELECT * FROM _t", create=n == 0)
+            stats = main.peer_stats_sql("peer_in")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE peer_values AS {stats}")
+            con.execute("DROP TABLE peer_in")
+            peer_rel = ("peer_values", peer_names)
+        else:
+            same = {p.arg_column: pre.column(p.arg)[0] for p in main.peers.values()}
+            inputs = PeerInputs(list(main.peers.values()), main.peer_min_n, as_of_m, same)
+            for rng in chunks:
+                inputs.add(evaluate(con, pre, spine(pre, rng, None), pre_cols, pre_out)[0])
+            inputs.compute()
+            release_freed_memory()  # the sort's temporaries
+
+            def attach_for(n: int) -> tuple[list[str], Any]:
+                def give(ch: Chunk) -> dict[str, pa.Array]:
+                    c = inputs.chunks[n]
+                    if (ch.n, checksum(ch.business_id, ch.m)) != (c.n, c.checksum):
+                        raise RuntimeError("the main pass's rows differ from the peer pass's")
+                    return inputs.chunk(n)
+
+                return peer_names, give
+
+            attach = attach_for
 
     # ---- pass 2: indicators, rule conditions and evidence per business × month (one chunk
-    # at a time), then the episode marks in a narrow pass; only marked rows and the as-of
-    # month are kept.
+    # at a time), then the episode marks; only the as-of month (``out``) and the marks of
+    # other months (``mk``) are kept.
     ind_cols = [main.indicator(i.id)[0] for i in indicators]
     total_col = main.indicator("locaben_total")[0]
     fire = firing_columns(main, pack)
     head = ["business_id", "m", "month", "peer_group", "has_data", *ind_cols]
     rated = [*head, f"{rating_sql(total_col, th)} AS locaben_rating"]
     firsts = list(dict.fromkeys([*rated, *fire.columns()]))
-    outputs = [*(f"a.{c}" if c in ("business_id", "m") else c for c in head)]
-    outputs += ["locaben_rating", *firing_outputs(fire)]
-    keep = None if history else f"m = {as_of_m}"
-    fired = [f"f_{k}" for k in range(len(pack.rules))]
-    for n, rng in enumerate(chunks):
-        sp = spine(main, rng, peer_rel)
-        first, rest, late = main.split_sql(sp, firsts, _columns(con, sp), fired)
-        if peer_rel is None:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE a AS {first}")
-        else:
-            _keep_build_side(con, f"CREATE OR REPLACE TEMP TABLE a AS {first}")
-        source = "a" if rest is None else f"({rest}) AS r"
-        con.execute(f"CREATE OR REPLACE TEMP TABLE k AS {marks_sql(fire, source, keep, late)}")
-        q = (
-            f"SELECT {', '.join(outputs)} FROM a "
-            "JOIN k ON k.business_id = a.business_id AND k.m = a.m"
-        )
-        con.execute(("CREATE OR REPLACE TEMP TABLE out AS " if n == 0 else "INSERT INTO out ") + q)
-    con.execute("DROP TABLE IF EXISTS a")
-    con.execute("DROP TABLE IF EXISTS k")
+    outputs = [*head, "locaben_rating", *firing_outputs(fire)]
+    main_cols = _columns(con, spine(main, chunks[0], peer_rel))
+    if attach is not None:
+        main_cols = [*main_cols, *peer_names]
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE mk (business_id BIGINT, m INTEGER, k INTEGER, "
+        "is_start BOOLEAN, is_end BOOLEAN, evidence VARCHAR)"
+    )
+    with _keep_build_side(con) if peer_rel else nullcontext():
+        for n, rng in enumerate(chunks):
+            sp = spine(main, rng, peer_rel)
+            if attach is None:
+                t, ch = run_chunk(con, main, sp, main_cols, firsts)
+            else:
+                t, ch = evaluate(con, main, sp, main_cols, firsts, attach(n))
+            t, marked = with_marks(t, ch, len(pack.rules), None if history else as_of_m)
+            rows = t if history else t.filter(pa.array(ch.m == as_of_m))
+            _store(con, "out", rows, f"SELECT {', '.join(outputs)} FROM _t", n == 0)
+            if marked.num_rows:
+                _store(con, "mk", marked, mark_rows_sql(fire, "_t"), False)
 
     where_month = "TRUE" if history else f"m = {as_of_m}"
     pct_cols = percentile_indicators(indicators)
@@ -239,7 +292,7 @@ def run_monitoring(
         f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out "
         f"JOIN ({pct}) AS p USING (business_id, m) WHERE {where_month} ORDER BY business_id, month"
     ).to_arrow_table()
-    ep_sql, firing_sql = episodes_sql(pack, as_of_m, where_month)
+    ep_sql, firing_sql = episodes_sql(pack, as_of_m, where_month, history)
     firings = con.sql(firing_sql).to_arrow_table()
     con.execute(f"CREATE OR REPLACE TEMP TABLE episodes AS {ep_sql}")
     episodes = con.sql(
