@@ -62,8 +62,8 @@ def run_engine(d: Path) -> dict:
     }
 
 
-def run_floor(d: Path) -> dict:
-    """One DuckDB pass: TTM sums, 12-month lags and 12-month rolling means of the input items."""
+def _floor_items() -> dict[str, dict[str, int]]:
+    """The chart items the default pack reads (its spine's input columns)."""
     from kizashi.domain.chart import load_chart
     from kizashi.engine.compiler import Compiler
     from kizashi.engine.indicators import load_indicators
@@ -81,8 +81,68 @@ def run_floor(d: Path) -> dict:
     c.peer_args(roots)
     for r in roots:
         c.column(r)
+    return c.base_items
+
+
+def run_floor(d: Path) -> dict:
+    """The engine's own machinery computing only the floor's windows.
+
+    The same spine (the same input items, gaps, chunks of 50,000 businesses) and the same
+    executor (:func:`kizashi.engine.vector.evaluate`), with only the trailing-12-month sum,
+    the 12-month lag and the 12-month rolling mean of each input item: what any monitoring
+    run must at least do.
+    """
+    from kizashi.domain.chart import load_chart
+    from kizashi.engine.compiler import Compiler, Win
+    from kizashi.engine.dialect import DUCKDB
+    from kizashi.engine.indicators import load_indicators
+    from kizashi.engine.locaben import load_thresholds
+    from kizashi.engine.panel import businesses_sql, spine_sql
+    from kizashi.engine.run import _chunks, _register
+    from kizashi.engine.vector import evaluate, keep_freed_memory
+
+    keep_freed_memory()
+    items = _floor_items()
+    th = load_thresholds()
+    c = Compiler(load_chart(), load_indicators(), th)
+    c.base_items = dict(items)
+    outs = ["business_id", "m"]
+    for name in items:
+        outs.append(c._window(Win("SUM", name, 0, 11), 1)[0])
+        outs.append(c._window(Win("LAG", name, 12), 1)[0])
+        outs.append(c._window(Win("AVG", name, 0, 11), 1)[0])
+    con = duckdb.connect(config={"preserve_insertion_order": False, "memory_limit": "6GB"})
+    t0 = time.perf_counter()
+    _register(con, "panel_src", d, "panel")
+    _register(con, "businesses_src", d, "businesses")
+    con.execute(f"CREATE TEMP TABLE biz AS {businesses_sql('businesses_src', th, DUCKDB)}")
+    cols = [r[0] for r in con.execute("DESCRIBE panel_src").fetchall()]
+    as_of = con.execute("SELECT MAX(month) FROM panel_src").fetchone()[0]
+    as_of_m = as_of.year * 12 + as_of.month - 1
+    rows = 0
+    for rng in _chunks(con, 50_000):
+        sp = spine_sql(
+            panel="panel_src",
+            panel_columns=cols,
+            items=items,
+            businesses="biz",
+            events=None,
+            as_of_m=as_of_m,
+            start_m=None,
+            business_range=rng,
+            peer_values=None,
+            d=DUCKDB,
+        )
+        spine_cols = [x[0] for x in con.execute(f"SELECT * FROM ({sp}) LIMIT 0").description]
+        t, _ = evaluate(con, c, sp, spine_cols, outs)
+        rows += t.num_rows
+    return {"seconds": time.perf_counter() - t0, "items": len(items), "rows": rows}
+
+
+def run_floor_sql(d: Path) -> dict:
+    """The floor as one DuckDB window pass (how it was measured before the NumPy windows)."""
     items = []
-    for name, terms in c.base_items.items():
+    for name, terms in _floor_items().items():
         items.append(
             (
                 name,
@@ -817,6 +877,7 @@ def quality(d: Path) -> dict:
 WORK: dict[str, Any] = {
     "engine": run_engine,
     "floor": run_floor,
+    "floor_sql": run_floor_sql,
     "pandas": run_pandas,  # frames
     "pandas-groupby": functools.partial(run_pandas, windows="groupby"),
     "quality": quality,

@@ -204,3 +204,37 @@ def _interpolate(lo: float, d: float, hi: float) -> float:
     ``math.fma``, so the single rounding is done exactly with fractions.
     """
     return float(Fraction(lo) * Fraction(1.0 - d) + Fraction(hi * d))
+
+
+def percentiles(t: pa.Table, columns: list[str], names: list[str], min_n: int) -> pa.Table:
+    """Each row's percentile within its peer group × month, per column (``names`` in order).
+
+    ``t`` has ``business_id``, ``m``, ``peer_group`` and the columns. The rule of
+    :func:`~.summary.percentiles_sql` (and of ``peer_percentile``), on arrays: one sort per
+    column, in the thread pool.
+    """
+    from .compiler import PeerTerm
+    from .expr import Name
+    from .vector import _arrow, _numpy, _pool
+
+    m = t.column("m").to_numpy().astype(np.int64)
+    enc = pc.dictionary_encode(t.column("peer_group").combine_chunks())
+    months = (m - (m.min() if len(m) else 0)).astype(np.int64)
+    code = (
+        enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        * (int(months.max(initial=0)) + 1)
+        + months
+    )
+    n_codes = int(code.max(initial=0)) + 1
+    term = [PeerTerm("p", "x", "peer_percentile", None, Name(0, 0, "x"))]
+
+    def one(col: str) -> pa.Array:
+        x, valid = _numpy(t.column(col))
+        enough, (pct,) = _stats(code, x.astype(np.float64), valid, term, min_n, n_codes)
+        ok = valid & enough[code]
+        return _arrow(np.where(ok, pct, 0.0), ok)
+
+    out = {"business_id": t.column("business_id"), "m": t.column("m")}
+    for name, arr in zip(names, _pool().map(one, columns), strict=True):
+        out[name] = arr
+    return pa.table(out)

@@ -37,7 +37,7 @@ from .indicators import load_indicators
 from .locaben import load_thresholds, rating_sql
 from .packs import Pack, default_pack
 from .panel import businesses_sql, spine_sql
-from .peers import PeerInputs, checksum
+from .peers import PeerInputs, checksum, percentiles
 from .summary import (
     peers_sql,
     percentile_column,
@@ -149,7 +149,7 @@ def run_monitoring(
     month: dt.date | str | None = None,
     *,
     loans: Source = None,
-    chunk_businesses: int | None = 50_000,
+    chunk_businesses: int | None = 25_000,
     connection: duckdb.DuckDBPyConnection | None = None,
     history: bool = False,
     memory_limit: str | None = "6GB",
@@ -287,10 +287,18 @@ def run_monitoring(
     where_month = "TRUE" if history else f"m = {as_of_m}"
     pct_cols = percentile_indicators(indicators)
     ind_names = ", ".join([*ind_cols, "locaben_rating", *map(percentile_column, pct_cols)])
-    pct = percentiles_sql(pct_cols, where_month, main.peer_min_n)
+    if windows == "sql":
+        pct = f"({percentiles_sql(pct_cols, where_month, main.peer_min_n)})"
+    else:
+        rows = con.sql(
+            f"SELECT business_id, m, peer_group, {', '.join(pct_cols)} FROM out WHERE {where_month}"
+        ).to_arrow_table()
+        names = [percentile_column(c) for c in pct_cols]
+        con.register("_pct", percentiles(rows, pct_cols, names, main.peer_min_n))
+        pct = "_pct"
     indicators_tbl = con.sql(
         f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out "
-        f"JOIN ({pct}) AS p USING (business_id, m) WHERE {where_month} ORDER BY business_id, month"
+        f"JOIN {pct} AS p USING (business_id, m) WHERE {where_month} ORDER BY business_id, month"
     ).to_arrow_table()
     ep_sql, firing_sql = episodes_sql(pack, as_of_m, where_month, history)
     firings = con.sql(firing_sql).to_arrow_table()
