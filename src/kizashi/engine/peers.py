@@ -104,27 +104,58 @@ class PeerInputs:
         self.chunks.append(PeerInput(t.num_rows, checksum(b, m), code.astype(np.int32), args))
 
     def compute(self) -> None:
-        """Every term over the whole portfolio (one sort per distinct argument)."""
+        """Every term over the whole portfolio.
+
+        A peer group × month never spans two months, so the sorts run month by month (a
+        loop over months, not businesses): the temporaries stay a month's size. The distinct
+        arguments run side by side in the thread pool.
+        """
         from .vector import _pool
 
         self._starts = np.concatenate(([0], np.cumsum([c.n for c in self.chunks])))
-        code = np.concatenate([c.code for c in self.chunks]) if self.chunks else np.zeros(0)
+        code = (
+            np.concatenate([c.code for c in self.chunks]) if self.chunks else np.zeros(0, np.int32)
+        )
         n_codes = max(len(self._groups), 1) * _MONTHS
+        back = (code % _MONTHS).astype(np.uint16)
+        by_month = np.argsort(back, kind="stable")  # a radix sort
+        cuts = np.flatnonzero(np.diff(back[by_month])) + 1
+        months = np.split(by_month, cuts) if len(by_month) else []
+        del back, by_month
         by_arg: dict[str, list[PeerTerm]] = {}
         for term in self.terms:
             by_arg.setdefault(self.arg_of[term.arg_column], []).append(term)
 
         def one(arg: str) -> None:
+            terms = by_arg[arg]
             x = np.concatenate([c.args[arg][0] for c in self.chunks]).astype(np.float64)
             valid = np.concatenate([c.args[arg][1] for c in self.chunks])
             for c in self.chunks:  # only the validity is needed from here on
                 c.args[arg] = (c.args[arg][0][:0], c.args[arg][1])
-            enough, per_term = _stats(code, x, valid, by_arg[arg], self.min_n, n_codes)
+            enough = np.zeros(n_codes, dtype=bool)
+            rows = {t.column: np.zeros(len(x)) for t in terms if t.fn == "peer_percentile"}
+            codes = {t.column: np.zeros(n_codes) for t in terms if t.fn != "peer_percentile"}
+            for idx in months:
+                ok, per_term = _stats(code[idx], x[idx], valid[idx], terms, self.min_n, n_codes)
+                enough |= ok
+                for term, res in zip(terms, per_term, strict=True):
+                    if term.fn == "peer_percentile":
+                        rows[term.column][idx] = res
+                    else:
+                        codes[term.column] += res  # codes of other months are zero here
+            del x
             self._enough[arg] = enough
-            for term, res in zip(by_arg[arg], per_term, strict=True):
-                (self._row if term.fn == "peer_percentile" else self._per_code)[term.column] = res
+            self._row.update(rows)
+            self._per_code.update(codes)
 
         list(_pool().map(one, list(by_arg)))
+
+    def release(self) -> None:
+        """Drop everything (after the main pass)."""
+        self.chunks.clear()
+        self._row.clear()
+        self._per_code.clear()
+        self._enough.clear()
 
     def chunk(self, k: int) -> dict[str, pa.Array]:
         """The peer values of chunk k, in its row order."""

@@ -284,6 +284,9 @@ def run_monitoring(
             if marked.num_rows:
                 _store(con, "mk", marked, mark_rows_sql(fire, "_t"), False)
 
+    if attach is not None:
+        inputs.release()
+    release_freed_memory()  # the chunks' arrays
     where_month = "TRUE" if history else f"m = {as_of_m}"
     pct_cols = percentile_indicators(indicators)
     ind_names = ", ".join([*ind_cols, "locaben_rating", *map(percentile_column, pct_cols)])
