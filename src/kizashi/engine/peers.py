@@ -118,7 +118,7 @@ class PeerInputs:
         )
         n_codes = max(len(self._groups), 1) * _MONTHS
         back = (code % _MONTHS).astype(np.uint16)
-        by_month = np.argsort(back, kind="stable")  # a radix sort
+        by_month = np.argsort(back, kind="stable").astype(np.int32)  # a radix sort
         cuts = np.flatnonzero(np.diff(back[by_month])) + 1
         months = np.split(by_month, cuts) if len(by_month) else []
         del back, by_month

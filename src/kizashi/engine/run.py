@@ -240,6 +240,7 @@ def run_monitoring(
             inputs = PeerInputs(list(main.peers.values()), main.peer_min_n, as_of_m, same)
             for rng in chunks:
                 inputs.add(evaluate(con, pre, spine(pre, rng, None), pre_cols, pre_out)[0])
+            release_freed_memory()  # the first pass's chunks
             inputs.compute()
             release_freed_memory()  # the sort's temporaries
 
@@ -264,6 +265,8 @@ def run_monitoring(
     rated = [*head, f"{rating_sql(total_col, th)} AS locaben_rating"]
     firsts = list(dict.fromkeys([*rated, *fire.columns()]))
     outputs = [*head, "locaben_rating", *firing_outputs(fire)]
+    # what the mk rows read: keys and evidence (the marks are added by with_marks)
+    mark_cols = ["business_id", "m", *(col for ev in fire.evidence for _, col in ev)]
     main_cols = _columns(con, spine(main, chunks[0], peer_rel))
     if attach is not None:
         main_cols = [*main_cols, *peer_names]
@@ -278,7 +281,7 @@ def run_monitoring(
                 t, ch = run_chunk(con, main, sp, main_cols, firsts)
             else:
                 t, ch = evaluate(con, main, sp, main_cols, firsts, attach(n))
-            t, marked = with_marks(t, ch, len(pack.rules), None if history else as_of_m)
+            t, marked = with_marks(t, ch, len(pack.rules), None if history else as_of_m, mark_cols)
             rows = t if history else t.filter(pa.array(ch.m == as_of_m))
             _store(con, "out", rows, f"SELECT {', '.join(outputs)} FROM _t", n == 0)
             if marked.num_rows:

@@ -483,14 +483,15 @@ def evaluate_sql(
 
 
 def with_marks(
-    t: pa.Table, ch: Chunk, rules: int, as_of_m: int | None
+    t: pa.Table, ch: Chunk, rules: int, as_of_m: int | None, keep: list[str] | None = None
 ) -> tuple[pa.Table, pa.Table]:
     """Append the episode marks ``st_k`` / ``en_k`` of each rule's condition ``f_k``.
 
     A flag starts where the condition is true and its last known value before was not true,
     and ends where it is false and its last known value was true (unknown months change
     nothing). Returns the table and, unless ``as_of_m`` is ``None``, its rows outside the as-of
-    month that carry a mark (the as-of month's rows are kept whole anyway).
+    month that carry a mark (the as-of month's rows are kept whole anyway), with the columns
+    ``keep`` (default: all) and the marks.
     """
     src = t
 
@@ -501,10 +502,13 @@ def with_marks(
         return known & f & ~(p_known & p), known & ~f & p_known & p
 
     any_mark = np.zeros(ch.n, dtype=bool)
+    names: list[str] = []
     for k, (start, end) in enumerate(_pool().map(marks, range(rules))):
         t = t.append_column(f"st_{k}", _arrow(start, None))
         t = t.append_column(f"en_{k}", _arrow(end, None))
+        names += [f"st_{k}", f"en_{k}"]
         any_mark |= start | end
     if as_of_m is None:
         return t, t.slice(0, 0)
-    return t, t.filter(pa.array(any_mark & (ch.m != as_of_m)))
+    narrow = t if keep is None else t.select(list(dict.fromkeys([*keep, *names])))
+    return t, narrow.filter(pa.array(any_mark & (ch.m != as_of_m)))
