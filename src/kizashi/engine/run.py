@@ -55,6 +55,7 @@ from .vector import (
 )
 
 Source: TypeAlias = str | Path | pa.Table | None
+_MARK_BATCH = 400_000  # marked rows written to mk at once (each write has a fixed cost)
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,7 @@ def run_monitoring(
         "CREATE OR REPLACE TEMP TABLE mk (business_id BIGINT, m INTEGER, k INTEGER, "
         "is_start BOOLEAN, is_end BOOLEAN, evidence VARCHAR)"
     )
+    pending: list[pa.Table] = []  # marked rows, written to mk in batches
     with _keep_build_side(con) if peer_rel else nullcontext():
         for n, rng in enumerate(chunks):
             sp = spine(main, rng, peer_rel)
@@ -284,8 +286,12 @@ def run_monitoring(
             t, marked = with_marks(t, ch, len(pack.rules), None if history else as_of_m, mark_cols)
             rows = t if history else t.filter(pa.array(ch.m == as_of_m))
             _store(con, "out", rows, f"SELECT {', '.join(outputs)} FROM _t", n == 0)
-            if marked.num_rows:
-                _store(con, "mk", marked, mark_rows_sql(fire, "_t"), False)
+            pending.append(marked)
+            if sum(p.num_rows for p in pending) >= _MARK_BATCH or n == len(chunks) - 1:
+                batch = pa.concat_tables(pending)
+                pending.clear()
+                if batch.num_rows:
+                    _store(con, "mk", batch.combine_chunks(), mark_rows_sql(fire, "_t"), False)
 
     if attach is not None:
         inputs.release()
