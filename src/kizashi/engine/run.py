@@ -55,7 +55,7 @@ from .vector import (
 )
 
 Source: TypeAlias = str | Path | pa.Table | None
-_MARK_BATCH = 400_000  # marked rows written to mk at once (each write has a fixed cost)
+_MARK_BATCH = 400_000  # rows written to out / mk at once (each write has a fixed cost)
 
 
 @dataclass(frozen=True)
@@ -276,6 +276,8 @@ def run_monitoring(
         "is_start BOOLEAN, is_end BOOLEAN, evidence VARCHAR)"
     )
     pending: list[pa.Table] = []  # marked rows, written to mk in batches
+    pending_out: list[pa.Table] = []  # the as-of month's rows, written to out in batches
+    made_out = False
     with _keep_build_side(con) if peer_rel else nullcontext():
         for n, rng in enumerate(chunks):
             sp = spine(main, rng, peer_rel)
@@ -285,7 +287,12 @@ def run_monitoring(
                 t, ch = evaluate(con, main, sp, main_cols, firsts, attach(n))
             t, marked = with_marks(t, ch, len(pack.rules), None if history else as_of_m, mark_cols)
             rows = t if history else t.filter(pa.array(ch.m == as_of_m))
-            _store(con, "out", rows, f"SELECT {', '.join(outputs)} FROM _t", n == 0)
+            pending_out.append(rows.combine_chunks())
+            if sum(p.num_rows for p in pending_out) >= _MARK_BATCH or n == len(chunks) - 1:
+                batch = pa.concat_tables(pending_out).combine_chunks()
+                pending_out.clear()
+                _store(con, "out", batch, f"SELECT {', '.join(outputs)} FROM _t", not made_out)
+                made_out = True
             pending.append(marked)
             if sum(p.num_rows for p in pending) >= _MARK_BATCH or n == len(chunks) - 1:
                 batch = pa.concat_tables(pending)
