@@ -36,6 +36,7 @@ from .compiler import _IDENT, Compiler, Win, _cols, _live_columns
 # a float column is summed through int64 prefix sums only when every value is a whole number
 # and the column's absolute total stays below this (every partial sum is then exact)
 _EXACT = 2.0**52
+_ONE_BATCH = 1 << 30
 
 
 class Chunk:
@@ -132,7 +133,7 @@ class _Col:
 
 def _bits(buf: pa.Buffer, offset: int, n: int) -> np.ndarray:
     packed = np.frombuffer(buf, dtype=np.uint8)
-    return np.unpackbits(packed, bitorder="little", count=offset + n)[offset:].astype(bool)
+    return np.unpackbits(packed, bitorder="little", count=offset + n)[offset:].view(bool)
 
 
 def _numpy(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -141,7 +142,10 @@ def _numpy(col: pa.ChunkedArray | pa.Array) -> tuple[np.ndarray, np.ndarray]:
     Values under a null are whatever the buffer holds: every use masks them with the validity.
     Integers come out as int64, numbers as float64, booleans as bool.
     """
-    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if isinstance(col, pa.ChunkedArray):
+        arr = col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
+    else:
+        arr = col
     t = arr.type
     if not (pa.types.is_boolean(t) or pa.types.is_integer(t) or pa.types.is_floating(t)):
         arr, t = arr.cast(pa.float64()), pa.float64()
@@ -347,7 +351,8 @@ def _query(con: duckdb.DuckDBPyConnection, sql: str, table: pa.Table | None = No
     if table is not None:
         con.register("_vt", table)
     try:
-        return con.sql(sql).to_arrow_table()
+        # one batch: NumPy then reads each column without concatenating chunks
+        return con.sql(sql).to_arrow_table(batch_size=_ONE_BATCH)
     finally:
         if table is not None:
             con.unregister("_vt")
