@@ -175,6 +175,8 @@ def run_monitoring(
     con = connection or duckdb.connect(config={"preserve_insertion_order": False})
     if memory_limit and connection is None:  # DuckDB spills to disk beyond this
         con.execute(f"SET memory_limit = '{memory_limit}'")
+    if connection is None:  # every chunk reads the same Parquet footers
+        con.execute("SET parquet_metadata_cache = true")
     _register(con, "panel_src", panel, "panel")
     _register(con, "businesses_src", businesses, "businesses")
     has_events = _register(con, "events_src", events, "credit_events")
@@ -321,14 +323,23 @@ def run_monitoring(
     ).to_arrow_table()
     ep_sql, firing_sql = episodes_sql(pack, as_of_m, where_month, history)
     firings = con.sql(firing_sql).to_arrow_table()
-    con.execute(f"CREATE OR REPLACE TEMP TABLE episodes AS {ep_sql}")
+    peers = con.sql(peers_sql([c for c in ind_cols if c != "insolvent"], as_of_m)).to_arrow_table()
     episodes = con.sql(
-        "SELECT * FROM episodes ORDER BY business_id, rule_id, opened_month"
+        f"SELECT * FROM ({ep_sql}) AS e ORDER BY business_id, rule_id, opened_month"
     ).to_arrow_table()
+    # the per-row tables are done with: free them before the summary (peak memory at 1.5M)
+    con.execute("DROP TABLE IF EXISTS mk")
+    con.execute("DROP TABLE IF EXISTS out")
+    _store(
+        con,
+        "episodes",
+        episodes,
+        "SELECT business_id, is_open, severity, opened_month FROM _t",
+        create=True,
+    )
     summary = con.sql(
         summary_sql(pack, as_of_m, "loans_src" if has_loans else None, con)
     ).to_arrow_table()
-    peers = con.sql(peers_sql([c for c in ind_cols if c != "insolvent"], as_of_m)).to_arrow_table()
     if connection is None:
         con.close()
     return RunResult(pack.ref, as_of, indicators_tbl, firings, episodes, summary, peers)
