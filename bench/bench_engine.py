@@ -98,7 +98,7 @@ def run_floor(d: Path) -> dict:
     from kizashi.engine.indicators import load_indicators
     from kizashi.engine.locaben import load_thresholds
     from kizashi.engine.panel import businesses_sql, spine_sql
-    from kizashi.engine.run import _chunks, _register
+    from kizashi.engine.run import _chunks, _columns, _register
     from kizashi.engine.vector import evaluate, keep_freed_memory
 
     keep_freed_memory()
@@ -133,8 +133,7 @@ def run_floor(d: Path) -> dict:
             peer_values=None,
             d=DUCKDB,
         )
-        spine_cols = [x[0] for x in con.execute(f"SELECT * FROM ({sp}) LIMIT 0").description]
-        t, _ = evaluate(con, c, sp, spine_cols, outs)
+        t, _ = evaluate(con, c, sp, _columns(con, sp), outs)
         rows += t.num_rows
     return {"seconds": time.perf_counter() - t0, "items": len(items), "rows": rows}
 

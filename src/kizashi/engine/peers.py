@@ -30,6 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from .compiler import PeerTerm
+from .expr import Name
+from .vector import _arrow, _numpy, _pool
 
 
 @dataclass
@@ -82,8 +84,6 @@ class PeerInputs:
         self._starts: np.ndarray = np.zeros(1, dtype=np.int64)
 
     def add(self, t: pa.Table) -> None:
-        from .vector import _numpy  # the same buffer reading as the windows
-
         b = t.column("business_id").to_numpy()
         m = t.column("m").to_numpy().astype(np.int64)
         back = self.as_of_m - m
@@ -110,8 +110,6 @@ class PeerInputs:
         loop over months, not businesses): the temporaries stay a month's size. The distinct
         arguments run side by side in the thread pool.
         """
-        from .vector import _pool
-
         self._starts = np.concatenate(([0], np.cumsum([c.n for c in self.chunks])))
         code = (
             np.concatenate([c.code for c in self.chunks]) if self.chunks else np.zeros(0, np.int32)
@@ -159,8 +157,6 @@ class PeerInputs:
 
     def chunk(self, k: int) -> dict[str, pa.Array]:
         """The peer values of chunk k, in its row order."""
-        from .vector import _arrow
-
         c = self.chunks[k]
         lo, hi = int(self._starts[k]), int(self._starts[k + 1])
         out = {}
@@ -244,10 +240,6 @@ def percentiles(t: pa.Table, columns: list[str], names: list[str], min_n: int) -
     :func:`~.summary.percentiles_sql` (and of ``peer_percentile``), on arrays: one sort per
     column, in the thread pool.
     """
-    from .compiler import PeerTerm
-    from .expr import Name
-    from .vector import _arrow, _numpy, _pool
-
     m = t.column("m").to_numpy().astype(np.int64)
     enc = pc.dictionary_encode(t.column("peer_group").combine_chunks())
     months = (m - (m.min() if len(m) else 0)).astype(np.int64)
