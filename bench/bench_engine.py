@@ -98,7 +98,7 @@ def run_floor(d: Path) -> dict:
     from kizashi.engine.indicators import load_indicators
     from kizashi.engine.locaben import load_thresholds
     from kizashi.engine.panel import businesses_sql, spine_sql
-    from kizashi.engine.run import _chunks, _columns, _register
+    from kizashi.engine.run import _chunks, _columns, _register, stored_subtotals
     from kizashi.engine.vector import evaluate, keep_freed_memory
 
     keep_freed_memory()
@@ -117,6 +117,7 @@ def run_floor(d: Path) -> dict:
     _register(con, "businesses_src", d, "businesses")
     con.execute(f"CREATE TEMP TABLE biz AS {businesses_sql('businesses_src', th, DUCKDB)}")
     cols = [r[0] for r in con.execute("DESCRIBE panel_src").fetchall()]
+    stored = stored_subtotals(con, d, "panel", load_chart())
     as_of = con.execute("SELECT MAX(month) FROM panel_src").fetchone()[0]
     as_of_m = as_of.year * 12 + as_of.month - 1
     rows = 0
@@ -132,6 +133,7 @@ def run_floor(d: Path) -> dict:
             business_range=rng,
             peer_values=None,
             d=DUCKDB,
+            stored=stored,
         )
         t, _ = evaluate(con, c, sp, _columns(con, sp), outs)
         rows += t.num_rows
@@ -296,6 +298,7 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
 
     from kizashi.domain.chart import load_chart
     from kizashi.domain.industry import _read
+    from kizashi.domain.panel import subtotal_columns, terms_over
     from kizashi.engine.indicators import load_indicators
     from kizashi.engine.locaben import load_thresholds
     from kizashi.engine.packs import default_pack
@@ -317,15 +320,22 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
             terms[f"{code}__pl"] = pl
         else:
             terms[code] = t
+    files = sorted((d / "panel").rglob("*.parquet"))
+    # the panel's stored subtotals (operating_profit …) where every file has them: the same
+    # integers as the leaf sums, from ~20 columns instead of ~80
+    schemas = [set(pq.read_schema(f).names) for f in files]
+    stored = {
+        c: chart.leaf_terms(c) for c in subtotal_columns(chart) if all(c in h for h in schemas)
+    }
+    terms = {name: terms_over(t, stored) for name, t in terms.items()}
     leaves = {leaf for t in terms.values() for leaf in t}
 
     def month_index(col: pd.Series) -> pd.Series:
         col = pd.to_datetime(col)
         return col.dt.year.astype("int64") * 12 + col.dt.month.astype("int64") - 1
 
-    def items(f: Path) -> pd.DataFrame:
-        """One panel file's rows with the chart items (its ~80 leaf columns are not kept)."""
-        have = set(pq.read_schema(f).names)
+    def items(f: Path, have: set[str]) -> pd.DataFrame:
+        """One panel file's rows with the chart items (the columns summed are not kept)."""
         extra = [c for c in ("fiscal_year_start", "employees", "span_months") if c in have]
         panel = pd.read_parquet(f, columns=["business_id", "month", *extra, *(leaves & have)])
         m = month_index(panel["month"])
@@ -340,7 +350,7 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
             p["fy_m"] = m - m % 12
         return p
 
-    p = pd.concat([items(f) for f in sorted((d / "panel").rglob("*.parquet"))], ignore_index=True)
+    p = pd.concat([items(f, h) for f, h in zip(files, schemas, strict=True)], ignore_index=True)
     as_of_m = int(p["m"].max())
     biz = pd.read_parquet(d / "businesses", columns=["business_id", "industry_code", "employees"])
     ev = pd.read_parquet(

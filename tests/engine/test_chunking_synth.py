@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 import kizashi.engine.run as run_module
@@ -78,3 +79,32 @@ def test_plan_hints_leave_a_supplied_connection_as_it_was(portfolio, whole) -> N
     setting = con.execute("SELECT current_setting('disabled_optimizers')").fetchone()[0]
     assert str(setting).strip().lower() == "top_n"
     _same(whole, res)
+
+
+def test_stored_subtotals_give_the_same_answer_as_the_leaves(portfolio, whole, tmp_path) -> None:
+    """The synthetic panel carries subtotals; without them the engine sums the leaves."""
+    from kizashi.domain.panel import subtotal_columns
+
+    panel = portfolio["panel"]
+    assert "operating_profit" in panel.column_names
+    bare = panel.drop_columns(list(subtotal_columns()))
+    _same(whole, _run({**portfolio, "panel": bare}, chunk_businesses=None))
+
+    # Parquet parts, one written before subtotals existed: the leaves are summed for all
+    import pyarrow.parquet as pq
+
+    (tmp_path / "panel").mkdir()
+    half = panel.num_rows // 2
+    pq.write_table(panel.slice(0, half), tmp_path / "panel" / "part-0.parquet")
+    pq.write_table(bare.slice(half), tmp_path / "panel" / "part-1.parquet")
+    mixed = _run({**portfolio, "panel": tmp_path / "panel"}, chunk_businesses=None)
+    _same(whole, mixed)
+
+
+def test_a_stored_subtotal_is_what_the_engine_reads(portfolio, whole) -> None:
+    """The shortcut is really taken: a wrong stored subtotal changes the answer."""
+    panel = portfolio["panel"]
+    i = panel.column_names.index("operating_profit")
+    wrong = panel.set_column(i, "operating_profit", pc.negate(panel.column(i)))
+    res = _run({**portfolio, "panel": wrong}, chunk_businesses=None)
+    assert not res.indicators.equals(whole.indicators)

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import kizashi.cli.synth_cmd  # noqa: F401  (registers the command)
 from kizashi.cli.app import app
-from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, item_columns
+from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, item_columns, subtotal_columns
 
 
 def _args(*args: str) -> list[str]:
@@ -48,7 +48,12 @@ def test_cli_writes_parts_and_summary(tmp_path: Path) -> None:
     businesses = pq.read_table(out / "businesses")
     assert businesses.num_rows == 250
     panel = pq.read_table(out / "panel")
-    assert tuple(panel.column_names) == (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS)
+    assert tuple(panel.column_names) == (
+        *KEY_COLUMNS,
+        *item_columns(),
+        *EXTRA_COLUMNS,
+        *subtotal_columns(),
+    )
     assert str(max(panel.column("month").to_pylist())) == "2026-03-01"
     assert "250 businesses" in result.output
 

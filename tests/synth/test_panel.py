@@ -8,7 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizashi.domain.chart import load_chart
-from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, bs_columns, item_columns
+from kizashi.domain.panel import (
+    EXTRA_COLUMNS,
+    KEY_COLUMNS,
+    bs_columns,
+    item_columns,
+    subtotal_columns,
+)
 
 from .conftest import Portfolio, collect, evaluate, fiscal_ytd
 
@@ -29,7 +35,12 @@ def identity_gap(panel: pa.Table) -> np.ndarray:
 
 def test_panel_columns_are_exactly_the_contract(portfolio: Portfolio) -> None:
     panel = portfolio.tables["panel"]
-    assert tuple(panel.column_names) == (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS)
+    assert tuple(panel.column_names) == (
+        *KEY_COLUMNS,
+        *item_columns(),
+        *EXTRA_COLUMNS,
+        *subtotal_columns(),
+    )
     assert panel.schema.field("business_id").type == pa.int64()
     assert panel.schema.field("month").type == pa.date32()
     assert panel.schema.field("fiscal_year_start").type == pa.date32()
@@ -39,6 +50,19 @@ def test_panel_columns_are_exactly_the_contract(portfolio: Portfolio) -> None:
     assert set(panel.column("span_months").to_numpy()) == {1}
     for code in item_columns():
         assert panel.schema.field(code).type == pa.int64(), code
+
+
+def test_stored_subtotals_are_the_sums_of_their_leaves(portfolio: Portfolio) -> None:
+    panel = portfolio.tables["panel"]
+    chart = load_chart()
+    for code in subtotal_columns():
+        assert panel.schema.field(code).type == pa.int64(), code
+        assert panel.column(code).null_count == 0, code
+        total = np.zeros(panel.num_rows, dtype=np.int64)
+        for leaf, sign in chart.leaf_terms(code).items():
+            total += sign * panel.column(leaf).to_numpy()
+        assert np.array_equal(panel.column(code).to_numpy(), total), code
+    assert panel.column("operating_profit").to_numpy().any()
 
 
 def test_months_and_fiscal_years_are_consistent(portfolio: Portfolio) -> None:

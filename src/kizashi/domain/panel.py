@@ -11,12 +11,20 @@ the store's panel builder maintains it, the engine reads it):
     (that month alone for a monthly row; never year to date);
 * ``employees`` (int32, nullable);
 * ``span_months`` (int16): the number of months the row's P/L flows cover. 1 for a monthly
-  row (a month of a trial balance). An annual statement (決算書) of a fiscal year for which the
+  row (a month of a trial balance); 0 when the row's balances are known but its flows are not
+  (a cumulative trial balance whose previous month is missing: its P/L leaves are NULL). An annual statement (決算書) of a fiscal year for which the
   business supplied no monthly trial balance is one row at its fiscal-year-end month, with the
   year's P/L, the year-end B/S balances and ``span_months`` = the months of that fiscal year
   (normally 12; fewer for a short first or transitional year); its ``fiscal_year_start`` is the
   first day of the first month it covers, and the other months of that year have no row.
   Readers treat a missing column or NULL as 1 (panels written before the column existed).
+
+Optionally, the subtotals: one int64 column per chart sum or derived item (``subtotal_columns``:
+``operating_profit``, ``current_assets`` …), each exactly the signed sum of the item's leaves on
+the same row (``Chart.leaf_terms``; a NULL leaf counts 0), never NULL. The writers (the synthetic
+portfolio, the store's panel builder) add them so that a reader needs ~20 columns for what
+would otherwise be ~80 leaves; a reader uses a subtotal only when every part of the panel has
+it (``terms_over``) and otherwise sums the leaves: the same integers either way.
 
 A month for which the business supplied no data has no row: missing months are explicit.
 Months covered by an annual row are not filled in either: a trailing sum is computable only
@@ -25,6 +33,9 @@ Values are exact integers; nothing is float at rest.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from .chart import Chart, load_chart
 
@@ -46,3 +57,66 @@ def bs_columns(chart: Chart | None = None) -> tuple[str, ...]:
 def pl_columns(chart: Chart | None = None) -> tuple[str, ...]:
     chart = chart or load_chart()
     return tuple(i.code for i in chart.leaves if i.statement == "PL")
+
+
+def subtotal_columns(chart: Chart | None = None) -> tuple[str, ...]:
+    """Chart sum and derived item codes in chart order: the panel's optional subtotals."""
+    chart = chart or load_chart()
+    return tuple(i.code for i in chart.items if i.kind != "leaf")
+
+
+def terms_over(terms: Mapping[str, int], stored: Mapping[str, Mapping[str, int]]) -> dict[str, int]:
+    """``terms`` (signed leaf codes) rewritten over stored subtotal columns where possible.
+
+    ``stored`` maps each subtotal column the panel has to its own signed leaf terms. Larger
+    subtotals are taken first; one is used (with sign +1 or −1) when all of its leaves are among
+    the remaining terms with the same relative signs. What is left stays as leaves. The result
+    sums to exactly the same integers as ``terms`` on any row that keeps the subtotal contract.
+    """
+    rest = dict(terms)
+    out: dict[str, int] = {}
+    for col, t in sorted(stored.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        if not t or len(t) > len(rest):
+            continue
+        for sign in (1, -1):
+            if all(rest.get(leaf) == sign * s for leaf, s in t.items()):
+                for leaf in t:
+                    del rest[leaf]
+                out[col] = sign
+                break
+    return {**out, **rest}
+
+
+def subtotal_values(leaves: Mapping[str, Any], chart: Chart | None = None) -> dict[str, Any]:
+    """The subtotal columns computed from leaf columns (NumPy int64 arrays or Arrow arrays).
+
+    A leaf missing from ``leaves`` counts 0; NULLs in an Arrow leaf count 0.
+    """
+    import numpy as np
+    import pyarrow as pa
+
+    chart = chart or load_chart()
+    n = len(next(iter(leaves.values())))
+    arrays: dict[str, np.ndarray] = {}
+
+    def leaf(code: str) -> np.ndarray:
+        if code not in arrays:
+            v = leaves.get(code)
+            if v is None:
+                arrays[code] = np.zeros(n, dtype=np.int64)
+            elif isinstance(v, pa.Array | pa.ChunkedArray):
+                arrays[code] = np.asarray(v.fill_null(0).to_numpy(), dtype=np.int64)
+            else:
+                arrays[code] = np.asarray(v, dtype=np.int64)
+        return arrays[code]
+
+    out: dict[str, Any] = {}
+    for code in subtotal_columns(chart):
+        total = np.zeros(n, dtype=np.int64)
+        for term, sign in chart.leaf_terms(code).items():
+            if sign > 0:
+                total += leaf(term)
+            else:
+                total -= leaf(term)
+        out[code] = total
+    return out

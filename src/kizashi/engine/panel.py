@@ -8,7 +8,9 @@ and month from the business's first month up to the run's month, with
 * ``span``: the months the row's flows cover (1 for a monthly row, 0 for a gap; the panel's
   optional ``span_months`` column), so a trailing sum is computable when its frame's rows cover
   exactly its months;
-* the chart items the pack needs, as signed sums of leaf columns (``Chart.leaf_terms``);
+* the chart items the pack needs, as signed sums of leaf columns (``Chart.leaf_terms``), or of
+  the panel's stored subtotals where every part of the panel has them (the same integers,
+  ~20 columns read instead of ~80: ``kizashi.domain.panel.terms_over``);
 * ``fy_pos`` (months since the fiscal year start) for year-to-date sums, and ``fy_pos_lagK``
   (the ``fy_pos`` of the row K months back) for year-to-date sums K months back;
 * credit events per month (``*_events`` counts, ``max_days_past_due``);
@@ -18,9 +20,10 @@ and month from the business's first month up to the run's month, with
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from kizashi.domain.industry import major_groups
+from kizashi.domain.panel import terms_over
 
 from .dialect import Dialect
 from .indicators import EVENT_KINDS
@@ -64,7 +67,13 @@ def spine_sql(
     peer_values: tuple[str, list[str]] | None,
     d: Dialect,
     fy_lags: Iterable[int] = (),
+    stored: Mapping[str, Mapping[str, int]] | None = None,
 ) -> str:
+    """The spine (see the module docstring) for the businesses in ``business_range``.
+
+    ``stored``: the subtotal columns present in every part of the panel, with their leaf
+    terms; the items are summed from them where they fit, from the leaves otherwise.
+    """
     cols = set(panel_columns)
     mi = d.month_index
     conds = [f"{mi('month')} <= {as_of_m}"]
@@ -78,7 +87,7 @@ def spine_sql(
     for name, terms in items.items():
         parts = [
             f"{'+' if sign > 0 else '-'} COALESCE({leaf}, 0)"
-            for leaf, sign in terms.items()
+            for leaf, sign in terms_over(terms, stored or {}).items()
             if leaf in cols
         ]
         expr = " ".join(parts).lstrip("+ ") if parts else "0"

@@ -27,7 +27,8 @@ from typing import (
 import duckdb
 import pyarrow as pa
 
-from kizashi.domain.chart import load_chart
+from kizashi.domain.chart import Chart, load_chart
+from kizashi.domain.panel import subtotal_columns
 
 from .compiler import Compiler
 from .dialect import DUCKDB
@@ -69,6 +70,15 @@ class RunResult:
     peers: pa.Table  # per peer group × indicator at the as-of month: n, quartiles
 
 
+def _glob(src: str | Path, subdir: str | None) -> str:
+    """The Parquet files of ``src``: a file, a glob, or a directory (its ``subdir`` if any)."""
+    path = Path(src)
+    if not path.is_dir():
+        return str(path)
+    sub = path / subdir if subdir and (path / subdir).is_dir() else path
+    return str(sub / "**" / "*.parquet")
+
+
 def _register(
     con: duckdb.DuckDBPyConnection, name: str, src: Source, subdir: str | None = None
 ) -> bool:
@@ -77,16 +87,34 @@ def _register(
     if isinstance(src, pa.Table):
         con.register(name, src)
         return True
-    path = Path(src)
-    if path.is_dir():
-        sub = path / subdir if subdir and (path / subdir).is_dir() else path
-        glob = str(sub / "**" / "*.parquet")
-    else:
-        glob = str(path)
     con.execute(
-        f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{glob}', union_by_name=true)"
+        f"CREATE OR REPLACE VIEW {name} AS "
+        f"SELECT * FROM read_parquet('{_glob(src, subdir)}', union_by_name=true)"
     )
     return True
+
+
+def stored_subtotals(
+    con: duckdb.DuckDBPyConnection, src: Source, subdir: str, chart: Chart
+) -> dict[str, dict[str, int]]:
+    """The panel's subtotal columns that every part has, with their leaf terms.
+
+    A part written before subtotals existed lacks them (read as NULL through
+    ``union_by_name``): a subtotal is used only when no part lacks it.
+    """
+    codes = subtotal_columns(chart)
+    if src is None:
+        return {}
+    if isinstance(src, pa.Table):
+        have = set(src.column_names)
+    else:
+        glob = _glob(src, subdir)
+        rows = con.execute(
+            f"SELECT name, COUNT(DISTINCT file_name), (SELECT COUNT(*) FROM glob('{glob}')) "
+            f"FROM parquet_schema('{glob}') GROUP BY name"
+        ).fetchall()
+        have = {name for name, n, files in rows if n == files}
+    return {c: chart.leaf_terms(c) for c in codes if c in have}
 
 
 def _month_index(d: dt.date) -> int:
@@ -185,6 +213,7 @@ def run_monitoring(
         f"CREATE OR REPLACE TEMP TABLE biz AS {businesses_sql('businesses_src', th, DUCKDB)}"
     )
     panel_cols = [r[0] for r in con.execute("DESCRIBE panel_src").fetchall()]
+    stored = stored_subtotals(con, panel, "panel", chart)
     if month is None:
         as_of = con.execute("SELECT MAX(month) FROM panel_src").fetchone()[0]  # type: ignore[index]
     else:
@@ -217,6 +246,7 @@ def run_monitoring(
             peer_values=peers,
             d=DUCKDB,
             fy_lags=c.fy_lags,
+            stored=stored,
         )
 
     # ---- pass 1: peer inputs over the whole portfolio

@@ -14,7 +14,13 @@ from datetime import date
 import numpy as np
 import pyarrow as pa
 
-from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, item_columns
+from kizashi.domain.panel import (
+    EXTRA_COLUMNS,
+    KEY_COLUMNS,
+    item_columns,
+    subtotal_columns,
+    subtotal_values,
+)
 
 from .balance import build_balance
 from .businesses import Identity, draw_identity
@@ -171,12 +177,15 @@ def _panel(m: dict[str, np.ndarray], who: Identity, last_t: np.ndarray, hz: Hori
         "month": _date_col(to_dates(month_mi)),
         "fiscal_year_start": _date_col(to_dates(fy_start)),
     }
-    zeros = pa.array(np.zeros(rows, dtype=np.int64))
-    for code in item_columns():
-        cols[code] = pa.array(m[code][mask], pa.int64()) if code in m else zeros
+    zeros = np.zeros(rows, dtype=np.int64)
+    leaves = {code: m[code][mask] if code in m else zeros for code in item_columns()}
+    for code, v in leaves.items():
+        cols[code] = pa.array(v, pa.int64())
     cols["employees"] = pa.array(m["employees"][mask], pa.int32())
     cols["span_months"] = pa.array(np.ones(rows, dtype=np.int16))  # every row is one month
-    assert tuple(cols) == (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS)
+    for code, v in subtotal_values(leaves).items():
+        cols[code] = pa.array(v, pa.int64())
+    assert tuple(cols) == (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS, *subtotal_columns())
     return pa.table(cols)
 
 
