@@ -187,7 +187,12 @@ def test_panel_sync_is_incremental_and_keeps_gaps(store, settings):
     first = sync_panel(store, settings.data_dir)
     assert first.businesses_changed == 1
     rows = {r["month"]: r for r in read_panel(settings.data_dir).to_pylist()}
-    assert [rows[m]["sales"] for m in sorted(rows)] == [100, 150, None]  # July not derivable
+    # July's flow covers the missing June too: July's cumulative minus May's, over 2 months
+    assert [(rows[m]["sales"], rows[m]["span_months"]) for m in sorted(rows)] == [
+        (100, 1),
+        (150, 1),
+        (250, 2),
+    ]
     assert date(2026, 6, 1) not in rows
     assert sync_panel(store, settings.data_dir).businesses_changed == 0
     with store.session() as s:  # a corrected May: new version supersedes the old one

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from kizashi.actions.submissions import do_import_submission
-from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, item_columns
+from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, item_columns, subtotal_columns
 from kizashi.domain.periods import month_end
 from kizashi.engine import run_monitoring
 from kizashi.jobs.panel_sync import read_panel, sync_panel
@@ -88,7 +88,12 @@ def test_an_imported_statement_is_one_row_at_its_year_end(store, world, settings
     sync = sync_panel(store, settings.data_dir)
     assert (sync.businesses_changed, sync.rows_written) == (1, 1)
     panel = read_panel(settings.data_dir)
-    assert tuple(panel.column_names) == (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS)
+    assert tuple(panel.column_names) == (
+        *KEY_COLUMNS,
+        *item_columns(),
+        *EXTRA_COLUMNS,
+        *subtotal_columns(),
+    )
     [row] = panel.to_pylist()
     # 自 令和6年4月1日 至 令和7年3月31日: the year's P/L, the year-end B/S, 12 months
     assert (row["month"], row["fiscal_year_start"], row["span_months"]) == (
@@ -134,7 +139,8 @@ def test_monthly_trial_balances_replace_the_annual_statement_of_their_year(store
 
     # a trial balance for one month of the fiscal year 2024 arrives: its monthly rows win (the
     # annual P/L contains that month; both would count it twice) and the year's other months
-    # are gaps; June's flow needs May, so it is not derivable
+    # are gaps; it is the year's first trial balance, so June's row carries the cumulative P/L
+    # of April to June: 3 months
     with store.session() as s:
         _statement(
             s,
@@ -154,7 +160,7 @@ def test_monthly_trial_balances_replace_the_annual_statement_of_their_year(store
         date(2025, 5, 1),
     ]
     june = rows[date(2024, 6, 1)]
-    assert (june["span_months"], june["sales"], june["cash_and_deposits"]) == (1, None, 7)
+    assert (june["span_months"], june["sales"], june["cash_and_deposits"]) == (3, 3_000, 7)
 
     # a corrected 決算書 (a new version) replaces the old figures
     with store.session() as s:
@@ -213,6 +219,56 @@ def test_the_engine_reads_annual_rows_from_the_synced_panel(store, world, settin
     assert r["monthly_sales"] == pytest.approx(1_100_000)
     assert r["sales_growth"] == pytest.approx(10.0)
     assert r["borrowings_to_monthly_sales"] == pytest.approx(6_000_000 / 1_100_000)
+
+
+def test_a_missing_month_is_a_gap_and_the_next_flow_covers_it(store, world, settings):
+    """April, (no May), June: June's flow is June's cumulative minus April's, over 2 months."""
+    bid = world.business.id
+    with store.session() as s:
+        for m, sales, salaries in ((APRIL, 1_000, 300), (date(2024, 6, 1), 3_100, 900)):
+            _statement(
+                s,
+                bid,
+                StatementKind.MONTHLY_TB,
+                APRIL,
+                month_end(m),
+                {
+                    "sales": sales,
+                    "salaries": salaries,
+                    "cash_and_deposits": 50,
+                    "capital_stock": 1_000,
+                    "short_term_borrowings": 500,
+                },
+            )
+    sync_panel(store, settings.data_dir)
+    rows = _rows(settings)
+    assert sorted(rows) == [APRIL, date(2024, 6, 1)]  # May stays an explicit gap
+    june = rows[date(2024, 6, 1)]
+    assert (june["span_months"], june["sales"], june["salaries"]) == (2, 2_100, 600)
+    # the stored subtotals are the leaves' sums, row by row
+    assert (june["gross_profit"], june["sga_expenses"], june["operating_profit"]) == (
+        2_100,
+        600,
+        1_500,
+    )
+    assert rows[APRIL]["operating_profit"] == 700
+    assert june["current_assets"] == 50 and june["net_income"] == 1_500
+    # the engine's year-to-date profit is exact across the gap (April 700 + May–June 1,500):
+    # net assets 1,000 + 2,200, of liabilities and net assets 500 + 3,200
+    register = pa.table(
+        {
+            "business_id": pa.array([bid], pa.int64()),
+            "industry_code": ["24"],
+            "employees": pa.array([3], pa.int32()),
+        }
+    )
+    res = run_monitoring(read_panel(settings.data_dir), register, None, history=True)
+    by_month = {r["month"]: r for r in res.indicators.to_pylist()}
+    assert by_month[date(2024, 5, 1)]["has_data"] is False
+    assert by_month[date(2024, 6, 1)]["has_data"] is True
+    assert by_month[date(2024, 6, 1)]["equity_ratio"] == pytest.approx(3_200 / 3_700 * 100)
+    assert by_month[date(2024, 4, 1)]["equity_ratio"] == pytest.approx(1_700 / 2_200 * 100)
+    assert by_month[date(2024, 5, 1)]["equity_ratio"] is None  # a gap: not computable
 
 
 def test_an_analytics_file_from_before_annual_rows_is_upgraded(store, world, settings):
