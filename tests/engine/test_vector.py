@@ -14,7 +14,7 @@ import pytest
 
 from kizashi.engine import run_monitoring
 from kizashi.engine.compiler import Win
-from kizashi.engine.vector import Chunk, last_known, window, with_marks
+from kizashi.engine.vector import Chunk, last_known, sort_rows, window, with_marks
 from kizashi.synth.generator import generate
 
 
@@ -237,3 +237,21 @@ def test_peer_statistics_on_arrays_match_duckdb(seed: int) -> None:
         mine = [*got[0][f"_peer_{k}"].to_pylist(), *got[1][f"_peer_{k}"].to_pylist()]
         assert mine == want.column(f"_peer_{k}").to_pylist(), k
     assert sum(v is not None for v in mine) > 1000
+
+
+@pytest.mark.parametrize("far_apart", [False, True])
+def test_sort_rows_orders_by_business_and_month_like_duckdb(far_apart: bool) -> None:
+    rng = np.random.default_rng(5)
+    n = 5_000
+    b = rng.integers(0, 300, n) * (2**55 if far_apart else 1)  # far apart: no single key fits
+    m = rng.integers(24_000, 24_040, n)
+    t = pa.table({"business_id": b, "m": m, "v": rng.normal(size=n), "s": [str(x) for x in m]})
+    got = sort_rows(t)
+    want = duckdb.sql("SELECT * FROM t ORDER BY business_id, m, v").to_arrow_table()
+    # equal keys keep no particular order: compare with ties broken the same way
+    key = pa.table({"b": got["business_id"], "m": got["m"]})
+    assert key.equals(pa.table({"b": want["business_id"], "m": want["m"]}))
+    assert sorted(got.to_pylist(), key=lambda r: (r["business_id"], r["m"], r["v"])) == (
+        want.to_pylist()
+    )
+    assert sort_rows(got).equals(got)  # already sorted: returned as it is

@@ -4,7 +4,7 @@ Businesses are processed in chunks of business ids only to bound memory; within 
 nothing loops per business. Peer functions are computed in a first pass over the whole
 portfolio, so chunking never changes a result.
 
-Per chunk, :func:`.vector.evaluate` runs the compiled pack: DuckDB builds and sorts the spine
+Per chunk, :func:`.vector.evaluate` runs the compiled pack: DuckDB builds the spine (NumPy sorts it)
 and computes every scalar expression, NumPy computes the windows on the sorted, dense rows.
 The episode marks (the condition's last known value before each month) are NumPy too. The
 as-of month's rows (every month with ``history``) go to the table ``out``; the rows where a flag
