@@ -417,8 +417,9 @@ def evaluate(
             f"SELECT {', '.join(dict.fromkeys([*names, 'first_m']))} "
             f"FROM (SELECT *{_cols(s0)} FROM ({spine}) AS spine) AS s0"
         )
-    t = sort_rows(_query(con, sql))  # any order from DuckDB; sorted here
     with _ordered(con):
+        # DuckDB's insertion order is the panel's, nearly sorted: the sort is then cheap
+        t = sort_rows(_query(con, sql))
         ch = Chunk(
             t.column("business_id").to_numpy(),
             t.column("m").to_numpy(),
