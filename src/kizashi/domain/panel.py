@@ -11,10 +11,12 @@ the store's panel builder maintains it, the engine reads it):
     (that month alone for a monthly row; never year to date);
 * ``employees`` (int32, nullable);
 * ``span_months`` (int16): the number of months the row's P/L flows cover. 1 for a monthly
-  row (a month of a trial balance); 0 when the row's balances are known but its flows are not
-  (a cumulative trial balance whose previous month is missing: its P/L leaves are NULL). An annual statement (決算書) of a fiscal year for which the
-  business supplied no monthly trial balance is one row at its fiscal-year-end month, with the
-  year's P/L, the year-end B/S balances and ``span_months`` = the months of that fiscal year
+  row (a month of a trial balance). After missing months, a trial balance's flows cover them
+  too: ``span_months`` is then the months since the fiscal year's previous trial balance (or
+  since the year start for its first one), and the missing months have no row. An annual
+  statement (決算書) of a fiscal year for which the business supplied no monthly trial balance
+  is one row at its fiscal-year-end month, with the year's P/L, the year-end B/S balances and
+  ``span_months`` = the months of that fiscal year
   (normally 12; fewer for a short first or transitional year); its ``fiscal_year_start`` is the
   first day of the first month it covers, and the other months of that year have no row.
   Readers treat a missing column or NULL as 1 (panels written before the column existed).
