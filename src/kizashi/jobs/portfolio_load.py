@@ -242,14 +242,15 @@ def load_chunk(
         _bulk_insert(
             session,
             "repayment_instalment",
-            ("loan_id", "due_date", "principal", "interest"),
+            ("loan_id", "due_date", "principal", "interest", "paid_on"),
             [
-                (loan_map[lid], due, p, i)
-                for lid, due, p, i in zip(
+                (loan_map[lid], due, p, i, paid)
+                for lid, due, p, i, paid in zip(
                     rep.column("loan_id").to_pylist(),
                     rep.column("due_date").to_pylist(),
                     rep.column("principal").to_pylist(),
                     rep.column("interest").to_pylist(),
+                    rep.column("paid_on").to_pylist(),
                     strict=True,
                 )
             ],

@@ -218,6 +218,8 @@ class RepaymentInstalment(Base):
     due_date: Mapped[date] = mapped_column(Date)
     principal: Mapped[int] = mapped_column(BigInteger)
     interest: Mapped[int] = mapped_column(BigInteger)
+    # when the lender reported it paid; NULL while unpaid (due later, or overdue)
+    paid_on: Mapped[date | None] = mapped_column(Date)
 
 
 class CreditEvent(Base):

@@ -32,7 +32,7 @@ from .params import Params, load_params
 from .profit import build_profit, draw_economics, stabilise_margins
 
 BLOCK = 1000
-TABLES = ("businesses", "loans", "repayments", "credit_events", "panel")
+TABLES = ("businesses", "loans", "repayments", "credit_events", "panel", "loan_balances")
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,7 @@ class PortfolioChunk:
     repayments: pa.Table
     credit_events: pa.Table
     panel: pa.Table
+    loan_balances: pa.Table
 
     def tables(self) -> dict[str, pa.Table]:
         return {name: getattr(self, name) for name in TABLES}
@@ -83,6 +84,7 @@ def _block(
         "repayments": _repayments(book, loan_ids),
         "credit_events": _events(ev, book, ids, loan_ids),
         "panel": _panel(m, who, np.where(outcome == 3, tl.subrogation, hz.T - 1), hz),
+        "loan_balances": _loan_balances(book, ids, hz),
     }
 
 
@@ -157,6 +159,39 @@ def _events(ev: Events, book: LoanBook, ids: np.ndarray, loan_ids: np.ndarray) -
             "kind": pa.array(np.asarray(EVENT_KINDS)[ev.kind], pa.string()),
             "occurred_on": _date_col(ev.occurred_on),
             "days_past_due": _nullable(ev.days_past_due, ev.days_past_due < 0, pa.int32()),
+        }
+    )
+
+
+def _loan_balances(book: LoanBook, ids: np.ndarray, hz: Horizon) -> pa.Table:
+    """Each business's outstanding principal at every month end of the horizon.
+
+    ``loan_balance``: the original amounts of loans started by the month, less the principal
+    paid by then (``repayments.paid_on``); ``guaranteed_balance``: per guaranteed loan, its
+    outstanding principal × its guarantee ratio, rounded down to the yen, summed. The same
+    definition as the store's (``kizashi.jobs.panel_sync.loan_balances_sql``).
+    """
+    n_loans, T = len(book.original), hz.T
+    delta = np.zeros((n_loans, T + 1), dtype=np.int64)
+    start = np.clip(book.start_mi - hz.sim_start, 0, T)
+    np.add.at(delta, (np.arange(n_loans), start), book.original)
+    paid = book.paid_mi < NONE
+    when = np.clip(book.paid_mi[paid] - hz.sim_start, 0, T)
+    np.add.at(delta, (book.row_loan[paid], when), -book.principal[paid])
+    out = np.cumsum(delta, axis=1)[:, :T]  # per loan × month
+    guaranteed = out * np.where(book.guaranteed, book.ratio_pct, 0)[:, None] // 100
+    n = len(ids)
+    total = np.zeros((n, T), dtype=np.int64)
+    guar = np.zeros((n, T), dtype=np.int64)
+    np.add.at(total, book.business, out)
+    np.add.at(guar, book.business, guaranteed)
+    months = hz.sim_start + np.arange(T)
+    return pa.table(
+        {
+            "business_id": pa.array(np.repeat(ids, T), pa.int64()),
+            "month": _date_col(to_dates(np.tile(months, n))),
+            "loan_balance": pa.array(total.ravel(), pa.int64()),
+            "guaranteed_balance": pa.array(guar.ravel(), pa.int64()),
         }
     )
 
