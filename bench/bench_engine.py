@@ -56,7 +56,14 @@ def run_engine(d: Path) -> dict:
     from kizashi.engine import run_monitoring
 
     t = time.perf_counter()
-    res = run_monitoring(d, d, d / "credit_events", loans=d / "loans")
+    balances = d / "loan_balances"
+    res = run_monitoring(
+        d,
+        d,
+        d / "credit_events",
+        loans=d / "loans",
+        loan_balances=balances if balances.is_dir() else None,
+    )
     return {
         "seconds": time.perf_counter() - t,
         "episodes": res.episodes.num_rows,

@@ -180,3 +180,44 @@ def test_a_missing_month_gives_null_not_zero(drop):
 def test_default_pack_is_recorded():
     res = run_monitoring(table(business_one() + business_two()), BUSINESSES, EVENTS)
     assert set(res.episodes.column("pack").to_pylist()) == {default_pack().ref}
+
+
+LOAN_PACK = """\
+pack: {id: test.loans, version: "1"}
+rules:
+  - id: test.exposure_up
+    title: {ja: 保証債務残高が増えた, en: Guaranteed exposure rose}
+    explanation: {ja: "保証債務残高 {now:,.0f} 円", en: "guaranteed exposure {now:,.0f}"}
+    category: 信用事象
+    source: 金融取引
+    severity: low
+    next_step: {ja: 確認, en: Check}
+    support: 確認
+    condition: guaranteed_balance > lag(guaranteed_balance, 1)
+    evidence: {now: guaranteed_balance, total: loan_balance}
+"""
+
+
+def test_loan_balances_join_every_month_including_gaps():
+    """The lenders' balances are on the spine in months without a trial balance too."""
+    pack = load_pack_text(LOAN_PACK)
+    panel = _sales_panel([500, 500, None, 500, 500])  # month 2 is a gap
+    balances = pa.table(
+        {
+            "business_id": pa.array([7] * 5, pa.int64()),
+            "month": [month(i) for i in range(5)],
+            "loan_balance": pa.array([1_000, 900, 2_900, 2_800, 2_700], pa.int64()),
+            "guaranteed_balance": pa.array([800, 720, 2_520, 2_440, 2_360], pa.int64()),
+        }
+    )
+    res = run_monitoring(panel, BIZ7, None, pack, loan_balances=balances, history=True)
+    fired = [(f["month"], f["evidence"]) for f in res.firings.to_pylist()]
+    # a new loan in the gap month: exposure rose there, though the business sent nothing
+    assert fired == [(month(2), '{"now":2520,"total":2900}')]
+    ref = run_monitoring(
+        panel, BIZ7, None, pack, loan_balances=balances, history=True, windows="sql"
+    )
+    assert ref.firings.equals(res.firings)
+    # without balances the names are NULL: the rule never fires, nothing fails
+    none = run_monitoring(panel, BIZ7, None, pack, history=True)
+    assert none.firings.num_rows == 0

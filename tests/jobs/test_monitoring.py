@@ -337,3 +337,34 @@ def test_an_analytics_file_from_before_percentiles_gets_them(store, settings, mo
         pytest.fail("the guarantor sees no business")
     run_monitoring_job(store, settings)
     assert _stored_indicators(settings, ref) == before
+
+
+def test_the_job_hands_the_monthly_loan_balances_to_the_engine(
+    store, settings, monitored, monkeypatch
+):
+    """The demo's loans, with the synth's payment dates, reach the engine's spine."""
+    import kizashi.jobs.monitoring as job
+    from kizashi.store.models import Loan
+
+    seen = []
+    real = job.run_monitoring
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append(kwargs.get("loan_balances"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(job, "run_monitoring", spy)
+    run_monitoring_job(store, settings)
+    [lb] = seen
+    assert lb is not None and lb.num_rows > 40 * 36
+    last = max(lb.column("month").to_pylist())
+    at_end: dict[int, int] = {}
+    for r in lb.to_pylist():
+        if r["month"] == last:
+            at_end[r["business_id"]] = r["loan_balance"]
+    with store.session() as s:
+        stored: dict[int, int] = {}
+        for ln in s.execute(select(Loan)).scalars():
+            stored[ln.business_id] = stored.get(ln.business_id, 0) + ln.balance
+    # the demo stores each loan's balance at the portfolio's last month: the same figure
+    assert at_end == stored

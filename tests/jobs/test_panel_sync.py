@@ -308,3 +308,55 @@ def test_an_analytics_file_from_before_annual_rows_is_upgraded(store, world, set
         APRIL: (1, 1_000),
     }
     assert sync_panel(store, settings.data_dir).businesses_changed == 0
+
+
+def test_loan_balances_by_hand_from_the_paid_instalments(store, world, settings):
+    """A-1: 30M, 80 % guaranteed, from 2021-04; B-1: 5M, not guaranteed, from 2023-04."""
+    from kizashi.jobs.panel_sync import read_loan_balances
+    from kizashi.store.models import Loan, RepaymentInstalment
+
+    bid = world.business.id
+    with store.session() as s:
+        for m in (APRIL, date(2024, 5, 1), date(2024, 6, 1)):
+            _statement(s, bid, StatementKind.MONTHLY_TB, APRIL, month_end(m), {"sales": 1})
+        ids = {
+            ln.loan_number: ln.id
+            for ln in s.execute(select(Loan).where(Loan.business_id == bid)).scalars()
+        }
+        for loan, due, principal, paid in (
+            ("A-1", date(2024, 5, 31), 1_000_000, date(2024, 5, 31)),
+            ("A-1", date(2024, 6, 30), 1_000_000, date(2024, 7, 2)),  # paid late: July
+            ("B-1", date(2024, 4, 30), 100_000, date(2024, 4, 30)),
+            ("B-1", date(2024, 6, 30), 100_000, None),  # not paid
+        ):
+            s.add(
+                RepaymentInstalment(
+                    loan_id=ids[loan], due_date=due, principal=principal, interest=0, paid_on=paid
+                )
+            )
+    sync_panel(store, settings.data_dir)
+    got = {
+        r["month"]: (r["loan_balance"], r["guaranteed_balance"])
+        for r in read_loan_balances(settings.data_dir).to_pylist()
+        if r["business_id"] == bid
+    }
+    assert min(got) == date(2021, 4, 1) and max(got) == date(2024, 6, 1)  # first loan .. panel
+    assert got[date(2021, 4, 1)] == (30_000_000, 24_000_000)
+    assert got[date(2023, 4, 1)] == (35_000_000, 24_000_000)
+    assert got[APRIL] == (34_900_000, 24_000_000)
+    assert got[date(2024, 5, 1)] == (33_900_000, 23_200_000)
+    assert got[date(2024, 6, 1)] == (33_900_000, 23_200_000)
+
+    # a payment changes no statement, yet the next sync sees it
+    with store.session() as s:
+        unpaid = s.execute(
+            select(RepaymentInstalment).where(RepaymentInstalment.paid_on.is_(None))
+        ).scalar_one()
+        unpaid.paid_on = date(2024, 6, 30)
+    assert sync_panel(store, settings.data_dir).businesses_changed == 0
+    again = {
+        r["month"]: r["loan_balance"]
+        for r in read_loan_balances(settings.data_dir).to_pylist()
+        if r["business_id"] == bid
+    }
+    assert again[date(2024, 6, 1)] == 33_800_000

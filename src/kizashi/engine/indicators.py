@@ -43,6 +43,18 @@ PANEL_NAMES: tuple[tuple[str, Type, str, str], ...] = (
         "その月の最大延滞日数",
         "largest days past due reported in the month",
     ),
+    (
+        "loan_balance",
+        "num",
+        "月末の借入残高(金融機関の記録: 当初金額 − 返済済元金、円)",
+        "loan principal outstanding at month end per the lenders' records (yen)",
+    ),
+    (
+        "guaranteed_balance",
+        "num",
+        "月末の保証債務残高(保証付融資の残高 × 保証割合、円)",
+        "guaranteed exposure at month end: outstanding guaranteed principal × guarantee ratio (yen)",
+    ),
 )
 EVENT_KINDS = ("restructuring", "delinquency", "accident_report", "subrogation")
 UNITS = {"%", "months", "years", "times", "yen", "thousand_yen_per_person", "bool", "points"}

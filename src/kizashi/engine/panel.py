@@ -14,6 +14,9 @@ and month from the business's first month up to the run's month, with
 * ``fy_pos`` (months since the fiscal year start) for year-to-date sums, and ``fy_pos_lagK``
   (the ``fy_pos`` of the row K months back) for year-to-date sums K months back;
 * credit events per month (``*_events`` counts, ``max_days_past_due``);
+* loan balances at each month end from the store (``loan_balance``, ``guaranteed_balance``;
+  NULL where none are known), on gap months too: they are the lenders' records, not the
+  business's submissions;
 * ``major`` (日本標準産業分類 major group), ``size_band`` and ``peer_group`` from the register;
 * the peer columns of the first pass (``_peer_k``), when there are any.
 """
@@ -68,11 +71,13 @@ def spine_sql(
     d: Dialect,
     fy_lags: Iterable[int] = (),
     stored: Mapping[str, Mapping[str, int]] | None = None,
+    loan_balances: str | None = None,
 ) -> str:
     """The spine (see the module docstring) for the businesses in ``business_range``.
 
     ``stored``: the subtotal columns present in every part of the panel, with their leaf
     terms; the items are summed from them where they fit, from the leaves otherwise.
+    ``loan_balances``: a relation (business_id, month, loan_balance, guaranteed_balance).
     """
     cols = set(panel_columns)
     mi = d.month_index
@@ -140,6 +145,21 @@ def spine_sql(
     )
     fy_cols = "".join(f", COALESCE(fy{k}.fy_pos, 0) AS fy_pos_lag{k}" for k in sorted(fy_lags))
     ev_out = "".join(f", COALESCE(ev.{k}_events, 0) AS {k}_events" for k in EVENT_KINDS)
+    if loan_balances:
+        lb_conds = [f"{mi('month')} <= {as_of_m}"]
+        if business_range is not None:
+            lb_conds.append(f"business_id BETWEEN {business_range[0]} AND {business_range[1]}")
+        lb_join = (
+            f" LEFT JOIN (SELECT business_id, {mi('month')} AS m, loan_balance, guaranteed_balance"
+            f" FROM {loan_balances} WHERE {' AND '.join(lb_conds)}) AS lb"
+            " ON lb.business_id = r.business_id AND lb.m = r.m"
+        )
+        lb_cols = ", lb.loan_balance, lb.guaranteed_balance"
+    else:
+        lb_join = ""
+        lb_cols = (
+            ", CAST(NULL AS BIGINT) AS loan_balance, CAST(NULL AS BIGINT) AS guaranteed_balance"
+        )
     return f"""
 WITH p AS (
   SELECT business_id, m, {emp} AS employees, {span} AS span{p_items}, {fy} AS fy_m
@@ -169,11 +189,11 @@ r AS (
 )
 SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.span, r.fy_pos{fy_cols}, b.lo_m AS first_m,
        CASE WHEN r.has_data THEN COALESCE(r.employees, biz.register_employees) END AS employees
-       {"".join(f", r.{n}" for n, _ in item_sql)}{ev_out}, ev.max_days_past_due,
+       {"".join(f", r.{n}" for n, _ in item_sql)}{ev_out}, ev.max_days_past_due{lb_cols},
        COALESCE(biz.major, 'T') AS major, COALESCE(biz.size_band, 'micro') AS size_band,
        COALESCE(biz.peer_group, 'T|micro') AS peer_group{peer_cols}
 FROM r
 LEFT JOIN ev ON ev.business_id = r.business_id AND ev.m = r.m
 JOIN b ON b.business_id = r.business_id
-LEFT JOIN {biz} AS biz ON biz.business_id = r.business_id{peer_join}{fy_join}
+LEFT JOIN {biz} AS biz ON biz.business_id = r.business_id{peer_join}{fy_join}{lb_join}
 """

@@ -178,6 +178,7 @@ def run_monitoring(
     month: dt.date | str | None = None,
     *,
     loans: Source = None,
+    loan_balances: Source = None,
     chunk_businesses: int | None = 25_000,
     connection: duckdb.DuckDBPyConnection | None = None,
     history: bool = False,
@@ -186,9 +187,11 @@ def run_monitoring(
 ) -> RunResult:
     """Evaluate ``pack`` on the panel up to ``month`` (default: the latest month in the panel).
 
-    ``panel``/``businesses``/``events``/``loans`` are Arrow tables or Parquet paths (a file, a
-    glob or a directory). The result depends only on data up to ``month`` and the pack, so
-    rerunning a month gives the same answer. ``memory_limit`` caps DuckDB (it spills to a
+    ``panel``/``businesses``/``events``/``loans``/``loan_balances`` are Arrow tables or Parquet
+    paths (a file, a glob or a directory); ``loan_balances`` (business_id, month,
+    loan_balance, guaranteed_balance) gives the spine's monthly loan balances. The result
+    depends only on data up to ``month`` and the pack, so rerunning a month gives the same
+    answer. ``memory_limit`` caps DuckDB (it spills to a
     temporary directory beyond it); peak memory is also bounded by ``chunk_businesses``. With
     ``history=True`` the ``indicators`` and ``firings`` tables cover every month instead of the
     as-of month only (small panels). ``windows="sql"`` computes the window functions in DuckDB
@@ -209,6 +212,7 @@ def run_monitoring(
     _register(con, "businesses_src", businesses, "businesses")
     has_events = _register(con, "events_src", events, "credit_events")
     has_loans = _register(con, "loans_src", loans, "loans")
+    has_balances = _register(con, "loan_balances_src", loan_balances, "loan_balances")
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE biz AS {businesses_sql('businesses_src', th, DUCKDB)}"
     )
@@ -247,6 +251,7 @@ def run_monitoring(
             d=DUCKDB,
             fy_lags=c.fy_lags,
             stored=stored,
+            loan_balances="loan_balances_src" if has_balances else None,
         )
 
     # ---- pass 1: peer inputs over the whole portfolio

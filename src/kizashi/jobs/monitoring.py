@@ -49,7 +49,7 @@ from kizashi.store.models import (
     RulePack,
 )
 
-from .panel_sync import read_panel, sync_panel
+from .panel_sync import read_loan_balances, read_panel, sync_panel
 
 STATE_JA = {
     FlagState.NEW: "新規",
@@ -347,6 +347,7 @@ def run_monitoring_job(
         say("no monthly data yet: nothing to monitor")
         return []
     as_of = month or max(panel.column("month").to_pylist())
+    balances = read_loan_balances(settings.data_dir)
     out = []
     for pack, org_id in active_packs(store):
         businesses, events, loans = _register_inputs(store, org_id, as_of)
@@ -370,7 +371,14 @@ def run_monitoring_job(
                 pc.is_in(panel.column("business_id"), value_set=businesses.column("business_id"))
             )
         )
-        result = run_monitoring(scoped, businesses, events, pack, as_of, loans=loans)
+        lb = balances
+        if lb is not None and org_id is not None:
+            lb = lb.filter(
+                pc.is_in(lb.column("business_id"), value_set=businesses.column("business_id"))
+            )
+        result = run_monitoring(
+            scoped, businesses, events, pack, as_of, loans=loans, loan_balances=lb
+        )
         opened, closed, open_count = _store_flags(store, result, pack, org_id, run_id)
         _store_summary(store, result, pack, run_id)
         _store_analytics(settings, result, pack)

@@ -14,6 +14,12 @@ April: June's cumulative minus April's, ``span_months`` = 2): nothing is lost, t
 month stays an explicit gap, and a trailing sum over it is still exact, because the engine
 counts the months each row covers.
 
+Monthly loan balances (``loan_balances``: business × month end, ``loan_balance`` and
+``guaranteed_balance``) are rebuilt from the store's loans and the instalments' ``paid_on`` on
+every sync: a payment changes no statement, so the statement watermark cannot find it. This
+reads every loan and paid instalment (a few hundred thousand rows for the demo); an
+incremental version needs a change record for loans (future work).
+
 Each row also carries the subtotals (``kizashi.domain.panel.subtotal_columns``), computed here
 from its leaves, so that a monitoring run reads ~20 columns instead of ~80.
 
@@ -47,7 +53,14 @@ from kizashi.domain.panel import (
 )
 from kizashi.store.analytics import analytics_path
 from kizashi.store.db import Store
-from kizashi.store.models import Business, Statement, StatementKind, StatementLine
+from kizashi.store.models import (
+    Business,
+    Loan,
+    RepaymentInstalment,
+    Statement,
+    StatementKind,
+    StatementLine,
+)
 
 BATCH = 2000  # businesses re-pivoted per batch (bounds memory)
 
@@ -253,7 +266,129 @@ def sync_panel(store: Store, data_dir: Path, *, full: bool = False) -> SyncResul
             for name in ("lines", "annual_lines", "emp"):
                 con.unregister(name)
         con.execute("UPDATE panel_meta SET watermark = ?", [new_mark])
+        _sync_loan_balances(store, con)
         return SyncResult(len(changed), written, int(new_mark))
+    finally:
+        con.close()
+
+
+def loan_balances_sql(hi: int) -> str:
+    """Per business and month end up to month index ``hi``: the loan balances.
+
+    Over ``loans`` (loan_id, business_id, original_amount, guarantee_ratio_pct, start_date)
+    and ``paid`` (loan_id, principal, paid_on): a loan's balance is its original amount from
+    its start month, less the principal paid by the month end; ``guaranteed_balance`` sums each
+    loan's balance × its guarantee ratio (0 when not guaranteed), rounded down to the yen. A
+    business's months run from its first loan or first panel month, 0 before any loan. The
+    synthetic portfolio uses the same definition (``kizashi.synth.generator._loan_balances``).
+    """
+    mi = "(CAST(year({0}) AS INTEGER) * 12 + CAST(month({0}) AS INTEGER) - 1)"
+    return f"""
+WITH l AS (
+  SELECT loan_id, business_id, original_amount, COALESCE(guarantee_ratio_pct, 0) AS r,
+         {mi.format("start_date")} AS start_m
+  FROM loans
+),
+p AS (SELECT loan_id, {mi.format("paid_on")} AS m, SUM(principal) AS principal FROM paid GROUP BY 1, 2),
+lm AS (
+  SELECT loan_id, business_id, original_amount, r, UNNEST(RANGE(start_m, {hi} + 1)) AS m FROM l
+),
+o AS (
+  SELECT lm.business_id, lm.m, lm.r, lm.original_amount
+         - COALESCE(SUM(p.principal) OVER (PARTITION BY lm.loan_id ORDER BY lm.m
+                                           ROWS UNBOUNDED PRECEDING), 0) AS out
+  FROM lm LEFT JOIN p ON p.loan_id = lm.loan_id AND p.m = lm.m
+),
+per AS (
+  SELECT business_id, m, SUM(out) AS loan_balance, SUM(out * r // 100) AS guaranteed_balance
+  FROM o GROUP BY ALL
+),
+firsts AS (
+  SELECT business_id, MIN(m0) AS lo FROM (
+    SELECT business_id, start_m AS m0 FROM l
+    UNION ALL SELECT business_id, {mi.format("month")} FROM panel
+  ) AS u GROUP BY business_id
+),
+bm AS (SELECT business_id, UNNEST(RANGE(lo, {hi} + 1)) AS m FROM firsts)
+SELECT bm.business_id, make_date(CAST(bm.m // 12 AS INTEGER), CAST(bm.m % 12 + 1 AS INTEGER), 1)
+         AS month,
+       CAST(COALESCE(per.loan_balance, 0) AS BIGINT) AS loan_balance,
+       CAST(COALESCE(per.guaranteed_balance, 0) AS BIGINT) AS guaranteed_balance
+FROM bm LEFT JOIN per ON per.business_id = bm.business_id AND per.m = bm.m
+"""
+
+
+def _sync_loan_balances(store: Store, con: duckdb.DuckDBPyConnection) -> None:
+    """Rebuild ``loan_balances`` up to the panel's latest month (or the latest loan month)."""
+    with store.session() as session:
+        loans = session.execute(
+            select(
+                Loan.id,
+                Loan.business_id,
+                Loan.original_amount,
+                Loan.guarantee_ratio_pct,
+                Loan.start_date,
+            )
+        ).all()
+        paid = session.execute(
+            select(
+                RepaymentInstalment.loan_id,
+                RepaymentInstalment.principal,
+                RepaymentInstalment.paid_on,
+            ).where(RepaymentInstalment.paid_on.is_not(None))
+        ).all()
+    con.register(
+        "loans",
+        pa.table(
+            {
+                "loan_id": pa.array([r[0] for r in loans], pa.int64()),
+                "business_id": pa.array([r[1] for r in loans], pa.int64()),
+                "original_amount": pa.array([r[2] for r in loans], pa.int64()),
+                "guarantee_ratio_pct": pa.array([r[3] for r in loans], pa.int32()),
+                "start_date": pa.array([r[4] for r in loans], pa.date32()),
+            }
+        ),
+    )
+    con.register(
+        "paid",
+        pa.table(
+            {
+                "loan_id": pa.array([r[0] for r in paid], pa.int64()),
+                "principal": pa.array([r[1] for r in paid], pa.int64()),
+                "paid_on": pa.array([r[2] for r in paid], pa.date32()),
+            }
+        ),
+    )
+    try:
+        last = con.execute(
+            "SELECT GREATEST((SELECT MAX(month) FROM panel), (SELECT MAX(start_date) FROM loans))"
+        ).fetchall()[0][0]
+        con.execute("BEGIN")
+        if last is None:  # nothing yet
+            con.execute(
+                "CREATE OR REPLACE TABLE loan_balances (business_id BIGINT, month DATE, "
+                "loan_balance BIGINT, guaranteed_balance BIGINT)"
+            )
+        else:
+            hi = last.year * 12 + last.month - 1
+            con.execute(f"CREATE OR REPLACE TABLE loan_balances AS {loan_balances_sql(hi)}")
+        con.execute("COMMIT")
+    finally:
+        con.unregister("loans")
+        con.unregister("paid")
+
+
+def read_loan_balances(data_dir: Path) -> pa.Table | None:
+    """The monthly loan balances (``None`` before the first sync that wrote them)."""
+    con = duckdb.connect(str(analytics_path(data_dir)), read_only=True)
+    try:
+        have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+        if "loan_balances" not in have:
+            return None
+        return con.sql(
+            "SELECT business_id, month, loan_balance, guaranteed_balance FROM loan_balances "
+            "ORDER BY business_id, month"
+        ).to_arrow_table()
     finally:
         con.close()
 
