@@ -108,3 +108,16 @@ def test_a_stored_subtotal_is_what_the_engine_reads(portfolio, whole) -> None:
     wrong = panel.set_column(i, "operating_profit", pc.negate(panel.column(i)))
     res = _run({**portfolio, "panel": wrong}, chunk_businesses=None)
     assert not res.indicators.equals(whole.indicators)
+
+
+def test_loan_balances_change_nothing_the_pack_does_not_read(portfolio, whole) -> None:
+    """The default pack reads no loan balance: passing them gives the same answer."""
+    res = run_monitoring(
+        portfolio["panel"],
+        portfolio["businesses"],
+        portfolio["credit_events"],
+        loans=portfolio["loans"],
+        loan_balances=portfolio["loan_balances"],
+        chunk_businesses=None,
+    )
+    _same(whole, res)

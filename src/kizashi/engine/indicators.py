@@ -57,6 +57,7 @@ PANEL_NAMES: tuple[tuple[str, Type, str, str], ...] = (
     ),
 )
 EVENT_KINDS = ("restructuring", "delinquency", "accident_report", "subrogation")
+LOAN_BALANCE_NAMES = ("loan_balance", "guaranteed_balance")  # from ``loan_balances``
 UNITS = {"%", "months", "years", "times", "yen", "thousand_yen_per_person", "bool", "points"}
 
 
