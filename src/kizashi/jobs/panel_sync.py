@@ -33,7 +33,7 @@ both would count them twice (the year's other months stay explicit gaps).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +51,7 @@ from kizashi.domain.panel import (
     pl_columns,
     subtotal_columns,
 )
+from kizashi.engine.dialect import DUCKDB
 from kizashi.store.analytics import analytics_path
 from kizashi.store.db import Store
 from kizashi.store.models import (
@@ -153,12 +154,13 @@ def _employees(store: Store, business_ids: list[int]) -> pa.Table:
         rows = session.execute(
             select(Business.id, Business.employees).where(Business.id.in_(business_ids))
         ).all()
-    return pa.table(
-        {
-            "business_id": pa.array([r[0] for r in rows], pa.int64()),
-            "employees": pa.array([r[1] for r in rows], pa.int32()),
-        }
-    )
+    return _table(rows, pa.schema({"business_id": pa.int64(), "employees": pa.int32()}))
+
+
+def _table(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
+    """Result rows of a store query as an Arrow table with ``schema`` (columns in order)."""
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.table([pa.array(c, f.type) for c, f in zip(cols, schema, strict=True)], schema=schema)
 
 
 # Months from period_start to period_end, to the nearest whole month: a fiscal year closing on
@@ -282,14 +284,14 @@ def loan_balances_sql(hi: int) -> str:
     business's months run from its first loan or first panel month, 0 before any loan. The
     synthetic portfolio uses the same definition (``kizashi.synth.generator._loan_balances``).
     """
-    mi = "(CAST(year({0}) AS INTEGER) * 12 + CAST(month({0}) AS INTEGER) - 1)"
+    mi = DUCKDB.month_index
     return f"""
 WITH l AS (
   SELECT loan_id, business_id, original_amount, COALESCE(guarantee_ratio_pct, 0) AS r,
-         {mi.format("start_date")} AS start_m
+         {mi("start_date")} AS start_m
   FROM loans
 ),
-p AS (SELECT loan_id, {mi.format("paid_on")} AS m, SUM(principal) AS principal FROM paid GROUP BY 1, 2),
+p AS (SELECT loan_id, {mi("paid_on")} AS m, SUM(principal) AS principal FROM paid GROUP BY 1, 2),
 lm AS (
   SELECT loan_id, business_id, original_amount, r, UNNEST(RANGE(start_m, {hi} + 1)) AS m FROM l
 ),
@@ -306,12 +308,11 @@ per AS (
 firsts AS (
   SELECT business_id, MIN(m0) AS lo FROM (
     SELECT business_id, start_m AS m0 FROM l
-    UNION ALL SELECT business_id, {mi.format("month")} FROM panel
+    UNION ALL SELECT business_id, {mi("month")} FROM panel
   ) AS u GROUP BY business_id
 ),
 bm AS (SELECT business_id, UNNEST(RANGE(lo, {hi} + 1)) AS m FROM firsts)
-SELECT bm.business_id, make_date(CAST(bm.m // 12 AS INTEGER), CAST(bm.m % 12 + 1 AS INTEGER), 1)
-         AS month,
+SELECT bm.business_id, {DUCKDB.month_from_index("bm.m")} AS month,
        CAST(COALESCE(per.loan_balance, 0) AS BIGINT) AS loan_balance,
        CAST(COALESCE(per.guaranteed_balance, 0) AS BIGINT) AS guaranteed_balance
 FROM bm LEFT JOIN per ON per.business_id = bm.business_id AND per.m = bm.m
@@ -337,28 +338,16 @@ def _sync_loan_balances(store: Store, con: duckdb.DuckDBPyConnection) -> None:
                 RepaymentInstalment.paid_on,
             ).where(RepaymentInstalment.paid_on.is_not(None))
         ).all()
-    con.register(
-        "loans",
-        pa.table(
-            {
-                "loan_id": pa.array([r[0] for r in loans], pa.int64()),
-                "business_id": pa.array([r[1] for r in loans], pa.int64()),
-                "original_amount": pa.array([r[2] for r in loans], pa.int64()),
-                "guarantee_ratio_pct": pa.array([r[3] for r in loans], pa.int32()),
-                "start_date": pa.array([r[4] for r in loans], pa.date32()),
-            }
-        ),
-    )
-    con.register(
-        "paid",
-        pa.table(
-            {
-                "loan_id": pa.array([r[0] for r in paid], pa.int64()),
-                "principal": pa.array([r[1] for r in paid], pa.int64()),
-                "paid_on": pa.array([r[2] for r in paid], pa.date32()),
-            }
-        ),
-    )
+    loan_cols = {
+        "loan_id": pa.int64(),
+        "business_id": pa.int64(),
+        "original_amount": pa.int64(),
+        "guarantee_ratio_pct": pa.int32(),
+        "start_date": pa.date32(),
+    }
+    con.register("loans", _table(loans, pa.schema(loan_cols)))
+    paid_cols = {"loan_id": pa.int64(), "principal": pa.int64(), "paid_on": pa.date32()}
+    con.register("paid", _table(paid, pa.schema(paid_cols)))
     try:
         last = con.execute(
             "SELECT GREATEST((SELECT MAX(month) FROM panel), (SELECT MAX(start_date) FROM loans))"
