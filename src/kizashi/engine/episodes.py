@@ -138,14 +138,24 @@ WHERE s.is_start
     return episodes, f"SELECT * FROM ({firings}) ORDER BY business_id, month, rule_id"
 
 
-def carry_over(previous: pa.Table | None, current: pa.Table) -> pa.Table:
+def carry_over(
+    previous: pa.Table | None, current: pa.Table, evaluated: pa.Array | None = None
+) -> pa.Table:
     """Merge this run's episodes with the stored flags' workflow states (a pure function).
 
-    ``previous``: stored flags with business_id, rule_id, opened_month, state, state_reason.
-    ``current``: :attr:`RunResult.episodes`. Returns ``current`` plus ``state`` and
-    ``state_reason``: a new episode is 新規; an existing one keeps the state a person gave it;
-    when the condition clears an open-state flag becomes 解消; 対応不要 stays 対応不要 with its
-    reason. Stored open flags this run did not see are returned unchanged.
+    ``previous``: stored flags with business_id, rule_id, opened_month, state, state_reason and
+    (optionally) is_open — without it a flag in an open state (新規, 確認済, 対応中) counts as open.
+    ``current``: :attr:`RunResult.episodes`. ``evaluated``: the business ids this run
+    evaluated. Returns ``current`` plus ``state``, ``state_reason`` and ``vanished``: a new
+    episode is 新規; an existing one keeps the state a person gave it; when the condition
+    clears an open-state flag becomes 解消; 対応不要 stays 対応不要 with its reason.
+
+    A stored open flag this run did not see comes back too. If its business was evaluated, the
+    episode no longer exists — the history it was computed from was corrected (a re-import
+    superseded the statements), so the condition never opened in that month — and it comes back
+    closed (``vanished``, ``is_open`` false; 解消 unless 対応不要), so that the episode the
+    corrected history does have is the only open flag of that business × rule. Otherwise (a
+    business outside the run) it comes back unchanged.
     """
     con = duckdb.connect()
     con.register("cur", current)
@@ -159,26 +169,40 @@ def carry_over(previous: pa.Table | None, current: pa.Table) -> pa.Table:
                 "state_reason": pa.array([], pa.string()),
             }
         )
+    if "is_open" not in previous.column_names:
+        states = previous.column("state").to_pylist()
+        previous = previous.append_column(
+            "is_open", pa.array([s in OPEN_STATES for s in states], pa.bool_())
+        )
     con.register("prev", previous)
+    if evaluated is None:
+        evaluated = pa.array([], pa.int64())
+    con.register("evaluated", pa.table({"business_id": pa.array(evaluated, pa.int64())}))
     cur_cols = [r[0] for r in con.execute("DESCRIBE cur").fetchall()]
     blanks = ", ".join(
-        f"NULL AS {c}" for c in cur_cols if c not in ("business_id", "rule_id", "opened_month")
+        f"NULL AS {c}"
+        for c in cur_cols
+        if c not in ("business_id", "rule_id", "opened_month", "is_open")
     )
+    gone = "p.business_id IN (SELECT business_id FROM evaluated)"
     out = con.sql(f"""
 SELECT c.*,
   CASE WHEN p.state = '対応不要' THEN '対応不要'
        WHEN NOT c.is_open THEN '解消'
        WHEN p.state IS NULL THEN '新規'
        ELSE p.state END AS state,
-  CASE WHEN p.state = '対応不要' THEN p.state_reason END AS state_reason
+  CASE WHEN p.state = '対応不要' THEN p.state_reason END AS state_reason,
+  FALSE AS vanished
 FROM cur AS c LEFT JOIN prev AS p
   ON p.business_id = c.business_id AND p.rule_id = c.rule_id AND p.opened_month = c.opened_month
 UNION ALL BY NAME
-SELECT p.business_id, p.rule_id, p.opened_month, {blanks}, p.state, p.state_reason
+SELECT p.business_id, p.rule_id, p.opened_month, {blanks},
+  CASE WHEN {gone} AND p.state <> '対応不要' THEN '解消' ELSE p.state END AS state,
+  p.state_reason, {gone} AS vanished, NOT ({gone}) AS is_open
 FROM prev AS p
 WHERE NOT EXISTS (SELECT 1 FROM cur AS c WHERE c.business_id = p.business_id
                   AND c.rule_id = p.rule_id AND c.opened_month = p.opened_month)
-  AND p.state IN ('新規', '確認済', '対応中')
+  AND p.is_open
 ORDER BY business_id, rule_id, opened_month
 """).to_arrow_table()
     con.close()

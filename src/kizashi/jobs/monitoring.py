@@ -5,25 +5,36 @@
    evaluates indicators and rules column-wise in DuckDB.
 3. Episodes become flags: one flag per (business, pack, rule, opened month); a person's
    workflow state is carried over (``engine.episodes.carry_over``), a cleared condition closes
-   the flag. Summaries (priority for the triage queue) are replaced per pack.
+   the flag, and an open flag whose episode a corrected history no longer has is closed, so a
+   business × rule never has two open flags. Summaries (priority for the triage queue) are
+   replaced per pack.
 4. Indicator values, each business's peer percentiles (``pct_<indicator>`` beside the values)
    and peer statistics for the as-of month go to the analytics file, where the pages read them
    (after an access check).
 
-Running the same month twice changes nothing the second time.
+The job is one unit (``jobs.monitoring_runs``): one run at a time per data directory; every
+pack is evaluated first, with the panel and the analytics outputs written to a staged copy of
+the analytics file; then one store transaction writes every pack's flags, summaries, finished
+run record and audit event; then the staged file replaces the live one. A crash before the
+commit leaves the store and the live file as they were (the next start marks the run failed);
+a crash after it is completed by the next start. Running the same month twice changes nothing
+the second time.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.access.policy import accessible_business_ids
@@ -32,7 +43,7 @@ from kizashi.engine.episodes import carry_over
 from kizashi.engine.packs import Pack, default_pack, default_pack_text, load_pack_text
 from kizashi.engine.run import RunResult, run_monitoring
 from kizashi.settings import Settings
-from kizashi.store.analytics import analytics_path
+from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
 from kizashi.store.db import Store
 from kizashi.store.models import (
     Business,
@@ -47,8 +58,10 @@ from kizashi.store.models import (
     Purpose,
     Role,
     RulePack,
+    RunStatus,
 )
 
+from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run
 from .panel_sync import read_loan_balances, read_panel, sync_panel
 
 STATE_JA = {
@@ -69,6 +82,8 @@ class PackRun:
     open_flags: int
     flags_opened: int
     flags_closed: int
+    as_of: date | None = None
+    run_id: int | None = None
 
 
 def ensure_default_pack(store: Store) -> RulePack:
@@ -193,70 +208,86 @@ def _evidence_json(value: Any) -> str:
 
 
 def _store_flags(
-    store: Store, result: RunResult, pack: Pack, org_id: int | None, run_id: int
+    s: Session, result: RunResult, pack: Pack, org_id: int | None, run_id: int, evaluated: pa.Array
 ) -> tuple[int, int, int]:
     ref = pack.ref
     now = datetime.now(UTC)
-    with store.session() as s:
-        prev_rows = s.execute(select(Flag).where(Flag.pack_ref == ref)).scalars().all()
-        existing = {(f.business_id, f.rule_id, f.opened_month): f for f in prev_rows}
-        previous = pa.table(
-            {
-                "business_id": pa.array([f.business_id for f in prev_rows], pa.int64()),
-                "rule_id": pa.array([f.rule_id for f in prev_rows], pa.string()),
-                "opened_month": pa.array([f.opened_month for f in prev_rows], pa.date32()),
-                "state": pa.array([STATE_JA[FlagState(f.state)] for f in prev_rows], pa.string()),
-                "state_reason": pa.array([f.state_reason for f in prev_rows], pa.string()),
-            }
-        )
-        merged = carry_over(previous, result.episodes).to_pylist()
-        opened = closed = 0
-        for e in merged:
-            if e.get("pack") is None:  # a stored open flag this run did not see: leave it
-                continue
-            key = (e["business_id"], e["rule_id"], e["opened_month"])
-            state = STATE_FROM_JA[e["state"]]
-            fields = {
-                "severity": e["severity"],
-                "category": e["category"],
-                "closed_month": e["closed_month"],
-                "is_open": bool(e["is_open"]),
-                "last_seen_month": e["closed_month"] or result.as_of,
-                "evidence_opened": _evidence_json(e["evidence_opened"]),
-                "evidence_latest": _evidence_json(e["evidence_latest"]),
-            }
-            f = existing.get(key)
-            if f is None:
-                s.add(
-                    Flag(
-                        business_id=e["business_id"],
-                        org_id=org_id,
-                        pack_ref=ref,
-                        rule_id=e["rule_id"],
-                        opened_month=e["opened_month"],
-                        state=state,
-                        state_reason=e["state_reason"],
-                        run_id=run_id,
-                        updated_at=now,
-                        **fields,
-                    )
+    prev_rows = s.execute(select(Flag).where(Flag.pack_ref == ref)).scalars().all()
+    existing = {(f.business_id, f.rule_id, f.opened_month): f for f in prev_rows}
+    previous = pa.table(
+        {
+            "business_id": pa.array([f.business_id for f in prev_rows], pa.int64()),
+            "rule_id": pa.array([f.rule_id for f in prev_rows], pa.string()),
+            "opened_month": pa.array([f.opened_month for f in prev_rows], pa.date32()),
+            "state": pa.array([STATE_JA[FlagState(f.state)] for f in prev_rows], pa.string()),
+            "state_reason": pa.array([f.state_reason for f in prev_rows], pa.string()),
+            "is_open": pa.array([bool(f.is_open) for f in prev_rows], pa.bool_()),
+        }
+    )
+    merged = carry_over(previous, result.episodes, evaluated).to_pylist()
+    opened = closed = 0
+    # closings first, flushed before any opening: the unique index allows one open flag per
+    # business × pack × rule, and one flush may order its statements otherwise
+    merged.sort(key=lambda e: bool(e["is_open"]))
+    flushed = False
+    for e in merged:
+        if e["is_open"] and not flushed:
+            s.flush()
+            flushed = True
+        key = (e["business_id"], e["rule_id"], e["opened_month"])
+        f = existing.get(key)
+        if e["vanished"]:  # its episode is gone from the corrected history: close it
+            assert f is not None
+            f.is_open = False
+            f.closed_month = max(result.as_of, f.opened_month)
+            f.state = STATE_FROM_JA[e["state"]]
+            f.run_id = run_id
+            f.updated_at = now
+            closed += 1
+            continue
+        if e.get("pack") is None:  # a stored open flag of a business outside this run
+            continue
+        state = STATE_FROM_JA[e["state"]]
+        fields = {
+            "severity": e["severity"],
+            "category": e["category"],
+            "closed_month": e["closed_month"],
+            "is_open": bool(e["is_open"]),
+            "last_seen_month": e["closed_month"] or result.as_of,
+            "evidence_opened": _evidence_json(e["evidence_opened"]),
+            "evidence_latest": _evidence_json(e["evidence_latest"]),
+        }
+        if f is None:
+            s.add(
+                Flag(
+                    business_id=e["business_id"],
+                    org_id=org_id,
+                    pack_ref=ref,
+                    rule_id=e["rule_id"],
+                    opened_month=e["opened_month"],
+                    state=state,
+                    state_reason=e["state_reason"],
+                    run_id=run_id,
+                    updated_at=now,
+                    **fields,
                 )
-                opened += 1
-            else:
-                changed = any(getattr(f, k) != v for k, v in fields.items()) or f.state != state
-                if changed:
-                    if f.is_open and not fields["is_open"]:
-                        closed += 1
-                    for k, v in fields.items():
-                        setattr(f, k, v)
-                    f.state = state
-                    f.run_id = run_id
-                    f.updated_at = now
-        open_count = sum(1 for e in merged if e.get("is_open"))
+            )
+            opened += 1
+        else:
+            changed = any(getattr(f, k) != v for k, v in fields.items()) or f.state != state
+            if changed:
+                if f.is_open and not fields["is_open"]:
+                    closed += 1
+                for k, v in fields.items():
+                    setattr(f, k, v)
+                f.state = state
+                f.run_id = run_id
+                f.updated_at = now
+    open_count = sum(1 for e in merged if e.get("is_open") and e.get("pack") is not None)
     return opened, closed, open_count
 
 
-def _store_summary(store: Store, result: RunResult, pack: Pack, run_id: int) -> None:
+def _store_summary(s: Session, result: RunResult, pack: Pack, run_id: int) -> None:
     ind = {
         r["business_id"]: r
         for r in result.indicators.select(
@@ -288,10 +319,9 @@ def _store_summary(store: Store, result: RunResult, pack: Pack, run_id: int) -> 
                 "run_id": run_id,
             }
         )
-    with store.session() as s:
-        s.execute(delete(MonitoringSummary).where(MonitoringSummary.pack_ref == pack.ref))
-        if rows:
-            s.execute(insert(MonitoringSummary), rows)
+    s.execute(delete(MonitoringSummary).where(MonitoringSummary.pack_ref == pack.ref))
+    if rows:
+        s.execute(insert(MonitoringSummary), rows)
 
 
 def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -306,10 +336,10 @@ def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str) -> None:
             con.execute(f'ALTER TABLE {name} ADD COLUMN "{column}" {typ}')
 
 
-def _store_analytics(settings: Settings, result: RunResult, pack: Pack) -> None:
+def _store_analytics(path: Path, result: RunResult, pack: Pack) -> None:
     """Indicator values (with peer percentiles) and peer statistics of the as-of month, for the
-    pages (idempotent: a rerun of the month replaces its rows)."""
-    con = duckdb.connect(str(analytics_path(settings.data_dir)))
+    pages, into the staged file ``path`` (idempotent: a rerun of the month replaces its rows)."""
+    con = duckdb.connect(str(path))
     try:
         for name, table in (("indicator_values", result.indicators), ("peer_stats", result.peers)):
             con.register("new_rows", table)
@@ -335,35 +365,79 @@ def _store_analytics(settings: Settings, result: RunResult, pack: Pack) -> None:
         con.close()
 
 
+@dataclass(frozen=True)
+class _Evaluated:
+    pack: Pack
+    org_id: int | None
+    run_id: int
+    businesses: pa.Table
+    result: RunResult
+
+
 def run_monitoring_job(
     store: Store, settings: Settings, *, month: date | None = None, console: Any = None
 ) -> list[PackRun]:
+    """Run every active pack as one unit (see the module docstring); raises
+    :class:`~kizashi.jobs.monitoring_runs.RunInProgress` when another run holds the data
+    directory."""
     say = console.print if console is not None else (lambda *_a, **_k: None)
-    sync = sync_panel(store, settings.data_dir)
+    data_dir = settings.data_dir
+    with run_lock(data_dir):
+        recovery = recover_runs(store, data_dir)
+        if recovery.published:
+            say("completed the previous run: its analytics file is now in use")
+        for run_id in recovery.failed_runs:
+            say(f"run {run_id} was interrupted earlier: marked failed")
+        token = uuid.uuid4().hex
+        staged = stage_analytics(data_dir)
+        try:
+            evaluated = _evaluate(store, staged, token, month, say)
+            mark_staged(staged, token)
+            out = _commit(store, evaluated, token)
+        except BaseException as exc:
+            try:
+                fail_job(store, token, exc)
+                recover_runs(store, data_dir)  # discards the staged file: the live one stays
+            except Exception:  # the store is unreachable: the next start recovers instead
+                pass
+            raise
+        publish_staged(data_dir)
+    for r in out:
+        say(
+            f"{r.pack_ref}: {r.businesses:,} businesses, {r.open_flags:,} open flags "
+            f"({r.flags_opened:,} new, {r.flags_closed:,} closed) as of {r.as_of:%Y-%m}"
+        )
+    return out
+
+
+def _evaluate(
+    store: Store, staged: Path, token: str, month: date | None, say: Any
+) -> list[_Evaluated]:
+    """Sync the staged panel and evaluate every active pack (nothing committed in the store
+    but the ``running`` run records)."""
+    data_dir = staged.parent
+    sync = sync_panel(store, data_dir, path=staged)
     say(f"panel: {sync.businesses_changed:,} businesses updated, {sync.rows_written:,} rows")
     ensure_default_pack(store)
-    panel = read_panel(settings.data_dir)
+    panel = read_panel(data_dir, path=staged)
     if panel.num_rows == 0:
         say("no monthly data yet: nothing to monitor")
         return []
     as_of = month or max(panel.column("month").to_pylist())
-    balances = read_loan_balances(settings.data_dir)
+    balances = read_loan_balances(data_dir, path=staged)
     out = []
     for pack, org_id in active_packs(store):
         businesses, events, loans = _register_inputs(store, org_id, as_of)
         if businesses.num_rows == 0:
             continue
-        with store.session() as s:
-            run = MonitoringRun(
-                as_of_month=as_of,
-                pack_ref=pack.ref,
-                org_id=org_id,
-                businesses=businesses.num_rows,
-                started_at=datetime.now(UTC),
-            )
-            s.add(run)
-            s.flush()
-            run_id = run.id
+        run_id = start_run(
+            store,
+            token=token,
+            pack_ref=pack.ref,
+            org_id=org_id,
+            as_of=as_of,
+            businesses=businesses.num_rows,
+        )
         scoped = (
             panel
             if org_id is None
@@ -379,28 +453,47 @@ def run_monitoring_job(
         result = run_monitoring(
             scoped, businesses, events, pack, as_of, loans=loans, loan_balances=lb
         )
-        opened, closed, open_count = _store_flags(store, result, pack, org_id, run_id)
-        _store_summary(store, result, pack, run_id)
-        _store_analytics(settings, result, pack)
-        with store.session() as s:
-            done = s.get(MonitoringRun, run_id)
-            assert done is not None
-            done.open_flags = open_count
-            done.finished_at = datetime.now(UTC)
+        _store_analytics(staged, result, pack)
+        heartbeat(store, token)
+        out.append(_Evaluated(pack, org_id, run_id, businesses, result))
+    return out
+
+
+def _commit(store: Store, evaluated: list[_Evaluated], token: str) -> list[PackRun]:
+    """One transaction: every pack's flags, summaries, finished run record and audit event."""
+    out = []
+    with store.session() as s:
+        for ev in evaluated:
+            pack, result = ev.pack, ev.result
+            ids = ev.businesses.column("business_id").combine_chunks()
+            opened, closed, open_count = _store_flags(s, result, pack, ev.org_id, ev.run_id, ids)
+            _store_summary(s, result, pack, ev.run_id)
+            run = s.get(MonitoringRun, ev.run_id)
+            assert run is not None and run.token == token
+            run.open_flags = open_count
+            run.status = RunStatus.FINISHED
+            run.finished_at = datetime.now(UTC)
             audit_write(
                 s,
                 Actor.system(),
                 "monitoring_run",
                 object_type="monitoring_run",
-                object_id=run_id,
+                object_id=ev.run_id,
                 pack=pack.ref,
-                as_of=as_of.isoformat(),
+                as_of=result.as_of.isoformat(),
                 opened=opened,
                 closed=closed,
             )
-        say(
-            f"{pack.ref}: {businesses.num_rows:,} businesses, {open_count:,} open flags "
-            f"({opened:,} new, {closed:,} closed) as of {as_of:%Y-%m}"
-        )
-        out.append(PackRun(pack.ref, org_id, businesses.num_rows, open_count, opened, closed))
+            out.append(
+                PackRun(
+                    pack.ref,
+                    ev.org_id,
+                    ev.businesses.num_rows,
+                    open_count,
+                    opened,
+                    closed,
+                    result.as_of,
+                    ev.run_id,
+                )
+            )
     return out

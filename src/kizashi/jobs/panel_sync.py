@@ -230,10 +230,16 @@ def _wide_sql() -> str:
     )
 
 
-def sync_panel(store: Store, data_dir: Path, *, full: bool = False) -> SyncResult:
-    """Bring the panel up to date with the store; ``full`` rebuilds it from scratch."""
+def sync_panel(
+    store: Store, data_dir: Path, *, full: bool = False, path: Path | None = None
+) -> SyncResult:
+    """Bring the panel up to date with the store; ``full`` rebuilds it from scratch.
+
+    ``path``: the file to write (a monitoring run passes its staged copy); by default the
+    live file, in place — only for a process that is alone with the data directory.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(analytics_path(data_dir)))
+    con = duckdb.connect(str(path or analytics_path(data_dir)))
     try:
         _ensure_schema(con)
         if full:
@@ -367,9 +373,9 @@ def _sync_loan_balances(store: Store, con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("paid")
 
 
-def read_loan_balances(data_dir: Path) -> pa.Table | None:
+def read_loan_balances(data_dir: Path, path: Path | None = None) -> pa.Table | None:
     """The monthly loan balances (``None`` before the first sync that wrote them)."""
-    con = duckdb.connect(str(analytics_path(data_dir)), read_only=True)
+    con = duckdb.connect(str(path or analytics_path(data_dir)), read_only=True)
     try:
         have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
         if "loan_balances" not in have:
@@ -382,9 +388,9 @@ def read_loan_balances(data_dir: Path) -> pa.Table | None:
         con.close()
 
 
-def read_panel(data_dir: Path) -> pa.Table:
-    """The whole panel as Arrow, in the contract's column order."""
-    con = duckdb.connect(str(analytics_path(data_dir)), read_only=True)
+def read_panel(data_dir: Path, path: Path | None = None) -> pa.Table:
+    """The whole panel as Arrow, in the contract's column order (``path``: as for sync)."""
+    con = duckdb.connect(str(path or analytics_path(data_dir)), read_only=True)
     try:
         cols = ", ".join(
             f'"{c}"' for c in (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS, *subtotal_columns())

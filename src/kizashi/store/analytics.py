@@ -1,11 +1,14 @@
 """The analytics file beside the operational store: the monthly panel and run outputs (DuckDB).
 
-Written by ``kizashi.jobs`` (panel sync, monitoring runs); read here by business id for the
-pages, always after ``kizashi.access`` has allowed the read.
+Written by ``kizashi.jobs`` (panel sync, monitoring runs) into a staged copy that replaces the
+live file atomically after the run's store commit; read here by business id for the pages,
+always after ``kizashi.access`` has allowed the read, read-only and per request.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -50,3 +53,81 @@ def peer_rows(data_dir: Path, pack_ref: str, as_of: Any, peer_group: str) -> lis
         "SELECT indicator, n, p25, median, p75 FROM peer_stats WHERE pack_ref = ? AND as_of = ? AND peer_group = ?",
         [pack_ref, as_of, peer_group],
     )
+
+
+# A monitoring run never writes the live file: it copies it to the staged file, writes there,
+# and after its store commit swaps the staged file in (``os.replace``: readers see the old file
+# or the new one, never a half-written one; a reader holding the old file keeps reading it).
+# Writers are serialised by the run lock (``kizashi.jobs.monitoring_runs``), so one staged file
+# is enough; its ``generation`` table names the job that wrote it.
+
+
+def staged_path(data_dir: Path) -> Path:
+    return data_dir / "analytics.next.duckdb"
+
+
+def _wal(path: Path) -> Path:
+    return path.with_name(path.name + ".wal")
+
+
+def discard_staged(data_dir: Path) -> None:
+    """Remove a staged file (and its write-ahead log) left by an unfinished run."""
+    for p in (staged_path(data_dir), _wal(staged_path(data_dir))):
+        p.unlink(missing_ok=True)
+
+
+def stage_analytics(data_dir: Path) -> Path:
+    """A fresh staged copy of the live file (an empty path if there is none yet)."""
+    discard_staged(data_dir)
+    live, staged = analytics_path(data_dir), staged_path(data_dir)
+    if _wal(live).exists():  # left by a writer from before staging: fold it into the file
+        duckdb.connect(str(live)).close()
+    if live.exists():
+        shutil.copyfile(live, staged)
+    return staged
+
+
+def mark_staged(staged: Path, token: str) -> None:
+    """Record the job that wrote ``staged`` and flush it to disk (call before the store commit)."""
+    con = duckdb.connect(str(staged))
+    try:
+        con.execute("CREATE OR REPLACE TABLE generation (token VARCHAR)")
+        con.execute("INSERT INTO generation VALUES (?)", [token])
+        con.execute("CHECKPOINT")
+    finally:
+        con.close()
+    _fsync(staged)
+
+
+def staged_token(data_dir: Path) -> str | None:
+    """The job that wrote the staged file, or None (no staged file, or not marked: unusable)."""
+    staged = staged_path(data_dir)
+    if not staged.exists() or _wal(staged).exists():
+        return None
+    try:
+        con = duckdb.connect(str(staged), read_only=True)
+    except duckdb.Error:
+        return None
+    try:
+        rows = con.execute(
+            "SELECT token FROM generation"
+            if "generation" in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
+            else "SELECT NULL"
+        ).fetchall()
+        return rows[0][0] if rows else None
+    finally:
+        con.close()
+
+
+def publish_staged(data_dir: Path) -> None:
+    """Swap the staged file in as the live one (atomic rename, then the directory synced)."""
+    os.replace(staged_path(data_dir), analytics_path(data_dir))
+    _fsync(data_dir)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

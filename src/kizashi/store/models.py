@@ -24,6 +24,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -388,7 +389,20 @@ class RulePack(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class RunStatus(enum.StrEnum):
+    RUNNING = "running"  # started; its results are not committed yet
+    FINISHED = "finished"  # flags, summaries, this record and its audit event committed together
+    FAILED = "failed"  # stopped by an error, or found dead at the next start (see ``error``)
+
+
 class MonitoringRun(Base):
+    """One pack evaluated over the store by one ``kizashi run`` (``token``: that job).
+
+    Recorded as ``running`` before the work starts; the job's single commit makes it
+    ``finished`` together with its flags, summaries and audit event. A run whose process died
+    is marked ``failed`` by the next start (``host``/``pid``/``heartbeat_at`` tell it apart).
+    """
+
     __tablename__ = "monitoring_run"
     id: Mapped[int] = mapped_column(primary_key=True)
     as_of_month: Mapped[date] = mapped_column(Date, index=True)
@@ -398,6 +412,12 @@ class MonitoringRun(Base):
     open_flags: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"), index=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    token: Mapped[str | None] = mapped_column(String(32), index=True)
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Flag(Base):
@@ -411,6 +431,16 @@ class Flag(Base):
     __table_args__ = (
         UniqueConstraint("business_id", "pack_ref", "rule_id", "opened_month"),
         Index("ix_flag_open", "business_id", "is_open"),
+        # at most one open flag per business × pack × rule (partial index: SQLite, PostgreSQL)
+        Index(
+            "ux_flag_one_open",
+            "business_id",
+            "pack_ref",
+            "rule_id",
+            unique=True,
+            sqlite_where=text("is_open"),
+            postgresql_where=text("is_open"),
+        ),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
