@@ -47,6 +47,48 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         default=20 * 1024 * 1024, description="Largest file accepted by an upload or ingest."
     )
+    max_upload_lines: int = Field(
+        default=200_000,
+        ge=1,
+        description="Most lines a CSV (or rows a worksheet) of an upload or ingest may have; "
+        "counted before the file is split, so a longer file is refused at once.",
+    )
+    max_upload_cells: int = Field(
+        default=3_000_000,
+        ge=1,
+        description="Most fields (CSV) or cells (worksheet) one uploaded file may have; "
+        "counted row by row while reading.",
+    )
+    max_upload_unpacked_bytes: int = Field(
+        default=100 * 1024 * 1024,
+        ge=1,
+        description="Most bytes an .xlsx workbook may unpack to (all its parts, the sheets "
+        "and shared strings included), counted while decompressing, not taken from the zip.",
+    )
+    max_upload_issues: int = Field(
+        default=200,
+        ge=1,
+        description="Errors (and, separately, warnings) listed in an import report; the rest "
+        "are counted by code.",
+    )
+    upload_workers: int = Field(
+        default=2,
+        ge=1,
+        description="Uploads analysed at the same time by the web server, each in its own "
+        "worker process; further uploads wait for a free worker.",
+    )
+    upload_worker_memory_mb: int = Field(
+        default=1024,
+        ge=64,
+        description="Memory (address space, MiB) one upload worker process may use; an upload "
+        "that needs more is refused with an error.",
+    )
+    upload_timeout_seconds: int = Field(
+        default=120,
+        ge=1,
+        description="Longest an upload may wait for a worker and then be analysed; the worker "
+        "is stopped after that and the upload refused.",
+    )
     page_size: int = Field(default=50, description="Rows per page in portfolio lists.")
 
     @property

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -33,7 +33,15 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_for_upload
 from kizashi.domain.chart import Chart, load_chart
-from kizashi.ingest import DEFAULT_MAX_BYTES, ColumnMapping, IngestError, Report, analyse_files
+from kizashi.ingest import (
+    DEFAULT_MAX_BYTES,
+    ColumnMapping,
+    IngestError,
+    LimitExceeded,
+    Limits,
+    Report,
+    analyse_files,
+)
 from kizashi.ingest.errors import Issue, error, warning
 from kizashi.ingest.mapping import CLEARING, Mapped
 from kizashi.store.models import (
@@ -131,6 +139,8 @@ def do_import_submission(
     period_end: str | None = None,
     dry_run: bool = False,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    limits: Limits | None = None,
+    analyser: Analyser | None = None,
 ) -> ImportOutcome:
     """Analyse ``files`` (uploaded together) for a business and store them atomically.
 
@@ -138,7 +148,13 @@ def do_import_submission(
     fiscal year is used when ``fiscal_year_start_month`` is not given. Raises ``NotFound``
     (audited) when the actor may not submit for the business; every other problem is in the
     outcome's report.
+
+    ``limits`` bound what the files may make the importer read (default: ``max_bytes`` and
+    the defaults of ``Limits``). ``analyser``, when given, replaces the analysis: it gets the
+    confirmations remembered for the business and returns the Report of
+    ``analyse_remembered`` (the web analyses in a worker process, outside this transaction).
     """
+    limits = limits or Limits(max_bytes=max_bytes)
     business = access_business_for_upload(session, actor, business_id)
     fy = fiscal_year_start_month or business.fiscal_year_end_month % 12 + 1
     first_name = files[0][1] if files else ""
@@ -148,7 +164,13 @@ def do_import_submission(
             if isinstance(column_mapping, str)
             else column_mapping
         )
-        report = _analyse(session, business.id, files, format, fy, mapping, period_end, max_bytes)
+        remembered = load_confirmations(session, business.id)
+        if analyser is not None:
+            report = analyser(remembered)
+        else:
+            report = analyse_remembered(remembered, files, format, fy, mapping, period_end, limits)
+    except LimitExceeded as exc:
+        report = Report(errors=[exc.issue(first_name)])
     except IngestError as exc:
         report = Report(errors=[error("upload.rejected", str(exc), file=first_name)])
     outcome = ImportOutcome(report, business.id, _source_format(report), dry_run=dry_run)
@@ -199,15 +221,18 @@ def do_import_submission(
     return outcome
 
 
-def _analyse(
-    session: Session,
-    business_id: int,
+Remembered = Mapping[str, Mapping[str, str]]
+Analyser = Callable[[Remembered], Report]
+
+
+def analyse_remembered(
+    remembered: Remembered,
     files: Sequence[tuple[bytes, str]],
     fmt: str | None,
     fy: int,
     column_mapping: ColumnMapping | Mapping[str, object] | None,
     period_end: str | None,
-    max_bytes: int,
+    limits: Limits,
 ) -> Report:
     """Analyse with the confirmations remembered for the upload's source format.
 
@@ -215,7 +240,6 @@ def _analyse(
     given format (or of all formats); when those are not exactly the source's own, a
     second pass uses the source's own (rare: a business that changed software).
     """
-    remembered = load_confirmations(session, business_id)
 
     def run(confirmations: Mapping[str, str]) -> Report:
         return analyse_files(
@@ -225,7 +249,7 @@ def _analyse(
             confirmations=confirmations,
             column_mapping=column_mapping,
             period_end=period_end,
-            max_bytes=max_bytes,
+            limits=limits,
         )
 
     if fmt is not None:

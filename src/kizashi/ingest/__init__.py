@@ -3,10 +3,11 @@
 Pure code, no database: ``analyse(data, filename)`` returns a :class:`Report`.
 """
 
-from .analysis import DEFAULT_MAX_BYTES, analyse, analyse_files
+from .analysis import analyse, analyse_files
 from .columns import ColumnMapping
 from .errors import IngestError, Issue
 from .importers.base import Importer, ParseOptions, Sniff
+from .limits import DEFAULT_MAX_BYTES, LimitExceeded, Limits
 from .registry import DEFAULT_IMPORTERS, ENTRY_POINT_GROUP, load_importers
 from .report import MonthlyTrialBalance, Report
 
@@ -18,6 +19,8 @@ __all__ = [
     "Importer",
     "IngestError",
     "Issue",
+    "LimitExceeded",
+    "Limits",
     "MonthlyTrialBalance",
     "ParseOptions",
     "Report",

@@ -7,7 +7,7 @@ for the person who uploaded the file; nothing else escapes.
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -19,6 +19,7 @@ from .dates import fiscal_year_start
 from .errors import IngestError, Issue, warning
 from .importers.base import Importer, ParseOptions
 from .ledger import aggregate_journal, monthly_flows
+from .limits import DEFAULT_MAX_BYTES, ISSUE_CAP, IssueList, Limits
 from .mapping import CLEARING, Mapped, map_accounts
 from .model import Account, JournalLine, ParseResult
 from .registry import default_importers, detect
@@ -36,7 +37,6 @@ from .validation import (
 )
 from .workbook import is_xlsx, read_xlsx
 
-DEFAULT_MAX_BYTES = 20 * 1024 * 1024
 DEFAULT_FISCAL_YEAR_START_MONTH = 4
 
 
@@ -57,6 +57,7 @@ def analyse(
     period_end: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     importers: Mapping[str, Importer] | None = None,
+    limits: Limits | None = None,
 ) -> Report:
     """Analyse one uploaded file. See :func:`analyse_files` for several files at once."""
     return analyse_files(
@@ -68,6 +69,7 @@ def analyse(
         period_end=period_end,
         max_bytes=max_bytes,
         importers=importers,
+        limits=limits,
     )
 
 
@@ -81,8 +83,40 @@ def analyse_files(
     period_end: str | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     importers: Mapping[str, Importer] | None = None,
+    limits: Limits | None = None,
 ) -> Report:
-    """Analyse files uploaded together (e.g. 開始残高 + 仕訳帳) into one Report."""
+    """Analyse files uploaded together (e.g. 開始残高 + 仕訳帳) into one Report.
+
+    ``limits`` (default: ``Limits(max_bytes=max_bytes)``) bounds what each file may make the
+    importer read; a file over a limit raises ``LimitExceeded`` as soon as it is passed.
+    """
+    limits = limits or Limits(max_bytes=max_bytes)
+    token = ISSUE_CAP.set(limits.max_issues)
+    try:
+        return _analyse_files(
+            files,
+            format,
+            fiscal_year_start_month,
+            confirmations,
+            column_mapping,
+            period_end,
+            importers,
+            limits,
+        )
+    finally:
+        ISSUE_CAP.reset(token)
+
+
+def _analyse_files(
+    files: Sequence[tuple[bytes, str]],
+    format: str | None,
+    fiscal_year_start_month: int | None,
+    confirmations: Mapping[str, str] | None,
+    column_mapping: ColumnMapping | Mapping[str, object] | None,
+    period_end: str | None,
+    importers: Mapping[str, Importer] | None,
+    limits: Limits,
+) -> Report:
     if fiscal_year_start_month is not None and not 1 <= fiscal_year_start_month <= 12:
         raise IngestError("fiscal_year_start_month must be between 1 and 12")
     if not files:
@@ -100,7 +134,7 @@ def analyse_files(
     registry = dict(importers) if importers is not None else default_importers()
     fmt = format or ("table" if mapping_obj is not None and "table" in registry else None)
     options = ParseOptions(column_mapping=mapping_obj, period_end=period_end)
-    parsed = [_parse_one(d, n, fmt, registry, options, max_bytes) for d, n in files]
+    parsed = [_parse_one(d, n, fmt, registry, options, limits) for d, n in files]
     return _combine(parsed, fiscal_year_start_month, confirmations or {})
 
 
@@ -110,8 +144,9 @@ def _parse_one(
     fmt: str | None,
     registry: dict[str, Importer],
     options: ParseOptions,
-    max_bytes: int,
+    limits: Limits,
 ) -> _Parsed:
+    max_bytes = limits.max_bytes
     if len(data) > max_bytes:
         raise IngestError(
             f"{filename}: {len(data):,} bytes is over the size limit of {max_bytes:,} bytes; "
@@ -120,12 +155,16 @@ def _parse_one(
     if not data.strip():
         raise IngestError(f"{filename}: the file is empty")
     sheet = getattr(options.column_mapping, "sheet", None)
-    file = read_xlsx(data, filename, sheet) if is_xlsx(data, filename) else decode(data, filename)
+    if is_xlsx(data, filename):
+        file = read_xlsx(data, filename, sheet, limits)
+    else:
+        file = decode(data, filename, max_lines=limits.max_lines, max_cells=limits.max_cells)
+    file.rows()  # split now, under the cell limit, so that a refusal is not taken for a sniff
     found = detect(file, registry, fmt)
     imp = found.importer
     try:
         result = imp.parse(file, options)
-    except IngestError:
+    except (IngestError, MemoryError):
         raise
     except Exception as exc:  # never let a format bug surface as a crash of the upload
         raise IngestError(
@@ -175,7 +214,7 @@ def _combine(
     parsed: list[_Parsed], fy_given: int | None, confirmations: Mapping[str, str]
 ) -> Report:
     chart = load_chart()
-    issues: list[Issue] = [i for p in parsed for i in p.result.issues]
+    issues: list[Issue] = IssueList(i for p in parsed for i in p.result.issues)
     accounts: dict[str, Account] = {}
     for p in parsed:
         for ln in p.result.lines:
@@ -222,7 +261,16 @@ def _combine(
         )
         for e, m in sorted(months.items())
     ]
+    omitted = Counter[str]()
+    by_severity = Counter[str]()
+    for found in [*(p.result.issues for p in parsed), issues]:
+        if isinstance(found, IssueList):
+            omitted.update(found.omitted)
+            by_severity.update(found.omitted_by_severity)
     return Report(
+        omitted_by_code=dict(omitted),
+        errors_omitted=by_severity["error"],
+        warnings_omitted=by_severity["warning"],
         sources=[p.source for p in parsed],
         fiscal_year_start_month=fy,
         mapping=sorted(mapped.values(), key=lambda m: m.account),

@@ -30,9 +30,13 @@ class Issue:
     column: int | None = None
     field: str | None = None
     value: str | None = None
+    params: dict[str, Any] | None = None  # the numbers of a limit, for a page's own language
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.params is None:
+            del out["params"]
+        return out
 
 
 def error(code: str, message: str, **where: Any) -> Issue:

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Literal
 
 from .errors import Issue
+from .limits import IssueList
 
 Kind = Literal["journal", "trial_balance", "statement", "opening"]
 Convention = Literal["natural", "debit_positive"]
@@ -77,7 +78,7 @@ class ParseResult:
     lines: list[JournalLine] = field(default_factory=list)
     balances: list[BalanceRow] = field(default_factory=list)
     subtotals: list[Subtotal] = field(default_factory=list)
-    issues: list[Issue] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=IssueList)  # capped: see limits.IssueList
     fiscal_year_start: date | None = None  # when the file itself says so
     closed_statement: bool = False  # 決算書: retained earnings include current-year profit
     notes: list[str] = field(default_factory=list)

@@ -61,6 +61,26 @@ class Report:
     accounts: list[AccountRow] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    # Issues past ``Limits.max_issues`` per severity are not listed, only counted here.
+    errors_omitted: int = 0
+    warnings_omitted: int = 0
+    omitted_by_code: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors_total(self) -> int:
+        return len(self.errors) + self.errors_omitted
+
+    @property
+    def warnings_total(self) -> int:
+        return len(self.warnings) + self.warnings_omitted
+
+    @property
+    def issue_counts(self) -> dict[str, int]:
+        """Every issue by code, the listed and the omitted."""
+        counts = dict(self.omitted_by_code)
+        for i in [*self.errors, *self.warnings]:
+            counts[i.code] = counts.get(i.code, 0) + 1
+        return dict(sorted(counts.items()))
 
     @property
     def ok(self) -> bool:
@@ -105,6 +125,11 @@ class Report:
             "months": [asdict(m) for m in self.months],
             "errors": [i.to_dict() for i in self.errors],
             "warnings": [i.to_dict() for i in self.warnings],
+            "errors_total": self.errors_total,
+            "warnings_total": self.warnings_total,
+            "errors_omitted": self.errors_omitted,
+            "warnings_omitted": self.warnings_omitted,
+            "issue_counts": self.issue_counts,
         }
         if accounts:
             out["accounts"] = [asdict(a) for a in self.accounts]

@@ -3,7 +3,11 @@
 * ``POST /api/v1/businesses/{id}/submissions`` (multipart): one or more ``files`` and the
   options of ``kizashi ingest``; answers with the same outcome and report as
   ``kizashi ingest --json`` — 201 stored; 200 duplicate, dry run or waiting for
-  confirmations; 422 when the report has errors; 413 over ``max_upload_bytes``.
+  confirmations; 422 when the report has errors (also a file over the line, cell or
+  unpacked-size limit, or one its worker could not read within memory and time: see
+  ``web.upload_pool``); 413 over ``max_upload_bytes``. The report lists at most
+  ``max_upload_issues`` errors and warnings each, with ``errors_total``,
+  ``warnings_total`` and ``issue_counts`` (by code) for all of them.
 * ``POST /api/v1/businesses/{id}/account-mappings``: remember what accounts are (all or none).
 * ``GET /api/v1/businesses/{id}/submissions``: what was stored, newest first.
 
@@ -17,19 +21,21 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from kizashi.access.reads import list_submissions
 from kizashi.actions.mappings import do_confirm_account_mapping
-from kizashi.actions.submissions import ImportOutcome, do_import_submission
+from kizashi.actions.submissions import ImportOutcome
 from kizashi.ingest import load_importers
 from kizashi.store.models import Purpose
 
 from .auth import CurrentUser, require_user
 from .state import app_settings, app_store
 from .upload_limit import UploadTooLarge, check_upload_size
+from .upload_pool import UploadOptions, run_import
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"])
 MAX_FILES = 20
@@ -186,19 +192,17 @@ async def post_submission(
     settings = app_settings(request)
     fmt = parse_format(format)
     payload = await read_uploads(files, settings.max_upload_bytes)
-    with app_store(request).session() as s:
-        outcome = do_import_submission(
-            s,
-            user.actor,
-            business_id=business_id,
-            files=payload,
-            raw_dir=settings.raw_dir,
-            format=fmt,
-            fiscal_year_start_month=fiscal_year_start_month,
-            column_mapping=column_mapping or None,
-            dry_run=dry_run,
-            max_bytes=settings.max_upload_bytes,
-        )
+    options = UploadOptions(fmt, fiscal_year_start_month, column_mapping or None, dry_run)
+    outcome = await to_thread.run_sync(
+        run_import,
+        request.app,
+        app_store(request),
+        settings,
+        user.actor,
+        business_id,
+        payload,
+        options,
+    )
     body = SubmissionOutcome.model_validate(outcome_json(outcome))
     return JSONResponse(body.model_dump(mode="json"), status_code=_status(outcome))
 

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
 from kizashi.access.reads import list_submissions, read_upload_target
 from kizashi.actions.mappings import do_confirm_account_mapping
-from kizashi.actions.submissions import ImportOutcome, do_import_submission
+from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.chart import load_chart
 from kizashi.ingest.mapping import CLEARING
 
@@ -32,6 +33,7 @@ from .auth import CurrentUser, require_user
 from .pages import _section, parse_purpose
 from .state import app_settings, app_store, render, translator
 from .upload_limit import format_size
+from .upload_pool import UploadOptions, run_import
 from .upload_report import choice_groups, formats, report_view
 
 router = APIRouter(include_in_schema=False)
@@ -78,26 +80,29 @@ def _options(fmt: str, fy: str, dry_run: bool) -> dict[str, Any]:
     }
 
 
-def _import(
+async def _import(
     request: Request,
     user: CurrentUser,
     business_id: int,
     files: list[tuple[bytes, str]],
     options: dict[str, Any],
 ) -> ImportOutcome:
-    settings = app_settings(request)
-    with app_store(request).session() as s:
-        return do_import_submission(
-            s,
-            user.actor,
-            business_id=business_id,
-            files=files,
-            raw_dir=settings.raw_dir,
-            format=options.get("format"),
-            fiscal_year_start_month=options.get("fiscal_year_start_month"),
-            dry_run=bool(options.get("dry_run")),
-            max_bytes=settings.max_upload_bytes,
-        )
+    """Analysed in a worker process (``web.upload_pool``), stored atomically; off the loop."""
+    chosen = UploadOptions(
+        format=options.get("format"),
+        fiscal_year_start_month=options.get("fiscal_year_start_month"),
+        dry_run=bool(options.get("dry_run")),
+    )
+    return await to_thread.run_sync(
+        run_import,
+        request.app,
+        app_store(request),
+        app_settings(request),
+        user.actor,
+        business_id,
+        files,
+        chosen,
+    )
 
 
 def _result(
@@ -156,7 +161,7 @@ async def upload_submit(
     if not payload:
         ctx = _form_context(request, user, business_id, None)
         return render(request, "upload.html", {**ctx, "no_file": True}, status_code=400)
-    outcome = _import(request, user, business_id, payload, options)
+    outcome = await _import(request, user, business_id, payload, options)
     return _result(request, user, business_id, outcome, payload, options)
 
 
@@ -191,5 +196,5 @@ async def upload_confirm(
                     )
         except ValueError:
             return render(request, "error.html", {"status": 400}, status_code=400)
-    outcome = _import(request, user, business_id, kept.files, kept.options)
+    outcome = await _import(request, user, business_id, kept.files, kept.options)
     return _result(request, user, business_id, outcome, kept.files, kept.options, kept.token)
