@@ -41,8 +41,50 @@ class Settings(BaseSettings):
         default=False,
         description="Send session cookies only over HTTPS. Turn on behind TLS in production.",
     )
-    session_max_age_seconds: int = Field(
-        default=8 * 3600, description="How long a login session stays valid without activity."
+    session_idle_seconds: int = Field(
+        default=2 * 3600,
+        gt=0,
+        description=(
+            "A login session ends after this many seconds without a request (activity is "
+            "recorded at most once a minute, so the end can come up to a minute early)."
+        ),
+    )
+    session_absolute_seconds: int = Field(
+        default=12 * 3600,
+        gt=0,
+        description=(
+            "A login session ends this many seconds after the login, however active the user "
+            "is; the session cookie lives as long."
+        ),
+    )
+    login_max_failures: int = Field(
+        default=10,
+        gt=0,
+        description=(
+            "Failed logins in a row for one login ID (within login_failure_window_seconds) "
+            "that lock it; while locked even the right password is refused."
+        ),
+    )
+    login_failure_window_seconds: int = Field(
+        default=15 * 60,
+        gt=0,
+        description="Window in which failed logins for one login ID or one address are counted.",
+    )
+    login_lockout_seconds: int = Field(
+        default=30 * 60,
+        ge=0,
+        description=(
+            "How long a locked login ID stays locked, unless an administrator unlocks it "
+            "sooner (kizashi user unlock). 0: until an administrator unlocks it."
+        ),
+    )
+    login_address_max_failures: int = Field(
+        default=30,
+        gt=0,
+        description=(
+            "Failed logins from one client address within login_failure_window_seconds "
+            "after which that address gets 429 (Retry-After) until the window ends."
+        ),
     )
     max_upload_bytes: int = Field(
         default=20 * 1024 * 1024, description="Largest file accepted by an upload or ingest."

@@ -22,7 +22,7 @@ def test_login_page_is_japanese_and_sets_a_csrf_session(client: TestClient) -> N
     assert SESSION_COOKIE in cookie
     assert "httponly" in cookie.lower() and "samesite=lax" in cookie.lower()
     assert "secure" not in cookie.lower()  # cookie_secure defaults to off (plain http on localhost)
-    assert "Max-Age=28800" in cookie
+    assert "Max-Age=43200" in cookie  # the absolute session lifetime (12 hours)
 
 
 def test_secure_cookie_when_configured(settings, store, web_world) -> None:  # type: ignore[no-untyped-def]
@@ -134,20 +134,29 @@ def _forge(secret: str, payload: dict, age_seconds: int = 0) -> str:
     return OldSigner(secret).sign(data).decode()
 
 
-def test_expired_session_is_logged_out(client: TestClient, settings) -> None:  # type: ignore[no-untyped-def]
+def _payload(cookie: str) -> dict:
+    return json.loads(base64.b64decode(cookie.split(".", 1)[0]))
+
+
+def test_a_signed_cookie_needs_its_session_row(client: TestClient, settings) -> None:  # type: ignore[no-untyped-def]
     login(client, "cgc_officer")
     good = client.cookies.get(SESSION_COOKIE)
     assert good
-    uid = json.loads(base64.b64decode(good.split(".", 1)[0]))["uid"]
-    fresh = _forge(settings.secret_key, {"uid": uid, "csrf": "x"}, age_seconds=60)
+    sid = _payload(good)["sid"]
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, _forge(settings.secret_key, {"sid": sid, "csrf": "x"}, 60))
+    assert client.get("/api/v1/me").json()["login"] == "cgc_officer"  # the real token, re-signed
+    # Signed with the instance's key, but naming no session: the old cookie held a user id.
+    for payload in ({"sid": "made-up-token", "csrf": "x"}, {"uid": 1, "csrf": "x"}):
+        client.cookies.clear()
+        client.cookies.set(SESSION_COOKIE, _forge(settings.secret_key, payload))
+        assert client.get("/api/v1/me").status_code == 401
+    # Older than the absolute lifetime: the signature itself has expired.
     stale = _forge(
         settings.secret_key,
-        {"uid": uid, "csrf": "x"},
-        age_seconds=settings.session_max_age_seconds + 5,
+        {"sid": sid, "csrf": "x"},
+        age_seconds=settings.session_absolute_seconds + 5,
     )
-    client.cookies.clear()
-    client.cookies.set(SESSION_COOKIE, fresh)
-    assert client.get("/api/v1/me").json()["login"] == "cgc_officer"  # a valid, recent cookie works
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, stale)
     assert client.get("/api/v1/me").status_code == 401
@@ -159,13 +168,27 @@ def test_tampered_or_foreign_cookie_is_no_session(client: TestClient, settings) 
     assert good
     payload, rest = good.split(".", 1)
     data = json.loads(base64.b64decode(payload))
-    data["uid"] = data["uid"] + 1  # try to become another user
+    data["sid"] = data["sid"][:-1] + ("A" if data["sid"][-1] != "A" else "B")
     tampered = base64.b64encode(json.dumps(data).encode()).decode() + "." + rest
     client.cookies.clear()
     client.cookies.set(SESSION_COOKIE, tampered)
     assert client.get("/api/v1/me").status_code == 401
-    client.cookies.set(SESSION_COOKIE, _forge("another-instance-key", {"uid": 1, "csrf": "x"}))
+    client.cookies.set(SESSION_COOKIE, _forge("another-instance-key", {"sid": data["sid"]}))
     assert client.get("/api/v1/me").status_code == 401
+
+
+def test_the_login_form_keeps_the_login_id_after_a_wrong_password(client: TestClient) -> None:
+    token = csrf_from(client.get("/login").text)
+    r = client.post(
+        "/login", data={"login": "cgc_officer", "password": "wrong-password", "csrf_token": token}
+    )
+    assert r.status_code == 401
+    assert 'name="login" value="cgc_officer"' in r.text
+    assert 'value="wrong-password"' not in r.text  # the password is never sent back
+    r = client.post(
+        "/login", data={"login": '"><b>x', "password": "wrong-password", "csrf_token": token}
+    )
+    assert 'value="&#34;&gt;&lt;b&gt;x"' in r.text  # escaped
 
 
 def test_security_headers(client: TestClient) -> None:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, require_role
+from kizashi.store.audit import AuditRecord
+from kizashi.store.errors import NotFound
 from kizashi.store.models import Organisation, OrgKind, Role, User
 
 from ._audit import audit_write
 from .passwords import hash_password, verify_password
+from .sessions import revoke_user_sessions
 
 ROLES_BY_KIND = {
     OrgKind.BUSINESS: {Role.OWNER, Role.ADMIN},
@@ -99,17 +103,115 @@ def do_add_user(
 
 
 def authenticate(session: Session, login: str, password: str) -> User | None:
-    """The user for a login and password, or None (same answer for unknown login and bad password)."""
+    """The user for a login and password, or None (same answer for unknown login and bad password).
+
+    No lockout or audit here: the web login goes through ``actions.logins``.
+    """
     user = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
-    if user is None:
-        verify_password(_DUMMY_HASH, password)  # same work either way: no timing oracle
-        return None
-    if not user.active or not verify_password(user.password_hash, password):
+    if not verify_login_password(user, password) or user is None or not user.active:
         return None
     return user
 
 
-_DUMMY_HASH = hash_password("dummy-password-for-timing")
+def verify_login_password(user: User | None, password: str) -> bool:
+    """Whether the password is the user's; the same argon2 work for an unknown user."""
+    if user is None or not password:
+        verify_password(_dummy_hash(), password)  # same work either way: no timing oracle
+        return False
+    return verify_password(user.password_hash, password)
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_password("dummy-password-for-timing")
+
+
+def user_managed_by(session: Session, actor: Actor, user_id: int) -> User:
+    """The user an administrator may manage: one of their own organisation's. Anything else —
+    a missing user, another organisation's, a caller who is not an administrator — is the same
+    ``NotFound`` (audited as a denial)."""
+    user = session.get(User, user_id)
+    allowed = actor.is_system or (
+        actor.role == Role.ADMIN and user is not None and user.org_id == actor.org_id
+    )
+    if user is None or not allowed:
+        raise NotFound(
+            "user",
+            pending_audit=AuditRecord(
+                action="manage_user",
+                decision="deny",
+                actor_user_id=actor.user_id,
+                actor_org_id=actor.org_id,
+                object_type="user",
+                object_id=str(user_id),
+                detail={"login": actor.login},
+            ),
+        )
+    return user
+
+
+def _require_manager(actor: Actor, user: User) -> None:
+    require_role(actor, Role.ADMIN)
+    if not actor.is_system and actor.org_id != user.org_id:
+        raise PermissionError("an administrator manages only their own organisation's users")
+
+
+def do_set_user_active(session: Session, actor: Actor, user: User, *, active: bool) -> int:
+    """Deactivate (or reactivate) a user. Deactivation ends all their sessions at once."""
+    _require_manager(actor, user)
+    user.active = active
+    ended = 0 if active else revoke_user_sessions(session, user.id, "deactivated")
+    audit_write(
+        session,
+        actor,
+        "activate_user" if active else "deactivate_user",
+        object_type="user",
+        object_id=user.id,
+        target_login=user.login,
+        sessions_ended=ended,
+    )
+    return ended
+
+
+def do_change_password(session: Session, actor: Actor, user: User, password: str) -> int:
+    """Set a new password (argon2id). Every session of the user ends: a stolen session does
+    not outlive the password change."""
+    _require_manager(actor, user)
+    user.password_hash = hash_password(password)
+    ended = revoke_user_sessions(session, user.id, "password_changed")
+    audit_write(
+        session,
+        actor,
+        "change_password",
+        object_type="user",
+        object_id=user.id,
+        target_login=user.login,
+        sessions_ended=ended,
+    )
+    return ended
+
+
+def do_change_role(session: Session, actor: Actor, user: User, role: Role) -> int:
+    """Give a user another role of their organisation's kind; their sessions end."""
+    _require_manager(actor, user)
+    kind = session.get(Organisation, user.org_id).kind  # type: ignore[union-attr]
+    if role not in ROLES_BY_KIND[kind]:
+        raise ValueError(f"role {role.value} does not exist in a {kind.value} organisation")
+    old = user.role
+    user.role = role
+    ended = revoke_user_sessions(session, user.id, "role_changed")
+    audit_write(
+        session,
+        actor,
+        "change_role",
+        object_type="user",
+        object_id=user.id,
+        target_login=user.login,
+        old_role=old.value,
+        role=role.value,
+        sessions_ended=ended,
+    )
+    return ended
 
 
 def org_by_code(session: Session, code: str) -> Organisation:

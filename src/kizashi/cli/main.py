@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     run_cmd,
     serve_cmd,
     synth_cmd,
+    user_cmd,
 )
 from .app import app
 

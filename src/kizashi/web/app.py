@@ -17,7 +17,16 @@ from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 
-from . import api, api_monitoring, api_uploads, auth, pages, pages_monitoring, pages_uploads
+from . import (
+    api,
+    api_admin,
+    api_monitoring,
+    api_uploads,
+    auth,
+    pages,
+    pages_monitoring,
+    pages_uploads,
+)
 from .state import render
 from .upload_limit import UploadSizeLimit, UploadTooLarge, format_size
 
@@ -115,7 +124,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),
         session_cookie=auth.SESSION_COOKIE,
-        max_age=settings.session_max_age_seconds,
+        max_age=settings.session_absolute_seconds,
         same_site="lax",
         https_only=settings.cookie_secure,
     )
@@ -137,6 +146,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     app.include_router(api_monitoring.router)
     app.include_router(pages_uploads.router)
     app.include_router(api_uploads.router)
+    app.include_router(api_admin.router)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:

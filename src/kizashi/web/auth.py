@@ -1,12 +1,19 @@
 """Login, logout, the session and CSRF protection.
 
-* The session is a cookie signed with the instance's secret key (itsdangerous, through
-  Starlette's ``SessionMiddleware``): HttpOnly, SameSite=Lax, Secure when
-  ``settings.cookie_secure``, expiring after ``settings.session_max_age_seconds`` without
-  activity (the cookie is re-signed at most once a minute while the user is active). A
-  tampered or expired cookie is an empty session: the user is simply logged out.
-* Passwords are checked with argon2id by ``actions.organisations.authenticate``. A login
-  starts a fresh session (new CSRF token), so a session planted before login is worthless.
+* Sessions live in the store (``actions.sessions``): the cookie carries a random token whose
+  sha256 names a ``web_session`` row (user, idle and absolute expiry, revocation). Logout
+  revokes the row, so a copied cookie is refused afterwards; deactivation, a password or role
+  change and an administrator's "log out everywhere" revoke all of a user's rows. Each request
+  costs one indexed query (session ⋈ user ⋈ organisation), plus an UPDATE of the idle expiry at
+  most once a minute. Every web process shares the same rows.
+* The cookie itself is Starlette's signed ``SessionMiddleware`` cookie (HttpOnly,
+  SameSite=Lax, Secure when ``settings.cookie_secure``, Max-Age the absolute lifetime): it
+  holds the token (``sid``), the CSRF token and the chosen language. A tampered cookie is an
+  empty session; a valid cookie whose token has no live row is logged out.
+* Logins (``actions.logins``): argon2id, a lockout per login ID, a throttle per client
+  address (429 with Retry-After), every attempt audited. A login starts a fresh cookie (new
+  CSRF token), so a session planted before login is worthless. The answers never reveal
+  whether a login ID exists (see docs/security.md, "Sessions and logins").
 * CSRF: a synchroniser token lives in the session. Every unsafe request (POST, PUT, PATCH,
   DELETE) — pages and ``/api/v1`` alike — must echo it in the ``X-CSRF-Token`` header or the
   ``csrf_token`` form field, or it is refused with 403 before the route runs.
@@ -14,26 +21,28 @@
 
 from __future__ import annotations
 
+import math
 import secrets
-import time
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
 from kizashi.access import Actor
-from kizashi.actions.organisations import authenticate
-from kizashi.store.models import Organisation, OrgKind, Role, User
+from kizashi.actions.logins import LoginPolicy, Outcome, check_login, do_login
+from kizashi.actions.sessions import do_end_session, resolve_session
+from kizashi.settings import Settings
+from kizashi.store.models import OrgKind, Role
 
-from .state import app_store, render
+from .state import app_settings, app_store, render
 
 SESSION_COOKIE = "kizashi_session"
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-TOUCH_SECONDS = 60
+MAX_LOGIN_CHARS = 200
+MAX_PASSWORD_CHARS = 1024  # argon2 hashes anything, but there is no need to hash megabytes
 
 router = APIRouter()
 
@@ -54,6 +63,23 @@ class CurrentUser:
     org_kind: OrgKind
     role: Role
     locale: str
+    session_id: int = 0
+
+
+def login_policy(settings: Settings) -> LoginPolicy:
+    return LoginPolicy(
+        max_failures=settings.login_max_failures,
+        window_seconds=settings.login_failure_window_seconds,
+        lockout_seconds=settings.login_lockout_seconds,
+        address_max_failures=settings.login_address_max_failures,
+        idle_seconds=settings.session_idle_seconds,
+        absolute_seconds=settings.session_absolute_seconds,
+    )
+
+
+def client_address(request: Request) -> str:
+    """The peer address (behind a reverse proxy: what uvicorn's --proxy-headers made of it)."""
+    return request.client.host if request.client else "unknown"
 
 
 def csrf_token(request: Request) -> str:
@@ -81,33 +107,36 @@ async def csrf_protect(request: Request) -> None:
         raise CSRFError()
 
 
+def _forget_login(request: Request) -> None:
+    """Empty the cookie but keep the chosen language."""
+    lang = request.session.get("lang")
+    request.session.clear()
+    if lang:
+        request.session["lang"] = lang
+
+
 def current_user(request: Request) -> CurrentUser | None:
     """The logged-in user of this request, or None. Cached on ``request.state``."""
     if hasattr(request.state, "user"):
         return request.state.user
-    user_id = request.session.get("uid")
+    token = request.session.get("sid")
     found: CurrentUser | None = None
-    if isinstance(user_id, int):
+    if isinstance(token, str):
+        settings = app_settings(request)
         with app_store(request).session() as s:
-            row = s.execute(
-                select(User, Organisation)
-                .join(Organisation, User.org_id == Organisation.id)
-                .where(User.id == user_id)
-            ).one_or_none()
-            if row is not None and row[0].active:
-                user, org = row
+            live = resolve_session(s, token, idle_seconds=settings.session_idle_seconds)
+            if live is not None:
                 found = CurrentUser(
-                    Actor.from_user(user),
-                    user.display_name,
-                    org.name,
-                    org.kind,
-                    user.role,
-                    user.locale,
+                    live.actor,
+                    live.user.display_name,
+                    live.organisation.name,
+                    live.organisation.kind,
+                    live.user.role,
+                    live.user.locale,
+                    live.id,
                 )
         if found is None:
-            request.session.clear()  # deactivated or deleted since login
-        elif time.time() - request.session.get("seen", 0) > TOUCH_SECONDS:
-            request.session["seen"] = int(time.time())  # re-sign: idle expiry slides
+            _forget_login(request)  # logged out, expired, revoked or deactivated since login
     request.state.user = found
     return found
 
@@ -136,38 +165,48 @@ def login_url(request: Request) -> str:
 def login_page(request: Request, next: str | None = None) -> Response:
     if current_user(request) is not None:
         return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": _safe_next(next), "error": None})
+    return render(request, "login.html", {"next": _safe_next(next), "error": None, "login": ""})
 
 
 @router.post("/login", include_in_schema=False)
 def login_submit(
     request: Request, login: str = Form(""), password: str = Form(""), next: str = Form("/")
 ) -> Response:
-    with app_store(request).session() as s:
-        user = authenticate(s, login.strip(), password) if login and password else None
-        user_id, user_locale = (user.id, user.locale) if user else (None, None)
-    if user_id is None:
-        response = render(
-            request, "login.html", {"next": _safe_next(next), "error": True}, status_code=401
+    settings = app_settings(request)
+    policy = login_policy(settings)
+    store = app_store(request)
+    address = client_address(request)
+    login = login.strip()[:MAX_LOGIN_CHARS]
+    # 1. reads only (argon2 runs here, holding no write lock); 2. the writes and the audit.
+    with store.session() as s:
+        check = check_login(s, login, password[:MAX_PASSWORD_CHARS], address=address, policy=policy)
+    with store.session() as s:
+        result = do_login(s, check, policy=policy, user_agent=request.headers.get("user-agent"))
+    if result.outcome is Outcome.OK:
+        lang = request.session.get("lang")
+        request.session.clear()
+        request.session.update(
+            {"sid": result.token, "csrf": secrets.token_urlsafe(32), "lang": lang or result.locale}
         )
+        return RedirectResponse(_safe_next(next), status_code=303)
+    context: dict[str, object] = {
+        "next": _safe_next(next),
+        "login": login,
+        "error": result.outcome.value,
+    }
+    if result.outcome is Outcome.THROTTLED:
+        context["retry_minutes"] = max(1, math.ceil(result.retry_after / 60))
+        response = render(request, "login.html", context, status_code=429)
+        response.headers["Retry-After"] = str(result.retry_after)
         return response
-    lang = request.session.get("lang")
-    request.session.clear()
-    request.session.update(
-        {
-            "uid": user_id,
-            "csrf": secrets.token_urlsafe(32),
-            "seen": int(time.time()),
-            "lang": lang or user_locale,
-        }
-    )
-    return RedirectResponse(_safe_next(next), status_code=303)
+    return render(request, "login.html", context, status_code=401)
 
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request) -> Response:
-    lang = request.session.get("lang")
-    request.session.clear()
-    if lang:
-        request.session["lang"] = lang
+    token = request.session.get("sid")
+    if isinstance(token, str):
+        with app_store(request).session() as s:
+            do_end_session(s, token, address=client_address(request))
+    _forget_login(request)
     return RedirectResponse("/login", status_code=303)
