@@ -21,7 +21,7 @@ from kizashi.store.errors import NotFound
 from kizashi.store.models import FlagState, Purpose
 
 from .app import app
-from .context import actor_for, console, fail, settings, store
+from .context import actor_for, checkpoint_audit, console, fail, settings, store
 from .rules_cmd import rules_app
 
 flag_app = typer.Typer(help="予兆フラグの対応状況 (flag workflow).", no_args_is_help=True)
@@ -45,13 +45,23 @@ def run(
         str | None, typer.Option(help="As-of month YYYY-MM (default: the latest with data).")
     ] = None,
 ) -> None:
-    """モニタリングを実行する: パネル更新・指標・ルール・フラグ (run monitoring over the store)."""
-    from kizashi.jobs.monitoring import run_monitoring_job
+    """モニタリングを実行する: パネル更新・指標・ルール・フラグ (run monitoring over the store).
 
-    with console.status("monitoring…"):
-        runs = run_monitoring_job(
-            store(), settings(), month=parse_month(month) if month else None, console=console
-        )
+    One run at a time per data directory; a run interrupted earlier is completed or marked
+    failed first (docs/monitoring.md, "Run statuses and recovery").
+    """
+    from kizashi.jobs.monitoring import run_monitoring_job
+    from kizashi.jobs.monitoring_runs import RunInProgress
+
+    try:
+        with console.status("monitoring…"):
+            runs = run_monitoring_job(
+                store(), settings(), month=parse_month(month) if month else None, console=console
+            )
+    except RunInProgress as exc:
+        fail(str(exc))
+        return
+    checkpoint_audit()
     if not runs:
         fail("nothing was monitored (no monthly data in the store)")
 
