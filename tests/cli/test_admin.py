@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 from kizashi.store.models import AuditEvent, Business, BusinessLink, User
 
 
-def test_org_user_business_and_audit(cli, store):
+def test_org_user_business_and_audit(cli, store, tmp_path):
     r = cli("org", "add", "cgc-test", "--name", "テスト信用保証協会", "--kind", "guarantor")
     assert r.exit_code == 0, r.output
     r = cli(
@@ -60,12 +60,13 @@ def test_org_user_business_and_audit(cli, store):
         assert s.execute(select(User.login)).scalars().all() == ["hanako"]
         biz = s.execute(select(Business)).scalar_one()
         assert (biz.industry_major, biz.prefecture_code) == ("E", "01")
+    (tmp_path / "data").mkdir()
     r = cli("audit", "verify")
-    assert r.exit_code == 0 and "intact: 3 of 3" in r.output.replace("\n", " ")
+    assert r.exit_code == 0 and "無傷です: イベント 3 件" in r.output.replace("\n", "")
     with store.session() as s:
         s.execute(update(AuditEvent).where(AuditEvent.id == 2).values(action="tampered"))
     r = cli("audit", "verify")
-    assert r.exit_code == 1 and "event 2" in r.output
+    assert r.exit_code == 1 and "イベント 2: 内容が鍵付きハッシュと一致しません" in r.output
 
 
 GOOD = """法人番号,名称,業種,都道府県,決算月,従業員数,資本金,設立日

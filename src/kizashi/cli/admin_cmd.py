@@ -4,19 +4,33 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from kizashi.actions.businesses import BusinessInput, do_add_business, do_import_businesses
 from kizashi.actions.organisations import do_add_organisation, do_add_user, org_by_code
-from kizashi.store.audit import verify_chain
-from kizashi.store.db import current_revision, head_revision, upgrade
-from kizashi.store.models import AuditEvent, OrgKind, Relation, Role
+from kizashi.store.audit import ChainProblem, ResealRefused, reseal_chain, verify_chain
+from kizashi.store.audit_checkpoints import (
+    archive_checkpoints,
+    read_checkpoints,
+    verify_checkpoints,
+    write_checkpoint,
+)
+from kizashi.store.db import (
+    Store,
+    current_revision,
+    head_revision,
+    open_store,
+    sqlite_path,
+    upgrade,
+)
+from kizashi.store.models import AuditHead, OrgKind, Relation, Role
 
 from .app import app
-from .context import actor_for, console, fail, settings, store
+from .context import actor_for, console, err_console, fail, settings, store
 
 db_app = typer.Typer(help="データベース (database) の管理。", no_args_is_help=True)
 audit_app = typer.Typer(help="監査ログ (audit log)。", no_args_is_help=True)
@@ -40,17 +54,128 @@ def db_upgrade() -> None:
     )
 
 
+def _fail_ja(message: str) -> NoReturn:
+    """The audit commands speak Japanese only, their error prefix included."""
+    err_console.print(f"[red]エラー:[/red] {message}")
+    raise typer.Exit(1)
+
+
+def _existing_store(*, create_audit_key: bool) -> Store:
+    """The instance's store, refusing (not creating) a missing data directory or database."""
+    cfg = settings()
+    if not cfg.data_dir.is_dir():
+        _fail_ja(
+            f"データディレクトリ {cfg.data_dir} がありません (KIZASHI_DATA_DIR を確認してください)"
+        )
+    db_file = sqlite_path(cfg.resolved_database_url)
+    if db_file is not None and not db_file.is_file():
+        _fail_ja(f"データベース {db_file} がありません")
+    key_file = cfg.resolved_audit_key_file
+    if not create_audit_key and cfg.audit_key is None and not key_file.is_file():
+        _fail_ja(f"監査鍵 {key_file} がありません (鍵がなければ監査ログを検証できません)")
+    try:
+        st = open_store(cfg, migrate=False, create_audit_key=create_audit_key)
+        with st.read_session() as s:
+            s.execute(select(func.count()).select_from(AuditHead))
+    except (OperationalError, ProgrammingError):
+        _fail_ja("データベースに接続できないか、監査ログの表がありません")
+    return st
+
+
+def _problem_ja(p: ChainProblem, checked: int) -> str:
+    messages = {
+        "missing": f"イベント {p.event_id}: 番号が連続していません (行の削除または並べ替え)",
+        "prev_hash": f"イベント {p.event_id}: 直前のイベントのハッシュと連結していません",
+        "changed": f"イベント {p.event_id}: 内容が鍵付きハッシュと一致しません "
+        "(行の変更、または鍵を使わない再計算)",
+        "legacy": f"イベント {p.event_id} から {p.count} 件: 鍵のない旧形式のままです "
+        "(kizashi audit reseal で封印し直してください)",
+        "head": f"先頭記録 (イベント {p.event_id}) が最後のイベントと一致しません (末尾の削除)",
+        "checkpoint_bad": f"チェックポイント {p.event_id} 行目: 署名が正しくありません "
+        "(偽造または変更)",
+        "truncated": f"チェックポイントにはイベント {p.event_id} 件が記録されていますが、"
+        f"監査ログには {checked} 件しかありません (末尾の削除または全削除)",
+        "rewritten": f"イベント {p.event_id}: チェックポイントに記録されたハッシュと異なります "
+        "(書き換えと再計算)",
+    }
+    return messages.get(p.code, f"イベント {p.event_id}: 不明な問題")
+
+
+MAX_LISTED = 20
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the hash chain of the whole audit log; exit 1 if anything was changed or removed."""
-    with store().session() as s:
-        total = s.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
-        checked, problems = verify_chain(s)
-    for p in problems:
-        console.print(f"[red]event {p.event_id}[/red]: {p.problem}")
+    """監査ログの鍵付きハッシュ連鎖とチェックポイントを検証する。改ざんや欠落があれば終了コード 1。"""
+    st = _existing_store(create_audit_key=False)
+    key = st.audit_key.get()
+    # Checkpoints first: every one of them was written before the snapshot below.
+    checkpoints, problems = read_checkpoints(settings().resolved_audit_checkpoint_dir, key)
+    with st.read_session() as s:
+        checked, chain_problems = verify_chain(s, key=key)
+        problems = chain_problems + problems + verify_checkpoints(s, checkpoints)
+    for p in problems[:MAX_LISTED]:
+        console.print(f"[red]{_problem_ja(p, checked)}[/red]")
+    if len(problems) > MAX_LISTED:
+        console.print(f"ほか {len(problems) - MAX_LISTED} 件")
     if problems:
-        fail(f"audit chain broken: {len(problems)} problem(s) in {checked} events")
-    console.print(f"audit chain intact: {checked} of {total} events verified")
+        _fail_ja(
+            f"監査ログの改ざんまたは欠落を検出しました: 問題 {len(problems)} 件 "
+            f"(イベント {checked} 件を検査)"
+        )
+    if not checkpoints:
+        console.print(
+            "[yellow]注意: 外部チェックポイントがありません。末尾の削除や全削除は検出できません "
+            "(kizashi audit checkpoint で作成できます)[/yellow]"
+        )
+    console.print(
+        f"監査ログは無傷です: イベント {checked} 件を検証し、"
+        f"チェックポイント {len(checkpoints)} 件と一致しました"
+    )
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """監査ログの件数と先頭ハッシュを署名付きチェックポイントとしてデータベースの外に記録する。"""
+    st = _existing_store(create_audit_key=True)
+    directory = settings().resolved_audit_checkpoint_dir
+    cp = write_checkpoint(st, directory)
+    console.print(
+        f"チェックポイントを記録しました: イベント {cp.count} 件、"
+        f"先頭ハッシュ {cp.head_hash[:16]}… ({directory})"
+    )
+
+
+@audit_app.command("reseal")
+def audit_reseal() -> None:
+    """鍵のない旧形式の監査イベントを鍵付きハッシュで封印し直す (連鎖が無傷の場合のみ)。"""
+    st = _existing_store(create_audit_key=True)
+    key = st.audit_key.get()
+    directory = settings().resolved_audit_checkpoint_dir
+    checkpoints, bad = read_checkpoints(directory, key)
+    with st.read_session() as s:
+        cp_problems = bad + verify_checkpoints(s, checkpoints)
+    if cp_problems:
+        _fail_ja(
+            "チェックポイントと一致しないため封印し直せません (kizashi audit verify で確認してください)"
+        )
+    try:
+        with st.session() as s:
+            count = reseal_chain(s)
+    except ResealRefused:
+        _fail_ja(
+            "監査ログの連鎖が壊れているため封印し直せません (kizashi audit verify で確認してください)"
+        )
+        return
+    if count == 0:
+        console.print("封印し直す旧形式のイベントはありません")
+        return
+    archived = archive_checkpoints(directory)
+    cp = write_checkpoint(st, directory)
+    console.print(f"旧形式のイベント {count} 件を鍵付きハッシュで封印し直しました")
+    if archived is not None:
+        console.print(f"以前のチェックポイントは {archived.name} に移しました")
+    console.print(f"新しいチェックポイント: イベント {cp.count} 件")
 
 
 @org_app.command("add")

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from kizashi.access import Actor
 from kizashi.settings import Settings
-from kizashi.store.db import Store
+from kizashi.store.audit_checkpoints import write_checkpoint
+from kizashi.store.db import Store, open_store
 from kizashi.store.models import User
 
 console = Console(soft_wrap=True)
@@ -24,7 +25,12 @@ def settings() -> Settings:
 
 @cache
 def store() -> Store:
-    return Store(settings().resolved_database_url)
+    return open_store(settings())
+
+
+def checkpoint_audit() -> None:
+    """After a command that wrote: a signed checkpoint of the audit chain outside the database."""
+    write_checkpoint(store(), settings().resolved_audit_checkpoint_dir)
 
 
 def actor_for(login: str | None) -> Actor:

@@ -11,7 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from kizashi.domain.periods import parse_month
 
 from .app import app
-from .context import console, settings, store
+from .context import checkpoint_audit, console, settings, store
 
 
 @app.command("demo")
@@ -70,6 +70,7 @@ def demo(
             f"{summary.consents:,} consent grants"
         )
     _run_monitoring_if_available()
+    checkpoint_audit()
     console.print(
         f"\nデモ用ログイン (demo logins) — password for all: [bold]{DEMO_PASSWORD}[/bold]"
     )

@@ -23,7 +23,7 @@ from kizashi.ingest import ColumnMapping, IngestError, Report, analyse_files, lo
 from kizashi.store.errors import NotFound
 
 from .app import app
-from .context import actor_for, settings, store
+from .context import actor_for, checkpoint_audit, settings, store
 
 EXIT_ERRORS = 1
 EXIT_USAGE = 2
@@ -310,6 +310,7 @@ def ingest_cmd(
         _fatal(f"business {business} not found, or {login} may not submit its data", as_json)
     except (PermissionError, ValueError) as exc:
         _fatal(str(exc), as_json)
+    checkpoint_audit()
     if as_json:
         typer.echo(json.dumps(outcome.to_dict(), ensure_ascii=False, indent=2))
     else:

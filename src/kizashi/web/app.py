@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from kizashi.settings import Settings
-from kizashi.store.db import Store
+from kizashi.store.db import Store, open_store
 from kizashi.store.errors import NotFound
 
 from . import (
@@ -27,6 +27,7 @@ from . import (
     pages_monitoring,
     pages_uploads,
 )
+from .lifespan import with_audit_checkpoints
 from .state import render
 from .upload_limit import UploadSizeLimit, UploadTooLarge, format_size
 
@@ -113,7 +114,10 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         dependencies=[Depends(auth.csrf_protect)],
     )
     app.state.settings = settings
-    app.state.store = store or Store(settings.resolved_database_url)
+    app.state.store = store or open_store(settings)
+    app.router.lifespan_context = with_audit_checkpoints(
+        app.router.lifespan_context, settings, app.state.store
+    )
     web = resources.files("kizashi.web")
     app.state.templates = Jinja2Templates(directory=str(web.joinpath("templates")))
     app.state.templates.env.globals["static_version"] = "1"
