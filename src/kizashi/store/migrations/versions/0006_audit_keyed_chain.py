@@ -17,7 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass  # filled in by the change that needs it
+    # No schema change: the key lives outside the database, and a row's scheme (keyed HMAC or
+    # legacy SHA-256) is told apart by verifying it; `kizashi audit reseal` seals legacy rows.
+    pass
 
 
 def downgrade() -> None:
