@@ -20,7 +20,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
-from kizashi.store.models import Organisation, User, WebSession
+from kizashi.store.models import Organisation, OrgKind, User, WebSession
 
 from ._audit import audit_write
 
@@ -42,16 +42,21 @@ def hash_token(token: str) -> str:
 
 @dataclass(frozen=True)
 class ActiveSession:
-    """The session of a request with its user and organisation (one query)."""
+    """The session of a request with what the request needs of its user and organisation
+    (plain values, usable after the unit of work that read them has ended)."""
 
     id: int
-    user: User
-    organisation: Organisation
+    actor: Actor
+    display_name: str
+    org_name: str
+    org_kind: OrgKind
+    locale: str
+    last_seen_at: datetime
+    absolute_expires_at: datetime
 
-    @property
-    def actor(self) -> Actor:
-        u, o = self.user, self.organisation
-        return Actor(user_id=u.id, org_id=o.id, org_kind=o.kind, role=u.role, login=u.login)
+    def needs_touch(self, now: datetime | None = None) -> bool:
+        """Whether the last recorded activity is over a minute old (then ``touch_session``)."""
+        return ((now or now_utc()) - self.last_seen_at).total_seconds() >= TOUCH_SECONDS
 
 
 def do_start_session(
@@ -89,12 +94,12 @@ def do_start_session(
 
 
 def resolve_session(
-    session: Session, token: str, *, idle_seconds: int, now: datetime | None = None
+    session: Session, token: str, *, now: datetime | None = None
 ) -> ActiveSession | None:
     """The live session for a cookie's token, or None (unknown, revoked, expired, inactive user).
 
-    One indexed query (token hash → session ⋈ user ⋈ organisation); an UPDATE of last_seen
-    and the idle expiry only when the last one is over a minute old.
+    One indexed query, token hash → session ⋈ user ⋈ organisation; it only reads, so it can run
+    in a read-only unit of work. See ``touch_session`` for recording activity.
     """
     now = now or now_utc()
     row = session.execute(
@@ -118,16 +123,34 @@ def resolve_session(
     if row is None:
         return None
     session_id, last_seen, absolute, user, org = row
-    if (now - as_utc(last_seen)).total_seconds() >= TOUCH_SECONDS:
-        session.execute(
-            update(WebSession)
-            .where(WebSession.id == session_id)
-            .values(
-                last_seen_at=now,
-                idle_expires_at=min(now + timedelta(seconds=idle_seconds), as_utc(absolute)),
-            )
+    return ActiveSession(
+        id=session_id,
+        actor=Actor(
+            user_id=user.id, org_id=org.id, org_kind=org.kind, role=user.role, login=user.login
+        ),
+        display_name=user.display_name,
+        org_name=org.name,
+        org_kind=org.kind,
+        locale=user.locale,
+        last_seen_at=as_utc(last_seen),
+        absolute_expires_at=as_utc(absolute),
+    )
+
+
+def touch_session(
+    session: Session, live: ActiveSession, *, idle_seconds: int, now: datetime | None = None
+) -> None:
+    """Record activity: last seen now, the idle expiry moved (never past the absolute one).
+    Callers do it only when ``live.needs_touch()``: at most one UPDATE a minute per session."""
+    now = now or now_utc()
+    session.execute(
+        update(WebSession)
+        .where(WebSession.id == live.id, WebSession.revoked_at.is_(None))
+        .values(
+            last_seen_at=now,
+            idle_expires_at=min(now + timedelta(seconds=idle_seconds), live.absolute_expires_at),
         )
-    return ActiveSession(session_id, user, org)
+    )
 
 
 def revoke_user_sessions(

@@ -23,16 +23,19 @@ from __future__ import annotations
 
 import math
 import secrets
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.actions.logins import LoginPolicy, Outcome, check_login, do_login
-from kizashi.actions.sessions import do_end_session, resolve_session
+from kizashi.actions.sessions import do_end_session, resolve_session, touch_session
 from kizashi.settings import Settings
+from kizashi.store.db import Store
 from kizashi.store.models import OrgKind, Role
 
 from .state import app_settings, app_store, render
@@ -75,6 +78,12 @@ def login_policy(settings: Settings) -> LoginPolicy:
         idle_seconds=settings.session_idle_seconds,
         absolute_seconds=settings.session_absolute_seconds,
     )
+
+
+def reading(store: Store) -> AbstractContextManager[Session]:
+    """A read-only unit of work (no write lock on SQLite) where the store offers one."""
+    read_session = getattr(store, "read_session", None)
+    return read_session() if read_session is not None else store.session()
 
 
 def client_address(request: Request) -> str:
@@ -123,18 +132,22 @@ def current_user(request: Request) -> CurrentUser | None:
     found: CurrentUser | None = None
     if isinstance(token, str):
         settings = app_settings(request)
-        with app_store(request).session() as s:
-            live = resolve_session(s, token, idle_seconds=settings.session_idle_seconds)
-            if live is not None:
-                found = CurrentUser(
-                    live.actor,
-                    live.user.display_name,
-                    live.organisation.name,
-                    live.organisation.kind,
-                    live.user.role,
-                    live.user.locale,
-                    live.id,
-                )
+        store = app_store(request)
+        with reading(store) as s:
+            live = resolve_session(s, token)
+        if live is not None:
+            if live.needs_touch():
+                with store.session() as s:
+                    touch_session(s, live, idle_seconds=settings.session_idle_seconds)
+            found = CurrentUser(
+                live.actor,
+                live.display_name,
+                live.org_name,
+                live.org_kind,
+                live.actor.role,  # type: ignore[arg-type]  # a user always has a role
+                live.locale,
+                live.id,
+            )
         if found is None:
             _forget_login(request)  # logged out, expired, revoked or deactivated since login
     request.state.user = found
@@ -178,7 +191,7 @@ def login_submit(
     address = client_address(request)
     login = login.strip()[:MAX_LOGIN_CHARS]
     # 1. reads only (argon2 runs here, holding no write lock); 2. the writes and the audit.
-    with store.session() as s:
+    with reading(store) as s:
         check = check_login(s, login, password[:MAX_PASSWORD_CHARS], address=address, policy=policy)
     with store.session() as s:
         result = do_login(s, check, policy=policy, user_agent=request.headers.get("user-agent"))
