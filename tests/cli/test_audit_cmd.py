@@ -135,3 +135,38 @@ def test_reseal_turns_a_legacy_log_into_a_keyed_one(cli, store, tmp_path):
     assert r.exit_code == 0 and "旧形式のイベント 3 件" in r.output, r.output
     r = cli("audit", "verify")
     assert r.exit_code == 0 and "イベント 4 件を検証" in r.output.replace("\n", ""), r.output
+
+
+def test_key_rotation_reseals_under_the_new_key(cli, sealed, tmp_path, monkeypatch):
+    from kizashi.cli import context
+    from tests.conftest import TEST_AUDIT_KEY
+
+    old = tmp_path / "audit_key.old"
+    old.write_text(TEST_AUDIT_KEY)
+    new_key = "a-brand-new-audit-key-0123456789abcdef"
+    monkeypatch.setenv("KIZASHI_AUDIT_KEY", new_key)
+    context.settings.cache_clear()
+    r = cli("audit", "verify")
+    assert r.exit_code == 1  # the new key does not verify the old chain yet
+    r = cli("audit", "reseal", "--old-key-file", str(old))
+    assert r.exit_code == 0, r.output
+    assert "イベント 6 件を新しい監査鍵で封印し直しました" in r.output
+    r = cli("audit", "verify")
+    assert r.exit_code == 0, r.output
+    assert "イベント 7 件を検証し、チェックポイント 1 件と一致しました" in r.output.replace("\n", "")
+    monkeypatch.setenv("KIZASHI_AUDIT_KEY", TEST_AUDIT_KEY)
+    context.settings.cache_clear()
+    assert cli("audit", "verify").exit_code == 1  # the old key no longer verifies anything
+
+
+def test_key_rotation_refuses_a_tampered_chain(cli, sealed, tmp_path, monkeypatch):
+    from kizashi.cli import context
+    from tests.conftest import TEST_AUDIT_KEY
+
+    flip_deny_to_allow(sealed)
+    old = tmp_path / "audit_key.old"
+    old.write_text(TEST_AUDIT_KEY)
+    monkeypatch.setenv("KIZASHI_AUDIT_KEY", "a-brand-new-audit-key-0123456789abcdef")
+    context.settings.cache_clear()
+    r = cli("audit", "reseal", "--old-key-file", str(old))
+    assert r.exit_code == 1 and "封印し直せません" in r.output

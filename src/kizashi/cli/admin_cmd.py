@@ -19,6 +19,7 @@ from kizashi.store.audit_checkpoints import (
     verify_checkpoints,
     write_checkpoint,
 )
+from kizashi.store.audit_key import AuditKeyError, load_audit_key
 from kizashi.store.db import (
     Store,
     current_revision,
@@ -60,7 +61,7 @@ def _fail_ja(message: str) -> NoReturn:
     raise typer.Exit(1)
 
 
-def _existing_store(*, create_audit_key: bool) -> Store:
+def _existing_store(ctx: typer.Context, *, create_audit_key: bool) -> Store:
     """The instance's store, refusing (not creating) a missing data directory or database."""
     cfg = settings()
     if not cfg.data_dir.is_dir():
@@ -75,6 +76,7 @@ def _existing_store(*, create_audit_key: bool) -> Store:
         _fail_ja(f"監査鍵 {key_file} がありません (鍵がなければ監査ログを検証できません)")
     try:
         st = open_store(cfg, migrate=False, create_audit_key=create_audit_key)
+        ctx.call_on_close(st.dispose)
         with st.read_session() as s:
             s.execute(select(func.count()).select_from(AuditHead))
     except (OperationalError, ProgrammingError):
@@ -105,9 +107,9 @@ MAX_LISTED = 20
 
 
 @audit_app.command("verify")
-def audit_verify() -> None:
+def audit_verify(ctx: typer.Context) -> None:
     """監査ログの鍵付きハッシュ連鎖とチェックポイントを検証する。改ざんや欠落があれば終了コード 1。"""
-    st = _existing_store(create_audit_key=False)
+    st = _existing_store(ctx, create_audit_key=False)
     key = st.audit_key.get()
     # Checkpoints first: every one of them was written before the snapshot below.
     checkpoints, problems = read_checkpoints(settings().resolved_audit_checkpoint_dir, key)
@@ -135,9 +137,9 @@ def audit_verify() -> None:
 
 
 @audit_app.command("checkpoint")
-def audit_checkpoint() -> None:
+def audit_checkpoint(ctx: typer.Context) -> None:
     """監査ログの件数と先頭ハッシュを署名付きチェックポイントとしてデータベースの外に記録する。"""
-    st = _existing_store(create_audit_key=True)
+    st = _existing_store(ctx, create_audit_key=True)
     directory = settings().resolved_audit_checkpoint_dir
     cp = write_checkpoint(st, directory)
     console.print(
@@ -147,12 +149,27 @@ def audit_checkpoint() -> None:
 
 
 @audit_app.command("reseal")
-def audit_reseal() -> None:
-    """鍵のない旧形式の監査イベントを鍵付きハッシュで封印し直す (連鎖が無傷の場合のみ)。"""
-    st = _existing_store(create_audit_key=True)
-    key = st.audit_key.get()
+def audit_reseal(
+    ctx: typer.Context,
+    old_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="鍵の交換: 以前の監査鍵のファイル。連鎖をこの鍵で検証し、現在の鍵で封印し直す"
+        ),
+    ] = None,
+) -> None:
+    """監査ログを現在の監査鍵で封印し直す: 鍵のない旧形式のイベント、または --old-key-file で鍵の交換。"""
+    st = _existing_store(ctx, create_audit_key=True)
+    old_key = None
+    if old_key_file is not None:
+        try:
+            old_key = load_audit_key(old_key_file, create=False)
+        except (AuditKeyError, OSError):
+            _fail_ja(f"以前の監査鍵 {old_key_file} を読めません")
+        if old_key == st.audit_key.get():
+            _fail_ja("以前の監査鍵と現在の監査鍵が同じです")
     directory = settings().resolved_audit_checkpoint_dir
-    checkpoints, bad = read_checkpoints(directory, key)
+    checkpoints, bad = read_checkpoints(directory, old_key or st.audit_key.get())
     with st.read_session() as s:
         cp_problems = bad + verify_checkpoints(s, checkpoints)
     if cp_problems:
@@ -161,18 +178,20 @@ def audit_reseal() -> None:
         )
     try:
         with st.session() as s:
-            count = reseal_chain(s)
+            count = reseal_chain(s, old_key=old_key)
     except ResealRefused:
         _fail_ja(
             "監査ログの連鎖が壊れているため封印し直せません (kizashi audit verify で確認してください)"
         )
-        return
     if count == 0:
         console.print("封印し直す旧形式のイベントはありません")
         return
     archived = archive_checkpoints(directory)
     cp = write_checkpoint(st, directory)
-    console.print(f"旧形式のイベント {count} 件を鍵付きハッシュで封印し直しました")
+    if old_key is not None:
+        console.print(f"イベント {count} 件を新しい監査鍵で封印し直しました")
+    else:
+        console.print(f"旧形式のイベント {count} 件を鍵付きハッシュで封印し直しました")
     if archived is not None:
         console.print(f"以前のチェックポイントは {archived.name} に移しました")
     console.print(f"新しいチェックポイント: イベント {cp.count} 件")

@@ -229,26 +229,29 @@ class ResealRefused(RuntimeError):
     """The chain cannot be re-sealed: it is broken, or has unkeyed rows after keyed ones."""
 
 
-def reseal_chain(session: Session, *, batch: int = 5000) -> int:
-    """Seal legacy (unkeyed) rows with the key; return how many rows were re-sealed.
+def reseal_chain(session: Session, *, batch: int = 5000, old_key: AuditKey | None = None) -> int:
+    """Re-seal the whole chain with the store's key; return how many rows were re-sealed.
 
+    Without ``old_key``: seals legacy (unkeyed) rows, returning their number (0: nothing to do).
+    With ``old_key`` (key rotation): every row must verify under the old key (or be legacy),
+    and all rows are re-sealed with the new one.
     Refuses unless every row verifies in one of the two schemes and the unkeyed rows all come
     before the first keyed row (so a forged unkeyed tail is never laundered). Rows after the
     legacy ones are re-chained too, since their ``prev_hash`` changes. Audited as
-    ``audit.resealed`` with the old head, in the caller's transaction.
+    ``audit.resealed`` or ``audit.key_rotated`` with the old head, in the caller's transaction.
     """
     key = session_audit_key(session)
     head = _locked_head(session)
     old_head = (head.last_id, head.last_hash)
-    _checked, problems = verify_chain(session, batch, key=key)
+    checked, problems = verify_chain(session, batch, key=old_key or key)
     legacy = [p for p in problems if p.code == "legacy"]
     others = [p for p in problems if p.code != "legacy"]
     if others:
         raise ResealRefused(f"{len(others)} problem(s) other than unkeyed rows")
-    if not legacy:
-        return 0
-    if len(legacy) > 1 or legacy[0].event_id != 1:
+    if len(legacy) > 1 or (legacy and legacy[0].event_id != 1):
         raise ResealRefused("unkeyed rows after keyed rows")
+    if old_key is None and not legacy:
+        return 0
     prev_hash = GENESIS
     last = 0
     while True:
@@ -268,23 +271,25 @@ def reseal_chain(session: Session, *, batch: int = 5000) -> int:
             prev_hash = ev.hash
         last = rows[-1].id
         session.flush()
+        session.expunge_all()  # bounded memory over a long chain
     head = _locked_head(session)
     head.last_hash = prev_hash
     session.flush()
+    legacy_events = legacy[0].count if legacy else 0
     append_audit(
         session,
         AuditRecord(
-            action="audit.resealed",
+            action="audit.key_rotated" if old_key else "audit.resealed",
             decision="write",
             object_type="audit_log",
             detail={
-                "legacy_events": legacy[0].count,
+                "legacy_events": legacy_events,
                 "old_head_id": old_head[0],
                 "old_head_hash": old_head[1],
             },
         ),
     )
-    return legacy[0].count
+    return checked if old_key else legacy_events
 
 
 def _iter_events(session: Session, batch: int) -> Iterator[AuditEvent]:
