@@ -48,14 +48,7 @@ def check_unpacked(data: bytes, filename: str, limits: Limits) -> int:
             if len(infos) > MAX_ZIP_MEMBERS:
                 raise LimitExceeded("upload.too_many_parts", file=filename, limit=MAX_ZIP_MEMBERS)
             declared = sum(i.file_size for i in infos)
-            if declared > limits.max_unpacked_bytes:  # the cheap check first, when it is honest
-                raise LimitExceeded(
-                    "upload.unpacked_too_large",
-                    file=filename,
-                    field="*",
-                    limit_bytes=limits.max_unpacked_bytes,
-                )
-            if declared > ratio_limit:
+            if declared > ratio_limit:  # a bomb that says so; the rest is counted below
                 raise LimitExceeded(
                     "upload.compression_ratio", file=filename, field="*", limit=MAX_RATIO
                 )

@@ -16,6 +16,7 @@ from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.chart import Chart, load_chart
 from kizashi.ingest import load_importers
 from kizashi.ingest.errors import Issue
+from kizashi.ingest.limits import message_params
 from kizashi.ingest.mapping import CLEARING
 
 from .i18n import N_, Translator
@@ -79,6 +80,41 @@ ISSUE_LABELS = {
     "fiscal_year.assumed": N_("The fiscal-year start was assumed"),
     "upload.rejected": N_("The file cannot be read"),
     "upload.mixed_kinds": N_("Annual statements and monthly data were uploaded together"),
+    "upload.too_many_lines": N_("The file has too many lines"),
+    "upload.too_many_cells": N_("The file has too many cells"),
+    "upload.unpacked_too_large": N_("The workbook unpacks to too much data"),
+    "upload.compression_ratio": N_("The workbook is compressed too much"),
+    "upload.too_many_parts": N_("The workbook has too many parts"),
+    "upload.memory_limit": N_("Reading the file needed too much memory"),
+    "upload.timeout": N_("Reading the file took too long"),
+    "upload.busy": N_("The server is busy"),
+}
+
+# The same English templates as ``kizashi.ingest.limits.MESSAGES`` (a test keeps them equal),
+# here so that the catalogue has their Japanese for the pages.
+LIMIT_MESSAGES = {
+    "upload.too_many_lines": N_(
+        "{file}: more than {limit} lines (line {line} is over the limit); split the file by period and upload the parts separately"
+    ),
+    "upload.too_many_cells": N_(
+        "{file}: more than {limit} cells (the limit is passed at line {line}, column {column}); remove unused columns or split the file by period"
+    ),
+    "upload.unpacked_too_large": N_(
+        "{file}: the workbook unpacks to more than {limit} (part {field}); save only the needed sheet, or export it as CSV"
+    ),
+    "upload.compression_ratio": N_(
+        "{file}: the workbook is compressed more than {limit} to 1 (part {field}); refused"
+    ),
+    "upload.too_many_parts": N_("{file}: the workbook has more than {limit} parts; refused"),
+    "upload.memory_limit": N_(
+        "{file}: reading the upload needed more than {limit} of memory; split the file by period and upload the parts separately"
+    ),
+    "upload.busy": N_(
+        "{file}: every upload worker stayed busy for {limit} seconds; try again in a moment"
+    ),
+    "upload.timeout": N_(
+        "{file}: reading the upload took longer than {limit} seconds; split the file by period and upload the parts separately"
+    ),
 }
 
 
@@ -126,6 +162,14 @@ class IssueRow:
 
 
 @dataclass(frozen=True)
+class OmittedRow:
+    severity: str
+    code: str
+    headline: str
+    count: int
+
+
+@dataclass(frozen=True)
 class Choice:
     code: str
     label: str
@@ -150,13 +194,21 @@ def method_label(method: str, t: Translator) -> str:
     return t.gettext(METHOD_LABELS[key]) if key in METHOD_LABELS else method
 
 
+def issue_message(issue: Issue, t: Translator) -> str:
+    """A limit's message in the page's language; other messages as the importer wrote them."""
+    template = LIMIT_MESSAGES.get(issue.code)
+    if template is None or issue.params is None:
+        return issue.message
+    return t.gettext(template, **message_params(issue.params))
+
+
 def issue_row(issue: Issue, t: Translator) -> IssueRow:
     label = ISSUE_LABELS.get(issue.code)
     return IssueRow(
         issue.severity,
         issue.code,
         t.gettext(label) if label else issue.code,
-        issue.message,
+        issue_message(issue, t),
         issue.file,
         issue.line,
         issue.column,
@@ -215,6 +267,9 @@ class ReportView:
     warnings: list[IssueRow]
     confirm: list[MappingRow]  # the rows a person must confirm before anything is stored
     fiscal_year_start_month: int | None
+    errors_total: int = 0
+    warnings_total: int = 0
+    omitted: tuple[OmittedRow, ...] = ()  # issues past the listed ones, counted by kind
 
 
 def report_view(outcome: ImportOutcome, t: Translator) -> ReportView:
@@ -265,4 +320,17 @@ def report_view(outcome: ImportOutcome, t: Translator) -> ReportView:
         [issue_row(i, t) for i in report.warnings],
         [r for r in mapping if r.blocking],
         report.fiscal_year_start_month,
+        report.errors_total,
+        report.warnings_total,
+        _omitted(report.omitted_by_code, report.errors, t),
     )
+
+
+def _omitted(counts: dict[str, int], errors: list[Issue], t: Translator) -> tuple[OmittedRow, ...]:
+    error_codes = {i.code for i in errors}
+    rows = []
+    for code, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        label = ISSUE_LABELS.get(code)
+        severity = "error" if code in error_codes or code in LIMIT_MESSAGES else "warning"
+        rows.append(OmittedRow(severity, code, t.gettext(label) if label else code, n))
+    return tuple(rows)
