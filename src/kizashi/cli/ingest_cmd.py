@@ -19,7 +19,8 @@ import typer
 from kizashi.actions.mappings import do_confirm_account_mapping, do_save_column_mapping
 from kizashi.actions.submissions import ImportOutcome, do_import_submission
 from kizashi.domain.chart import load_chart
-from kizashi.ingest import ColumnMapping, IngestError, Report, analyse_files, load_importers
+from kizashi.ingest import ColumnMapping, IngestError, Limits, Report, analyse_files, load_importers
+from kizashi.ingest.limits import limits_of
 from kizashi.store.errors import NotFound
 
 from .app import app
@@ -83,6 +84,13 @@ def _print_report(report: Report) -> None:
     for issue in [*report.errors, *report.warnings]:
         where = ":".join(str(x) for x in (issue.file, issue.line, issue.column) if x)
         typer.echo(f"{issue.severity.upper()} {issue.code} {where} {issue.message}")
+    if report.errors_omitted or report.warnings_omitted:
+        counts = ", ".join(f"{code} {n:,}" for code, n in report.issue_counts.items())
+        typer.echo(
+            f"listed: {len(report.errors):,} of {report.errors_total:,} errors, "
+            f"{len(report.warnings):,} of {report.warnings_total:,} warnings "
+            f"(KIZASHI_MAX_UPLOAD_ISSUES); all by code: {counts}"
+        )
 
 
 def _read_files(files: list[Path], limit: int, as_json: bool) -> list[tuple[bytes, str]]:
@@ -273,11 +281,12 @@ def ingest_cmd(
         )
     if business is not None and not login:
         raise typer.BadParameter("--as LOGIN is needed to import for a business")
-    limit = settings().max_upload_bytes
+    limits = limits_of(settings())  # the same limits as an upload through the web
+    limit = limits.max_bytes
     payload = _read_files(files, limit, as_json)
     column_mapping = _column_mapping(mapping, as_json)
     if business is None:
-        _analyse_only(payload, fmt, fy_month, column_mapping, period_end, limit, as_json)
+        _analyse_only(payload, fmt, fy_month, column_mapping, period_end, limits, as_json)
         return
     assert login is not None
     actor = actor_for(login)
@@ -305,6 +314,7 @@ def ingest_cmd(
                 period_end=period_end,
                 dry_run=dry_run,
                 max_bytes=limit,
+                limits=limits,
             )
     except NotFound:
         _fatal(f"business {business} not found, or {login} may not submit its data", as_json)
@@ -327,7 +337,7 @@ def _analyse_only(
     fy_month: int | None,
     column_mapping: ColumnMapping | str | None,
     period_end: str | None,
-    limit: int,
+    limits: Limits,
     as_json: bool,
 ) -> None:
     if isinstance(column_mapping, str):
@@ -341,7 +351,7 @@ def _analyse_only(
             fiscal_year_start_month=fy_month,
             column_mapping=column_mapping,
             period_end=period_end,
-            max_bytes=limit,
+            limits=limits,
         )
     except IngestError as exc:
         _fatal(str(exc), as_json)
