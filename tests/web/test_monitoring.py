@@ -58,7 +58,7 @@ def demo(store: Store, settings: Settings):  # type: ignore[no-untyped-def]
     build_demo(store, settings, businesses=40, seed=11)
     run_monitoring_job(store, settings)
     hosho = _actor(store, "hosho")
-    with store.session() as s:
+    with store.read_session() as s:  # reads only: no write lock held
         ranked = s.execute(
             select(MonitoringSummary.business_id)
             .where(MonitoringSummary.open_flags > 0)
@@ -106,11 +106,10 @@ def test_business_page_shows_flags_indicators_and_radar(demo: Demo) -> None:
     page = demo.client.get(f"/businesses/{demo.business_id}")
     assert page.status_code == 200
     text = html.unescape(page.text)
+    hosho = _actor(demo.store, "hosho")  # not inside the session below: one writer at a time
     with demo.store.session() as s:
-        flags = read_flags(s, _actor(demo.store, "hosho"), demo.business_id, M, include_closed=True)
-        view = read_indicators(
-            s, _actor(demo.store, "hosho"), demo.settings.data_dir, demo.business_id, M
-        )
+        flags = read_flags(s, hosho, demo.business_id, M, include_closed=True)
+        view = read_indicators(s, hosho, demo.settings.data_dir, demo.business_id, M)
     assert "対話のきっかけ（予兆フラグ）" in text
     open_flags = [f for f in flags if f.is_open]
     assert open_flags

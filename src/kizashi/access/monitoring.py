@@ -221,13 +221,10 @@ def read_indicators(
         today=today,
     )
     ref = pack_ref or default_pack().ref
-    row = analytics.latest_indicator_row(data_dir, business_id, ref)
+    row, peer_stats = analytics.indicators_with_peers(data_dir, business_id, ref)
     if row is None:
         return IndicatorsView(ref, None, None, None, None, [])
-    peers = {
-        p["indicator"]: p
-        for p in analytics.peer_rows(data_dir, ref, row["as_of"], row["peer_group"])
-    }
+    peers = {p["indicator"]: p for p in peer_stats}
     values = []
     for ind in load_indicators():
         if ind.id not in row:

@@ -13,7 +13,8 @@ Rules, in order (tests/access/test_policy.py covers each branch):
    ``profile`` of a business it is linked to (lender, guarantor, advisor, registrar), and the
    ``loans`` it is itself lender or guarantor of (``access_loans_by_business``).
 
-Missing and forbidden give the same ``NotFound``. Every decision is audited.
+Missing and forbidden give the same ``NotFound``. Every decision is audited: on its own, or
+within a request's one event (``read_log.collect_reads``; a denial is always its own event).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from kizashi.store.models import (
 )
 
 from .actor import Actor
+from .read_log import current_read_log
 
 DATA_ROLES = frozenset({Role.OWNER, Role.OFFICER})
 
@@ -148,14 +150,25 @@ def access_business_by_id(
 ) -> Business:
     """The business, if ``actor`` may read ``category`` of it for ``purpose``; else NotFound.
 
-    The decision is audited either way (a denial survives the caller's rollback).
+    The decision is audited either way (a denial survives the caller's rollback). Inside
+    ``collect_reads`` an allowed read joins the request's one event (``read_log``).
     """
-    business = session.get(Business, business_id)
-    decision = decide(session, actor, business, category, purpose, today)
+    log = current_read_log(session)
+    key = (business_id, category, purpose)
+    if log is not None and today is None and key in log.decisions:
+        business, decision = log.decisions[key]  # asked already in this request
+    else:
+        business = session.get(Business, business_id)
+        decision = decide(session, actor, business, category, purpose, today)
+        if log is not None and today is None:
+            log.decisions[key] = (business, decision)
     record = _record(actor, business_id, category, purpose, decision, action)
     if not decision.allowed:
         raise NotFound(f"business {business_id} not found", pending_audit=record)
-    append_audit(session, record)
+    if log is not None:
+        log.allowed(record)
+    else:
+        append_audit(session, record)
     assert business is not None
     return business
 

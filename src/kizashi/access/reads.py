@@ -178,6 +178,19 @@ class LoanBook:
 
 
 @cache
+def _series_terms() -> dict[str, tuple[tuple[str, int], ...]]:
+    """Each series item as signed leaf codes, worked out once (``Chart.evaluate`` per call
+    re-walks the chart's tree: most of a business page's time before)."""
+    chart = load_chart()
+    return {code: tuple(chart.leaf_terms(code).items()) for code in (*PL_SERIES, *BS_SERIES)}
+
+
+def _evaluate(amounts: dict[str, int], terms: tuple[tuple[str, int], ...]) -> int:
+    """``Chart.evaluate`` with the terms worked out already (missing leaves count as zero)."""
+    return sum(sign * amounts.get(leaf, 0) for leaf, sign in terms)
+
+
+@cache
 def default_pack_ref() -> str:
     """The shared default pack's ref (``kizashi.default@<version>``), parsed once."""
     return default_pack().ref
@@ -368,6 +381,7 @@ def read_monthly_series(
         for s in statements
     ]
     chart = load_chart()
+    terms = _series_terms()
     cumulative = {tb.month: tb.amounts for tb in tbs}
     out = []
     for row in monthly_rows(tbs, chart):
@@ -375,9 +389,9 @@ def read_monthly_series(
         has_flows = row.amounts.get("sales") is not None
         flows = {k: v for k, v in row.amounts.items() if v is not None}
         for code in PL_SERIES:
-            values[code] = chart.evaluate(flows, code) if has_flows else None
+            values[code] = _evaluate(flows, terms[code]) if has_flows else None
         for code in BS_SERIES:
-            values[code] = chart.evaluate(cumulative[row.month], code)
+            values[code] = _evaluate(cumulative[row.month], terms[code])
         out.append(MonthlyPoint(row.month, row.fiscal_year_start, values))
     return out[-months:]
 

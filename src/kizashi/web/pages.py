@@ -1,7 +1,8 @@
 """Server-rendered pages (Jinja2 + HTMX): home, portfolio list, business page.
 
-Every figure on a page comes from ``kizashi.access.reads``; each section of the business page
-is its own unit of work, so a section the actor may not see (no consent for that category) is
+Every figure on a page comes from ``kizashi.access.reads``. The business page reads all its
+sections in one unit of work and is audited as one event naming the sections read
+(``access.read_log``); a section the actor may not see (no consent for that category) is
 refused and audited on its own while the rest of the page still renders.
 """
 
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from kizashi.access.read_log import audited_reads
 from kizashi.access.reads import (
     SORTS,
     MonthlyPoint,
@@ -33,7 +35,13 @@ from kizashi.store.models import Purpose, Role
 from .auth import CurrentUser, require_user
 from .charts import Series, bar_chart, line_chart
 from .i18n import Translator
-from .pages_monitoring import flag_error_message, flags_context, indicators_context
+from .pages_monitoring import (
+    flag_error_message,
+    flags_context,
+    indicators_context,
+    read_flags_section,
+    read_indicators_section,
+)
 from .state import app_settings, app_store, render, translator
 
 router = APIRouter(include_in_schema=False)
@@ -129,7 +137,8 @@ def portfolio(
 
 
 def _section(request: Request, read: Callable[[Session], T]) -> T | None:
-    """One section of a page in its own unit of work: None when the actor may not see it."""
+    """One section of a page in its own unit of work: None when the actor may not see it
+    (the upload page's history; the business page reads its sections through one read log)."""
     try:
         with app_store(request).session() as s:
             return read(s)
@@ -205,16 +214,19 @@ def business_page(
 ) -> Response:
     t = translator(request)
     chosen = parse_purpose(purpose)
-    with app_store(request).session() as s:  # NotFound here → the 404 page
-        profile = read_business_profile(s, user.actor, business_id, purpose=chosen)
-        can_upload = may_upload(s, user.actor, business_id)
-    points = _section(
-        request,
-        lambda s: read_monthly_series(
-            s, user.actor, business_id, months=CHART_MONTHS, purpose=chosen
-        ),
-    )
-    loans = _section(request, lambda s: read_loans(s, user.actor, business_id, purpose=chosen))
+    actor = user.actor
+    # Read-only unit of work, then one audit event naming the sections read (a refused
+    # section: its own event); rendered only after the events are committed.
+    with audited_reads(app_store(request), actor, business_id, chosen) as log:
+        s = log.session
+        profile = read_business_profile(s, actor, business_id, purpose=chosen)  # NotFound → 404
+        can_upload = may_upload(s, actor, business_id)
+        points = log.section(
+            lambda: read_monthly_series(s, actor, business_id, months=CHART_MONTHS, purpose=chosen)
+        )
+        loans = log.section(lambda: read_loans(s, actor, business_id, purpose=chosen))
+        flags = read_flags_section(s, log, user, business_id, chosen)
+        indicators = read_indicators_section(request, s, log, user, business_id, chosen)
     recent = list(reversed(points[-13:])) if points else []
     events = []
     if loans is not None:
@@ -234,8 +246,8 @@ def business_page(
         "can_upload": can_upload,
         "flag_error_id": error_flag,
         "flag_error": error_text,
-        **flags_context(request, user, business_id, chosen),
-        **indicators_context(request, user, business_id, chosen, t),
+        **flags_context(flags, user),
+        **indicators_context(indicators, t),
         **label_lookup(t.locale),
     }
     return render(request, "business.html", ctx)

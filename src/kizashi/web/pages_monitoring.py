@@ -2,8 +2,10 @@
 against their peer band, the ロカベン radar — and the form that moves a flag through its workflow.
 
 * Reads go through ``kizashi.access.monitoring`` (``read_flags``: category ``flags``;
-  ``read_indicators``: category ``financials``), each section in its own unit of work, so a
-  section without consent is refused and audited on its own while the page still renders.
+  ``read_indicators``: category ``financials``). The business page (``pages.business_page``)
+  reads them in its one unit of work as sections of its ``ReadLog``: a section without consent
+  is refused and audited on its own while the page still renders; the sections read are
+  audited together as the request's one event.
 * Each indicator shows its peer band and, under it, the business's percentile among its peers
   in plain words (the share of peers with a lower value: a position, not a judgement).
 * ``POST /businesses/{id}/flags/{flag_id}/state`` calls ``do_change_flag_state`` (staff:
@@ -14,9 +16,8 @@ against their peer band, the ロカベン radar — and the form that moves a fl
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -24,6 +25,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kizashi.access.monitoring import FlagView, IndicatorsView, read_flags, read_indicators
+from kizashi.access.read_log import ReadLog
 from kizashi.actions.flags import ALLOWED, do_change_flag_state
 from kizashi.store.errors import NotFound
 from kizashi.store.models import FlagState, Purpose, Role
@@ -34,7 +36,6 @@ from .i18n import N_, Translator
 from .state import app_settings, app_store, render, translator
 
 router = APIRouter(include_in_schema=False)
-T = TypeVar("T")
 
 # The indicator table's groups, in order (group "score" feeds the radar, not the table).
 GROUPS = (
@@ -61,14 +62,6 @@ FLAG_ERRORS = {
 }
 
 
-def _section(request: Request, read: Callable[[Session], T]) -> T | None:
-    try:
-        with app_store(request).session() as s:
-            return read(s)
-    except NotFound:
-        return None  # the denial is audited by Store.session
-
-
 def flag_actions(flag: FlagView, role: Role) -> list[str]:
     """The states this user may move this flag to from the page (none once it is closed)."""
     if not flag.is_open:
@@ -80,13 +73,14 @@ def flag_actions(flag: FlagView, role: Role) -> list[str]:
     return [s.value for s in order if s in allowed]
 
 
-def flags_context(
-    request: Request, user: CurrentUser, business_id: int, purpose: Purpose
-) -> dict[str, Any]:
-    flags = _section(
-        request,
-        lambda s: read_flags(s, user.actor, business_id, purpose, include_closed=True),
-    )
+def read_flags_section(
+    s: Session, log: ReadLog, user: CurrentUser, business_id: int, purpose: Purpose
+) -> list[FlagView] | None:
+    """The page's flags section (open and closed), None without a ``flags`` consent."""
+    return log.section(lambda: read_flags(s, user.actor, business_id, purpose, include_closed=True))
+
+
+def flags_context(flags: list[FlagView] | None, user: CurrentUser) -> dict[str, Any]:
     return {
         "flags_open": [f for f in flags or [] if f.is_open],
         "flags_closed": [f for f in flags or [] if not f.is_open],
@@ -140,13 +134,20 @@ def radar(view: IndicatorsView, t: Translator) -> Any:
     )
 
 
-def indicators_context(
-    request: Request, user: CurrentUser, business_id: int, purpose: Purpose, t: Translator
-) -> dict[str, Any]:
+def read_indicators_section(
+    request: Request,
+    s: Session,
+    log: ReadLog,
+    user: CurrentUser,
+    business_id: int,
+    purpose: Purpose,
+) -> IndicatorsView | None:
+    """The page's indicators section, None without a ``financials`` consent."""
     data_dir: Path = app_settings(request).data_dir
-    view = _section(
-        request, lambda s: read_indicators(s, user.actor, data_dir, business_id, purpose)
-    )
+    return log.section(lambda: read_indicators(s, user.actor, data_dir, business_id, purpose))
+
+
+def indicators_context(view: IndicatorsView | None, t: Translator) -> dict[str, Any]:
     if view is None or view.as_of is None:
         return {"indicators": view, "indicator_groups": [], "radar": None}
     return {
