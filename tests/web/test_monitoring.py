@@ -49,7 +49,8 @@ class Demo:
 
 
 def _actor(store: Store, login_name: str) -> Actor:
-    with store.session() as s:
+    # A read-only unit: callers hold a store.session() (the SQLite write lock) around it.
+    with store.read_session() as s:
         return Actor.from_user(s.execute(select(User).where(User.login == login_name)).scalar_one())
 
 
