@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -34,12 +35,28 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the web server listens on.")
     port: int = Field(default=8000, description="Port the web server listens on.")
+    web_workers: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Worker processes of kizashi serve (each a full copy of the app serving requests "
+            "in parallel). Default: the machine's CPU count."
+        ),
+    )
     default_locale: str = Field(
         default="ja", description="UI language when the user has not chosen one (ja or en)."
     )
     cookie_secure: bool = Field(
         default=False,
         description="Send session cookies only over HTTPS. Turn on behind TLS in production.",
+    )
+    trusted_origins: list[str] = Field(
+        default=[],
+        description=(
+            "Origins (scheme://host[:port]) besides the server's own from which browsers may "
+            "send unsafe requests, e.g. the public https origin when a proxy rewrites Host. "
+            'As JSON: ["https://kizashi.example.jp"].'
+        ),
     )
     session_idle_seconds: int = Field(
         default=2 * 3600,
@@ -76,6 +93,15 @@ class Settings(BaseSettings):
         description=(
             "How long a locked login ID stays locked, unless an administrator unlocks it "
             "sooner (kizashi user unlock). 0: until an administrator unlocks it."
+        ),
+    )
+    trusted_proxies: list[str] = Field(
+        default=[],
+        description=(
+            "Addresses or networks of reverse proxies in front of kizashi. A request from one "
+            "of them is attributed to the client its X-Forwarded-For names (the nearest address "
+            "that is not itself a trusted proxy), for the per-address login throttle and the "
+            'audit log. Empty: the peer address, always. As JSON: ["127.0.0.1", "10.0.0.0/8"].'
         ),
     )
     login_address_max_failures: int = Field(
@@ -162,6 +188,18 @@ class Settings(BaseSettings):
             "(0: never; the CLI writes one after every run, ingest and demo load)."
         ),
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: {entry!r} is not an IP address or network"
+                ) from None
+        return value
 
     @property
     def resolved_database_url(self) -> str:

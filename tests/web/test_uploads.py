@@ -200,7 +200,8 @@ def test_api_confirm_then_store(client: TestClient, store: Store, web_world: Web
         },
         headers=api_csrf(client),
     )
-    assert bad.status_code == 422 and "nothing was confirmed" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "mappings", 0, "item_code"]
     ok = client.post(
         f"/api/v1/businesses/{bid}/account-mappings",
         json={
@@ -223,7 +224,7 @@ def test_api_confirm_then_store(client: TestClient, store: Store, web_world: Web
 def test_api_rejects_unknown_format(client: TestClient, web_world: WebWorld) -> None:
     login(client, "owner")
     r = post_api(client, web_world.business_id, [("tb.csv", TB)], format="lotus123")
-    assert r.status_code == 422 and "lotus123" in r.json()["detail"]
+    assert r.status_code == 422 and "lotus123" in r.json()["detail"][0]["msg"]
     formats = client.get("/api/v1/formats").json()
     assert {"yayoi", "table", "freee_journal"} <= {f["name"] for f in formats}
 

@@ -3,13 +3,14 @@
 It uses the same session cookie as the pages: 401 without a login, 404 for a business that
 is missing or that the user may not see (the same answer), and the CSRF header
 (``X-CSRF-Token``) on every unsafe method. Money is integer yen; months are ISO dates of the
-first day of the month.
+first day of the month. Error bodies, limits and media types: ``api_contract``.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import date
+from typing import Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
@@ -29,11 +30,24 @@ from kizashi.access.reads import (
 from kizashi.domain.industry import industries, major_groups, prefectures
 from kizashi.store.models import CreditEventKind, OrgKind, Purpose, Role
 
+from .api_contract import (
+    MAX_PAGE,
+    NO_NUL,
+    READ,
+    WRITE,
+    ApiRoute,
+    BusinessId,
+    errors,
+)
 from .auth import CurrentUser, csrf_token, require_user
 from .i18n import LOCALES
 from .state import app_store
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
+router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
+SortKey = Literal[
+    "name", "-name", "industry", "prefecture", "employees", "-employees", "id", "priority"
+]
+assert set(get_args(SortKey)) == set(SORTS), "SortKey must list access.reads.SORTS"
 
 
 class Label(BaseModel):
@@ -154,7 +168,7 @@ class Me(BaseModel):
 
 
 class LocaleIn(BaseModel):
-    locale: str = Field(pattern="^(ja|en)$")
+    locale: Literal["ja", "en"]
 
 
 def _label(obj: object, code: str) -> Label:
@@ -185,7 +199,7 @@ def _event(ev: CreditEventView) -> CreditEventOut:
     )
 
 
-@router.get("/me", response_model=Me, summary="The logged-in user")
+@router.get("/me", response_model=Me, summary="The logged-in user", responses=errors(401))
 def me(request: Request, user: CurrentUser = Depends(require_user)) -> Me:
     return Me(
         login=user.actor.login,
@@ -198,21 +212,37 @@ def me(request: Request, user: CurrentUser = Depends(require_user)) -> Me:
     )
 
 
-@router.put("/me/locale", response_model=Me, summary="Choose the UI language for this session")
+@router.put(
+    "/me/locale",
+    response_model=Me,
+    summary="Choose the UI language for this session",
+    responses=errors(*WRITE),
+)
 def set_locale(body: LocaleIn, request: Request, user: CurrentUser = Depends(require_user)) -> Me:
     if body.locale in LOCALES:
         request.session["lang"] = body.locale
     return me(request, user)
 
 
-@router.get("/businesses", response_model=BusinessList, summary="Businesses the user may see")
+@router.get(
+    "/businesses",
+    response_model=BusinessList,
+    summary="Businesses the user may see",
+    responses=errors(*READ),
+)
 def list_businesses(
     request: Request,
-    q: str | None = Query(None, max_length=200, description="Part of the name, or 法人番号"),
-    industry_major: str | None = Query(None, max_length=1),
-    prefecture: str | None = Query(None, max_length=2),
-    sort: str = Query("name", description=f"One of {', '.join(SORTS)}"),
-    page: int = Query(1, ge=1),
+    q: str | None = Query(
+        None, max_length=200, pattern=NO_NUL, description="Part of the name, or 法人番号"
+    ),
+    industry_major: str | None = Query(
+        None, max_length=1, pattern=NO_NUL, description="日本標準産業分類 major group (A–T)"
+    ),
+    prefecture: str | None = Query(
+        None, max_length=2, pattern=NO_NUL, description="JIS prefecture code (01–47)"
+    ),
+    sort: SortKey = Query("name", description="A leading - sorts descending"),
+    page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=200),
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
@@ -250,11 +280,11 @@ def list_businesses(
     "/businesses/{business_id}",
     response_model=BusinessDetail,
     summary="A business's profile",
-    responses={404: {"description": "No such business, or not visible to this user"}},
+    responses=errors(*READ, 404),
 )
 def get_business(
     request: Request,
-    business_id: int,
+    business_id: BusinessId,
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
 ) -> BusinessDetail:
@@ -267,11 +297,11 @@ def get_business(
     "/businesses/{business_id}/monthly",
     response_model=MonthlySeries,
     summary="Monthly key figures from the current trial balances",
-    responses={404: {"description": "No such business, or no consent for financials"}},
+    responses=errors(*READ, 404, s404="No such business, or no consent for financials"),
 )
 def get_monthly(
     request: Request,
-    business_id: int,
+    business_id: BusinessId,
     months: int = Query(36, ge=1, le=120),
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
@@ -295,11 +325,11 @@ def get_monthly(
     "/businesses/{business_id}/loans",
     response_model=LoanList,
     summary="Loans and credit events the user may see",
-    responses={404: {"description": "No such business, or no loans visible to this user"}},
+    responses=errors(*READ, 404, s404="No such business, or no loans visible to this user"),
 )
 def get_loans(
     request: Request,
-    business_id: int,
+    business_id: BusinessId,
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
 ) -> LoanList:

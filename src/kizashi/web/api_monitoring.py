@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from pydantic import BaseModel, Field
 
 from kizashi.access.monitoring import (
@@ -25,13 +25,12 @@ from kizashi.access.monitoring import (
 from kizashi.actions.flags import do_change_flag_state
 from kizashi.store.models import FlagState, Purpose
 
+from .api_contract import NON_BLANK, READ, WRITE, ApiRoute, BusinessId, FlagId, errors, invalid
 from .auth import CurrentUser, require_user
 from .state import app_settings, app_store
 
-router = APIRouter(prefix="/api/v1", tags=["v1"])
-NOT_VISIBLE: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such business or flag, or not visible to this user"}
-}
+router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
+NOT_VISIBLE = "No such business or flag, or not visible to this user"
 
 
 class Texts(BaseModel):
@@ -95,12 +94,25 @@ class IndicatorsOut(BaseModel):
     values: list[IndicatorOut]
 
 
-class FlagStateIn(BaseModel):
-    state: FlagState = Field(
-        description="acknowledged | in_progress | not_needed (an owner: acknowledged only)"
-    )
-    reason: str | None = Field(None, max_length=2000, description="Required for not_needed")
+class FlagMoveIn(BaseModel):
+    """Acknowledge a flag (an owner may do only this) or start work on it."""
+
+    state: Literal[FlagState.ACKNOWLEDGED, FlagState.IN_PROGRESS]
+    reason: str | None = Field(None, max_length=2000, description="Optional note")
     purpose: Purpose = Purpose.MONITORING
+
+
+class FlagDismissIn(BaseModel):
+    """Mark a flag as needing no action (対応不要): staff only, always with a reason."""
+
+    state: Literal[FlagState.NOT_NEEDED]
+    reason: str = Field(
+        max_length=2000, pattern=NON_BLANK, description="Why: more than white space"
+    )
+    purpose: Purpose = Purpose.MONITORING
+
+
+FlagStateIn = Annotated[FlagMoveIn | FlagDismissIn, Field(discriminator="state")]
 
 
 def flag_out(v: FlagView) -> FlagOut:
@@ -115,11 +127,11 @@ def indicators_out(business_id: int, v: IndicatorsView) -> IndicatorsOut:
     "/businesses/{business_id}/flags",
     response_model=FlagList,
     summary="A business's flags (予兆フラグ) with their evidence",
-    responses=NOT_VISIBLE,
+    responses=errors(*READ, 404, s404=NOT_VISIBLE),
 )
 def get_flags(
     request: Request,
-    business_id: int,
+    business_id: BusinessId,
     include_closed: bool = Query(False, description="Also flags whose condition has cleared"),
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
@@ -133,11 +145,11 @@ def get_flags(
     "/businesses/{business_id}/indicators",
     response_model=IndicatorsOut,
     summary="Latest indicators with the peer band (p25, median, p75) and the ロカベン rating",
-    responses=NOT_VISIBLE,
+    responses=errors(*READ, 404, s404=NOT_VISIBLE),
 )
 def get_indicators(
     request: Request,
-    business_id: int,
+    business_id: BusinessId,
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
 ) -> IndicatorsOut:
@@ -151,19 +163,19 @@ def get_indicators(
     "/flags/{flag_id}/state",
     response_model=FlagOut,
     summary="Move a flag: acknowledged, in_progress, or not_needed with a reason",
-    responses={
-        **NOT_VISIBLE,
-        403: {"description": "An owner may only acknowledge"},
-        409: {
-            "description": "Not allowed from the flag's current state (resolved is never set by hand)"
-        },
-        422: {"description": "not_needed without a reason, or an invalid body"},
-    },
+    responses=errors(
+        *WRITE,
+        404,
+        409,
+        s403="An owner may only acknowledge; or the CSRF token or Origin is wrong",
+        s404=NOT_VISIBLE,
+        s409="Not allowed from the flag's current state",
+    ),
 )
 def post_flag_state(
     request: Request,
-    flag_id: int,
-    body: FlagStateIn,
+    flag_id: FlagId,
+    body: Annotated[FlagStateIn, Body()],
     user: CurrentUser = Depends(require_user),
 ) -> FlagOut:
     try:
@@ -181,4 +193,6 @@ def post_flag_state(
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from None
     except ValueError as exc:
-        raise HTTPException(422 if "reason" in str(exc) else 409, str(exc)) from None
+        if "reason" in str(exc):  # the schema already asks for one: a second line of defence
+            raise invalid(["body", "reason"], str(exc)) from None
+        raise HTTPException(409, str(exc)) from None

@@ -18,13 +18,12 @@ nothing is stored. Unsafe methods need the ``X-CSRF-Token`` header.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
-from anyio import to_thread
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from kizashi.access.reads import list_submissions
 from kizashi.actions.mappings import do_confirm_account_mapping
@@ -32,16 +31,29 @@ from kizashi.actions.submissions import ImportOutcome
 from kizashi.ingest import load_importers
 from kizashi.store.models import Purpose
 
+from .api_contract import (
+    ACCOUNT_NAME,
+    MAX_OFFSET,
+    NO_NUL,
+    READ,
+    WRITE,
+    ApiRoute,
+    BusinessId,
+    UtcDateTime,
+    ValidationErrorOut,
+    choice_values,
+    choices,
+    errors,
+    invalid,
+)
 from .auth import CurrentUser, require_user
 from .state import app_settings, app_store
 from .upload_limit import UploadTooLarge, check_upload_size
-from .upload_pool import UploadOptions, run_import
+from .upload_pool import UploadOptions, import_upload
 
-router = APIRouter(prefix="/api/v1", tags=["uploads"])
+router = APIRouter(prefix="/api/v1", tags=["uploads"], route_class=ApiRoute)
 MAX_FILES = 20
-NOT_FOUND: dict[int | str, dict[str, Any]] = {
-    404: {"description": "No such business, or this user may not submit its data"}
-}
+NOT_FOUND = "No such business, or this user may not submit its data"
 
 
 class StatementOut(BaseModel):
@@ -75,9 +87,34 @@ class SubmissionOutcome(BaseModel):
 
 
 class MappingIn(BaseModel):
-    source_format: str = Field(description="Importer name, e.g. yayoi, table (see `formats`)")
-    as_reported_name: str = Field(min_length=1, max_length=200)
-    item_code: str = Field(description="A standard leaf code (`kizashi chart`) or _clearing")
+    source_format: str = Field(
+        description="Importer name, e.g. yayoi, table (see `formats`)",
+        json_schema_extra=choices("importers"),
+    )
+    as_reported_name: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=ACCOUNT_NAME,
+        description="As in the file; more than spaces, quotes and ・、, (no NUL)",
+    )
+    item_code: str = Field(
+        description="A standard leaf code (`kizashi chart`) or _clearing",
+        json_schema_extra=choices("chart_leaves"),
+    )
+
+    @field_validator("source_format")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if value not in choice_values("importers"):
+            raise ValueError("unknown source format (see GET /api/v1/formats)")
+        return value
+
+    @field_validator("item_code")
+    @classmethod
+    def _known_item(cls, value: str) -> str:
+        if value not in choice_values("chart_leaves"):
+            raise ValueError("not a standard leaf item (see `kizashi chart`) or _clearing")
+        return value
 
 
 class MappingsIn(BaseModel):
@@ -100,7 +137,7 @@ class SubmissionItem(BaseModel):
     filename: str
     format: str
     encoding: str | None
-    uploaded_at: datetime
+    uploaded_at: UtcDateTime
     uploaded_by: str | None
     uploaded_by_organisation: str | None
     statements: int = Field(description="Statements this submission created")
@@ -138,8 +175,9 @@ def parse_format(value: str | None) -> str | None:
     if not value or value == "auto":
         return None
     if value not in load_importers():
-        raise HTTPException(
-            422, f"unknown format {value!r}; choose one of {sorted(load_importers())} or auto"
+        raise invalid(
+            ["body", "format"],
+            f"unknown format {value!r}; choose one of {sorted(load_importers())} or auto",
         )
     return value
 
@@ -147,7 +185,7 @@ def parse_format(value: str | None) -> str | None:
 async def read_uploads(files: list[UploadFile], limit: int) -> list[tuple[bytes, str]]:
     """The uploaded files' bytes and names, each read at most to the limit."""
     if len(files) > MAX_FILES:
-        raise HTTPException(422, f"at most {MAX_FILES} files per upload")
+        raise invalid(["body", "files"], f"at most {MAX_FILES} files per upload")
     out: list[tuple[bytes, str]] = []
     total = 0
     for f in files:
@@ -160,7 +198,12 @@ async def read_uploads(files: list[UploadFile], limit: int) -> list[tuple[bytes,
     return out
 
 
-@router.get("/formats", response_model=list[FormatOut], summary="File formats that can be imported")
+@router.get(
+    "/formats",
+    response_model=list[FormatOut],
+    summary="File formats that can be imported",
+    responses=errors(401),
+)
 def get_formats(_user: CurrentUser = Depends(require_user)) -> list[FormatOut]:
     return [FormatOut(name=n, ja=i.label_ja, en=i.label_en) for n, i in load_importers().items()]
 
@@ -171,21 +214,32 @@ def get_formats(_user: CurrentUser = Depends(require_user)) -> list[FormatOut]:
     status_code=201,
     summary="Upload accounting files for a business (multipart)",
     responses={
+        **errors(*WRITE, 404, s404=NOT_FOUND, s413="Over the upload size limit"),
         200: {"description": "Duplicate, dry run, or confirmations needed: nothing stored"},
-        413: {"description": "Over the upload size limit"},
-        422: {"description": "The report has errors: nothing stored", "model": SubmissionOutcome},
-        **NOT_FOUND,
+        422: {
+            "description": "The report has errors (nothing stored), or an invalid field",
+            "model": SubmissionOutcome | ValidationErrorOut,
+        },
     },
 )
 async def post_submission(
     request: Request,
-    business_id: int,
-    files: list[UploadFile] = File(..., description="One upload: one or more files"),
-    format: str | None = Form(None, description="Importer name; empty or auto to detect"),
+    business_id: BusinessId,
+    files: list[UploadFile] = File(
+        ..., min_length=1, max_length=MAX_FILES, description="One upload: one or more files"
+    ),
+    format: str | None = Form(
+        None,
+        description="Importer name; empty or auto to detect",
+        json_schema_extra=choices("importers_or_auto"),
+    ),
     fiscal_year_start_month: int | None = Form(None, ge=1, le=12),
     dry_run: bool = Form(False, description="Analyse and plan, store nothing"),
     column_mapping: str | None = Form(
-        None, max_length=120, description="Name of a column mapping saved by your organisation"
+        None,
+        max_length=120,
+        pattern=NO_NUL,
+        description="Name of a column mapping saved by your organisation",
     ),
     user: CurrentUser = Depends(require_user),
 ) -> JSONResponse:
@@ -193,8 +247,7 @@ async def post_submission(
     fmt = parse_format(format)
     payload = await read_uploads(files, settings.max_upload_bytes)
     options = UploadOptions(fmt, fiscal_year_start_month, column_mapping or None, dry_run)
-    outcome = await to_thread.run_sync(
-        run_import,
+    outcome = await import_upload(
         request.app,
         app_store(request),
         settings,
@@ -211,11 +264,13 @@ async def post_submission(
     "/businesses/{business_id}/account-mappings",
     response_model=MappingsOut,
     summary="Confirm what as-reported accounts are (remembered for this business)",
-    responses={422: {"description": "An unknown format or item: nothing confirmed"}, **NOT_FOUND},
+    responses=errors(
+        *WRITE, 404, s404=NOT_FOUND, s422="An unknown format or item: nothing confirmed"
+    ),
 )
 def post_account_mappings(
     request: Request,
-    business_id: int,
+    business_id: BusinessId,
     body: MappingsIn,
     user: CurrentUser = Depends(require_user),
 ) -> MappingsOut:
@@ -236,7 +291,8 @@ def post_account_mappings(
                 for r in rows
             ]
     except ValueError as exc:
-        raise HTTPException(422, f"{exc}; nothing was confirmed") from exc
+        # the schema states the rules; this is a second line of defence
+        raise invalid(["body", "mappings"], f"{exc}; nothing was confirmed") from exc
     return MappingsOut(business_id=business_id, confirmed=confirmed)
 
 
@@ -244,13 +300,13 @@ def post_account_mappings(
     "/businesses/{business_id}/submissions",
     response_model=SubmissionList,
     summary="Stored uploads of a business, newest first",
-    responses={404: {"description": "No such business, or no consent for financials"}},
+    responses=errors(*READ, 404, s404="No such business, or no consent for financials"),
 )
 def get_submissions(
     request: Request,
-    business_id: int,
+    business_id: BusinessId,
     limit: int = Query(50, ge=1, le=200),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
 ) -> SubmissionList:

@@ -27,7 +27,9 @@ from . import (
     pages_monitoring,
     pages_uploads,
 )
+from .api_contract import UnsupportedMediaType, allowed_methods, complete_schema, field_errors
 from .lifespan import with_audit_checkpoints
+from .origin import OriginRefused, origin_protect
 from .state import render
 from .upload_limit import UploadSizeLimit, UploadTooLarge, format_size
 
@@ -72,10 +74,12 @@ def _install_handlers(app: FastAPI) -> None:
         if exc.status_code == 404:
             return _not_found(request)
         if _is_api(request):
+            headers = dict(getattr(exc, "headers", None) or {})
+            if exc.status_code == 405:
+                methods = allowed_methods(request.app.openapi(), request.url.path)
+                headers["Allow"] = ", ".join(methods) or headers.get("Allow", "")
             return JSONResponse(
-                {"detail": exc.detail},
-                status_code=exc.status_code,
-                headers=getattr(exc, "headers", None),
+                {"detail": exc.detail}, status_code=exc.status_code, headers=headers
             )
         auth.current_user(request)
         return render(
@@ -94,10 +98,20 @@ def _install_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": "CSRF token missing or invalid"}, status_code=403)
         return render(request, "error.html", {"status": 403, "csrf": True}, status_code=403)
 
+    @app.exception_handler(OriginRefused)
+    async def origin_refused(request: Request, _exc: OriginRefused) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": "Origin not allowed"}, status_code=403)
+        return render(request, "error.html", {"status": 403, "csrf": True}, status_code=403)
+
+    @app.exception_handler(UnsupportedMediaType)
+    async def unsupported(request: Request, exc: UnsupportedMediaType) -> Response:
+        return JSONResponse({"detail": f"send the body as {exc.expected}"}, status_code=415)
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
-            return JSONResponse({"detail": exc.errors()}, status_code=422)
+            return JSONResponse({"detail": field_errors(exc.errors())}, status_code=422)
         auth.current_user(request)
         return render(request, "error.html", {"status": 400}, status_code=400)
 
@@ -111,7 +125,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         docs_url=None,  # FastAPI's bundled docs pages load scripts from a CDN: ours is /docs
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
-        dependencies=[Depends(auth.csrf_protect)],
+        dependencies=[Depends(origin_protect), Depends(auth.csrf_protect)],
     )
     app.state.settings = settings
     app.state.store = store or open_store(settings)
@@ -140,6 +154,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/static/"):
+            # Data and pages are per user: never kept by the browser or a shared cache.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
     app.mount("/static", StaticFiles(directory=str(web.joinpath("static"))), name="static")
@@ -163,4 +180,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return {"status": "ok"}
 
     _install_handlers(app)
+    default_openapi = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete_schema(default_openapi())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
