@@ -292,3 +292,33 @@ def test_a_successful_login_is_audited_with_its_session(client: TestClient, stor
         event = s.execute(select(AuditEvent).where(AuditEvent.action == "login")).scalar_one()
     assert event.actor_user_id == uid
     assert isinstance(detail["session_id"], int)
+
+
+def test_behind_a_trusted_proxy_the_forwarded_client_is_throttled(
+    settings, store, web_world
+) -> None:  # type: ignore[no-untyped-def]
+    strict = settings.model_copy(
+        update={"login_address_max_failures": 2, "trusted_proxies": ["127.0.0.1", "10.0.0.0/8"]}
+    )
+    app = create_app(strict, store)
+    with TestClient(app, follow_redirects=False, client=("127.0.0.1", 4000)) as proxy:
+        for _ in range(2):  # the client put a fake address first; the proxy chain appended its own
+            xff = {"X-Forwarded-For": "198.51.100.1, 203.0.113.5, 10.1.2.3"}
+            assert _try(proxy, "x1", WRONG, **xff).status_code == 401
+        assert _try(proxy, "cgc_officer", PASSWORD, **xff).status_code == 429
+        other = {"X-Forwarded-For": "203.0.113.9"}  # another client behind the same proxy
+        assert _try(proxy, "cgc_officer", PASSWORD, **other).status_code == 303
+    with TestClient(app, follow_redirects=False, client=("192.0.2.50", 4000)) as direct:
+        # Not a trusted proxy: its X-Forwarded-For is ignored, so it cannot pose as the client.
+        assert _try(direct, "cgc_officer", PASSWORD, **xff).status_code == 303
+    addresses = [d["address"] for _, _, d in _events(store, "login_failed", "login")]
+    assert addresses == ["203.0.113.5", "203.0.113.5", "203.0.113.9", "192.0.2.50"]
+
+
+def test_trusted_proxies_must_be_addresses(settings) -> None:  # type: ignore[no-untyped-def]
+    from pydantic import ValidationError
+
+    from kizashi.settings import Settings
+
+    with pytest.raises(ValidationError, match="not an IP address or network"):
+        Settings(**{**settings.model_dump(), "trusted_proxies": ["proxy.example"]})

@@ -23,19 +23,18 @@ from __future__ import annotations
 
 import math
 import secrets
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import cache
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.actions.logins import LoginPolicy, Outcome, check_login, do_login
 from kizashi.actions.sessions import do_end_session, resolve_session, touch_session
 from kizashi.settings import Settings
-from kizashi.store.db import Store
 from kizashi.store.models import OrgKind, Role
 
 from .state import app_settings, app_store, render
@@ -80,15 +79,31 @@ def login_policy(settings: Settings) -> LoginPolicy:
     )
 
 
-def reading(store: Store) -> AbstractContextManager[Session]:
-    """A read-only unit of work (no write lock on SQLite) where the store offers one."""
-    read_session = getattr(store, "read_session", None)
-    return read_session() if read_session is not None else store.session()
+@cache
+def _networks(entries: tuple[str, ...]) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(e, strict=False) for e in entries)
+
+
+def _trusted(address: str, networks: tuple[IPv4Network | IPv6Network, ...]) -> bool:
+    try:
+        ip = ip_address(address.strip())
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
 
 
 def client_address(request: Request) -> str:
-    """The peer address (behind a reverse proxy: what uvicorn's --proxy-headers made of it)."""
-    return request.client.host if request.client else "unknown"
+    """The client's address: the peer's, or — when the peer is one of ``trusted_proxies`` —
+    the nearest address in X-Forwarded-For that is not a trusted proxy itself."""
+    peer = request.client.host if request.client else "unknown"
+    networks = _networks(tuple(app_settings(request).trusted_proxies))
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _trusted(hop, networks):
+            return hop[:64]
+    return peer
 
 
 def csrf_token(request: Request) -> str:
@@ -133,7 +148,7 @@ def current_user(request: Request) -> CurrentUser | None:
     if isinstance(token, str):
         settings = app_settings(request)
         store = app_store(request)
-        with reading(store) as s:
+        with store.read_session() as s:
             live = resolve_session(s, token)
         if live is not None:
             if live.needs_touch():
@@ -191,7 +206,7 @@ def login_submit(
     address = client_address(request)
     login = login.strip()[:MAX_LOGIN_CHARS]
     # 1. reads only (argon2 runs here, holding no write lock); 2. the writes and the audit.
-    with reading(store) as s:
+    with store.read_session() as s:
         check = check_login(s, login, password[:MAX_PASSWORD_CHARS], address=address, policy=policy)
     with store.session() as s:
         result = do_login(s, check, policy=policy, user_agent=request.headers.get("user-agent"))
