@@ -14,17 +14,17 @@ from kizashi.actions.logins import do_unlock_login
 from kizashi.actions.organisations import user_managed_by
 from kizashi.actions.sessions import do_end_user_sessions
 
+from .api_contract import ApiRoute, errors
 from .auth import CurrentUser, require_user
 from .state import app_store
 
-router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
 
+# user_account.id is a 32-bit INTEGER on PostgreSQL: larger ids are 422 before any query.
 UserId = Path(ge=1, le=2**31 - 1, description="The user's id")
-ERRORS: dict[int | str, dict[str, str]] = {
-    401: {"description": "Not logged in"},
-    403: {"description": "The CSRF header is missing or wrong"},
-    404: {"description": "No such user, or not one of your organisation's (the same answer)"},
-}
+ERRORS = errors(
+    401, 403, 404, 422, s404="No such user, or not one of your organisation's (the same answer)"
+)
 
 
 class UnlockOut(BaseModel):
