@@ -1,6 +1,7 @@
 """Fault injection, a hundred trials (docs/performance.md, "### Fault injection").
 
-    .venv/bin/python bench/bench_fault_injection.py [--trials 100] [--seed 1] [--postgres URL] [--json]
+    .venv/bin/python bench/bench_fault_injection.py [--trials 100] [--seed 1] [--postgres URL]
+        [--further-run] [--json]
 
 Builds a small demo store (SQLite in a temporary directory, or the empty PostgreSQL database
 ``--postgres`` names), then alternates ``kizashi ingest`` and ``kizashi run`` trials: each
@@ -32,6 +33,9 @@ def main() -> None:
     ap.add_argument("--trials", type=int, default=100)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--postgres", help="URL of an empty PostgreSQL database (default: SQLite)")
+    ap.add_argument(
+        "--further-run", action="store_true", help="after each run trial, one more run (slower)"
+    )
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kizashi-faults-"))
@@ -42,11 +46,12 @@ def main() -> None:
     lab = setup_lab(store, settings, tmp / "work", seed=args.seed)
     trials = []
     for i in range(args.trials):
-        trial = ingest_trial(lab) if i % 2 == 0 else run_trial(lab)
+        trial = ingest_trial(lab) if i % 2 == 0 else run_trial(lab, further_run=args.further_run)
         trials.append(trial)
         mark = "FAIL " + "; ".join(trial.problems) if trial.problems else "ok"
         print(
-            f"{i + 1:>4} {trial.kind:<6} kill at {trial.delay:5.2f} s  {trial.phase:<32} {mark}",
+            f"{i + 1:>4} {trial.kind:<6} kill at {trial.delay:5.2f} s  {trial.phase:<32} "
+            f"{trial.seconds:5.1f} s  {mark}",
             file=sys.stderr,
             flush=True,
         )
