@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from anyio import to_thread
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 
@@ -33,7 +32,7 @@ from .auth import CurrentUser, require_user
 from .pages import _section, parse_purpose
 from .state import app_settings, app_store, render, translator
 from .upload_limit import format_size
-from .upload_pool import UploadOptions, run_import
+from .upload_pool import UploadOptions, import_upload
 from .upload_report import choice_groups, formats, report_view
 
 router = APIRouter(include_in_schema=False)
@@ -93,8 +92,7 @@ async def _import(
         fiscal_year_start_month=options.get("fiscal_year_start_month"),
         dry_run=bool(options.get("dry_run")),
     )
-    return await to_thread.run_sync(
-        run_import,
+    return await import_upload(
         request.app,
         app_store(request),
         app_settings(request),

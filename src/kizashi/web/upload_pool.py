@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 
 from kizashi.access import Actor, decide_upload
@@ -135,6 +136,25 @@ def _refusal(exc: WorkerFailed, pool: UploadPool, filename: str) -> LimitExceede
     if exc.code == "upload.memory_limit":
         return LimitExceeded(exc.code, file=filename, limit_bytes=pool.memory_bytes)
     return LimitExceeded(exc.code, file=filename, limit=int(pool.timeout))
+
+
+async def import_upload(
+    app: FastAPI,
+    store: Store,
+    settings: Settings,
+    actor: Actor,
+    business_id: int,
+    files: Sequence[tuple[bytes, str]],
+    options: UploadOptions,
+) -> ImportOutcome:
+    """``run_import`` in a thread of the uploads' own limiter: uploads waiting for a worker
+    never take the threads the other (sync) routes run in."""
+    limiter = getattr(app.state, "upload_limiter", None)
+    if limiter is None:
+        limiter = app.state.upload_limiter = CapacityLimiter(4 * settings.upload_workers)
+    return await to_thread.run_sync(
+        run_import, app, store, settings, actor, business_id, files, options, limiter=limiter
+    )
 
 
 def run_import(
