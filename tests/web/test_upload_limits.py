@@ -352,3 +352,27 @@ def test_a_worker_over_its_memory_is_a_clear_error_and_nothing_is_stored(
     assert "64 MB" in err["message"]
     with store.session() as s:
         assert s.execute(select(func.count()).select_from(Submission)).scalar_one() == 0
+
+
+# --- the worker pool itself ---------------------------------------------------------------
+
+
+def test_a_worker_over_its_time_is_killed() -> None:
+    from kizashi.web.upload_pool import UploadPool, WorkerFailed
+
+    pool = UploadPool(1, 512 * 2**20, timeout_seconds=1)
+    t0 = time.monotonic()
+    with pytest.raises(WorkerFailed) as info:
+        pool.run(time.sleep, 30)
+    assert info.value.code == "upload.timeout"
+    assert time.monotonic() - t0 < 10
+    assert pool.run(sum, [1, 2, 3]) == 6  # the slot was given back
+
+
+def test_a_crashed_worker_is_an_error_not_a_hang() -> None:
+    from kizashi.web.upload_pool import UploadPool, WorkerFailed
+
+    pool = UploadPool(1, 512 * 2**20, timeout_seconds=30)
+    with pytest.raises(WorkerFailed) as info:
+        pool.run(os._exit, 3)
+    assert info.value.code == "upload.memory_limit"

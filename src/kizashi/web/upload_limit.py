@@ -20,19 +20,13 @@ import re
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kizashi.ingest.limits import format_size
+
+__all__ = ["UPLOAD_PATH", "UploadSizeLimit", "UploadTooLarge", "check_upload_size", "format_size"]
+
 UPLOAD_PATH = re.compile(r"^/(?:api/v1/)?businesses/\d+/(?:submissions|upload(?:/confirm)?)$")
 # Room for the multipart boundaries, headers and the small form fields around the files.
 FORM_OVERHEAD = 64 * 1024
-
-
-def format_size(n: int) -> str:
-    """20 MB / 512 KB / 900 bytes — the same text in both languages."""
-    if n >= 1024 * 1024:
-        mb = n / (1024 * 1024)
-        return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
-    if n >= 1024:
-        return f"{n // 1024} KB"
-    return f"{n} bytes"
 
 
 class UploadTooLarge(HTTPException):
