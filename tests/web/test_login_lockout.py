@@ -244,8 +244,9 @@ def test_lockout_is_shared_by_every_process_and_counted_once(strict, store, web_
     """Failures arrive at once through two app instances with their own connection pools
     (as two web workers): the count is atomic, the ID is locked once, by exactly one of them."""
     from kizashi.store.db import Store
+    from tests.conftest import TEST_AUDIT_KEY
 
-    second = Store(store.url)
+    second = Store(store.url, audit_key=TEST_AUDIT_KEY)
     apps = [create_app(strict, store), create_app(strict, second)]
     statuses: list[int] = []
     errors: list[BaseException] = []

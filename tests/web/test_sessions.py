@@ -227,8 +227,9 @@ def test_sessions_are_shared_by_every_web_process(settings, store, web_world) ->
     """Two app instances with their own connections (as two workers): a logout in one is
     seen by the other at once."""
     from kizashi.store.db import Store
+    from tests.conftest import TEST_AUDIT_KEY
 
-    other_store = Store(store.url)
+    other_store = Store(store.url, audit_key=TEST_AUDIT_KEY)
     try:
         one = create_app(settings, store)
         two = create_app(settings, other_store)
