@@ -102,17 +102,6 @@ def do_add_user(
     return user
 
 
-def authenticate(session: Session, login: str, password: str) -> User | None:
-    """The user for a login and password, or None (same answer for unknown login and bad password).
-
-    No lockout or audit here: the web login goes through ``actions.logins``.
-    """
-    user = session.execute(select(User).where(User.login == login)).scalar_one_or_none()
-    if not verify_login_password(user, password) or user is None or not user.active:
-        return None
-    return user
-
-
 def verify_login_password(user: User | None, password: str) -> bool:
     """Whether the password is the user's; the same argon2 work for an unknown user."""
     if user is None or not password:
