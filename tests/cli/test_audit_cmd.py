@@ -153,7 +153,9 @@ def test_key_rotation_reseals_under_the_new_key(cli, sealed, tmp_path, monkeypat
     assert "イベント 6 件を新しい監査鍵で封印し直しました" in r.output
     r = cli("audit", "verify")
     assert r.exit_code == 0, r.output
-    assert "イベント 7 件を検証し、チェックポイント 1 件と一致しました" in r.output.replace("\n", "")
+    assert "イベント 7 件を検証し、チェックポイント 1 件と一致しました" in r.output.replace(
+        "\n", ""
+    )
     monkeypatch.setenv("KIZASHI_AUDIT_KEY", TEST_AUDIT_KEY)
     context.settings.cache_clear()
     assert cli("audit", "verify").exit_code == 1  # the old key no longer verifies anything
