@@ -62,7 +62,7 @@ def upgrade() -> None:
         f"UPDATE flag SET closed_month = ({later}), "
         "state = CASE WHEN state IN ('new', 'acknowledged', 'in_progress') THEN 'resolved' "
         "ELSE state END, is_open = false "
-        f"WHERE is_open AND EXISTS ({later})"
+        f"WHERE is_open AND ({later}) IS NOT NULL"
     )
     with op.batch_alter_table("flag", schema=None) as batch_op:
         batch_op.create_index(
