@@ -61,3 +61,11 @@ def test_forged_or_changed_checkpoint_lines_are_reported(store, tmp_path):
     path.write_text(line + line.replace('"count": 5', '"count": 3') + "not json\n")
     checkpoints, problems = _check(store, tmp_path / "cp")
     assert len(checkpoints) == 1 and problems == [(2, "checkpoint_bad"), (3, "checkpoint_bad")]
+
+
+def test_truncation_behind_many_checkpoints_is_one_finding(store, tmp_path):
+    for _ in range(3):
+        fill(store, 2)
+        write_checkpoint(store, tmp_path / "cp")
+    delete_tail(store, 1)
+    assert _check(store, tmp_path / "cp")[1] == [(6, "truncated")]

@@ -139,16 +139,19 @@ def verify_checkpoints(session: Session, checkpoints: list[Checkpoint]) -> list[
     last_id = session.execute(select(AuditEvent.id).order_by(AuditEvent.id.desc())).scalar()
     last_id = int(last_id or 0)
     expected: dict[int, Checkpoint] = {}
-    for cp in checkpoints:
-        if cp.head_id > last_id:
-            problems.append(
-                ChainProblem(
-                    cp.head_id,
-                    f"checkpoint of {cp.at} has {cp.count} events; the chain has {last_id}",
-                    "truncated",
-                )
+    beyond = [cp for cp in checkpoints if cp.head_id > last_id]
+    if beyond:  # one finding: the longest chain a checkpoint vouches for
+        cp = max(beyond, key=lambda c: c.head_id)
+        problems.append(
+            ChainProblem(
+                cp.head_id,
+                f"checkpoint of {cp.at} has {cp.count} events; the chain has {last_id}",
+                "truncated",
+                len(beyond),
             )
-        elif cp.head_id > 0:
+        )
+    for cp in checkpoints:
+        if 0 < cp.head_id <= last_id:
             expected.setdefault(cp.head_id, cp)
     ids = sorted(expected)
     for start in range(0, len(ids), 500):
