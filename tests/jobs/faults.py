@@ -129,6 +129,10 @@ class Lab:
     lines: dict[date, int] = field(default_factory=dict)  # per period end, of a clean import
     files: dict[str, Path] = field(default_factory=dict)  # sha256 → file of a trial
     n: int = 0
+    verify_every: int = (
+        1  # ``kizashi audit verify`` after every n-th trial (the chain is cumulative)
+    )
+    trials: int = 0
 
     def ingest_args(self, path: Path) -> list[str]:
         return [
@@ -408,7 +412,10 @@ def check_runs(lab: Lab) -> list[str]:
     return problems
 
 
-def check_audit(lab: Lab) -> list[str]:
+def check_audit(lab: Lab, *, always: bool = False) -> list[str]:
+    lab.trials += 0 if always else 1
+    if not always and lab.trials % lab.verify_every:
+        return []
     done = kizashi(lab.env, "audit", "verify")
     if done.returncode != 0:
         return [f"kizashi audit verify exited {done.returncode}: {done.stdout[-500:]}"]
