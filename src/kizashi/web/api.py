@@ -13,7 +13,7 @@ from datetime import date
 from typing import Literal, get_args
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kizashi.access.reads import (
     BS_SERIES,
@@ -168,6 +168,8 @@ class Me(BaseModel):
 
 
 class LocaleIn(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"locale": "ja"}]})
+
     locale: Literal["ja", "en"]
 
 

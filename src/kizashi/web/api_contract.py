@@ -53,8 +53,8 @@ def _as_utc(value: datetime) -> datetime:
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
-BusinessId = Annotated[int, Path(ge=1, le=MAX_ID, description="The business's id")]
-FlagId = Annotated[int, Path(ge=1, le=MAX_ID, description="The flag's id")]
+BusinessId = Annotated[int, Path(ge=1, le=MAX_ID, description="The business's id", examples=[1])]
+FlagId = Annotated[int, Path(ge=1, le=MAX_ID, description="The flag's id", examples=[1])]
 
 
 class ErrorOut(BaseModel):

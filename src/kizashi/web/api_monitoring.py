@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from kizashi.access.monitoring import (
     FlagView,
@@ -96,6 +96,8 @@ class IndicatorsOut(BaseModel):
 
 class FlagMoveIn(BaseModel):
     """Acknowledge a flag (an owner may do only this) or start work on it."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"state": "acknowledged"}]})
 
     state: Literal[FlagState.ACKNOWLEDGED, FlagState.IN_PROGRESS]
     reason: str | None = Field(None, max_length=2000, description="Optional note")

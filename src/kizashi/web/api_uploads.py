@@ -53,6 +53,7 @@ from .upload_pool import UploadOptions, import_upload
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"], route_class=ApiRoute)
 MAX_FILES = 20
+MAX_MAPPINGS = 100
 NOT_FOUND = "No such business, or this user may not submit its data"
 
 
@@ -118,7 +119,14 @@ class MappingIn(BaseModel):
 
 
 class MappingsIn(BaseModel):
-    mappings: list[MappingIn] = Field(min_length=1, max_length=500)
+    mappings: list[MappingIn] = Field(
+        min_length=1,
+        max_length=MAX_MAPPINGS,
+        description=f"At most {MAX_MAPPINGS} per request (each is a write with its audit record)",
+        examples=[
+            [{"source_format": "yayoi", "as_reported_name": "販促費", "item_code": "advertising"}]
+        ],
+    )
 
 
 class MappingOut(BaseModel):
