@@ -274,3 +274,35 @@ def test_unsafe_requests_from_another_origin_are_refused(
             page = client.post("/logout", headers=headers)
             assert page.status_code == 403
             assert client.get("/api/v1/me").status_code == 200  # still logged in
+
+
+def test_name_patterns_mean_the_same_to_python_rust_and_the_server() -> None:
+    """The schema's patterns are read by Python's re (generation), Rust's regex (pydantic,
+    validation) and the server's own rules: for every single character they must agree."""
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter, ValidationError
+
+    from kizashi.ingest.mapping import normalise_name
+    from kizashi.web.api_contract import ACCOUNT_NAME, NON_BLANK
+
+    rust_name = TypeAdapter(Annotated[str, Field(pattern=ACCOUNT_NAME)])
+    rust_reason = TypeAdapter(Annotated[str, Field(pattern=NON_BLANK)])
+
+    def rust(adapter: TypeAdapter[str], text: str) -> bool:
+        try:
+            adapter.validate_python(text)
+        except ValidationError:
+            return False
+        return True
+
+    python_name, python_reason = re.compile(ACCOUNT_NAME), re.compile(NON_BLANK)
+    for cp in range(sys.maxunicode + 1):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        c = chr(cp)
+        server_name = c != "\x00" and normalise_name(c.strip()) != ""
+        assert bool(python_name.search(c)) == server_name == rust(rust_name, c), hex(cp)
+        server_reason = c != "\x00" and bool(c.strip())
+        assert bool(python_reason.search(c)) == server_reason == rust(rust_reason, c), hex(cp)
+    assert rust(rust_name, "・\t販促費") and not rust(rust_name, "販促費\x00")
