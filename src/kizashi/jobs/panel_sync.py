@@ -140,7 +140,7 @@ def _fetch_lines(store: Store, business_ids: list[int], kind: StatementKind) -> 
         )
         .group_by(*group)
     )
-    with store.session() as session:
+    with store.read_session() as session:
         rows = session.execute(stmt).all()
     names = [*keys, "item_code"]
     cols: list[tuple[Any, ...]] = list(zip(*rows, strict=True)) if rows else [()] * (len(names) + 1)
@@ -150,7 +150,7 @@ def _fetch_lines(store: Store, business_ids: list[int], kind: StatementKind) -> 
 
 
 def _employees(store: Store, business_ids: list[int]) -> pa.Table:
-    with store.session() as session:
+    with store.read_session() as session:
         rows = session.execute(
             select(Business.id, Business.employees).where(Business.id.in_(business_ids))
         ).all()
@@ -327,7 +327,7 @@ FROM bm LEFT JOIN per ON per.business_id = bm.business_id AND per.m = bm.m
 
 def _sync_loan_balances(store: Store, con: duckdb.DuckDBPyConnection) -> None:
     """Rebuild ``loan_balances`` up to the panel's latest month (or the latest loan month)."""
-    with store.session() as session:
+    with store.read_session() as session:
         loans = session.execute(
             select(
                 Loan.id,
