@@ -338,18 +338,25 @@ def test_the_page_and_the_api_say_how_many_more_there_were(
 def test_a_worker_over_its_memory_is_a_clear_error_and_nothing_is_stored(
     settings: Settings, store: Store, web_world: WebWorld
 ) -> None:
+    """256 MiB of address space (the worker starts at ~85): a small file is analysed, a
+    million lines with an error each (allowed here by the line limit) is not."""
     from sqlalchemy import func, select
 
     from kizashi.store.models import Submission
 
-    capped = settings.model_copy(update={"upload_worker_memory_mb": 64})
+    capped = settings.model_copy(
+        update={"upload_worker_memory_mb": 256, "max_upload_lines": 1_000_000}
+    )
     with TestClient(create_app(capped, store), follow_redirects=False) as c:
         login(c, "owner")
-        r = post_api(c, web_world.business_id, [("tb.csv", csv_with_bad_amounts(50_000))])
-    assert r.status_code == 422, r.text[:300]
-    (err,) = r.json()["report"]["errors"]
+        small = post_api(c, web_world.business_id, [("tb.csv", csv_with_bad_amounts(100))])
+        big = post_api(c, web_world.business_id, [("big.csv", csv_with_bad_amounts(1_000_000))])
+    assert small.status_code == 422
+    assert small.json()["report"]["errors_total"] == 99  # analysed
+    assert big.status_code == 422, big.text[:300]
+    (err,) = big.json()["report"]["errors"]
     assert err["code"] == "upload.memory_limit"
-    assert "64 MB" in err["message"]
+    assert "256 MB" in err["message"]
     with store.session() as s:
         assert s.execute(select(func.count()).select_from(Submission)).scalar_one() == 0
 
