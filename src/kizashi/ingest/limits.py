@@ -103,7 +103,7 @@ def format_size(n: int) -> str:
 
 def message_params(params: dict[str, Any]) -> dict[str, str]:
     """The numbers of a limit message as text (sizes as MB, counts with separators)."""
-    out: dict[str, str] = {}
+    out: dict[str, str] = dict.fromkeys(("file", "line", "column", "field", "limit"), "")
     for k, v in params.items():
         if k in ("limit_bytes",):
             out["limit"] = format_size(int(v))
@@ -111,7 +111,6 @@ def message_params(params: dict[str, Any]) -> dict[str, str]:
             out[k] = f"{v:,}"
         else:
             out[k] = "" if v is None else str(v)
-    out.setdefault("limit", "")
     return out
 
 
