@@ -20,8 +20,7 @@ from sqlalchemy import ColumnElement, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.chart import load_chart
-from kizashi.domain.periods import month_start
-from kizashi.domain.statements import TrialBalance, monthly_rows
+from kizashi.domain.periods import add_months, month_start
 from kizashi.engine.packs import default_pack
 from kizashi.store.models import (
     Business,
@@ -178,16 +177,41 @@ class LoanBook:
 
 
 @cache
-def _series_terms() -> dict[str, tuple[tuple[str, int], ...]]:
-    """Each series item as signed leaf codes, worked out once (``Chart.evaluate`` per call
-    re-walks the chart's tree: most of a business page's time before)."""
+def _series_terms() -> dict[str, dict[str, int]]:
+    """Each series item as signed leaf codes (``Chart.leaf_terms``), worked out once (the
+    chart's tree walked per call was most of a business page's time)."""
     chart = load_chart()
-    return {code: tuple(chart.leaf_terms(code).items()) for code in (*PL_SERIES, *BS_SERIES)}
+    return {code: chart.leaf_terms(code) for code in (*PL_SERIES, *BS_SERIES)}
 
 
-def _evaluate(amounts: dict[str, int], terms: tuple[tuple[str, int], ...]) -> int:
-    """``Chart.evaluate`` with the terms worked out already (missing leaves count as zero)."""
-    return sum(sign * amounts.get(leaf, 0) for leaf, sign in terms)
+@cache
+def _series_by_leaf() -> dict[str, tuple[tuple[str, int], ...]]:
+    """Leaf code → the series it counts in, with its sign."""
+    out: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for code, terms in _series_terms().items():
+        for leaf, sign in terms.items():
+            out[leaf].append((code, sign))
+    return {leaf: tuple(v) for leaf, v in out.items()}
+
+
+def _series_totals(session: Session, statement_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Each statement's series figures (``Chart.evaluate`` of its lines), in one pass over the
+    lines (a Core query: no ORM rows). Several as-reported names can map to one item: each
+    line counts."""
+    by_leaf = _series_by_leaf()
+    totals = {sid: dict.fromkeys(_series_terms(), 0) for sid in statement_ids}
+    rows = session.connection().execute(
+        select(StatementLine.statement_id, StatementLine.item_code, StatementLine.amount).where(
+            StatementLine.statement_id.in_(statement_ids)
+        )
+    )
+    for sid, leaf, amount in rows:
+        counts = by_leaf.get(leaf)
+        if counts:
+            bucket = totals[sid]
+            for code, sign in counts:
+                bucket[code] += sign * amount
+    return totals
 
 
 @cache
@@ -367,32 +391,29 @@ def read_monthly_series(
     statements = _current_monthly_statements(session, business.id, months + 1)
     if not statements:
         return []
-    lines: dict[int, dict[str, int]] = defaultdict(dict)
-    rows = session.execute(
-        select(StatementLine.statement_id, StatementLine.item_code, StatementLine.amount).where(
-            StatementLine.statement_id.in_([s.id for s in statements])
-        )
-    )
-    for statement_id, code, amount in rows:
-        bucket = lines[statement_id]
-        bucket[code] = bucket.get(code, 0) + amount  # several as-reported names can map to one item
-    tbs = [
-        TrialBalance(month_start(s.period_end), s.fiscal_year_start, lines[s.id])
-        for s in statements
-    ]
-    chart = load_chart()
-    terms = _series_terms()
-    cumulative = {tb.month: tb.amounts for tb in tbs}
+    totals = _series_totals(session, [s.id for s in statements])
+    zero = dict.fromkeys((*PL_SERIES, *BS_SERIES), 0)
+    by_month = {month_start(s.period_end): s for s in statements}
     out = []
-    for row in monthly_rows(tbs, chart):
-        values: dict[str, int | None] = {}
-        has_flows = row.amounts.get("sales") is not None
-        flows = {k: v for k, v in row.amounts.items() if v is not None}
-        for code in PL_SERIES:
-            values[code] = _evaluate(flows, terms[code]) if has_flows else None
-        for code in BS_SERIES:
-            values[code] = _evaluate(cumulative[row.month], terms[code])
-        out.append(MonthlyPoint(row.month, row.fiscal_year_start, values))
+    for month in sorted(by_month):
+        st = by_month[month]
+        cumulative = totals.get(st.id, zero)
+        prev = by_month.get(add_months(month, -1))
+        # As ``monthly_rows``: a month's P/L flow is its cumulative figure at the first month
+        # of the fiscal year, else the difference from the previous month of the same year,
+        # else unknown (a gap). The series are sums of leaves, so the difference of the sums
+        # is the sum of the leaves' differences.
+        previous: dict[str, int] | None = None
+        if month == st.fiscal_year_start:
+            previous = zero
+        elif prev is not None and prev.fiscal_year_start == st.fiscal_year_start:
+            previous = totals.get(prev.id, zero)
+        values: dict[str, int | None] = {
+            code: None if previous is None else cumulative[code] - previous[code]
+            for code in PL_SERIES
+        }
+        values.update({code: cumulative[code] for code in BS_SERIES})
+        out.append(MonthlyPoint(month, st.fiscal_year_start, values))
     return out[-months:]
 
 
