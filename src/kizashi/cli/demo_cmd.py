@@ -79,7 +79,7 @@ def demo(
     if serve:
         from .serve_cmd import serve as serve_command
 
-        serve_command(host=None, port=port)
+        serve_command(host=None, port=port, workers=None)
 
 
 def _run_monitoring_if_available() -> None:
