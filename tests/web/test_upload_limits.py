@@ -311,6 +311,8 @@ def _page_upload(client: TestClient, bid: int, name: str, data: bytes, lang: str
 
 def test_a_refusal_on_the_japanese_page_is_japanese(tiny_client: TestClient, web_world) -> None:  # type: ignore[no-untyped-def]
     login(tiny_client, "owner")
+    form = tiny_client.get(f"/businesses/{web_world.business_id}/upload?lang=ja").text
+    assert "1ファイル 5 行までです" in form
     html = _page_upload(tiny_client, web_world.business_id, "tb.csv", csv_with_bad_amounts(9), "ja")
     assert "行数が多すぎます" in html
     assert "tb.csv: 行数が上限の 5 行を超えています (6 行目で超過)" in html

@@ -55,6 +55,7 @@ def _form_context(request: Request, user: CurrentUser, business_id: int, purpose
         "history": history,
         "formats": formats(t),
         "limit": format_size(app_settings(request).max_upload_bytes),
+        "lines": f"{app_settings(request).max_upload_lines:,}",
         "default_fy_start": target.fiscal_year_end_month % 12 + 1,
         "is_owner": user.role.value == "owner",
     }
