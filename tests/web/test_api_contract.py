@@ -162,7 +162,9 @@ def test_numbers_beyond_the_database_are_422_not_500(
     login(client, "cgc_officer")
     huge = 2**63
     assert _is_field_errors(client.get(f"/api/v1/businesses?page={huge}"), "query", "page")
-    assert _is_field_errors(client.get(f"/api/v1/businesses/{huge}"), "path", "business_id")
+    for beyond in (MAX_ID + 1, huge):  # PostgreSQL's INTEGER, SQLite's INTEGER
+        r = client.get(f"/api/v1/businesses/{beyond}/flags")
+        assert _is_field_errors(r, "path", "business_id")
     assert _is_field_errors(
         client.get(f"/api/v1/businesses/{web_world.business_id}/submissions?offset={huge}"),
         "query",

@@ -6,9 +6,9 @@
 * Request bodies: a route reads only the media type it declares. Anything else is 415 before
   the body is parsed; a JSON body that is not UTF-8 JSON is 422 (``json_invalid``), never 400
   or 500 (``ApiRoute``).
-* Integers that address rows fit the database's 64-bit integer (``MAX_ID``); page numbers and
-  offsets are bounded so ``offset = (page - 1) * page_size`` does too. Larger numbers are 422
-  before any query runs.
+* Integers that address rows fit the id columns (``INTEGER``: 32 bits on PostgreSQL,
+  ``MAX_ID``); page numbers and offsets are bounded so ``offset = (page - 1) * page_size`` fits
+  too. Larger numbers are 422 before any query runs.
 * Timestamps are UTC with their offset (``UtcDateTime``): SQLite returns them without one.
 * Constraints a route checks are stated as JSON Schema (patterns, enums, lengths), so a
   request the schema accepts is not refused as invalid.
@@ -25,7 +25,7 @@ from typing import Annotated, Any
 from fastapi import Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, JsonValue
 
 from kizashi.domain.chart import load_chart
 from kizashi.ingest import load_importers
@@ -33,7 +33,7 @@ from kizashi.ingest.mapping import CLEARING
 
 from .auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 
-MAX_ID = 2**63 - 1  # BIGINT, and SQLite's INTEGER
+MAX_ID = 2**31 - 1  # the id columns are INTEGER: 32 bits on PostgreSQL
 MAX_PAGE = 1_000_000
 MAX_OFFSET = 1_000_000_000
 
@@ -175,7 +175,7 @@ _HTTP_METHODS = frozenset({"GET", "PUT", "POST", "DELETE", "OPTIONS", "HEAD", "P
 CHOICES = "x-kizashi-choices"  # replaced by "enum" when the schema is built
 
 
-def choices(source: str) -> dict[str, str]:
+def choices(source: str) -> dict[str, JsonValue]:
     """``json_schema_extra`` for a string whose values are registered at run time (importers
     are plugins): the schema lists them when the app builds it, not at import."""
     return {CHOICES: source}
