@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import delete, select, update
 
-from kizashi.store.audit import ResealRefused, reseal_chain, verify_chain
+from kizashi.store.audit import (
+    AuditRecord,
+    ResealRefused,
+    append_audit,
+    reseal_chain,
+    verify_chain,
+)
 from kizashi.store.audit_key import AuditKey, AuditKeyError, load_audit_key
 from kizashi.store.models import AuditEvent
 
@@ -147,3 +153,10 @@ def test_key_file_is_created_private_and_reused(tmp_path):
     assert load_audit_key(path, create=False) == key
     with pytest.raises(AuditKeyError):
         AuditKey(b"short")
+
+
+def test_a_read_only_unit_of_work_refuses_audit_records(store):
+    """Its rollback would lose them: a read would go unaudited."""
+    with pytest.raises(RuntimeError, match="read-only"), store.read_session() as s:
+        append_audit(s, AuditRecord(action="read", decision="allow"))
+    assert _verify(store) == (0, [])

@@ -35,6 +35,7 @@ from .models import AuditEvent, AuditHead
 
 GENESIS = "0" * 64
 SESSION_KEY = "kizashi_audit_key"  # Session.info entry holding the store's AuditKeySource
+READ_ONLY_SESSION = "kizashi_read_only"  # Session.info flag of Store.read_session()
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,9 @@ def append_audit(session: Session, rec: AuditRecord, *, at: datetime | None = No
     The head row stays locked until the caller's transaction ends: append late in a unit of
     work and keep the rest of it short.
     """
+    if session.info.get(READ_ONLY_SESSION):
+        # It would be rolled back with the read-only unit of work: an unaudited read.
+        raise RuntimeError("audit record appended in a read-only unit of work (read_session)")
     key = session_audit_key(session)
     head = _locked_head(session)
     when = _naive_utc(at or datetime.now(UTC))

@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from .audit import SESSION_KEY, append_audit
+from .audit import READ_ONLY_SESSION, SESSION_KEY, append_audit
 from .audit_key import AuditKeySource
 
 if TYPE_CHECKING:
@@ -134,13 +134,16 @@ class Store:
             else {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         )
         self._read_sessions = sessionmaker(
-            self.engine.execution_options(**read_options), expire_on_commit=False, info=info
+            self.engine.execution_options(**read_options),
+            expire_on_commit=False,
+            info={**info, READ_ONLY_SESSION: True},
         )
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A read-only unit of work: on SQLite it does not take the write lock, so it never
-        waits for writers nor makes them wait. It must not write (not even audit records);
+        waits for writers nor makes them wait. It must not write (an audit record appended
+        in it is refused: the rollback would lose it);
         it is rolled back at the end."""
         with self._read_sessions() as session:
             try:
