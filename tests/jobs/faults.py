@@ -9,7 +9,8 @@ what an operator does next — runs the command again — and checks:
 * nothing half-stored: every submission has all its statements, every statement all its lines
   (the counts of a clean import of the same kind of file), a retried file stored once;
 * flags consistent with a finished run: every flag and summary written by a finished run, no
-  run left ``running`` after the next start;
+  run left ``running`` after the next start; a run killed before its swap left the live
+  analytics file as it was;
 * rerun idempotent: after the next start the flags equal those of a clean run on a copy of the
   store taken just before the kill (a *twin*), and (``further_run``) one more run changes
   nothing;
@@ -43,7 +44,7 @@ from kizashi.ingest.writers import write
 from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
-from kizashi.store.analytics import staged_path
+from kizashi.store.analytics import analytics_path, staged_path
 from kizashi.store.db import Store, open_store
 from kizashi.store.models import (
     Business,
@@ -251,8 +252,11 @@ def run_trial(lab: Lab, *, further_run: bool = True) -> Trial:
     with lab.store.session() as s:
         last_run = s.execute(select(func.max(MonitoringRun.id))).scalar_one() or 0
     expected = clean_flags_on_twin(lab)
+    live = analytics_path(lab.settings.data_dir)
+    before = hashlib.sha256(live.read_bytes()).hexdigest()
     delay = _delay(lab, lab.run_seconds)
     finished = _kill_after(lab, ["run"], delay)
+    after = hashlib.sha256(live.read_bytes()).hexdigest()
     with lab.store.session() as s:
         statuses = set(
             s.execute(select(MonitoringRun.status).where(MonitoringRun.id > last_run)).scalars()
@@ -270,6 +274,8 @@ def run_trial(lab: Lab, *, further_run: bool = True) -> Trial:
     else:
         phase = "evaluating"
     trial = Trial("run", delay, phase)
+    if phase not in ("finished", "after the swap") and after != before:
+        trial.problems.append(f"killed {phase}: the live analytics file changed")
     nxt = kizashi(lab.env, "run")  # the next start
     if nxt.returncode != 0:
         trial.problems.append(f"the next run failed: {nxt.stdout[-800:]}{nxt.stderr[-800:]}")
