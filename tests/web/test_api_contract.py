@@ -36,7 +36,7 @@ from kizashi.web.app import create_app
 from .conftest import PASSWORD, WebWorld, build_web_world, login
 from .test_uploads import TB, api_csrf, post_api
 
-MAX_EXAMPLES = 12
+MAX_EXAMPLES = 8
 CONFIG = """
 seed = 20261202
 max-failures = 30
@@ -51,7 +51,7 @@ examples.enabled = true
 coverage.enabled = true
 fuzzing.enabled = true
 stateful.enabled = true
-stateful.max-steps = 6
+stateful.max-steps = 5
 
 [checks]
 enabled = true
