@@ -295,3 +295,31 @@ def test_purge_deletes_ended_sessions_only(client: TestClient, store, cli) -> No
     assert "終了したセッション 1 件" in result.output
     assert _sessions(store, "a_officer") == []
     assert _me(client) == 200
+
+
+def test_purge_keeps_failure_counts_in_their_window_and_locks_in_force(
+    client: TestClient, store, cli
+) -> None:  # type: ignore[no-untyped-def]
+    from kizashi.store.models import LoginThrottle
+
+    token = csrf_from(client.get("/login").text)
+    for name in ("old_failure", "recent_failure", "locked_id"):
+        client.post("/login", data={"login": name, "password": "wrong-pass", "csrf_token": token})
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with store.session() as s:
+        s.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key.in_(["old_failure", "locked_id", "testclient"]))
+            .values(window_started_at=hour_ago)
+        )
+        s.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == "locked_id")
+            .values(locked_at=hour_ago, locked_until=None)  # until an administrator unlocks it
+        )
+    result = cli("session", "purge")
+    assert result.exit_code == 0, result.output
+    assert "古いログイン失敗の記録 2 件" in result.output  # old_failure and the address
+    with store.session() as s:
+        left = sorted(s.execute(select(LoginThrottle.key)).scalars())
+    assert left == ["locked_id", "recent_failure"]
