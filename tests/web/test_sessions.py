@@ -16,7 +16,7 @@ from kizashi.store.models import AuditEvent, Role, User, WebSession
 from kizashi.web.app import create_app
 from kizashi.web.auth import SESSION_COOKIE
 
-from .conftest import csrf_from, login
+from .conftest import PASSWORD, csrf_from, login
 
 
 def _me(client: TestClient) -> int:
@@ -323,3 +323,32 @@ def test_purge_keeps_failure_counts_in_their_window_and_locks_in_force(
     with store.session() as s:
         left = sorted(s.execute(select(LoginThrottle.key)).scalars())
     assert left == ["locked_id", "recent_failure"]
+
+
+def test_cli_user_changes_end_sessions_and_speak_japanese(client: TestClient, store, cli) -> None:  # type: ignore[no-untyped-def]
+    steps = [
+        (
+            ("user", "password", "a_officer", "--password", "another-pass-9"),
+            "パスワードを変更しました",
+        ),
+        (("user", "role", "a_officer", "--role", "auditor"), "役割を「監査担当」にしました"),
+        (("user", "deactivate", "a_officer"), "無効にしました"),
+    ]
+    password = PASSWORD
+    for args, said in steps:
+        login(client, "a_officer", password)
+        result = cli(*args)
+        assert result.exit_code == 0, result.output
+        assert said in result.output and "セッション 1 件を終了" in result.output
+        assert _me(client) == 401
+        password = "another-pass-9"
+    assert cli("user", "activate", "a_officer").exit_code == 0
+    login(client, "a_officer", "another-pass-9")
+    assert client.get("/api/v1/me").json()["role"] == "auditor"
+    short = cli("user", "password", "a_officer", "--password", "short")
+    assert short.exit_code == 1 and "8文字以上" in short.output
+    wrong = cli("user", "role", "a_officer", "--role", "owner")
+    assert wrong.exit_code == 1 and "役割がありません" in wrong.output
+    assert _me(client) == 200  # refused changes end nothing
+    for result in (short, wrong):
+        assert not any(w in result.output for w in ("error", "Error", "role ", "password "))
