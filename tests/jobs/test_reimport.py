@@ -163,3 +163,40 @@ def test_the_schema_refuses_a_second_open_flag(store):
         s.add(flag(date(2026, 8, 1), True))
     with store.session() as s:
         assert s.execute(select(func.count()).select_from(Flag)).scalar_one() == 3
+
+
+def test_a_run_for_an_earlier_month_leaves_later_flags_alone(cli, store, settings, tmp_path):
+    """The flag opened after the month a run is asked for keeps its state and stays open."""
+    with store.session() as s:
+        w = make_world(s)
+        bid = w.business.id
+        do_grant_consent(
+            s,
+            w.actors["owner"],
+            business=w.business,
+            grantee=w.guarantor,
+            categories=[Category.FLAGS],
+            purpose=Purpose.MONITORING,
+            valid_from=date(2026, 4, 1),
+        )
+    _import(cli, tmp_path, bid, _history(date(2026, 5, 1)), "tb.csv")
+    run_monitoring_job(store, settings)
+    with store.session() as s:
+        flag = s.execute(
+            select(Flag).where(Flag.business_id == bid, Flag.rule_id == RULE)
+        ).scalar_one()
+        do_change_flag_state(
+            s,
+            w.actors["cgc_officer"],
+            flag_id=flag.id,
+            state=FlagState.IN_PROGRESS,
+            purpose=Purpose.MONITORING,
+            today=TODAY,
+        )
+    assert flag.opened_month > date(2026, 5, 1)
+    run_monitoring_job(store, settings, month=date(2026, 5, 1))
+    run_monitoring_job(store, settings)
+    with store.session() as s:
+        again = s.get(Flag, flag.id)
+        assert again is not None and again.is_open and again.state == FlagState.IN_PROGRESS
+    assert [f for f in _open_flags(store, bid) if f[0] == RULE] == [(RULE, flag.opened_month)]

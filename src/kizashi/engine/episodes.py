@@ -10,6 +10,7 @@ flag, so a missing trial balance does not make a flag flicker.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import duckdb
 import pyarrow as pa
@@ -139,23 +140,29 @@ WHERE s.is_start
 
 
 def carry_over(
-    previous: pa.Table | None, current: pa.Table, evaluated: pa.Array | None = None
+    previous: pa.Table | None,
+    current: pa.Table,
+    evaluated: pa.Array | None = None,
+    as_of: date | None = None,
 ) -> pa.Table:
     """Merge this run's episodes with the stored flags' workflow states (a pure function).
 
     ``previous``: stored flags with business_id, rule_id, opened_month, state, state_reason and
     (optionally) is_open — without it a flag in an open state (新規, 確認済, 対応中) counts as open.
     ``current``: :attr:`RunResult.episodes`. ``evaluated``: the business ids this run
-    evaluated. Returns ``current`` plus ``state``, ``state_reason`` and ``vanished``: a new
-    episode is 新規; an existing one keeps the state a person gave it; when the condition
-    clears an open-state flag becomes 解消; 対応不要 stays 対応不要 with its reason.
+    evaluated; ``as_of``: its month. Returns ``current`` plus ``state``, ``state_reason`` and
+    ``vanished``: a new episode is 新規; an existing one keeps the state a person gave it; when
+    the condition clears an open-state flag becomes 解消; 対応不要 stays 対応不要 with its reason;
+    a 解消 flag whose episode is open again (its history was corrected) is 新規 again.
 
     A stored open flag this run did not see comes back too. If its business was evaluated, the
     episode no longer exists — the history it was computed from was corrected (a re-import
     superseded the statements), so the condition never opened in that month — and it comes back
     closed (``vanished``, ``is_open`` false; 解消 unless 対応不要), so that the episode the
-    corrected history does have is the only open flag of that business × rule. Otherwise (a
-    business outside the run) it comes back unchanged.
+    corrected history does have is the only open flag of that business × rule. A flag opened
+    after ``as_of`` (a run for an earlier month) is closed so only when this run has an open
+    episode of the same business × rule. Otherwise (a business outside the run, or such a later
+    flag) it comes back unchanged.
     """
     con = duckdb.connect()
     con.register("cur", current)
@@ -178,18 +185,24 @@ def carry_over(
     if evaluated is None:
         evaluated = pa.array([], pa.int64())
     con.register("evaluated", pa.table({"business_id": pa.array(evaluated, pa.int64())}))
+    con.register("as_of", pa.table({"m": pa.array([as_of], pa.date32())}))
     cur_cols = [r[0] for r in con.execute("DESCRIBE cur").fetchall()]
     blanks = ", ".join(
         f"NULL AS {c}"
         for c in cur_cols
         if c not in ("business_id", "rule_id", "opened_month", "is_open")
     )
-    gone = "p.business_id IN (SELECT business_id FROM evaluated)"
+    gone = (
+        "(p.business_id IN (SELECT business_id FROM evaluated) AND "
+        "((SELECT m FROM as_of) IS NULL OR p.opened_month <= (SELECT m FROM as_of) OR EXISTS "
+        "(SELECT 1 FROM cur AS o WHERE o.business_id = p.business_id AND o.rule_id = p.rule_id "
+        "AND o.is_open)))"
+    )
     out = con.sql(f"""
 SELECT c.*,
   CASE WHEN p.state = '対応不要' THEN '対応不要'
        WHEN NOT c.is_open THEN '解消'
-       WHEN p.state IS NULL THEN '新規'
+       WHEN p.state IS NULL OR p.state = '解消' THEN '新規'
        ELSE p.state END AS state,
   CASE WHEN p.state = '対応不要' THEN p.state_reason END AS state_reason,
   FALSE AS vanished

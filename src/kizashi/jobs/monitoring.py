@@ -224,7 +224,7 @@ def _store_flags(
             "is_open": pa.array([bool(f.is_open) for f in prev_rows], pa.bool_()),
         }
     )
-    merged = carry_over(previous, result.episodes, evaluated).to_pylist()
+    merged = carry_over(previous, result.episodes, evaluated, result.as_of).to_pylist()
     opened = closed = 0
     # closings first, flushed before any opening: the unique index allows one open flag per
     # business × pack × rule, and one flush may order its statements otherwise
