@@ -130,7 +130,7 @@ class Store:
         # Reads see one snapshot: deferred on SQLite (WAL), REPEATABLE READ on PostgreSQL.
         read_options: dict[str, Any] = (
             {READ_ONLY: True}
-            if db_file is not None or url.startswith("sqlite")
+            if url.startswith("sqlite")
             else {"isolation_level": "REPEATABLE READ", "postgresql_readonly": True}
         )
         self._read_sessions = sessionmaker(
@@ -153,7 +153,12 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends normally, rolled back otherwise."""
+        """A unit of work: committed when the block ends normally, rolled back otherwise.
+
+        On SQLite it holds the database's write lock from its start (``BEGIN IMMEDIATE``): keep
+        it short, and do long reads in ``read_session``. Never open one inside another in the
+        same thread: the inner one would wait for the outer one's lock until the busy timeout.
+        """
         with self._sessions() as session:
             try:
                 yield session
