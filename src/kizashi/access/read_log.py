@@ -9,7 +9,8 @@ event, as everywhere else.
 
 The reads run in a read-only unit of work (``Store.read_session``: on SQLite it takes no write
 lock, so pages do not queue behind each other); the events are then appended in one short
-write unit of work, and only after that commits does the caller render anything.
+write unit of work, shared with the other requests of the process appending at that moment
+(``group_commit``), and only after that commits does the caller render anything.
 
 Decisions are also remembered for the request: a page that reads a category twice (the monthly
 figures and the indicators are both ``financials``) asks the consent tables once.
@@ -24,12 +25,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from kizashi.store.audit import AuditRecord, append_audit
+from kizashi.store.audit import AuditRecord
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Category, Purpose
 
 from .actor import Actor
+from .group_commit import append_reads
 
 T = TypeVar("T")
 _KEY = "kizashi.read_log"
@@ -100,10 +102,8 @@ def current_read_log(session: Session) -> ReadLog | None:
 
 
 def _append(store: Store, records: list[AuditRecord]) -> None:
-    if records:
-        with store.session() as s:
-            for record in records:
-                append_audit(s, record)
+    """Committed when this returns, with other requests' records waiting now (one commit)."""
+    append_reads(store, records)
 
 
 @contextmanager
