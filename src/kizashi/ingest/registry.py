@@ -28,6 +28,7 @@ DEFAULT_IMPORTERS: tuple[str, ...] = (
     "kizashi.ingest.importers.bugyo:BugyoJournal",
     "kizashi.ingest.importers.opening:OpeningBalances",
     "kizashi.ingest.importers.table:GenericTrialBalance",
+    "kizashi.ingest.importers.statement:HeaderlessStatement",
 )
 
 MIN_CONFIDENCE = 0.5

@@ -113,13 +113,34 @@ def parse_table(
     raw: list[tuple[BalanceRow, bool]] = []
     for g in groups:
         raw += _read_group(rows, h, g, fixed, fn, result, kind)
-    convention: Convention = _convention(raw, mapping.convention if mapping else "auto")
+    _finish(result, raw, mapping.convention if mapping else "auto", fn)
+    return result
+
+
+def read_name_amount_columns(
+    sides: list[list[list[str]]], period_end: date, fn: str, result: ParseResult
+) -> None:
+    """Balances of a statement given as ``[name, amount]`` rows, one list per side.
+
+    Each list holds one row per line of the file (line n at index n - 1; ``["", ""]`` where
+    the side has nothing), so that headings, subtotals and located issues work exactly as in
+    a table with a header row. Amounts are already whole yen.
+    """
+    raw: list[tuple[BalanceRow, bool]] = []
+    for rows in sides:
+        raw += _read_group(
+            rows, -1, {"account": 0, "closing": 1}, period_end, fn, result, "statement"
+        )
+    _finish(result, raw, "natural", fn)
+
+
+def _finish(result: ParseResult, raw: list[tuple[BalanceRow, bool]], stated: str, fn: str) -> None:
+    convention: Convention = _convention(raw, stated)
     for item in raw:
         result.balances.append(_with_convention(item, convention, result.issues, fn))
     _check_totals(result, fn)
     if not result.balances and not result.issues:
         result.issues.append(error("table.empty", "no account rows with amounts", file=fn))
-    return result
 
 
 def _amount(
@@ -149,7 +170,7 @@ def _read_group(
     kind: str,
 ) -> list[tuple[BalanceRow, bool]]:
     issues = result.issues
-    header = rows[h]
+    header = rows[h] if h >= 0 else []  # h = -1: no header row, the rows start on line 1
     out: list[tuple[BalanceRow, bool]] = []
     category = ""
     table = load_synonyms()
@@ -169,7 +190,9 @@ def _read_group(
                 category = key.replace("の部", "")
             continue
         amounts = {
-            k: _amount(row, g.get(k), n, fn, header[g[k]] if g.get(k) is not None else k, issues)
+            k: _amount(
+                row, g.get(k), n, fn, header[g[k]] if g.get(k, 10**9) < len(header) else k, issues
+            )
             for k in ("opening", "debit", "credit", "closing", "closing_debit", "closing_credit")
         }
         period = fixed
