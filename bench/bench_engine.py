@@ -239,6 +239,10 @@ TWIN_FORMULAS = {
     "data_gap_months": "streak((not has_data))",
     "locaben_total_change": "change(locaben_total, 12.0)",
 }
+# the scores declared where a locaben indicator is null (kizashi's default for EBITDA ≤ 0)
+TWIN_SCORE_IF_NULL = {
+    "ebitda_debt_ratio": "if(((ebitda_ttm <= 0.0) and ((borrowings - cash_and_deposits) > 0.0)), 1.0, if(((ebitda_ttm <= 0.0) and ((borrowings - cash_and_deposits) <= 0.0)), 5.0, null))",
+}
 STREAK_CAP, PEER_MIN_N = 36, 5  # as in kizashi.engine.compiler
 FLOWS = (
     "sales",
@@ -279,9 +283,13 @@ def twin_problems() -> list[str]:
 
     pack = default_pack()
     out = [] if pack.ref == TWIN_PACK else [f"pack is {pack.ref}, the twin implements {TWIN_PACK}"]
+    fallbacks = {
+        i.id: canonical(i.score_if_null_node) for i in load_indicators() if i.score_if_null_node
+    }
     for have, twin in (
         ({r.id: canonical(r.condition_node) for r in pack.rules}, TWIN_CONDITIONS),
         ({i.id: canonical(i.node) for i in load_indicators() if i.node}, TWIN_FORMULAS),
+        (fallbacks, TWIN_SCORE_IF_NULL),
     ):
         for k in sorted(set(have) | set(twin)):
             if have.get(k) != twin.get(k):
@@ -556,6 +564,14 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
         hit = x[:, None] >= bound if better == "higher" else x[:, None] <= bound
         score = np.select([hit[:, 0], hit[:, 1], hit[:, 2], hit[:, 3]], [5, 4, 3, 2], 1)
         out[f"score_{name}"] = np.where(np.isnan(x), np.nan, score)
+        if name == "ebitda_debt_ratio":  # not computable for EBITDA ≤ 0: scored by net debt
+            net_debt = s["borrowings"] - s["cash_and_deposits"]
+            fallback = np.select(
+                [(ebitda <= 0) & (net_debt > 0), (ebitda <= 0) & (net_debt <= 0)],
+                [1.0, 5.0],
+                np.nan,
+            )
+            out[f"score_{name}"] = out[f"score_{name}"].fillna(pd.Series(fallback, index=s.index))
         total = total + out[f"score_{name}"]  # null unless all six are scorable
     out["locaben_total"] = total
     out["locaben_total_change"] = total - lag(total, 12)

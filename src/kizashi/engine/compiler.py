@@ -359,7 +359,11 @@ class Compiler:
             return f"(CASE WHEN {allnn} THEN {' + '.join(names)} END)", level
         ind = next(i for i in six if locaben_score_id(i.id) == iid)
         col, level = self.indicator(ind.id)
-        return score_sql(col, ind.id, ind.better, self.thresholds, self.d), level
+        sql = score_sql(col, ind.id, ind.better, self.thresholds, self.d)
+        if ind.score_if_null_node is not None:  # the declared score where the value is null
+            fallback, lv = self.column(ind.score_if_null_node)
+            sql, level = f"COALESCE({sql}, {fallback})", max(level, lv)
+        return sql, level
 
     # ------------------------------------------------------------------ lags folded into pass 1
     def _lagged(self, node: Node, k: int) -> tuple[str, int]:
@@ -440,6 +444,8 @@ class Compiler:
             six = next(i for i in self._six() if locaben_score_id(i.id) == iid)
             col = self._sh_indicator(six.id, k)
             sql = score_sql(col, six.id, six.better, self.thresholds, self.d)
+            if six.score_if_null_node is not None:
+                sql = f"COALESCE({sql}, {self._sh(six.score_if_null_node, k)})"
         else:
             assert ind.node is not None
             sql = self._sh(ind.node, k)

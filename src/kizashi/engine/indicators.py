@@ -73,6 +73,10 @@ class Indicator:
     node: Node | None  # None for engine-generated scores
     type: Type
     locaben: int | None = None
+    # locaben only: the score where the indicator is null (kizashi's default, e.g. EBITDA ≤ 0);
+    # an expression that is itself null where no score is given
+    score_if_null: str | None = None
+    score_if_null_node: Node | None = None
 
 
 def locaben_score_id(indicator_id: str) -> str:
@@ -108,6 +112,12 @@ def parse_indicators(doc: dict, chart: Chart) -> tuple[Indicator, ...]:
                 raise ExprError("better must be higher, lower or none")
             node = parse(r["formula"])
             typ = check(node, names)
+            fallback = r.get("score_if_null")
+            fallback_node = parse(fallback) if fallback else None
+            if fallback_node is not None and (
+                not r.get("locaben") or check(fallback_node, names) != "num"
+            ):
+                raise ExprError("score_if_null is a number expression of a locaben indicator")
         except (ExprError, KeyError) as exc:
             problems.append(f"indicator {iid}: {exc}")
             continue
@@ -124,6 +134,8 @@ def parse_indicators(doc: dict, chart: Chart) -> tuple[Indicator, ...]:
                 node,
                 typ,
                 r.get("locaben"),
+                fallback,
+                fallback_node,
             )
         )
     if problems:
@@ -141,7 +153,8 @@ def parse_indicators(doc: dict, chart: Chart) -> tuple[Indicator, ...]:
             "points",
             "higher",
             "score",
-            f"5-point score of {i.id}",
+            f"5-point score of {i.id}"
+            + (f"; where it is null: {i.score_if_null}" if i.score_if_null else ""),
             None,
             "num",
         )
