@@ -200,10 +200,14 @@ def _series_totals(session: Session, statement_ids: list[int]) -> dict[int, dict
     line counts."""
     by_leaf = _series_by_leaf()
     totals = {sid: dict.fromkeys(_series_terms(), 0) for sid in statement_ids}
-    rows = session.connection().execute(
-        select(StatementLine.statement_id, StatementLine.item_code, StatementLine.amount).where(
-            StatementLine.statement_id.in_(statement_ids)
+    rows = (
+        session.connection()
+        .execute(
+            select(StatementLine.statement_id, StatementLine.item_code, StatementLine.amount).where(
+                StatementLine.statement_id.in_(statement_ids)
+            )
         )
+        .all()  # fetched at once, not row by row
     )
     for sid, leaf, amount in rows:
         counts = by_leaf.get(leaf)
