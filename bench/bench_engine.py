@@ -190,12 +190,15 @@ def run_floor_sql(d: Path) -> dict:
 # "groupby", the textbook groupby().rolling(k), for which pandas computes the window bounds
 # group by group in Python. When the pack's conditions or the indicator formulas change,
 # TWIN_CONDITIONS / TWIN_FORMULAS no longer match and the twin refuses to run: update it.
-TWIN_PACK = "kizashi.default@2026.1.1"
+TWIN_PACK = "kizashi.default@2026.2.0"
 TWIN_CONDITIONS = {
     "credit.delinquency": "(months_since((delinquency_events > 0.0)) < recent_event_months)",
     "credit.restructuring": "(months_since((restructuring_events > 0.0)) < recent_event_months)",
     "credit.accident_report": "(months_since((accident_report_events > 0.0)) < recent_event_months)",
-    "finance.negative_net_assets": "(rolling_max(net_assets, 3.0) < 0.0)",
+    "finance.negative_net_assets": "((rolling_max(net_assets, 3.0) < 0.0) and (rolling_max(span, 3.0) < 12.0))",
+    "finance.annual_operating_loss": "if(has_data, ((span >= 12.0) and (operating_profit < 0.0)), null)",
+    "finance.annual_ordinary_loss": "if(has_data, (((span >= 12.0) and (ordinary_profit < 0.0)) and (operating_profit >= 0.0)), null)",
+    "finance.annual_negative_net_assets": "if(has_data, ((span >= 12.0) and (net_assets < 0.0)), null)",
     "finance.loss_before_depreciation": "(rolling_max(ordinary_profit_before_depreciation, 3.0) < 0.0)",
     "finance.operating_loss_streak": "((operating_loss_streak >= loss_streak_months) and (ttm(operating_profit) < 0.0))",
     "finance.sales_drop": "(sales_3m_yoy <= sales_drop_pct)",
@@ -604,7 +607,33 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
         evid[f"credit.{kind}"] = {"months": since}
     dpd = rolling({"dpd": s["max_days_past_due"]}, 12, "max")["dpd"]
     evid["credit.delinquency"]["days_past_due"] = dpd.fillna(0)
-    cond["finance.negative_net_assets"] = tri(mx["na"], mx["na"] < 0)
+    span_3 = rolling({"span": s["span"]}, 3, "max")["span"]
+    cond["finance.negative_net_assets"] = tri(mx["na"], mx["na"] < 0) & tri(span_3, span_3 < 12)
+    # annual rows (span ≥ 12) only; unknown where the month has no data
+    annual = tri(s["span"], s["span"] >= 12)
+    op, od = s["operating_profit"], s["ordinary_profit"]
+    no_data = ~s["has_data"].astype(bool)
+    cond["finance.annual_operating_loss"] = (annual & tri(op, op < 0)).mask(no_data)
+    evid["finance.annual_operating_loss"] = {
+        "value": op,
+        "sales": s["sales"],
+        "value_prev": lag(ttm["operating_profit"], 12),
+    }
+    cond["finance.annual_ordinary_loss"] = (annual & tri(od, od < 0) & tri(op, op >= 0)).mask(
+        no_data
+    )
+    evid["finance.annual_ordinary_loss"] = {
+        "value": od,
+        "operating": op,
+        "interest": s["interest_expense"],
+    }
+    cond["finance.annual_negative_net_assets"] = (annual & tri(net_assets, net_assets < 0)).mask(
+        no_data
+    )
+    evid["finance.annual_negative_net_assets"] = {
+        "net_assets": net_assets,
+        "net_assets_prev": lag(net_assets, 12),
+    }
     evid["finance.negative_net_assets"] = {
         "net_assets": net_assets,
         "net_assets_3m": lag(net_assets, 3),

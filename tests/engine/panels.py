@@ -182,3 +182,56 @@ EVENTS = pa.table(
         "days_past_due": pa.array([45], pa.int32()),
     }
 )
+
+
+def business_annual_loss() -> list[dict[str, Any]]:
+    """Business 10: annual statements only, a loss year between two profitable ones.
+
+    Costs as business one's × 12 (panels.YEAR). Sales 12,000,000 / 10,000,000 / 12,000,000 →
+    operating profit 1,080,000 / −920,000 / 1,080,000; net income (less interest 60,000)
+    1,020,000 / −980,000 / 1,020,000. Retained earnings before the year's profit −500,000 /
+    −500,000 / −1,480,000, so net assets 1,520,000 / −480,000 / 540,000.
+    """
+    sales = (12_000_000, 10_000_000, 12_000_000)
+    retained = (-500_000, -500_000, -1_480_000)
+    return [
+        annual_row(10, end, sales=s, retained_earnings=r, **YEAR)
+        for end, s, r in zip(FY_ENDS, sales, retained, strict=True)
+    ]
+
+
+def business_annual_interest() -> list[dict[str, Any]]:
+    """Business 11: one annual statement (year ending 2025-03) with an operating profit of
+    12,000,000 − 7,200,000 − 3,600,000 − 120,000 = 1,080,000 and interest of 1,500,000, so an
+    ordinary loss of −420,000; retained earnings 2,000,000 keep net assets positive."""
+    return [
+        annual_row(
+            11,
+            FY_ENDS[2],
+            sales=12_000_000,
+            retained_earnings=2_000_000,
+            **{**YEAR, "interest_expense": 1_500_000},
+        )
+    ]
+
+
+def business_monthly_loss() -> list[dict[str, Any]]:
+    """Business 12: 24 monthly trial balances from 2023-04, each with an operating loss of
+    500,000 − 400,000 − 200,000 = −100,000; capital 1,000,000 and retained earnings −100,000
+    before each year's loss, so net assets 900,000 − 100,000 × (months into the year) turn
+    negative from the tenth month of each year (2024-01, 2025-01)."""
+    return [
+        row(
+            12,
+            i,
+            sales=500_000,
+            purchases=400_000,
+            salaries=200_000,
+            cash_and_deposits=300_000,
+            short_term_borrowings=3_000_000,
+            capital_stock=1_000_000,
+            retained_earnings=-100_000,
+            employees=1,
+        )
+        for i in range(24)
+    ]

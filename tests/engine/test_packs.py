@@ -42,7 +42,7 @@ rules:
 
 def test_default_pack_loads():
     pack = default_pack()
-    assert pack.ref == "kizashi.default@2026.1.1"
+    assert pack.ref == "kizashi.default@2026.2.0"
     ids = [r.id for r in pack.rules]
     assert len(ids) == len(set(ids)) >= 12
     for needed in (
@@ -56,6 +56,9 @@ def test_default_pack_loads():
         "cash.low_liquidity",
         "cash.high_borrowings",
         "locaben.score_drop",
+        "finance.annual_operating_loss",
+        "finance.annual_ordinary_loss",
+        "finance.annual_negative_net_assets",
     ):
         assert needed in ids
 
@@ -102,7 +105,7 @@ def test_exported_text_round_trips():
     text = (
         default_pack_text()
         .replace("id: kizashi.default", "id: cgc.tokyo")
-        .replace('version: "2026.1.1"', 'version: "1.0.0"')
+        .replace('version: "2026.2.0"', 'version: "1.0.0"')
         .replace("value: 1.0, ja: 手元", "value: 1.5, ja: 手元")
     )
     pack = load_pack_text(text)

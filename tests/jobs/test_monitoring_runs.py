@@ -113,7 +113,7 @@ def test_a_dead_run_is_marked_failed_at_the_next_start(store, settings, monitore
             s.add(
                 MonitoringRun(
                     as_of_month=date(2026, 9, 1),
-                    pack_ref="kizashi.default@2026.1.1",
+                    pack_ref="kizashi.default@2026.2.0",
                     businesses=12,
                     started_at=beat,
                     status=RunStatus.RUNNING,
