@@ -134,3 +134,20 @@ def test_headerless_statement_xlsx() -> None:
 def test_a_sheet_without_title_or_pairs_stays_unrecognised() -> None:
     with pytest.raises(IngestError):
         analyse("現金及び預金,100\n売掛金,200\n".encode(), "x.csv")
+
+
+def test_cli_dry_run_reads_the_headerless_statement() -> None:
+    import json
+
+    from typer.testing import CliRunner
+
+    import kizashi.cli.ingest_cmd  # noqa: F401  (registers the commands)
+    from kizashi.cli.app import app
+
+    from .conftest import FIXTURES
+
+    res = CliRunner().invoke(app, ["ingest", str(FIXTURES / NAME), "--dry-run", "--json"])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.output)
+    assert out["sources"][0]["format"] == "statement_sheet"
+    assert out["months"][0]["amounts"] == EXPECTED
