@@ -151,3 +151,29 @@ def test_cli_dry_run_reads_the_headerless_statement() -> None:
     out = json.loads(res.output)
     assert out["sources"][0]["format"] == "statement_sheet"
     assert out["months"][0]["amounts"] == EXPECTED
+
+
+def test_comparative_columns_read_the_current_year() -> None:
+    """比較形式: 前期 and 当期 side by side; the 当期 column is read, on both sides."""
+    text = (
+        "第12期 決算報告書\n"
+        "自 令和5年4月1日 至 令和6年3月31日\n"
+        "【貸借対照表】\n"
+        ",前期,当期,,前期,当期\n"
+        '現金及び預金,"900,000","1,200,000",資本金,"1,000,000","1,000,000"\n'
+        '売掛金,"100,000","300,000",繰越利益剰余金,"0","500,000"\n'
+        "【損益計算書】\n"
+        ",前期,当期\n"
+        '売上高,"4,000,000","5,000,000"\n'
+        '仕入高,"4,000,000","4,500,000"\n'
+        '当期純利益,"0","500,000"\n'
+    )
+    report = analyse(text.encode("cp932"), "hikaku.csv")
+    assert report.format == "statement_sheet" and report.ok, report.errors
+    assert report.months[0].amounts == {
+        "cash_and_deposits": 1_200_000,
+        "accounts_receivable": 300_000,
+        "capital_stock": 1_000_000,  # retained earnings 500,000 less the year's 500,000: none
+        "sales": 5_000_000,
+        "purchases": 4_500_000,
+    }

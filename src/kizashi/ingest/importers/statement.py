@@ -11,7 +11,8 @@ column. On each line a name takes the first amount to its right before the next 
 name's side (left or right table) is the number of name blocks before it. The pairs then go
 through the same reading as a table with a header row (``table.read_name_amount_columns``):
 headings give categories, subtotal rows are kept to cross-check. 株主資本等変動計算書 and
-個別注記表 are skipped (their figures repeat the balance sheet).
+個別注記表 are skipped (their figures repeat the balance sheet). In a comparative layout an
+amount column labelled 前期 is passed over, so the 当期 column beside it is read.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ _UNIT = re.compile(r"単位\s*[:：]?\s*(百万円|千円|円)")
 _UNITS = {"円": 1, "千円": 1_000, "百万円": 1_000_000}
 _NOT_AN_AMOUNT = re.compile(r"[年月日期単位現在自至第]")
 _NOT_THE_END = ("作成", "印刷", "出力", "提出")
+_PREVIOUS = ("前期", "前期末", "前年度", "前事業年度", "前期金額")  # a comparative column
 _SNIFF_ROWS = 200
 
 
@@ -75,9 +77,15 @@ class HeaderlessStatement:
 
 
 def _has_pair(row: list[str]) -> bool:
-    cells = [c.strip() for c in row]
-    for i, c in enumerate(cells):
-        if c and not is_amount(c) and any(is_amount(x) for x in cells[i + 1 :] if x):
+    """Some text cell has an amount somewhere to its right (one pass over the row)."""
+    text_seen = False
+    for cell in row:
+        c = cell.strip()
+        if not c:
+            continue
+        if not is_amount(c):
+            text_seen = True
+        elif text_seen:
             return True
     return False
 
@@ -86,7 +94,9 @@ def parse_statement_sheet(file: DecodedFile, period_end: str | None = None) -> P
     rows = file.rows()
     fn = file.filename
     result = ParseResult(kind="statement", closed_statement=True)
-    lines = [" ".join(_text(c) for c in r if c.strip()) for r in rows if not _has_pair(r)]
+    pairs = [_has_pair(r) for r in rows]
+    titles = [r for r, p in zip(rows, pairs, strict=True) if not p]
+    lines = [" ".join(_text(c) for c in r if c.strip()) for r in titles]
     end, start = _period(lines)
     given = parse_period(period_end) if period_end else None
     end = given or end
@@ -101,9 +111,15 @@ def parse_statement_sheet(file: DecodedFile, period_end: str | None = None) -> P
         )
         return result
     result.fiscal_year_start = start
+    units, unit = [], 1  # the unit stated on or above each line
+    for r in rows:
+        found = _UNIT.search(" ".join(_text(c) for c in r if c.strip()))
+        unit = _UNITS[found.group(1)] if found else unit
+        units.append(unit)
     sides: list[list[list[str]]] = []
-    for first, section in _sections(rows):
-        _read_section(rows, first, section, sides, fn, result)
+    for section in _sections(rows):
+        kinds = _column_kinds(rows, pairs, section)
+        _read_section(rows, kinds, units, section, sides, fn, result)
     width = len(rows)
     for side in sides:
         side.extend([["", ""]] * (width - len(side)))
@@ -131,24 +147,24 @@ def _period(lines: list[str]) -> tuple[date | None, date | None]:
     return (max(pool) if pool else None), start
 
 
-def _sections(rows: list[list[str]]) -> list[tuple[int, range]]:
-    """(first line index, rows) of each part to read; skipped statements left out."""
-    out: list[tuple[int, range]] = []
+def _sections(rows: list[list[str]]) -> list[range]:
+    """The rows of each part to read, cut at statement titles; skipped statements left out."""
+    out: list[range] = []
     first, reading = 0, True
     for i, row in enumerate(rows):
         word = _section_word(row)
         if word is None:
             continue
         if reading and i > first:
-            out.append((first, range(first, i)))
+            out.append(range(first, i))
         first, reading = i, word in _READ
     if reading:
-        out.append((first, range(first, len(rows))))
+        out.append(range(first, len(rows)))
     return out
 
 
-def _column_kinds(rows: list[list[str]], section: range) -> dict[int, str]:
-    """Column → "amount" or "name" within one section (empty columns left out)."""
+def _column_kinds(rows: list[list[str]], pairs: list[bool], section: range) -> dict[int, str]:
+    """Column → "amount", "previous" (a 前期 column) or "name" within one section."""
     amounts: Counter[int] = Counter()
     texts: Counter[int] = Counter()
     for i in section:
@@ -162,34 +178,36 @@ def _column_kinds(rows: list[list[str]], section: range) -> dict[int, str]:
                 texts[c] += 1
     kinds = {c: "name" for c in texts}
     kinds.update({c: "amount" for c, k in amounts.items() if k >= texts[c]})
+    # 比較形式: an amount column labelled 前期 (on a line above, within or before the section)
+    # holds last year's figures; the 当期 column beside it is read instead
+    for i in range(section.stop):
+        if pairs[i]:
+            continue
+        for c, cell in enumerate(rows[i]):
+            if kinds.get(c) == "amount" and _text(cell).replace(" ", "") in _PREVIOUS:
+                kinds[c] = "previous"
     return kinds
 
 
 def _read_section(
     rows: list[list[str]],
-    first: int,
+    kinds: dict[int, str],
+    units: list[int],
     section: range,
     sides: list[list[list[str]]],
     fn: str,
     result: ParseResult,
 ) -> None:
-    kinds = _column_kinds(rows, section)
     side_of: dict[int, int] = {}
     side, previous = -1, "amount"
     for c in sorted(kinds):
         if kinds[c] == "name":
-            if previous == "amount":
+            if previous != "name":
                 side += 1
             side_of[c] = side
         previous = kinds[c]
-    unit = 1
-    for i in range(0, section.stop):  # the unit may be stated above the section
-        found = _UNIT.search(" ".join(_text(c) for c in rows[i]))
-        if found:
-            unit = _UNITS[found.group(1)]
-        if i < section.start:
-            continue
-        row = rows[i]
+    for i in section:
+        row, unit = rows[i], units[i]
         for c, cell in enumerate(row):
             if kinds.get(c) != "name" or not cell.strip():
                 continue
