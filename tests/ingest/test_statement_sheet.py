@@ -98,12 +98,15 @@ def test_period_unknown_is_an_error_or_given() -> None:
     assert given.months[0].period_end == date(2024, 3, 31)
 
 
-def test_statement_of_changes_in_equity_is_skipped() -> None:
+def test_statement_of_changes_in_equity_and_notes_are_skipped() -> None:
     text = _text() + (
         "【株主資本等変動計算書】,,,\n"
         "繰越利益剰余金,当期首残高,当期変動額,当期末残高\n"
         ',"▲421,000","▲529,000","▲950,000"\n'
         '資本金,"1,000,000",0,"1,000,000"\n'
+        "【個別注記表】,,,\n"
+        "貸借対照表に関する注記,,,\n"
+        '有形固定資産の減価償却累計額,"200,000",,\n'
     )
     report = analyse(text.encode(), "kessan.csv")
     assert report.ok, report.errors
@@ -176,4 +179,31 @@ def test_comparative_columns_read_the_current_year() -> None:
         "capital_stock": 1_000_000,  # retained earnings 500,000 less the year's 500,000: none
         "sales": 5_000_000,
         "purchases": 4_500_000,
+    }
+
+
+def test_sga_schedule_gives_the_items_once() -> None:
+    """損益計算書 with the 販管費 total only; its items in 販売費及び一般管理費明細書."""
+    text = (
+        "決算報告書\n"
+        "自 令和5年4月1日 至 令和6年3月31日\n"
+        "【貸借対照表】,\n"
+        '現金及び預金,"3,100,000"\n'
+        '繰越利益剰余金,"3,100,000"\n'
+        "【損益計算書】,\n"
+        '売上高,"5,000,000"\n'
+        '販売費及び一般管理費,"1,900,000"\n'
+        '営業利益,"3,100,000"\n'
+        "【販売費及び一般管理費明細書】,\n"
+        '役員報酬,"900,000"\n'
+        '給料手当,"1,000,000"\n'
+        '合計,"1,900,000"\n'
+    )
+    report = analyse(text.encode("cp932"), "kessan.csv")
+    assert report.format == "statement_sheet" and report.ok, report.errors
+    assert report.months[0].amounts == {
+        "cash_and_deposits": 3_100_000,  # retained earnings are all this year's profit
+        "sales": 5_000_000,
+        "officer_compensation": 900_000,
+        "salaries": 1_000_000,
     }
