@@ -51,8 +51,8 @@ class GroupCommit:
                 self._flushing = True
                 group, self._queue = self._queue, []
         if ticket.done:
-            if ticket.error is not None:
-                raise ticket.error
+            if ticket.error is not None:  # the leader's commit failed: so did this request's
+                raise RuntimeError("appending the read events failed") from ticket.error
             return
         error: BaseException | None = None
         try:
