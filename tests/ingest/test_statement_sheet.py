@@ -207,3 +207,13 @@ def test_sga_schedule_gives_the_items_once() -> None:
         "officer_compensation": 900_000,
         "salaries": 1_000_000,
     }
+
+
+def test_a_journal_mentioning_a_statement_is_still_a_journal(encoding: str) -> None:
+    """A 摘要 such as 「決算書作成料」 in a headerless 弥生 journal is not a statement title."""
+    text = fixture_bytes("yayoi.csv", "utf-8").decode()
+    first = text.splitlines()[0]
+    cells = first.split(",")
+    cells[16] = '"決算書作成料"'  # 摘要
+    data = text.replace(first, ",".join(cells)).encode("cp932" if encoding == "cp932" else "utf-8")
+    assert analyse(data, "y.csv", fiscal_year_start_month=4).format == "yayoi"

@@ -82,8 +82,15 @@ class HeaderlessStatement:
         rows = file.rows()[:_SNIFF_ROWS]
         if find_header(rows) is not None:
             return None  # a header row: the table importer reads it
-        titled = any(w in "".join(r) for r in rows[:40] for w in _TITLE_WORDS)
-        pairs = sum(1 for r in rows if _has_pair(r))
+        has_pair = [_has_pair(r) for r in rows]
+        # the title is a line of its own (a journal's 摘要 「決算書作成料」 is not a title)
+        titled = any(
+            w in "".join(r)
+            for r, p in zip(rows[:40], has_pair, strict=False)
+            if not p
+            for w in _TITLE_WORDS
+        )
+        pairs = sum(has_pair)
         if not titled or pairs < 3:
             return None
         return Sniff(0.7, f"決算書 title and {pairs} (科目, 金額) lines without a header row")
