@@ -208,7 +208,7 @@ TWIN_CONDITIONS = {
     "efficiency.inventory_lengthening": "(inventory_turnover_change >= turnover_lengthening_months)",
     "efficiency.payables_lengthening": "(payable_turnover_change >= turnover_lengthening_months)",
     "locaben.score_drop": "(rolling_max(locaben_total_change, 3.0) <= locaben_drop_points)",
-    "data.submission_gap": "(data_gap_months >= data_gap_months_max)",
+    "data.submission_gap": "((data_gap_months >= data_gap_months_max) and (rolling_max(span, 12.0) < 12.0))",
 }
 # the indicators (data/indicators.yaml) as the twin computes them
 TWIN_FORMULAS = {
@@ -672,7 +672,10 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
     cond["locaben.score_drop"] = tri(mx["lbc"], mx["lbc"] <= par["locaben_drop_points"])
     evid["locaben.score_drop"] = {"score": total, "drop": -lbc}
     gap = out["data_gap_months"]
-    cond["data.submission_gap"] = tri(gap, gap >= par["data_gap_months_max"])
+    span_12 = rolling({"span": s["span"]}, 12, "max")["span"]
+    cond["data.submission_gap"] = tri(gap, gap >= par["data_gap_months_max"]) & tri(
+        span_12, span_12 < 12
+    )
     evid["data.submission_gap"] = {"months": gap}
     rule_ids = [rule.id for rule in pack.rules]
 

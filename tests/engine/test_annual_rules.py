@@ -123,3 +123,22 @@ def test_texts_quote_the_year() -> None:
     )
     en = render(rule.explanation["en"], ev, "2024-03")
     assert "operating loss of -920,000 yen" in en
+
+
+def test_annual_filers_are_not_asked_for_monthly_figures() -> None:
+    """Business 10 files a 決算書 a year: no "monthly figures not received" between year ends;
+    twelve months after its last one (2025-03 → 2026-03) the missing statement is flagged."""
+    panel = table(business_annual_loss())
+    register = REGISTER.slice(0, 1)
+    res = run_monitoring(panel, register, None, month="2026-02")
+    assert not [e for e in res.episodes.to_pylist() if e["rule_id"] == "data.submission_gap"]
+    res = run_monitoring(panel, register, None, month="2026-03")
+    fired = {r["rule_id"]: json.loads(r["evidence"]) for r in res.firings.to_pylist()}
+    assert fired["data.submission_gap"] == {"months": 12}
+
+
+def test_monthly_filers_still_get_the_gap_flag() -> None:
+    panel = table(business_monthly_loss())  # trial balances up to 2025-03
+    res = run_monitoring(panel, REGISTER.slice(2, 1), None, month="2025-06")
+    fired = {r["rule_id"]: json.loads(r["evidence"]) for r in res.firings.to_pylist()}
+    assert fired["data.submission_gap"] == {"months": 3}
