@@ -109,8 +109,13 @@ def _flag_scope(actor: Actor) -> ColumnElement[bool]:
     return Flag.org_id.is_(None)
 
 
-def flag_view(session: Session, f: Flag) -> FlagView:
-    pack = pack_for_ref(session, f.pack_ref)
+def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -> FlagView:
+    """The flag as pages and the API show it; ``packs`` remembers the packs already looked up."""
+    if packs is None:
+        packs = {}
+    pack = packs.get(f.pack_ref)
+    if pack is None:
+        pack = packs[f.pack_ref] = pack_for_ref(session, f.pack_ref)
     evidence = json.loads(f.evidence_latest or "{}")
     try:
         rule = pack.rule(f.rule_id)
@@ -181,7 +186,8 @@ def read_flags(
         q = q.where(Flag.is_open.is_(True))
     rows = session.execute(q).scalars().all()
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    views = [flag_view(session, f) for f in rows]
+    packs: dict[str, Pack] = {}  # one lookup per pack, not per flag
+    views = [flag_view(session, f, packs) for f in rows]
     return sorted(
         views, key=lambda v: (not v.is_open, order.get(v.severity, 9), -v.opened_month.toordinal())
     )
