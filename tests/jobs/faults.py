@@ -207,18 +207,19 @@ def _follow(estimate: float, measured: float) -> float:
     return (estimate + measured) / 2
 
 
-def _kill_after(lab: Lab, args: list[str], delay: float) -> bool:
-    """Start ``kizashi args``, SIGKILL it after ``delay`` s; True if it ended by itself first."""
+def _kill_after(lab: Lab, args: list[str], delay: float) -> float | None:
+    """Start ``kizashi args``, SIGKILL it after ``delay`` s; its duration if it ended first."""
+    t0 = time.perf_counter()
     proc = subprocess.Popen(
         [*KIZASHI, *args], env=lab.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
     try:
         proc.wait(timeout=delay)
-        return True
+        return time.perf_counter() - t0
     except subprocess.TimeoutExpired:
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        return False
+        return None
 
 
 def ingest_trial(lab: Lab) -> Trial:
@@ -226,8 +227,10 @@ def ingest_trial(lab: Lab) -> Trial:
     path = lab_file(lab)
     delay = _delay(lab, lab.ingest_seconds)
     finished = _kill_after(lab, lab.ingest_args(path), delay)
+    if finished is not None:
+        lab.ingest_seconds = _follow(lab.ingest_seconds, finished)
     stored = _submissions_of(lab, path)
-    phase = "finished" if finished else ("after commit" if stored else "before commit")
+    phase = "finished" if finished is not None else ("after commit" if stored else "before commit")
     trial = Trial("ingest", delay, phase)
     trial.problems += check_submissions(lab)
     t0 = time.perf_counter()
@@ -263,12 +266,14 @@ def run_trial(lab: Lab, *, further_run: bool = True) -> Trial:
     before = hashlib.sha256(live.read_bytes()).hexdigest()
     delay = _delay(lab, lab.run_seconds)
     finished = _kill_after(lab, ["run"], delay)
+    if finished is not None:
+        lab.run_seconds = _follow(lab.run_seconds, finished)
     after = hashlib.sha256(live.read_bytes()).hexdigest()
     with lab.store.session() as s:
         statuses = set(
             s.execute(select(MonitoringRun.status).where(MonitoringRun.id > last_run)).scalars()
         )
-    if finished:
+    if finished is not None:
         phase = "finished"
     elif not statuses:
         phase = "before the run record"
