@@ -53,7 +53,7 @@ def peak_mb() -> float:
 
 # ------------------------------------------------------------------ the three workloads
 def run_engine(d: Path) -> dict:
-    from kizashi.engine import run_monitoring
+    from kizashi.engine.exec.run import run_monitoring
 
     t = time.perf_counter()
     balances = d / "loan_balances"
@@ -74,10 +74,10 @@ def run_engine(d: Path) -> dict:
 def _floor_items() -> dict[str, dict[str, int]]:
     """The chart items the default pack reads (its spine's input columns)."""
     from kizashi.domain.chart import load_chart
-    from kizashi.engine.compiler import Compiler
-    from kizashi.engine.indicators import load_indicators
-    from kizashi.engine.locaben import load_thresholds
-    from kizashi.engine.packs import default_pack
+    from kizashi.engine.exec.compiler import Compiler
+    from kizashi.engine.spec.indicators import load_indicators
+    from kizashi.engine.spec.locaben import load_thresholds
+    from kizashi.engine.spec.packs import default_pack
 
     pack = default_pack()
     c = Compiler(
@@ -97,18 +97,24 @@ def run_floor(d: Path) -> dict:
     """The engine's own machinery computing only the floor's windows.
 
     The same spine (the same input items, gaps, the engine's default chunks) and the same
-    executor (:func:`kizashi.engine.vector.evaluate`), with only the trailing-12-month sum,
+    executor (:func:`kizashi.engine.exec.vector.evaluate`), with only the trailing-12-month sum,
     the 12-month lag and the 12-month rolling mean of each input item: what any monitoring
     run must at least do.
     """
     from kizashi.domain.chart import load_chart
-    from kizashi.engine.compiler import Compiler, Win
-    from kizashi.engine.dialect import DUCKDB
-    from kizashi.engine.indicators import load_indicators
-    from kizashi.engine.locaben import load_thresholds
-    from kizashi.engine.panel import businesses_sql, spine_sql
-    from kizashi.engine.run import _chunks, _columns, _register, run_monitoring, stored_subtotals
-    from kizashi.engine.vector import evaluate, keep_freed_memory
+    from kizashi.engine.exec.compiler import Compiler, Win
+    from kizashi.engine.exec.dialect import DUCKDB
+    from kizashi.engine.exec.panel import businesses_sql, spine_sql
+    from kizashi.engine.exec.run import (
+        _chunks,
+        _columns,
+        _register,
+        run_monitoring,
+        stored_subtotals,
+    )
+    from kizashi.engine.exec.vector import evaluate, keep_freed_memory
+    from kizashi.engine.spec.indicators import load_indicators
+    from kizashi.engine.spec.locaben import load_thresholds
 
     keep_freed_memory()
     items = _floor_items()
@@ -246,7 +252,7 @@ TWIN_FORMULAS = {
 TWIN_SCORE_IF_NULL = {
     "ebitda_debt_ratio": "if(((ebitda_ttm <= 0.0) and ((borrowings - cash_and_deposits) > 0.0)), 1.0, if(((ebitda_ttm <= 0.0) and ((borrowings - cash_and_deposits) <= 0.0)), 5.0, null))",
 }
-STREAK_CAP, PEER_MIN_N = 36, 5  # as in kizashi.engine.compiler
+STREAK_CAP, PEER_MIN_N = 36, 5  # as in kizashi.engine.exec.compiler
 FLOWS = (
     "sales",
     "operating_profit",
@@ -280,9 +286,9 @@ LOCABEN = (
 
 def twin_problems() -> list[str]:
     """How the default pack and indicators differ from what the pandas twin implements."""
-    from kizashi.engine.expr import canonical
-    from kizashi.engine.indicators import load_indicators
-    from kizashi.engine.packs import default_pack
+    from kizashi.engine.spec.expr import canonical
+    from kizashi.engine.spec.indicators import load_indicators
+    from kizashi.engine.spec.packs import default_pack
 
     pack = default_pack()
     out = [] if pack.ref == TWIN_PACK else [f"pack is {pack.ref}, the twin implements {TWIN_PACK}"]
@@ -320,9 +326,9 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
     from kizashi.domain.chart import load_chart
     from kizashi.domain.industry import _read
     from kizashi.domain.panel import subtotal_columns, terms_over
-    from kizashi.engine.indicators import load_indicators
-    from kizashi.engine.locaben import load_thresholds
-    from kizashi.engine.packs import default_pack
+    from kizashi.engine.spec.indicators import load_indicators
+    from kizashi.engine.spec.locaben import load_thresholds
+    from kizashi.engine.spec.packs import default_pack
 
     problems = twin_problems()
     if problems:
@@ -812,7 +818,7 @@ def check(d: Path, show: int = 5, windows: str = "frames", history: bool = False
     """
     import pandas as pd
 
-    from kizashi.engine import run_monitoring
+    from kizashi.engine.exec.run import run_monitoring
 
     t = time.perf_counter()
     res = run_monitoring(d, d, d / "credit_events", loans=d / "loans", history=history)
@@ -899,7 +905,7 @@ def check(d: Path, show: int = 5, windows: str = "frames", history: bool = False
 
 # ------------------------------------------------------------------ lead time on a synth portfolio
 def quality(d: Path) -> dict:
-    from kizashi.engine import run_monitoring
+    from kizashi.engine.exec.run import run_monitoring
 
     res = run_monitoring(d, d, d / "credit_events")
     con = duckdb.connect()

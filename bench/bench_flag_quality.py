@@ -36,7 +36,8 @@ import duckdb
 
 
 def measure(d: Path, pack_path: str | None = None) -> dict:
-    from kizashi.engine import load_pack, run_monitoring
+    from kizashi.engine.exec.run import run_monitoring
+    from kizashi.engine.spec.packs import load_pack
 
     pack = load_pack(pack_path) if pack_path else None
     t = time.perf_counter()

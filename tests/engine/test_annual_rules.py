@@ -13,7 +13,8 @@ import json
 import pyarrow as pa
 import pytest
 
-from kizashi.engine import default_pack, run_monitoring
+from kizashi.engine.exec.run import run_monitoring
+from kizashi.engine.spec.packs import default_pack
 
 from .panels import (
     FY_ENDS,
@@ -111,7 +112,7 @@ def test_monthly_filer_gets_the_monthly_rules_only(result) -> None:
 
 
 def test_texts_quote_the_year() -> None:
-    from kizashi.engine.catalogue import render
+    from kizashi.engine.spec.catalogue import render
 
     rule = next(r for r in default_pack().rules if r.id == "finance.annual_operating_loss")
     ev = {"value": -920_000, "sales": 10_000_000, "value_prev": None}

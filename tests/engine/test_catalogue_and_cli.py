@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from kizashi.cli import rules_cmd  # noqa: F401  (registers the commands)
 from kizashi.cli.app import app
-from kizashi.engine.catalogue import catalogue, render, rules_markdown
-from kizashi.engine.packs import default_pack
+from kizashi.engine.spec.catalogue import catalogue, render, rules_markdown
+from kizashi.engine.spec.packs import default_pack
 
 ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()

@@ -12,10 +12,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-import kizashi.engine.run as run_module
-from kizashi.engine import run_monitoring
-from kizashi.engine.compiler import Compiler
-from kizashi.engine.run import RunResult
+import kizashi.engine.exec.run as run_module
+from kizashi.engine.exec.compiler import Compiler
+from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.synth.generator import generate
 
 TABLES = ("indicators", "firings", "episodes", "summary", "peers")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from kizashi.engine.expr import BinOp, Call, ExprError, Name, canonical, parse
-from kizashi.engine.functions import FUNCTIONS, check
-from kizashi.engine.indicators import name_types
+from kizashi.engine.spec.expr import BinOp, Call, ExprError, Name, canonical, parse
+from kizashi.engine.spec.functions import FUNCTIONS, check
+from kizashi.engine.spec.indicators import name_types
 
 NAMES = name_types()
 

@@ -6,7 +6,8 @@ import datetime as dt
 
 import pytest
 
-from kizashi.engine import load_indicators, run_monitoring
+from kizashi.engine.exec.run import run_monitoring
+from kizashi.engine.spec.indicators import load_indicators
 
 from .panels import BUSINESSES, EVENTS, business_one, business_two, table
 

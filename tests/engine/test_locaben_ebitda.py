@@ -16,7 +16,7 @@ import datetime as dt
 import pyarrow as pa
 import pytest
 
-from kizashi.engine import run_monitoring
+from kizashi.engine.exec.run import run_monitoring
 
 from .panels import FY_ENDS, YEAR, annual_row, table
 

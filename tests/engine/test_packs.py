@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kizashi.engine import PackError, default_pack, derive_pack, lint_pack
-from kizashi.engine.packs import default_pack_text, load_pack_text
+from kizashi.engine.spec.packs import (
+    PackError,
+    default_pack,
+    default_pack_text,
+    derive_pack,
+    lint_pack,
+    load_pack_text,
+)
 
 BAD = """\
 pack:
@@ -115,7 +121,7 @@ def test_exported_text_round_trips():
 
 def test_evidence_without_data_is_a_lint_problem() -> None:
     """A constant (only parameters) is not evidence; it used to fail only at run time."""
-    from kizashi.engine.packs import lint_pack
+    from kizashi.engine.spec.packs import lint_pack
 
     text = """pack: {id: t, version: "1", ja: t, en: t}
 params:

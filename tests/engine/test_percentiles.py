@@ -28,9 +28,10 @@ import pyarrow as pa
 import pytest
 
 from kizashi.access.monitoring import whole_percent
-from kizashi.engine import load_indicators, run_monitoring
-from kizashi.engine.packs import load_pack_text
-from kizashi.engine.summary import percentile_indicators, percentiles_sql
+from kizashi.engine.exec.run import run_monitoring
+from kizashi.engine.exec.summary import percentile_indicators, percentiles_sql
+from kizashi.engine.spec.indicators import load_indicators
+from kizashi.engine.spec.packs import load_pack_text
 
 from .panels import row, table
 

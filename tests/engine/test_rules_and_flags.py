@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kizashi.engine import carry_over, default_pack, run_monitoring
-from kizashi.engine.packs import load_pack_text
+from kizashi.engine.exec.episodes import carry_over
+from kizashi.engine.exec.run import run_monitoring
+from kizashi.engine.spec.packs import default_pack, load_pack_text
 
 from .panels import BUSINESSES, EVENTS, business_one, business_two, month, row, table
 

@@ -12,9 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from kizashi.engine import run_monitoring
-from kizashi.engine.compiler import Win
-from kizashi.engine.vector import Chunk, last_known, sort_rows, window, with_marks
+from kizashi.engine.exec.compiler import Win
+from kizashi.engine.exec.run import run_monitoring
+from kizashi.engine.exec.vector import Chunk, last_known, sort_rows, window, with_marks
 from kizashi.synth.generator import generate
 
 
@@ -187,9 +187,9 @@ def test_windows_must_be_named() -> None:
 
 @pytest.mark.parametrize("seed", [6, 7])
 def test_peer_statistics_on_arrays_match_duckdb(seed: int) -> None:
-    from kizashi.engine.compiler import PeerTerm, percentile_sql
-    from kizashi.engine.expr import Name
-    from kizashi.engine.peers import PeerInputs
+    from kizashi.engine.exec.compiler import PeerTerm, percentile_sql
+    from kizashi.engine.exec.peers import PeerInputs
+    from kizashi.engine.spec.expr import Name
 
     rng = np.random.default_rng(seed)
     n = 20_000

@@ -9,7 +9,7 @@ from datetime import date
 import pyarrow as pa
 
 from kizashi.actions.submissions import do_import_submission
-from kizashi.engine import run_monitoring
+from kizashi.engine.exec.run import run_monitoring
 from kizashi.jobs.panel_sync import read_panel, sync_panel
 from tests.world import make_world
 

@@ -272,8 +272,9 @@ def _by_hand(rows: list[dict], indicator: str) -> dict[int, float | None]:
 
 def test_peer_percentiles_are_stored_read_and_rerun_idempotently(store, settings, monitored):
     from kizashi.access.monitoring import whole_percent
-    from kizashi.engine import default_pack, load_indicators
-    from kizashi.engine.summary import percentile_indicators
+    from kizashi.engine.exec.summary import percentile_indicators
+    from kizashi.engine.spec.indicators import load_indicators
+    from kizashi.engine.spec.packs import default_pack
 
     ref = default_pack().ref
     rows = _stored_indicators(settings, ref)
@@ -312,7 +313,7 @@ def test_an_analytics_file_from_before_percentiles_gets_them(store, settings, mo
     """indicator_values written before pct_<indicator> existed: still read, filled by a run."""
     import duckdb
 
-    from kizashi.engine import default_pack
+    from kizashi.engine.spec.packs import default_pack
     from kizashi.store.analytics import analytics_path
 
     ref = default_pack().ref

@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from kizashi.engine.catalogue import render
-from kizashi.engine.indicators import load_indicators
-from kizashi.engine.packs import Pack, default_pack, load_pack_text
-from kizashi.engine.summary import percentile_column
+from kizashi.engine.exec.summary import percentile_column
+from kizashi.engine.spec.catalogue import render
+from kizashi.engine.spec.indicators import load_indicators
+from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
 from kizashi.store import analytics
 from kizashi.store.models import (
     Category,

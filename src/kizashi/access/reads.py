@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from kizashi.domain.chart import load_chart
 from kizashi.domain.periods import add_months, month_start
-from kizashi.engine.packs import default_pack
+from kizashi.engine.spec.packs import default_pack
 from kizashi.store.models import (
     Business,
     Category,

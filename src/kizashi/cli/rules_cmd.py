@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from kizashi.engine.catalogue import catalogue, render, rules_markdown
-from kizashi.engine.packs import default_pack, default_pack_text, lint_pack, load_pack
+from kizashi.engine.spec.catalogue import catalogue, render, rules_markdown
+from kizashi.engine.spec.packs import default_pack, default_pack_text, lint_pack, load_pack
 
 from .app import app
 
@@ -80,7 +80,7 @@ def monitor(
     locale: Annotated[str, typer.Option("--locale", help="ja or en")] = "ja",
 ) -> None:
     """Run the monitoring engine on a panel directory and print the triage ranking."""
-    from kizashi.engine.run import describe_run, run_monitoring
+    from kizashi.engine.exec.run import describe_run, run_monitoring
 
     pack = load_pack(pack_file) if pack_file else default_pack()
     events = panel / "credit_events" if (panel / "credit_events").is_dir() else None

@@ -16,7 +16,7 @@ from kizashi.actions.flags import do_change_flag_state
 from kizashi.actions.organisations import org_by_code
 from kizashi.actions.packs import do_install_rule_pack
 from kizashi.domain.periods import parse_month
-from kizashi.engine.packs import PackError
+from kizashi.engine.spec.packs import PackError
 from kizashi.store.errors import NotFound
 from kizashi.store.models import FlagState, Purpose
 

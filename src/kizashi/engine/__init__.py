@@ -1,28 +1,12 @@
 """The monitoring engine: indicators, ローカルベンチマーク scores, peer statistics, rule packs, flags.
 
+Two halves (docs/adr/0007-engine-declaration-and-execution.md):
+
+- ``engine.spec`` declares: the expression language, functions, indicators, thresholds, rule
+  packs and their catalogue. Pure Python and YAML; no DuckDB, NumPy or PyArrow.
+- ``engine.exec`` executes: the compiler to SQL, the two executors (arrays, SQL reference), peer
+  statistics, episodes, summaries and ``run_monitoring``.
+
 Pure: no web, no ORM. Inputs are the monthly panel (``kizashi.domain.panel``) and the business
-register as Arrow tables or Parquet; outputs are Arrow tables.
+register as Arrow tables or Parquet; outputs are Arrow tables. Import from the half you need.
 """
-
-from .episodes import ALLOWED_TRANSITIONS, STATES, carry_over
-from .expr import ExprError, parse
-from .indicators import load_indicators
-from .packs import Pack, PackError, default_pack, derive_pack, lint_pack, load_pack
-from .run import RunResult, run_monitoring
-
-__all__ = [
-    "ALLOWED_TRANSITIONS",
-    "STATES",
-    "ExprError",
-    "Pack",
-    "PackError",
-    "RunResult",
-    "carry_over",
-    "default_pack",
-    "derive_pack",
-    "lint_pack",
-    "load_indicators",
-    "load_pack",
-    "parse",
-    "run_monitoring",
-]

@@ -39,9 +39,9 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor
 from kizashi.access.policy import accessible_business_ids
 from kizashi.actions._audit import audit_write
-from kizashi.engine.episodes import carry_over
-from kizashi.engine.packs import Pack, default_pack, default_pack_text, load_pack_text
-from kizashi.engine.run import RunResult, run_monitoring
+from kizashi.engine.exec.episodes import carry_over
+from kizashi.engine.exec.run import RunResult, run_monitoring
+from kizashi.engine.spec.packs import Pack, default_pack, default_pack_text, load_pack_text
 from kizashi.settings import Settings
 from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
 from kizashi.store.db import Store

@@ -51,7 +51,7 @@ from kizashi.domain.panel import (
     pl_columns,
     subtotal_columns,
 )
-from kizashi.engine.dialect import DUCKDB
+from kizashi.engine.exec.dialect import DUCKDB
 from kizashi.store.analytics import analytics_path
 from kizashi.store.db import Store
 from kizashi.store.models import (

@@ -122,7 +122,7 @@ ENUM_LABELS: dict[str, str] = {
     "not_needed": N_("No action needed"),
 }
 
-# A rule pack's closed vocabularies (kizashi.engine.packs: CATEGORIES, SOURCES, SUPPORTS) are
+# A rule pack's closed vocabularies (kizashi.engine.spec.packs: CATEGORIES, SOURCES, SUPPORTS) are
 # Japanese in the pack; these are their English msgids, translated back where shown.
 PACK_TERMS: dict[str, str] = {
     "収益性": N_("Profitability"),

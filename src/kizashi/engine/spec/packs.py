@@ -145,7 +145,11 @@ def default_pack() -> Pack:
 
 
 def default_pack_text() -> str:
-    return resources.files("kizashi.engine").joinpath("data/rules/default.yaml").read_text("utf-8")
+    return (
+        resources.files("kizashi.engine.spec")
+        .joinpath("data/rules/default.yaml")
+        .read_text("utf-8")
+    )
 
 
 def load_pack_text(text: str) -> Pack:

@@ -9,7 +9,7 @@ default pack needs only a few sorted passes, and nothing is evaluated business b
 
 Each window is a :class:`Win` (one function over one column and a ROWS frame). The chain is
 portable SQL (:meth:`Compiler.sql`); the DuckDB engine runs the same stages with the windows
-computed on sorted arrays instead (:mod:`kizashi.engine.vector`), since the spine is dense.
+computed on sorted arrays instead (:mod:`kizashi.engine.exec.vector`), since the spine is dense.
 
 Peer functions (``peer_percentile`` …) need the whole portfolio; they are computed in a first
 pass (:meth:`Compiler.peer_args`) and joined into ``s0`` of the main pass as ``_peer_k`` columns.
@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 from kizashi.domain.chart import Chart
 
+from ..spec.expr import BinOp, Call, Const, ExprError, Name, Node, Num, Unary, canonical, walk
+from ..spec.indicators import PANEL_NAMES, Indicator, locaben_score_id
+from ..spec.locaben import Thresholds
 from .dialect import DUCKDB, Dialect
-from .expr import BinOp, Call, Const, ExprError, Name, Node, Num, Unary, canonical, walk
-from .indicators import PANEL_NAMES, Indicator, locaben_score_id
-from .locaben import Thresholds, score_sql
+from .locaben_sql import score_sql
 
 WINDOW = "w"
 STREAK_CAP = 36
@@ -43,7 +44,7 @@ class Win:
     ``start`` (the year-to-date frames, ``fy_pos PRECEDING``). LAG's offset is ``end``.
     A window never holds expressions: whatever is computed from its result, or for its
     argument, is a scalar column, so the same specification runs as SQL
-    (:meth:`sql`) and on dense sorted arrays (:mod:`kizashi.engine.vector`).
+    (:meth:`sql`) and on dense sorted arrays (:mod:`kizashi.engine.exec.vector`).
     """
 
     fn: str

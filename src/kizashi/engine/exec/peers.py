@@ -29,8 +29,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..spec.expr import Name
 from .compiler import PeerTerm
-from .expr import Name
 from .vector import _arrow, _numpy, _pool
 
 

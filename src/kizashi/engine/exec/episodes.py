@@ -15,9 +15,9 @@ from datetime import date
 import duckdb
 import pyarrow as pa
 
+from ..spec.packs import Pack
 from .compiler import Compiler
 from .dialect import DUCKDB
-from .packs import Pack
 
 STATES = ("新規", "確認済", "対応中", "解消", "対応不要")
 OPEN_STATES = ("新規", "確認済", "対応中")

@@ -3,8 +3,8 @@
 A condition such as ``liquidity_months < 1 and streak(operating_profit < 0) >= 3`` is parsed
 into a small typed AST. Nothing is ever ``eval``-ed: the only things a text can name are the
 chart items, indicators, pack parameters and the functions listed in
-:mod:`kizashi.engine.functions`; anything else is a parse error with a line and column.
-The AST is later compiled to SQL by :mod:`kizashi.engine.compiler`.
+:mod:`kizashi.engine.spec.functions`; anything else is a parse error with a line and column.
+The AST is later compiled to SQL by :mod:`kizashi.engine.exec.compiler`.
 
 Grammar::
 

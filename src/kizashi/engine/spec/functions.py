@@ -1,7 +1,7 @@
 """The catalogue of the expression language: operators and functions, with their types.
 
 This is the single list a rule editor, the generated docs and the type checker read. Adding a
-function means adding an entry here and its SQL in :mod:`kizashi.engine.compiler`.
+function means adding an entry here and its SQL in :mod:`kizashi.engine.exec.compiler`.
 """
 
 from __future__ import annotations

@@ -85,7 +85,9 @@ def locaben_score_id(indicator_id: str) -> str:
 
 @cache
 def load_indicators() -> tuple[Indicator, ...]:
-    text = resources.files("kizashi.engine").joinpath("data/indicators.yaml").read_text("utf-8")
+    text = (
+        resources.files("kizashi.engine.spec").joinpath("data/indicators.yaml").read_text("utf-8")
+    )
     return parse_indicators(yaml.safe_load(text), load_chart())
 
 

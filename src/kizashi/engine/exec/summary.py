@@ -12,10 +12,10 @@ from collections.abc import Iterable
 
 import duckdb
 
+from ..spec.indicators import Indicator
+from ..spec.packs import SEVERITIES, Pack
 from .compiler import percentile_sql
 from .dialect import DUCKDB
-from .indicators import Indicator
-from .packs import SEVERITIES, Pack
 
 _BALANCE = (
     "balance_end",

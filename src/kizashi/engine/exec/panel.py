@@ -28,9 +28,10 @@ from collections.abc import Iterable, Mapping
 from kizashi.domain.industry import major_groups
 from kizashi.domain.panel import terms_over
 
+from ..spec.indicators import EVENT_KINDS
+from ..spec.locaben import Thresholds
 from .dialect import Dialect
-from .indicators import EVENT_KINDS
-from .locaben import Thresholds, size_band_sql
+from .locaben_sql import size_band_sql
 
 
 def major_sql(code: str, d: Dialect) -> str:

@@ -30,13 +30,14 @@ import pyarrow as pa
 from kizashi.domain.chart import Chart, load_chart
 from kizashi.domain.panel import subtotal_columns
 
+from ..spec.expr import Name, Node, walk
+from ..spec.indicators import LOAN_BALANCE_NAMES, load_indicators
+from ..spec.locaben import load_thresholds
+from ..spec.packs import Pack, default_pack
 from .compiler import Compiler
 from .dialect import DUCKDB
 from .episodes import episodes_sql, firing_columns, firing_outputs, mark_rows_sql
-from .expr import Name, Node, walk
-from .indicators import LOAN_BALANCE_NAMES, load_indicators
-from .locaben import load_thresholds, rating_sql
-from .packs import Pack, default_pack
+from .locaben_sql import rating_sql
 from .panel import businesses_sql, spine_sql
 from .peers import PeerInputs, checksum, percentiles
 from .summary import (
