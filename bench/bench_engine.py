@@ -54,6 +54,7 @@ def peak_mb() -> float:
 # ------------------------------------------------------------------ the three workloads
 def run_engine(d: Path) -> dict:
     from kizashi.engine.exec.run import run_monitoring
+    from kizashi.synth import LOAN_COLUMNS as SYNTH_LOANS
 
     t = time.perf_counter()
     balances = d / "loan_balances"
@@ -62,6 +63,7 @@ def run_engine(d: Path) -> dict:
         d,
         d / "credit_events",
         loans=d / "loans",
+        loan_columns=SYNTH_LOANS,
         loan_balances=balances if balances.is_dir() else None,
     )
     return {
@@ -819,9 +821,12 @@ def check(d: Path, show: int = 5, windows: str = "frames", history: bool = False
     import pandas as pd
 
     from kizashi.engine.exec.run import run_monitoring
+    from kizashi.synth import LOAN_COLUMNS as SYNTH_LOANS
 
     t = time.perf_counter()
-    res = run_monitoring(d, d, d / "credit_events", loans=d / "loans", history=history)
+    res = run_monitoring(
+        d, d, d / "credit_events", loans=d / "loans", loan_columns=SYNTH_LOANS, history=history
+    )
     engine_s = time.perf_counter() - t
     t = time.perf_counter()
     tw = pandas_monitoring(d, windows, history)

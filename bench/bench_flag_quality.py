@@ -38,10 +38,13 @@ import duckdb
 def measure(d: Path, pack_path: str | None = None) -> dict:
     from kizashi.engine.exec.run import run_monitoring
     from kizashi.engine.spec.packs import load_pack
+    from kizashi.synth import LOAN_COLUMNS as SYNTH_LOANS
 
     pack = load_pack(pack_path) if pack_path else None
     t = time.perf_counter()
-    res = run_monitoring(d, d, d / "credit_events", pack, loans=d / "loans")
+    res = run_monitoring(
+        d, d, d / "credit_events", pack, loans=d / "loans", loan_columns=SYNTH_LOANS
+    )
     seconds = time.perf_counter() - t
     con = duckdb.connect()
     con.register("ep", res.episodes)

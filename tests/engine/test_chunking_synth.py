@@ -15,6 +15,7 @@ import pytest
 import kizashi.engine.exec.run as run_module
 from kizashi.engine.exec.compiler import Compiler
 from kizashi.engine.exec.run import RunResult, run_monitoring
+from kizashi.synth.generator import LOAN_COLUMNS as SYNTH_LOANS
 from kizashi.synth.generator import generate
 
 TABLES = ("indicators", "firings", "episodes", "summary", "peers")
@@ -37,7 +38,14 @@ def portfolio() -> dict[str, pa.Table]:
 
 
 def _run(p: dict[str, pa.Table], **kw: object) -> RunResult:
-    return run_monitoring(p["panel"], p["businesses"], p["credit_events"], loans=p["loans"], **kw)
+    return run_monitoring(
+        p["panel"],
+        p["businesses"],
+        p["credit_events"],
+        loans=p["loans"],
+        loan_columns=SYNTH_LOANS,
+        **kw,
+    )
 
 
 def _same(a: RunResult, b: RunResult) -> None:
@@ -116,6 +124,7 @@ def test_loan_balances_change_nothing_the_pack_does_not_read(portfolio, whole) -
         portfolio["businesses"],
         portfolio["credit_events"],
         loans=portfolio["loans"],
+        loan_columns=SYNTH_LOANS,
         loan_balances=portfolio["loan_balances"],
         chunk_businesses=None,
     )

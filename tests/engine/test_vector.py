@@ -15,6 +15,7 @@ import pytest
 from kizashi.engine.exec.compiler import Win
 from kizashi.engine.exec.run import run_monitoring
 from kizashi.engine.exec.vector import Chunk, last_known, sort_rows, window, with_marks
+from kizashi.synth.generator import LOAN_COLUMNS as SYNTH_LOANS
 from kizashi.synth.generator import generate
 
 
@@ -167,6 +168,7 @@ def test_the_engine_gives_the_same_answer_with_numpy_or_sql_windows(portfolio, h
             p["businesses"],
             p["credit_events"],
             loans=p["loans"],
+            loan_columns=SYNTH_LOANS,
             chunk_businesses=600,
             history=history,
             windows=windows,

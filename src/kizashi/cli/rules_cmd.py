@@ -81,11 +81,12 @@ def monitor(
 ) -> None:
     """Run the monitoring engine on a panel directory and print the triage ranking."""
     from kizashi.engine.exec.run import describe_run, run_monitoring
+    from kizashi.synth import LOAN_COLUMNS as SYNTH_LOANS  # a synth output directory's loans
 
     pack = load_pack(pack_file) if pack_file else default_pack()
     events = panel / "credit_events" if (panel / "credit_events").is_dir() else None
     loans = panel / "loans" if (panel / "loans").is_dir() else None
-    res = run_monitoring(panel, panel, events, pack, month, loans=loans)
+    res = run_monitoring(panel, panel, events, pack, month, loans=loans, loan_columns=SYNTH_LOANS)
     summary = res.summary.slice(0, top).to_pylist()
     ep = [
         e

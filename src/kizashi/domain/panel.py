@@ -37,12 +37,37 @@ Values are exact integers; nothing is float at rest.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .chart import Chart, load_chart
 
 KEY_COLUMNS = ("business_id", "month", "fiscal_year_start")
 EXTRA_COLUMNS = ("employees", "span_months")
+# Beside the panel, the monthly loan balances (one row per business × month end, int yen):
+# ``business_id``, ``month`` and these two. Written by ``jobs.panel_sync`` and the synthetic
+# portfolio; the spine joins them when a formula reads them.
+LOAN_BALANCE_COLUMNS = ("loan_balance", "guaranteed_balance")
+
+
+@dataclass(frozen=True)
+class LoanColumns:
+    """Where a loans table (one row per loan) keeps what the monitoring summary reads.
+
+    Declared, never guessed: the engine reads exactly these columns and says which one is
+    missing. ``balance``: principal outstanding (int yen); ``guarantee_ratio_pct``: the
+    guaranteed share in percent (0–100; NULL counts 100); ``guaranteed``: whether the loan is
+    guaranteed (a loan that is not counts 0 guaranteed exposure), or None when every loan of
+    the table is.
+    """
+
+    business_id: str = "business_id"
+    balance: str = "balance"
+    guarantee_ratio_pct: str = "guarantee_ratio_pct"
+    guaranteed: str | None = "guaranteed"
+
+
+LOAN_COLUMNS = LoanColumns()  # the store's loans as jobs.monitoring hands them over
 
 
 def item_columns(chart: Chart | None = None) -> tuple[str, ...]:

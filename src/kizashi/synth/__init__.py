@@ -4,7 +4,7 @@ Deterministic from a seed, streamed in chunks with flat memory. Everything it pr
 synthetic; see docs/synth.md for every parameter and the distress model.
 """
 
-from .generator import PortfolioChunk, generate
+from .generator import LOAN_COLUMNS, PortfolioChunk, generate
 from .writer import WriteSummary, write_portfolio
 
-__all__ = ["PortfolioChunk", "WriteSummary", "generate", "write_portfolio"]
+__all__ = ["LOAN_COLUMNS", "PortfolioChunk", "WriteSummary", "generate", "write_portfolio"]

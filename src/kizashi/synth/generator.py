@@ -17,6 +17,7 @@ import pyarrow as pa
 from kizashi.domain.panel import (
     EXTRA_COLUMNS,
     KEY_COLUMNS,
+    LoanColumns,
     item_columns,
     subtotal_columns,
     subtotal_values,
@@ -110,6 +111,11 @@ def _businesses(
             "outcome_month": _date_col(outcome_on.astype("datetime64[M]").astype("datetime64[D]")),
         }
     )
+
+
+# The ``loans`` table's columns the monitoring summary reads (``run_monitoring(loans=…,
+# loan_columns=LOAN_COLUMNS)``): the store's names but for the balance.
+LOAN_COLUMNS = LoanColumns(balance="balance_end")
 
 
 def _loans(book: LoanBook, ids: np.ndarray, loan_ids: np.ndarray) -> pa.Table:

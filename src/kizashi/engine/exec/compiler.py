@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from kizashi.domain.chart import Chart
 
 from ..spec.expr import BinOp, Call, Const, ExprError, Name, Node, Num, Unary, canonical, walk
-from ..spec.indicators import PANEL_NAMES, Indicator, locaben_score_id
+from ..spec.indicators import PANEL_NAMES, Indicator
 from ..spec.locaben import Thresholds
 from .dialect import DUCKDB, Dialect
 from .locaben_sql import score_sql
@@ -349,16 +349,15 @@ class Compiler:
         return f"(CASE WHEN {cnt} = fy_pos + 1 THEN {val} END)", level
 
     def _score(self, iid: str) -> tuple[str, int]:
-        six = sorted(
-            (i for i in self.indicators.values() if i.locaben), key=lambda i: i.locaben or 0
-        )
-        if iid == "locaben_total":
-            cols = [self.indicator(locaben_score_id(i.id)) for i in six]
+        score = self.indicators[iid]
+        if score.sum_of:
+            cols = [self.indicator(s) for s in score.sum_of]
             level = max(lv for _, lv in cols)
             names = [c for c, _ in cols]
             allnn = " AND ".join(f"{c} IS NOT NULL" for c in names)
             return f"(CASE WHEN {allnn} THEN {' + '.join(names)} END)", level
-        ind = next(i for i in six if locaben_score_id(i.id) == iid)
+        assert score.score_of is not None, iid
+        ind = self.indicators[score.score_of]
         col, level = self.indicator(ind.id)
         sql = score_sql(col, ind.id, ind.better, self.thresholds, self.d)
         if ind.score_if_null_node is not None:  # the declared score where the value is null
@@ -437,12 +436,13 @@ class Compiler:
         if key in self._memo:
             return self._memo[key][0]
         ind = self.indicators[iid]
-        if iid == "locaben_total":
-            names = [self._sh_indicator(locaben_score_id(i.id), k) for i in self._six()]
+        if ind.sum_of:
+            names = [self._sh_indicator(s, k) for s in ind.sum_of]
             allnn = " AND ".join(f"{c} IS NOT NULL" for c in names)
             sql = f"(CASE WHEN {allnn} THEN {' + '.join(names)} END)"
         elif ind.group == "score":
-            six = next(i for i in self._six() if locaben_score_id(i.id) == iid)
+            assert ind.score_of is not None, iid
+            six = self.indicators[ind.score_of]
             col = self._sh_indicator(six.id, k)
             sql = score_sql(col, six.id, six.better, self.thresholds, self.d)
             if six.score_if_null_node is not None:
@@ -544,11 +544,6 @@ class Compiler:
         has, _ = self._arg("(CASE WHEN has_data THEN 1 ELSE 0 END)", 0)
         rows = self._window(Win("SUM", has, k, n - 1 + k), 1)[0]
         return f"({rows} = {n})"
-
-    def _six(self) -> list[Indicator]:
-        return sorted(
-            (i for i in self.indicators.values() if i.locaben), key=lambda i: i.locaben or 0
-        )
 
     # ------------------------------------------------------------------ bookkeeping
     def _fresh(self) -> str:

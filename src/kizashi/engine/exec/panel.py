@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 from kizashi.domain.industry import major_groups
-from kizashi.domain.panel import terms_over
+from kizashi.domain.panel import LOAN_BALANCE_COLUMNS, terms_over
 
 from ..spec.indicators import EVENT_KINDS
 from ..spec.locaben import Thresholds
@@ -151,16 +151,14 @@ def spine_sql(
         if business_range is not None:
             lb_conds.append(f"business_id BETWEEN {business_range[0]} AND {business_range[1]}")
         lb_join = (
-            f" LEFT JOIN (SELECT business_id, {mi('month')} AS m, loan_balance, guaranteed_balance"
+            f" LEFT JOIN (SELECT business_id, {mi('month')} AS m, {', '.join(LOAN_BALANCE_COLUMNS)}"
             f" FROM {loan_balances} WHERE {' AND '.join(lb_conds)}) AS lb"
             " ON lb.business_id = r.business_id AND lb.m = r.m"
         )
-        lb_cols = ", lb.loan_balance, lb.guaranteed_balance"
+        lb_cols = "".join(f", lb.{c}" for c in LOAN_BALANCE_COLUMNS)
     else:
         lb_join = ""
-        lb_cols = (
-            ", CAST(NULL AS BIGINT) AS loan_balance, CAST(NULL AS BIGINT) AS guaranteed_balance"
-        )
+        lb_cols = "".join(f", CAST(NULL AS BIGINT) AS {c}" for c in LOAN_BALANCE_COLUMNS)
     return f"""
 WITH p AS (
   SELECT business_id, m, {emp} AS employees, {span} AS span{p_items}, {fy} AS fy_m

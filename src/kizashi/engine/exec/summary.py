@@ -12,51 +12,50 @@ from collections.abc import Iterable
 
 import duckdb
 
+from kizashi.domain.panel import LOAN_COLUMNS, LoanColumns
+
 from ..spec.indicators import Indicator
 from ..spec.packs import SEVERITIES, Pack
 from .compiler import percentile_sql
 from .dialect import DUCKDB
 
-_BALANCE = (
-    "balance_end",
-    "balance_yen",
-    "outstanding_yen",
-    "balance",
-    "outstanding",
-    "principal_outstanding_yen",
-    "amount_yen",
-)
-_SHARE = (
-    "guarantee_ratio_pct",
-    "guarantee_share",
-    "guarantee_ratio",
-    "guaranteed_share",
-    "coverage_ratio",
+_NO_LOANS = (
+    "SELECT CAST(NULL AS BIGINT) AS business_id, 0.0 AS exposure_yen, 0.0 AS guaranteed_yen "
+    "WHERE FALSE"
 )
 
 
-def _loans_sql(con: duckdb.DuckDBPyConnection, rel: str | None) -> str:
+def _loans_sql(con: duckdb.DuckDBPyConnection, rel: str | None, lc: LoanColumns) -> str:
+    """Per business: the loans' balance (exposure) and its guaranteed part, from ``lc``'s columns."""
     if rel is None:
-        return "SELECT CAST(NULL AS BIGINT) AS business_id, 0.0 AS exposure_yen, 0.0 AS guaranteed_yen WHERE FALSE"
-    cols = {r[0] for r in con.execute(f"DESCRIBE {rel}").fetchall()}
-    bal = next((c for c in _BALANCE if c in cols), None)
-    share = next((c for c in _SHARE if c in cols), None)
-    if bal is None:
-        return "SELECT CAST(NULL AS BIGINT) AS business_id, 0.0 AS exposure_yen, 0.0 AS guaranteed_yen WHERE FALSE"
-    s = (
-        f"COALESCE(CASE WHEN {share} > 1 THEN {share} / 100.0 ELSE {share} END, 1.0)"
-        if share
-        else "1.0"
-    )
-    if "guaranteed" in cols:
-        s = f"(CASE WHEN guaranteed THEN {s} ELSE 0.0 END)"
+        return _NO_LOANS
+    have = {r[0] for r in con.execute(f"DESCRIBE {rel}").fetchall()}
+    need = [lc.business_id, lc.balance, lc.guarantee_ratio_pct]
+    need += [lc.guaranteed] if lc.guaranteed else []
+    missing = [c for c in need if c not in have]
+    if missing:
+        raise ValueError(
+            f"loans: no column {', '.join(missing)} (the columns are declared by LoanColumns; "
+            f"the table has {', '.join(sorted(have))})"
+        )
+    q = DUCKDB.quote
+    bal, pct = q(lc.balance), q(lc.guarantee_ratio_pct)
+    share = f"COALESCE({pct} / 100.0, 1.0)"
+    if lc.guaranteed:
+        share = f"(CASE WHEN {q(lc.guaranteed)} THEN {share} ELSE 0.0 END)"
     return (
-        f"SELECT business_id, SUM({bal})::DOUBLE AS exposure_yen, SUM({bal} * {s})::DOUBLE AS guaranteed_yen "
-        f"FROM {rel} GROUP BY business_id"
+        f"SELECT {q(lc.business_id)} AS business_id, SUM({bal})::DOUBLE AS exposure_yen, "
+        f"SUM({bal} * {share})::DOUBLE AS guaranteed_yen FROM {rel} GROUP BY {q(lc.business_id)}"
     )
 
 
-def summary_sql(pack: Pack, as_of_m: int, loans: str | None, con: duckdb.DuckDBPyConnection) -> str:
+def summary_sql(
+    pack: Pack,
+    as_of_m: int,
+    loans: str | None,
+    con: duckdb.DuckDBPyConnection,
+    loan_columns: LoanColumns = LOAN_COLUMNS,
+) -> str:
     weight = " ".join(f"WHEN {DUCKDB.literal(k)} THEN {v}" for k, v in SEVERITIES.items())
     sev_counts = ", ".join(
         f"COUNT(*) FILTER (WHERE is_open AND severity = '{s}') AS open_{s}" for s in SEVERITIES
@@ -70,7 +69,7 @@ WITH f AS (
                   * (CASE WHEN opened_month >= {recent} THEN 1.5 ELSE 1.0 END) ELSE 0 END) AS severity_points
   FROM episodes GROUP BY business_id
 ),
-l AS ({_loans_sql(con, loans)})
+l AS ({_loans_sql(con, loans, loan_columns)})
 SELECT b.business_id, b.peer_group,
        {", ".join(f"COALESCE(f.open_{s}, 0) AS open_{s}" for s in SEVERITIES)},
        COALESCE(f.open_flags, 0) AS open_flags, COALESCE(f.flags_ever, 0) AS flags_ever,

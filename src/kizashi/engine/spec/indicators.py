@@ -9,6 +9,7 @@ from importlib import resources
 import yaml
 
 from kizashi.domain.chart import Chart, load_chart
+from kizashi.domain.panel import LOAN_BALANCE_COLUMNS
 
 from .expr import ExprError, Node, Type, parse
 from .functions import check
@@ -57,7 +58,7 @@ PANEL_NAMES: tuple[tuple[str, Type, str, str], ...] = (
     ),
 )
 EVENT_KINDS = ("restructuring", "delinquency", "accident_report", "subrogation")
-LOAN_BALANCE_NAMES = ("loan_balance", "guaranteed_balance")  # from ``loan_balances``
+LOAN_BALANCE_NAMES = LOAN_BALANCE_COLUMNS  # from ``loan_balances`` (domain.panel)
 UNITS = {"%", "months", "years", "times", "yen", "thousand_yen_per_person", "bool", "points"}
 
 
@@ -77,10 +78,20 @@ class Indicator:
     # an expression that is itself null where no score is given
     score_if_null: str | None = None
     score_if_null_node: Node | None = None
+    # engine-generated (group ``score``): the 5-point score of the indicator ``score_of``, or
+    # the sum of the scores ``sum_of`` (null unless all are scorable), the total the A–D rating
+    # grades. The executor reads these fields, never an indicator's id.
+    score_of: str | None = None
+    sum_of: tuple[str, ...] = ()
 
 
 def locaben_score_id(indicator_id: str) -> str:
     return f"score_{indicator_id}"
+
+
+def rated_total(indicators: tuple[Indicator, ...]) -> Indicator:
+    """The indicator the ロカベン A–D rating grades: the declared sum of the six scores."""
+    return next(i for i in indicators if i.sum_of)
 
 
 @cache
@@ -159,6 +170,7 @@ def parse_indicators(doc: dict, chart: Chart) -> tuple[Indicator, ...]:
             + (f"; where it is null: {i.score_if_null}" if i.score_if_null else ""),
             None,
             "num",
+            score_of=i.id,
         )
         for i in six
     ]
@@ -172,6 +184,7 @@ def parse_indicators(doc: dict, chart: Chart) -> tuple[Indicator, ...]:
         "sum of the six scores (null unless all six are scorable)",
         None,
         "num",
+        sum_of=tuple(sc.id for sc in scores),
     )
     # scores come right after the six so later indicators may use them
     pos = max(out.index(i) for i in six) + 1
