@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor
 from kizashi.access.policy import accessible_business_ids
 from kizashi.actions._audit import audit_write
+from kizashi.domain.panel import LOAN_COLUMNS
 from kizashi.engine.exec.episodes import carry_over
 from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.engine.spec.packs import Pack, default_pack, default_pack_text, load_pack_text
@@ -187,12 +188,15 @@ def _register_inputs(
             "days_past_due": pa.array([e[4] for e in events], pa.int32()),
         }
     )
+    lc = LOAN_COLUMNS  # the loans' columns as run_monitoring reads them
     ln = pa.table(
         {
-            "business_id": pa.array([x[0] for x in loans], pa.int64()),
-            "balance": pa.array([x[1] for x in loans], pa.int64()),
-            "guarantee_ratio_pct": pa.array([x[2] for x in loans], pa.int32()),
-            "guaranteed": pa.array([x[3] is not None and x[2] > 0 for x in loans], pa.bool_()),
+            lc.business_id: pa.array([x[0] for x in loans], pa.int64()),
+            lc.balance: pa.array([x[1] for x in loans], pa.int64()),
+            lc.guarantee_ratio_pct: pa.array([x[2] for x in loans], pa.int32()),
+            str(lc.guaranteed): pa.array(
+                [x[3] is not None and x[2] > 0 for x in loans], pa.bool_()
+            ),
         }
     )
     return businesses, ev, ln

@@ -30,7 +30,7 @@ from kizashi.domain.panel import LOAN_COLUMNS, LoanColumns, subtotal_columns
 
 from ..spec.expr import Name, Node, walk
 from ..spec.indicators import LOAN_BALANCE_NAMES, Indicator, load_indicators, rated_total
-from ..spec.locaben import load_thresholds
+from ..spec.locaben import Thresholds, load_thresholds
 from ..spec.packs import Pack, default_pack
 from .compiler import Compiler
 from .dialect import DUCKDB
@@ -137,7 +137,9 @@ class _Inputs:
     loan_balances: str | None  # only when a formula reads the balances
 
 
-def _connect(connection: duckdb.DuckDBPyConnection | None, memory_limit: str | None) -> Any:
+def _connect(
+    connection: duckdb.DuckDBPyConnection | None, memory_limit: str | None
+) -> duckdb.DuckDBPyConnection:
     con = connection or duckdb.connect(config={"preserve_insertion_order": False})
     if memory_limit and connection is None:  # DuckDB spills to disk beyond this
         con.execute(f"SET memory_limit = '{memory_limit}'")
@@ -150,7 +152,7 @@ def _inputs(
     con: duckdb.DuckDBPyConnection,
     sources: dict[str, Source],
     chart: Chart,
-    th: Any,
+    th: Thresholds,
     roots: list[Node],
 ) -> _Inputs:
     """Register the sources as views or tables; ``biz`` is the business register prepared."""
@@ -315,7 +317,7 @@ def _main_pass(
     chunks: list[tuple[int, int] | None],
     pack: Pack,
     indicators: tuple[Indicator, ...],
-    th: Any,
+    th: Thresholds,
     as_of_m: int,
     history: bool,
 ) -> list[str]:
