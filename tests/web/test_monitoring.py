@@ -290,7 +290,7 @@ def test_api_equals_cli_json(demo: Demo, monkeypatch: pytest.MonkeyPatch) -> Non
     finally:
         context.settings.cache_clear()
         context.store.cache_clear()
-    assert api_ind["as_of"] == "2026-09-01" and len(api_ind["values"]) > 20
+    assert api_ind["as_of"] == "2026-09-30" and len(api_ind["values"]) > 20
     assert any(f["is_open"] for f in api_flags["items"])
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from kizashi.domain.periods import month_end, month_start
 from kizashi.engine.exec.summary import percentile_column
 from kizashi.engine.spec.catalogue import render
 from kizashi.engine.spec.indicators import load_indicators
@@ -80,7 +81,7 @@ class IndicatorValue:
 @dataclass(frozen=True)
 class IndicatorsView:
     pack_ref: str
-    as_of: date | None
+    as_of: date | None  # the last day of the month the values are of
     peer_group: str | None
     locaben_rating: str | None
     locaben_total: int | None
@@ -212,11 +213,15 @@ def read_indicators(
     business_id: int,
     purpose: Purpose,
     *,
+    month: date | None = None,
     pack_ref: str | None = None,
     today: date | None = None,
 ) -> IndicatorsView:
-    """Latest indicator values with the peer band (p25–p75, median) of the business's peer group
-    and the business's percentile in it (stored by the run as ``pct_<indicator>``)."""
+    """Indicator values of ``month`` (any day of it; None: the latest month with values) with
+    the peer band (p25–p75, median) of the business's peer group and the business's percentile
+    in it (stored by the run as ``pct_<indicator>``). ``as_of`` is the month's last day.
+
+    A month without values gives a view without values (``as_of`` None), as before any run."""
     access_business_by_id(
         session,
         actor,
@@ -227,7 +232,42 @@ def read_indicators(
         today=today,
     )
     ref = pack_ref or default_pack().ref
-    row, peer_stats = analytics.indicators_with_peers(data_dir, business_id, ref)
+    as_of = None if month is None else month_start(month)
+    return _indicators_view(
+        ref, *analytics.indicators_with_peers(data_dir, business_id, ref, as_of)
+    )
+
+
+def read_indicator_history(
+    session: Session,
+    actor: Actor,
+    data_dir: Path,
+    business_id: int,
+    purpose: Purpose,
+    *,
+    pack_ref: str | None = None,
+    today: date | None = None,
+) -> list[IndicatorsView]:
+    """Every month with indicator values, oldest first (one access decision for the whole)."""
+    access_business_by_id(
+        session,
+        actor,
+        business_id,
+        Category.FINANCIALS,
+        purpose,
+        action="read_indicator_history",
+        today=today,
+    )
+    ref = pack_ref or default_pack().ref
+    return [
+        _indicators_view(ref, *analytics.indicators_with_peers(data_dir, business_id, ref, m))
+        for m in analytics.indicator_months(data_dir, business_id, ref)
+    ]
+
+
+def _indicators_view(
+    ref: str, row: dict[str, Any] | None, peer_stats: tuple[dict[str, Any], ...]
+) -> IndicatorsView:
     if row is None:
         return IndicatorsView(ref, None, None, None, None, [])
     peers = {p["indicator"]: p for p in peer_stats}
@@ -256,7 +296,7 @@ def read_indicators(
         )
     return IndicatorsView(
         ref,
-        row["as_of"],
+        month_end(row["as_of"]),
         row["peer_group"],
         row.get("locaben_rating"),
         row.get("locaben_total"),

@@ -11,7 +11,12 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from kizashi.access.monitoring import read_flags, read_indicators
+from kizashi.access.monitoring import (
+    IndicatorsView,
+    read_flags,
+    read_indicator_history,
+    read_indicators,
+)
 from kizashi.actions.flags import do_change_flag_state
 from kizashi.actions.organisations import org_by_code
 from kizashi.actions.packs import do_install_rule_pack
@@ -19,6 +24,7 @@ from kizashi.domain.periods import parse_month
 from kizashi.engine.spec.packs import PackError
 from kizashi.store.errors import NotFound
 from kizashi.store.models import FlagState, Purpose
+from kizashi.web.i18n import Translator
 
 from .app import app
 from .context import actor_for, checkpoint_audit, console, fail, settings, store
@@ -73,35 +79,83 @@ def indicators(
         str, typer.Option("--as", help="Act as this user (login): reads are checked and audited")
     ],
     purpose: Annotated[Purpose, typer.Option(help="Purpose of the read")] = Purpose.MONITORING,
+    month: Annotated[
+        str | None,
+        typer.Option(help="この月の値 YYYY-MM (the values of this month; default: the latest)"),
+    ] = None,
+    history: Annotated[
+        bool,
+        typer.Option("--history", help="月ごとの推移 (every month with values, oldest first)"),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """事業者の指標と同業比較を表示する (a business's indicators, peer band and percentile, as the page shows)."""
     actor = actor_for(as_)
+    if month is not None and history:
+        fail("--month と --history は同時に指定できません (give one of them)")
+    try:
+        wanted = parse_month(month) if month else None
+    except ValueError:
+        fail(f"--month: 月は YYYY-MM の形で指定してください ({month!r})")
+        return
     try:
         with store().session() as s:
-            view = read_indicators(s, actor, settings().data_dir, business, purpose)
+            if history:
+                views = read_indicator_history(s, actor, settings().data_dir, business, purpose)
+            else:
+                views = [
+                    read_indicators(s, actor, settings().data_dir, business, purpose, month=wanted)
+                ]
     except NotFound as exc:
         fail(str(exc))
         return
     if as_json:
-        console.print_json(_json(view))
+        console.print_json(_json(views if history else views[0]))
+        return
+    if history:
+        _print_history(views)
+        return
+    view = views[0]
+    if view.as_of is None:
+        fail(f"{month} の指標はありません" if month else "指標はまだありません (kizashi run)")
         return
     console.print(
-        f"as of {view.as_of} · peer group {view.peer_group} · ロカベン {view.locaben_rating or '—'} ({view.locaben_total or '—'})"
+        f"{view.as_of:%Y-%m-%d} 時点 · 同業グループ {view.peer_group} · "
+        f"ロカベン {view.locaben_rating or '—'} ({view.locaben_total or '—'})"
     )
+    t = Translator("ja")
     for v in view.values:
-        val = "—" if v.value is None else f"{v.value:,.2f}"
         band = (
             ""
             if v.peer_median is None
-            else f"  (peers p25 {v.peer_p25:,.2f} / median {v.peer_median:,.2f} / p75 {v.peer_p75:,.2f})"
+            else f"  (同業 下位25% {t.indicator(v.peer_p25, v.unit)} / 中央値 "
+            f"{t.indicator(v.peer_median, v.unit)} / 上位25% {t.indicator(v.peer_p75, v.unit)})"
         )
         pct = (
             ""
             if v.peer_percentile is None
             else f"  同業他社の {v.peer_percentile}% がこの値より小さい"
         )
-        console.print(escape(f"  {v.ja:<24} {val:>14} {v.unit}{band}{pct}"))
+        console.print(escape(f"  {v.ja:<24} {t.indicator(v.value, v.unit):>14}{band}{pct}"))
+
+
+def _print_history(views: list[IndicatorsView]) -> None:
+    """One line per indicator, one column per month end (the newest six months)."""
+    if not views:
+        fail("指標はまだありません (kizashi run)")
+        return
+    shown = views[-6:]
+    console.print(escape("  " + " " * 24 + "".join(f"{v.as_of:%Y-%m-%d}".rjust(14) for v in shown)))
+    by_month = [{x.id: x for x in v.values} for v in shown]
+    t = Translator("ja")
+    for ind in shown[-1].values:
+        cells = []
+        for m in by_month:
+            x = m.get(ind.id)
+            cells.append("—" if x is None else t.indicator(x.value, x.unit))
+        console.print(escape(f"  {ind.ja:<24}" + "".join(c.rjust(14) for c in cells)))
+    if len(views) > len(shown):
+        console.print(f"  (全 {len(views)} か月のうち直近 {len(shown)} か月。すべては --json で)")
 
 
 @app.command("flags")

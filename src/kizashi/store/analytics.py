@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -59,36 +60,73 @@ def peer_rows(data_dir: Path, pack_ref: str, as_of: Any, peer_group: str) -> lis
 IndicatorRows = tuple[dict[str, Any] | None, tuple[dict[str, Any], ...]]
 
 
-def indicators_with_peers(data_dir: Path, business_id: int, pack_ref: str) -> IndicatorRows:
-    """``latest_indicator_row`` and its ``peer_rows`` over one connection, remembered per
-    version of the file (its inode, size and mtime: a run replaces or rewrites it), so a page
-    seen again costs no DuckDB open (~15 ms). Treat the rows as read-only."""
+def _file_version(path: Path) -> tuple[int, ...]:
+    st = path.stat()
+    wal = _wal(path).stat().st_mtime_ns if _wal(path).exists() else 0
+    return (st.st_ino, st.st_size, st.st_mtime_ns, wal)
+
+
+def indicators_with_peers(
+    data_dir: Path, business_id: int, pack_ref: str, as_of: date | None = None
+) -> IndicatorRows:
+    """The indicator row of month ``as_of`` (first day; None: the newest) and its
+    ``peer_rows`` over one connection, remembered per version of the file (its inode, size and
+    mtime: a run replaces or rewrites it), so a page seen again costs no DuckDB open (~15 ms).
+    Treat the rows as read-only."""
     path = analytics_path(data_dir)
     try:
-        st = path.stat()
-        wal = _wal(path).stat().st_mtime_ns if _wal(path).exists() else 0
-        return _indicators_with_peers(
-            str(path), (st.st_ino, st.st_size, st.st_mtime_ns, wal), business_id, pack_ref
-        )
+        return _indicators_with_peers(str(path), _file_version(path), business_id, pack_ref, as_of)
     except (FileNotFoundError, duckdb.IOException):
         return None, ()  # no run yet, or replaced meanwhile (not remembered: asked again)
 
 
+def indicator_months(data_dir: Path, business_id: int, pack_ref: str) -> list[date]:
+    """The months (first days, oldest first) that have indicator values of the business."""
+    path = analytics_path(data_dir)
+    try:
+        return list(_indicator_months(str(path), _file_version(path), business_id, pack_ref))
+    except (FileNotFoundError, duckdb.IOException):
+        return []
+
+
+@lru_cache(maxsize=1024)
+def _indicator_months(
+    path: str, _version: tuple[int, ...], business_id: int, pack_ref: str
+) -> tuple[date, ...]:
+    con = duckdb.connect(path, read_only=True)
+    try:
+        if not _has_tables(con):
+            return ()
+        rows = con.execute(
+            "SELECT DISTINCT as_of FROM indicator_values WHERE business_id = ? AND pack_ref = ? "
+            "ORDER BY as_of",
+            [business_id, pack_ref],
+        ).fetchall()
+        return tuple(r[0] for r in rows)
+    finally:
+        con.close()
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    tables = {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+    return {"indicator_values", "peer_stats"} <= tables
+
+
 @lru_cache(maxsize=4096)
 def _indicators_with_peers(
-    path: str, _version: tuple[int, ...], business_id: int, pack_ref: str
+    path: str, _version: tuple[int, ...], business_id: int, pack_ref: str, as_of: date | None
 ) -> IndicatorRows:
     con = duckdb.connect(path, read_only=True)
     try:
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        if not {"indicator_values", "peer_stats"} <= tables:
+        if not _has_tables(con):
             return None, ()
+        month = "" if as_of is None else "AND as_of = ? "
         cur = con.execute(
             "SELECT * FROM indicator_values WHERE business_id = ? AND pack_ref = ? "
-            "ORDER BY as_of DESC LIMIT 1",
-            [business_id, pack_ref],
+            f"{month}ORDER BY as_of DESC LIMIT 1",
+            [business_id, pack_ref] + ([] if as_of is None else [as_of]),
         )
         cols = [d[0] for d in cur.description]
         found = cur.fetchone()

@@ -20,9 +20,11 @@ from kizashi.access.monitoring import (
     IndicatorsView,
     flag_view,
     read_flags,
+    read_indicator_history,
     read_indicators,
 )
 from kizashi.actions.flags import do_change_flag_state
+from kizashi.domain.periods import parse_month
 from kizashi.store.models import FlagState, Purpose
 
 from .api_contract import NON_BLANK, READ, WRITE, ApiRoute, BusinessId, FlagId, errors, invalid
@@ -87,11 +89,22 @@ class IndicatorOut(BaseModel):
 class IndicatorsOut(BaseModel):
     business_id: int
     pack_ref: str
-    as_of: date | None = Field(description="The month of the latest values (first day)")
+    as_of: date | None = Field(
+        description="The last day of the month the values are of (month end); "
+        "null when that month has no values"
+    )
     peer_group: str | None = Field(description="Industry major group | size band")
     locaben_rating: str | None = Field(description="A–D; null when not all six are scorable")
     locaben_total: int | None
     values: list[IndicatorOut]
+
+
+class IndicatorHistoryOut(BaseModel):
+    business_id: int
+    items: list[IndicatorsOut] = Field(description="One entry per month with values, oldest first")
+
+
+MONTH = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 
 
 class FlagMoveIn(BaseModel):
@@ -146,19 +159,47 @@ def get_flags(
 @router.get(
     "/businesses/{business_id}/indicators",
     response_model=IndicatorsOut,
-    summary="Latest indicators with the peer band (p25, median, p75) and the ロカベン rating",
+    summary="Indicators of a month (default: the latest) with the peer band and the ロカベン rating",
     responses=errors(*READ, 404, s404=NOT_VISIBLE),
 )
 def get_indicators(
     request: Request,
     business_id: BusinessId,
+    month: str | None = Query(
+        None,
+        pattern=MONTH,
+        description="YYYY-MM: the values of this month (default: the latest month with values). "
+        "A month without values gives as_of null and no values.",
+        examples=["2026-09"],
+    ),
     purpose: Purpose = Purpose.MONITORING,
     user: CurrentUser = Depends(require_user),
 ) -> IndicatorsOut:
     data_dir = app_settings(request).data_dir
+    wanted = None if month is None else parse_month(month)
     with app_store(request).session() as s:
-        view = read_indicators(s, user.actor, data_dir, business_id, purpose)
+        view = read_indicators(s, user.actor, data_dir, business_id, purpose, month=wanted)
     return indicators_out(business_id, view)
+
+
+@router.get(
+    "/businesses/{business_id}/indicators/history",
+    response_model=IndicatorHistoryOut,
+    summary="Every month's indicators with the peer band, oldest first",
+    responses=errors(*READ, 404, s404=NOT_VISIBLE),
+)
+def get_indicator_history(
+    request: Request,
+    business_id: BusinessId,
+    purpose: Purpose = Purpose.MONITORING,
+    user: CurrentUser = Depends(require_user),
+) -> IndicatorHistoryOut:
+    data_dir = app_settings(request).data_dir
+    with app_store(request).session() as s:
+        views = read_indicator_history(s, user.actor, data_dir, business_id, purpose)
+    return IndicatorHistoryOut(
+        business_id=business_id, items=[indicators_out(business_id, v) for v in views]
+    )
 
 
 @router.post(
