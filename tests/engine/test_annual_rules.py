@@ -116,13 +116,13 @@ def test_texts_quote_the_year() -> None:
 
     rule = next(r for r in default_pack().rules if r.id == "finance.annual_operating_loss")
     ev = {"value": -920_000, "sales": 10_000_000, "value_prev": None}
-    ja = render(rule.explanation["ja"], ev, "2024-03")
+    ja = render(rule.explanation["ja"], ev, dt.date(2024, 3, 1))
     assert (
-        "2024-03 に終わる事業年度" in ja
+        "令和6年3月に終わる事業年度" in ja
         and "-920,000 円の赤字" in ja
         and "前期の営業利益 — 円" in ja
     )
-    en = render(rule.explanation["en"], ev, "2024-03")
+    en = render(rule.explanation["en"], ev, dt.date(2024, 3, 1), None, "en")
     assert "operating loss of -920,000 yen" in en
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -52,8 +53,33 @@ def test_every_rule_message_renders():
     for r in default_pack().rules:
         ev = dict.fromkeys(r.evidence, 1.0)
         for lang in ("ja", "en"):
-            assert render(r.explanation[lang], ev, "2025-03", "2025-01")
-            assert render(r.explanation[lang], dict.fromkeys(r.evidence), "2025-03")
+            assert render(r.explanation[lang], ev, date(2025, 3, 1), date(2025, 1, 1), lang)
+            assert render(r.explanation[lang], dict.fromkeys(r.evidence), date(2025, 3, 1))
+
+
+def test_messages_say_this_month_and_read_months_as_people_do():
+    """「0 か月前」 reads 今月; {period} is 和暦 in Japanese, never an ISO month beside it."""
+    rule = default_pack().rule("credit.delinquency")
+    ev = {"months": 0, "days_past_due": 30.0}
+    ja = render(rule.explanation["ja"], ev, date(2026, 9, 1), None, "ja")
+    en = render(rule.explanation["en"], ev, date(2026, 9, 1), None, "en")
+    assert "今月" in ja and "0 か月前" not in ja, ja
+    assert "this month" in en and "0 months" not in en, en
+    ja3 = render(rule.explanation["ja"], {**ev, "months": 3}, date(2026, 9, 1), None, "ja")
+    assert "3 か月前" in ja3
+    nets = default_pack().rule("finance.negative_net_assets")
+    ev = dict.fromkeys(nets.evidence, -1_000_000.0)
+    ja = render(nets.explanation["ja"], ev, date(2026, 9, 1), None, "ja")
+    en = render(nets.explanation["en"], ev, date(2026, 9, 1), None, "en")
+    assert "令和8年9月末" in ja and "2026-09" not in ja, ja
+    assert "Sep 2026" in en and "2026-09" not in en, en
+
+
+def test_no_title_promises_a_fall_its_condition_does_not_require():
+    """cash.low_liquidity also fires below half a month of sales without any fall."""
+    rule = default_pack().rule("cash.low_liquidity")
+    assert "liquidity_critical_months" in rule.condition  # the no-fall branch is still there
+    assert "減少" not in rule.title["ja"] and "fall" not in rule.title["en"].lower()
 
 
 def test_cli_lint_ok_and_errors(tmp_path):

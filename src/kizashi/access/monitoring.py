@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
+from kizashi.domain.industry import major_groups
 from kizashi.domain.periods import month_end, month_start
 from kizashi.engine.exec.summary import percentile_column
 from kizashi.engine.spec.catalogue import render
 from kizashi.engine.spec.indicators import load_indicators
+from kizashi.engine.spec.locaben import load_thresholds
 from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
 from kizashi.store import analytics
 from kizashi.store.models import (
@@ -86,6 +88,8 @@ class IndicatorsView:
     locaben_rating: str | None
     locaben_total: int | None
     values: list[IndicatorValue]
+    # the peer group in words ({"ja": "建設業・小(6〜20人)", "en": …}); peer_group is its code
+    peer_group_label: dict[str, str] | None = None
 
 
 @cache
@@ -140,12 +144,12 @@ def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -
             {"ja": "", "en": ""},
             evidence,
         )
-    period = f"{f.last_seen_month:%Y-%m}"
-    opened = f"{f.opened_month:%Y-%m}"
     explanation = {}
     for lang in ("ja", "en"):
         try:
-            explanation[lang] = render(rule.explanation[lang], evidence, period, opened)
+            explanation[lang] = render(
+                rule.explanation[lang], evidence, f.last_seen_month, f.opened_month, lang
+            )
         except (KeyError, ValueError, IndexError):
             explanation[lang] = rule.explanation[lang]
     return FlagView(
@@ -301,7 +305,20 @@ def _indicators_view(
         row.get("locaben_rating"),
         row.get("locaben_total"),
         values,
+        peer_group_label(row["peer_group"]),
     )
+
+
+def peer_group_label(code: str | None) -> dict[str, str] | None:
+    """``D|small`` → 建設業・小(6〜20人) / Construction · Small (6–20): words, not codes."""
+    if not code:
+        return None
+    major, _, size = code.partition("|")
+    group = major_groups().get(major)
+    band = next((b for b in load_thresholds().size_bands if b.code == size), None)
+    ja = [group.ja if group else major, band.ja if band else size]
+    en = [group.en if group else major, band.en if band else size]
+    return {"ja": "・".join(x for x in ja if x), "en": " · ".join(x for x in en if x)}
 
 
 def read_summary(

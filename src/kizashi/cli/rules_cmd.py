@@ -101,8 +101,9 @@ def monitor(
         e["message"] = render(
             rule.explanation[lang],
             evidence,
-            res.as_of.isoformat()[:7],
-            e["opened_month"].isoformat()[:7],
+            res.as_of,
+            e["opened_month"],
+            lang,
         )
         e["next_step"] = rule.next_step[lang]
     if as_json:

@@ -120,7 +120,7 @@ def indicators(
         fail(f"{month} の指標はありません" if month else "指標はまだありません (kizashi run)")
         return
     console.print(
-        f"{view.as_of:%Y-%m-%d} 時点 · 同業グループ {view.peer_group} · "
+        f"{view.as_of:%Y-%m-%d} 時点 · 同業グループ {(view.peer_group_label or {}).get('ja', '—')} · "
         f"ロカベン {view.locaben_rating or '—'} ({view.locaben_total or '—'})"
     )
     t = Translator("ja")
@@ -177,10 +177,14 @@ def flags(
     if as_json:
         console.print_json(_json(views))
         return
+    t = Translator("ja")
     if not views:
-        console.print("open flags: none")
+        console.print("未対応の予兆フラグはありません")
     for v in views:
-        head = f"[{v.severity}] #{v.id} {v.title['ja']} ({v.opened_month:%Y-%m}〜, {v.state})"
+        head = (
+            f"[{t.enum_label(v.severity)}] #{v.id} {v.title['ja']} "
+            f"({t.month(v.opened_month)}〜, {t.enum_label(v.state)})"
+        )
         console.print(escape(head))
         console.print(escape(f"    {v.explanation['ja']}"))
         console.print(escape(f"    次の一歩: {v.next_step['ja']}"))

@@ -97,6 +97,7 @@ class IndicatorsOut(BaseModel):
     locaben_rating: str | None = Field(description="A–D; null when not all six are scorable")
     locaben_total: int | None
     values: list[IndicatorOut]
+    peer_group_label: Texts | None = Field(description="The peer group in words")
 
 
 class IndicatorHistoryOut(BaseModel):

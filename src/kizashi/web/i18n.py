@@ -16,6 +16,16 @@ from functools import cache
 from importlib import resources
 from zoneinfo import ZoneInfo
 
+from kizashi.domain.calendar import (  # noqa: F401  (re-exported: the formats in one place)
+    EN_MONTHS,
+    ERAS,
+    format_date,
+    format_month,
+    format_wareki_date,
+    format_wareki_month,
+    wareki_year,
+)
+
 LOCALES = ("ja", "en")
 DOMAIN = "kizashi"
 
@@ -146,36 +156,7 @@ PACK_TERMS: dict[str, str] = {
 
 
 # ---------------------------------------------------------------------------- formatting
-
-ERAS = (  # (first day, name, short)
-    (date(2019, 5, 1), "令和", "R"),
-    (date(1989, 1, 8), "平成", "H"),
-    (date(1926, 12, 25), "昭和", "S"),
-)
-EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-
-
-def wareki_year(d: date) -> tuple[str, int]:
-    """(era name, year of the era) — ("令和", 8) for 2026."""
-    for start, name, _short in ERAS:
-        if d >= start:
-            return name, d.year - start.year + 1
-    return "西暦", d.year
-
-
-def _era_year_text(d: date) -> str:
-    era, year = wareki_year(d)
-    return f"{era}{'元' if year == 1 else year}年"
-
-
-def format_wareki_month(d: date) -> str:
-    """令和8年11月."""
-    return f"{_era_year_text(d)}{d.month}月"
-
-
-def format_wareki_date(d: date) -> str:
-    """令和8年11月25日."""
-    return f"{_era_year_text(d)}{d.month}月{d.day}日"
+# Months and days (和暦 / English) are kizashi.domain.calendar's, imported above.
 
 
 def format_yen(amount: int | None, locale: str = "ja") -> str:
@@ -205,18 +186,6 @@ def format_yen_compact(amount: int | float | None, locale: str = "ja") -> str:
         if a >= size:
             return f"{sign}¥{a / size:,.1f}{suffix}"
     return f"{sign}¥{round(a):,}"
-
-
-def format_month(d: date, locale: str = "ja") -> str:
-    """令和8年11月 (ja) / Nov 2026 (en)."""
-    return format_wareki_month(d) if locale == "ja" else f"{EN_MONTHS[d.month - 1]} {d.year}"
-
-
-def format_date(d: date | None, locale: str = "ja") -> str:
-    """令和8年11月25日 (ja) / 25 Nov 2026 (en)."""
-    if d is None:
-        return "—"
-    return format_wareki_date(d) if locale == "ja" else f"{d.day} {EN_MONTHS[d.month - 1]} {d.year}"
 
 
 JST = ZoneInfo("Asia/Tokyo")

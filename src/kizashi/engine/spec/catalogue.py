@@ -6,7 +6,10 @@ Drives a future rule editor, ``kizashi rules list --json`` and the generated ``d
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
+
+from kizashi.domain.calendar import format_month, format_months_ago
 
 from .functions import FUNCTIONS, OPERATORS
 from .indicators import PANEL_NAMES, load_indicators
@@ -121,14 +124,36 @@ def rules_markdown(pack: Pack | None = None) -> str:
     return "\n".join(out) + "\n"
 
 
-def render(template: str, evidence: dict[str, Any], period: str, opened: str = "") -> str:
-    """Fill a rule's message template with evidence values (None shows as 「—」)."""
-    values: dict[str, Any] = {"period": period, "opened": opened}
+def render(
+    template: str,
+    evidence: dict[str, Any],
+    period: date,
+    opened: date | None = None,
+    lang: str = "ja",
+) -> str:
+    """Fill a rule's message template with evidence values (None shows as 「—」).
+
+    ``{period}`` and ``{opened}`` read as months in ``lang`` (令和8年9月 / Sep 2026, the one
+    format of ``kizashi.domain.calendar``); ``{months:ago}`` reads 今月 / 3 か月前
+    (this month / 3 months ago)."""
+    values: dict[str, Any] = {
+        "period": format_month(period, lang),
+        "opened": "" if opened is None else format_month(opened, lang),
+    }
 
     class _Missing(float):
         def __format__(self, spec: str) -> str:
             return "—"
 
+    class _Value:
+        def __init__(self, v: Any) -> None:
+            self.v = v
+
+        def __format__(self, spec: str) -> str:
+            if spec == "ago":
+                return format_months_ago(int(self.v), lang)
+            return format(self.v, spec)
+
     for k, v in evidence.items():
-        values[k] = _Missing(0) if v is None else v
+        values[k] = _Missing(0) if v is None else _Value(v)
     return template.format(**values)

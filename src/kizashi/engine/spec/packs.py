@@ -351,8 +351,8 @@ def _template_problems(tmpl: str, allowed: set[str]) -> list[str]:
             continue
         if fname not in allowed:
             out.append(f"unknown field {{{fname}}} (evidence names, period, opened)")
-        if conv or (spec and not _FORMAT_SPEC.match(spec)):
-            out.append(f"field {{{fname}}}: only ',', '.N' and 'f' formats are allowed")
+        if conv or (spec and spec != "ago" and not _FORMAT_SPEC.match(spec)):
+            out.append(f"field {{{fname}}}: only ',', '.N', 'f' and 'ago' formats are allowed")
     return out
 
 
