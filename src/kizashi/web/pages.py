@@ -27,6 +27,7 @@ from kizashi.access.reads import (
     read_loans,
     read_monthly_series,
 )
+from kizashi.domain.credit_events import credit_episodes
 from kizashi.domain.industry import industries, major_groups, prefectures
 from kizashi.domain.periods import add_months, months_between
 from kizashi.store.errors import NotFound
@@ -228,11 +229,11 @@ def business_page(
         flags = read_flags_section(s, log, user, business_id, chosen)
         indicators = read_indicators_section(request, s, log, user, business_id, chosen)
     recent = list(reversed(points[-13:])) if points else []
-    events = []
+    events: list = []
     if loans is not None:
         events = [(ln.loan_number, e) for ln in loans.loans for e in ln.events]
         events += [("—", e) for e in loans.other_events]
-        events.sort(key=lambda pair: (pair[1].occurred_on, pair[1].id))
+        events = credit_episodes(events)  # one row per 延滞, not per 30-day report
     error_flag, error_text = flag_error_message(request, t)
     ctx = {
         "b": profile,
