@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kizashi.domain.periods import parse_month
+from kizashi.web.i18n import Translator
 
 from .app import app
 from .context import checkpoint_audit, console, settings, store
@@ -42,11 +43,11 @@ def demo(
     st = store()
     if demo_exists(st):
         console.print(
-            f"demo already set up in {cfg.resolved_database_url} (use --reset to rebuild)"
+            f"デモはすでに {cfg.resolved_database_url} にあります(作り直すときは --reset)"
         )
     else:
         console.print(
-            f"creating the demo portfolio ({businesses:,} businesses) in {cfg.resolved_database_url}"
+            f"デモのポートフォリオ({businesses:,} 事業者)を {cfg.resolved_database_url} に作っています"
         )
         with Progress(
             TextColumn("{task.description}"),
@@ -65,17 +66,16 @@ def demo(
                 progress=lambda n: bar.advance(task, n),
             )
         console.print(
-            f"stored {summary.businesses:,} businesses, {summary.loans:,} loans, "
-            f"{summary.statements:,} monthly trial balances, {summary.credit_events:,} credit events, "
-            f"{summary.consents:,} consent grants"
+            f"保存しました: 事業者 {summary.businesses:,}、融資 {summary.loans:,}、"
+            f"月次試算表 {summary.statements:,}、信用事象 {summary.credit_events:,}、"
+            f"同意 {summary.consents:,}"
         )
     _run_monitoring_if_available()
     checkpoint_audit()
-    console.print(
-        f"\nデモ用ログイン (demo logins) — password for all: [bold]{DEMO_PASSWORD}[/bold]"
-    )
+    console.print(f"\nデモ用ログイン — パスワードはすべて [bold]{DEMO_PASSWORD}[/bold]")
     for login in demo_logins(st):
-        console.print(f"  {login.login:<12} {login.role:<8} {login.organisation} — {login.note}")
+        role = Translator("ja").enum_label(login.role)
+        console.print(f"  {login.login:<12} {role:<8} {login.organisation} — {login.note}")
     if serve:
         from .serve_cmd import serve as serve_command
 
@@ -87,8 +87,8 @@ def _run_monitoring_if_available() -> None:
     try:
         from kizashi.jobs.monitoring import run_monitoring_job
     except ImportError:
-        console.print(
-            "[yellow]monitoring engine not installed in this build: skipping the run[/yellow]"
-        )
+        console.print("[yellow]この版にはモニタリングエンジンがありません: 実行を省きます[/yellow]")
         return
-    run_monitoring_job(store(), settings(), console=console)
+    console.print("モニタリングを実行します(パネル更新 → 指標とルール → 予兆フラグの保存)")
+    with console.status("モニタリング実行中…"):
+        run_monitoring_job(store(), settings(), console=console)

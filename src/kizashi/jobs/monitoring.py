@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor
 from kizashi.access.policy import accessible_business_ids
 from kizashi.actions._audit import audit_write
+from kizashi.domain.calendar import format_month
 from kizashi.domain.panel import LOAN_COLUMNS
 from kizashi.engine.exec.episodes import carry_over
 from kizashi.engine.exec.run import RunResult, run_monitoring
@@ -389,14 +390,16 @@ def run_monitoring_job(
     with run_lock(data_dir):
         recovery = recover_runs(store, data_dir)
         if recovery.published:
-            say("completed the previous run: its analytics file is now in use")
+            say("前回の実行を完了しました: その分析ファイルを使っています")
         for run_id in recovery.failed_runs:
-            say(f"run {run_id} was interrupted earlier: marked failed")
+            say(f"実行 {run_id} は以前に中断されていました: 失敗として記録しました")
         token = uuid.uuid4().hex
         staged = stage_analytics(data_dir)
         try:
             evaluated = _evaluate(store, staged, token, month, say)
             mark_staged(staged, token)
+            if evaluated:
+                say("予兆フラグと要約を保存しています…")
             out = _commit(store, evaluated, token)
         except BaseException as exc:
             try:
@@ -408,8 +411,9 @@ def run_monitoring_job(
         publish_staged(data_dir)
     for r in out:
         say(
-            f"{r.pack_ref}: {r.businesses:,} businesses, {r.open_flags:,} open flags "
-            f"({r.flags_opened:,} new, {r.flags_closed:,} closed) as of {r.as_of:%Y-%m}"
+            f"{r.pack_ref}: {format_month(r.as_of)}時点で {r.businesses:,} 事業者、"
+            f"未対応の予兆フラグ {r.open_flags:,} 件(新規 {r.flags_opened:,} 件・"
+            f"解消 {r.flags_closed:,} 件)"
         )
     return out
 
@@ -420,12 +424,13 @@ def _evaluate(
     """Sync the staged panel and evaluate every active pack (nothing committed in the store
     but the ``running`` run records)."""
     data_dir = staged.parent
+    say("パネル(事業者ごとの月次データ)を更新しています…")
     sync = sync_panel(store, data_dir, path=staged)
-    say(f"panel: {sync.businesses_changed:,} businesses updated, {sync.rows_written:,} rows")
+    say(f"パネル: {sync.businesses_changed:,} 事業者を更新({sync.rows_written:,} 行)")
     ensure_default_pack(store)
     panel = read_panel(data_dir, path=staged)
     if panel.num_rows == 0:
-        say("no monthly data yet: nothing to monitor")
+        say("月次データがまだありません: モニタリングするものはありません")
         return []
     as_of = month or max(panel.column("month").to_pylist())
     balances = read_loan_balances(data_dir, path=staged)
@@ -434,6 +439,7 @@ def _evaluate(
         businesses, events, loans = _register_inputs(store, org_id, as_of)
         if businesses.num_rows == 0:
             continue
+        say(f"{pack.ref}: {businesses.num_rows:,} 事業者の指標・ルールを計算しています…")
         run_id = start_run(
             store,
             token=token,
