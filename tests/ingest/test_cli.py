@@ -73,6 +73,6 @@ def test_ingest_applies_the_upload_limits(tmp_path, monkeypatch) -> None:  # typ
     monkeypatch.setenv("KIZASHI_MAX_UPLOAD_ISSUES", "3")
     res = runner.invoke(app, ["ingest", str(path), "--dry-run", "--fiscal-year-start-month", "4"])
     assert res.exit_code == 1, res.output
-    assert res.output.count("ERROR amount.invalid") == 3
-    assert "listed: 3 of 8 errors" in res.output
-    assert "amount.invalid 8" in res.output
+    assert res.output.count("エラー 金額が読み取れません") == 3
+    assert "表示したのはエラー 8 件中 3 件" in res.output
+    assert "金額が読み取れません 8 件" in res.output

@@ -49,7 +49,8 @@ def _count(store, model) -> int:
 def test_ingest_stores_then_is_a_no_op(cli, store, bid, tmp_path):
     r = cli("ingest", str(MF), "--business", str(bid), "--as", "owner")
     assert r.exit_code == 0, r.output
-    assert "stored: submission 1" in r.output and "2025-05-31 monthly_tb version 1" in r.output
+    assert "保存しました: 事業者" in r.output and "の提出 1" in r.output
+    assert "令和7年5月31日 月次試算表" in r.output and "第1版" in r.output
     assert (_count(store, Submission), _count(store, Statement)) == (1, 2)
     r = cli("ingest", str(MF), "--business", str(bid), "--as", "owner", "--json")
     assert r.exit_code == 0
@@ -84,7 +85,7 @@ def test_confirmation_round_trip(cli, store, bid, tmp_path):
     )
     r = cli("ingest", str(f), "--business", str(bid), "--as", "owner")
     assert r.exit_code == 3, r.output
-    assert "nothing stored" in r.output
+    assert "保存していません" in r.output
     assert (
         f'kizashi ingest confirm --business {bid} --as owner --source-format table "販促費=advertising"'
         in r.output
@@ -115,14 +116,16 @@ def test_confirmation_round_trip(cli, store, bid, tmp_path):
     assert r.exit_code == 1 and "nothing was confirmed" in r.output
     assert _count(store, AccountMapping) == 1
     r = cli("ingest", str(f), "--business", str(bid), "--as", "owner")
-    assert r.exit_code == 0 and "stored: submission" in r.output
+    assert r.exit_code == 0 and "保存しました" in r.output
 
 
 def test_errors_exit_1_and_size_limit(cli, store, bid, tmp_path, monkeypatch):
     bad = tmp_path / "bad.csv"
     bad.write_bytes("月,科目,当月残高\n2025-04,普通預金,1000\n2025-04,資本金,900\n".encode())
     r = cli("ingest", str(bad), "--business", str(bid), "--as", "owner")
-    assert r.exit_code == 1 and "bs.unbalanced" in r.output and "nothing stored" in r.output
+    assert (
+        r.exit_code == 1 and "貸借対照表の資産合計" in r.output and "保存していません" in r.output
+    )
     monkeypatch.setenv("KIZASHI_MAX_UPLOAD_BYTES", "100")
     context.settings.cache_clear()
     r = cli("ingest", str(MF), "--business", str(bid), "--as", "owner")

@@ -22,6 +22,14 @@ from kizashi.domain.chart import load_chart
 from kizashi.ingest import ColumnMapping, IngestError, Limits, Report, analyse_files, load_importers
 from kizashi.ingest.limits import limits_of
 from kizashi.store.errors import NotFound
+from kizashi.web.i18n import Translator
+from kizashi.web.upload_report import (
+    format_label,
+    issue_row,
+    item_label,
+    method_label,
+    omitted_rows,
+)
 
 from .app import app
 from .context import actor_for, checkpoint_audit, settings, store
@@ -67,29 +75,50 @@ def _print_formats() -> None:
 
 
 def _print_report(report: Report) -> None:
+    """The report in Japanese, worded from codes by the pages' catalogue (--json: as stored)."""
+    t = Translator("ja")
+    chart = load_chart()
     for s in report.sources:
-        typer.echo(
-            f"{s.filename}: {s.format} ({s.format_label}) — {s.format_reason}; "
-            f"encoding {s.encoding} ({s.encoding_reason}); {s.kind}"
-        )
-    typer.echo(f"fiscal year starts in month {report.fiscal_year_start_month}")
-    typer.echo("mapping:")
+        typer.echo(f"{s.filename}: {format_label(s.format, t)}(文字コード {s.encoding})")
+    if report.fiscal_year_start_month:
+        typer.echo(f"会計年度の開始月: {report.fiscal_year_start_month}月")
+    typer.echo("科目の対応:")
     for m in report.mapping:
-        mark = " ← confirm" if m.needs_confirmation else ""
-        typer.echo(f"  {m.account:<30} → {m.code or '?':<30} {m.confidence:.2f} {m.method}{mark}")
-    for month in report.months:
-        typer.echo(f"{month.period_end} (fiscal year from {month.fiscal_year_start}):")
-        for code, value in month.amounts.items():
-            typer.echo(f"  {code:<40} {value:>15,}")
-    for issue in [*report.errors, *report.warnings]:
-        where = ":".join(str(x) for x in (issue.file, issue.line, issue.column) if x)
-        typer.echo(f"{issue.severity.upper()} {issue.code} {where} {issue.message}")
-    if report.errors_omitted or report.warnings_omitted:
-        counts = ", ".join(f"{code} {n:,}" for code, n in report.issue_counts.items())
+        mark = "  ← 確認が必要" if m.needs_confirmation else ""
         typer.echo(
-            f"listed: {len(report.errors):,} of {report.errors_total:,} errors, "
-            f"{len(report.warnings):,} of {report.warnings_total:,} warnings "
-            f"(KIZASHI_MAX_UPLOAD_ISSUES); all by code: {counts}"
+            f"  {m.account:<30} → {item_label(chart, m.code, t):<24} "
+            f"{round(m.confidence * 100):>3}% {method_label(m.method, t)}{mark}"
+        )
+    for month in report.months:
+        typer.echo(f"{t.date(month.period_end)}(会計年度 {t.date(month.fiscal_year_start)} から):")
+        for code, value in month.amounts.items():
+            typer.echo(f"  {item_label(chart, code, t):<30} {value:>15,}円")
+    for issue in [*report.errors, *report.warnings]:
+        row = issue_row(issue, t)
+        where = " ".join(
+            x
+            for x in (
+                issue.file,
+                f"{issue.line}行目" if issue.line else "",
+                f"{issue.column}列目" if issue.column else "",
+            )
+            if x
+        )
+        what = "・".join(x for x in (row.field, row.value) if x)
+        severity = "エラー" if issue.severity == "error" else "注意"
+        detail = " ".join(x for x in (where, what, row.message) if x)
+        typer.echo(
+            f"{severity} {row.headline}: {detail}" if detail else f"{severity} {row.headline}"
+        )
+    if report.errors_omitted or report.warnings_omitted:
+        counts = "、".join(
+            f"{row.headline} {row.count:,} 件"
+            for row in omitted_rows(report.issue_counts, report.errors, t)
+        )
+        typer.echo(
+            f"表示したのはエラー {report.errors_total:,} 件中 {len(report.errors):,} 件、"
+            f"注意 {report.warnings_total:,} 件中 {len(report.warnings):,} 件"
+            f"(KIZASHI_MAX_UPLOAD_ISSUES)。種類ごとの全件数: {counts}"
         )
 
 
@@ -115,7 +144,7 @@ def _fatal(message: str, as_json: bool, code: int = EXIT_ERRORS) -> NoReturn:
     if as_json:
         typer.echo(json.dumps({"ok": False, "fatal": message}, ensure_ascii=False))
     else:
-        typer.echo(f"ERROR {message}", err=True)
+        typer.echo(f"エラー: {message}", err=True)
     raise typer.Exit(code)
 
 
@@ -135,17 +164,18 @@ def _column_mapping(value: str | None, as_json: bool) -> ColumnMapping | str | N
 def _print_outcome(outcome: ImportOutcome, login: str) -> None:
     _print_report(outcome.report)
     b = outcome.business_id
+    t = Translator("ja")
     if outcome.duplicate:
         typer.echo(
-            f"duplicate: this upload is already stored for business {b} as submission "
-            f"{outcome.submission_id}; nothing changed"
+            f"取り込み済みです: 事業者 {b} の提出 {outcome.submission_id} と同じファイルです。"
+            "何も変えていません"
         )
         return
     if outcome.needs_confirmation:
         fmt = outcome.source_format or "FORMAT"
         typer.echo(
-            f"nothing stored: {len(outcome.needs_confirmation)} account(s) need confirmation. "
-            "Confirm each once (it is remembered), then import again:"
+            f"保存していません: {len(outcome.needs_confirmation)} 件の科目に確認が必要です。"
+            "一度確認すると記憶されます。確認してからもう一度取り込んでください:"
         )
         for m in outcome.needs_confirmation:
             typer.echo(
@@ -153,20 +183,22 @@ def _print_outcome(outcome: ImportOutcome, login: str) -> None:
                 f'"{m.account}={m.code or "CODE"}"'
             )
     if outcome.report.errors:
-        typer.echo("nothing stored: the upload has errors (listed above)")
+        typer.echo("保存していません: エラーがあります(上の一覧)")
     if not outcome.ok:
         return
-    verb = "would store" if outcome.dry_run else "stored"
-    head = f"submission {outcome.submission_id}" if outcome.stored else "a new submission"
-    typer.echo(f"{verb}: {head} for business {b} (sha256 {outcome.raw_sha256})")
+    verb = "保存できます(確認のみ)" if outcome.dry_run else "保存しました"
+    head = f"提出 {outcome.submission_id}" if outcome.stored else "新しい提出"
+    typer.echo(f"{verb}: 事業者 {b} の{head}(sha256 {outcome.raw_sha256})")
+    kinds = {"monthly_tb": "月次試算表", "annual": "決算書"}
     for st in outcome.statements:
-        sup = f", supersedes statement {st.supersedes_id}" if st.supersedes_id else ""
-        ident = f" statement {st.id}" if st.id else ""
+        sup = f"、{st.supersedes_id} 番を置き換え" if st.supersedes_id else ""
+        ident = f" {st.id} 番" if st.id else ""
         typer.echo(
-            f"  {st.period_end} {st.kind} version {st.version} ({st.lines} lines){ident}{sup}"
+            f"  {t.date(st.period_end)} {kinds.get(str(st.kind), str(st.kind))}{ident}"
+            f" 第{st.version}版({st.lines} 行{sup})"
         )
     for d in outcome.unchanged:
-        typer.echo(f"  {d} already stored with the same figures: unchanged")
+        typer.echo(f"  {t.date(d)} は同じ数字で保存済みです: 変更なし")
 
 
 def _confirm(

@@ -60,7 +60,7 @@ def run(
     from kizashi.jobs.monitoring_runs import RunInProgress
 
     try:
-        with console.status("monitoring…"):
+        with console.status("モニタリング実行中…"):
             runs = run_monitoring_job(
                 store(), settings(), month=parse_month(month) if month else None, console=console
             )
@@ -69,7 +69,7 @@ def run(
         return
     checkpoint_audit()
     if not runs:
-        fail("nothing was monitored (no monthly data in the store)")
+        fail("月次データがないため、何もモニタリングしませんでした")
 
 
 @app.command("indicators")
@@ -204,7 +204,7 @@ def flag_set_state(
             f = do_change_flag_state(
                 s, actor_for(as_), flag_id=flag_id, state=state, purpose=purpose, reason=reason
             )
-            console.print(f"flag {f.id}: {f.state.value if hasattr(f.state, 'value') else f.state}")
+            console.print(f"予兆フラグ {f.id}: {Translator('ja').enum_label(f.state)}")
     except NotFound as exc:
         fail(str(exc))
     except (ValueError, PermissionError) as exc:

@@ -195,15 +195,19 @@ def method_label(method: str, t: Translator) -> str:
 
 
 def issue_message(issue: Issue, t: Translator) -> str:
-    """A limit's message in the page's language; other messages as the importer wrote them."""
+    """The issue's details in the page's language: a limit's message from its code and
+    numbers; other importers' messages are English only, so a Japanese page leaves them out
+    (its headline, place and value say what and where) and an English page shows them."""
     template = LIMIT_MESSAGES.get(issue.code)
     if template is None or issue.params is None:
-        return issue.message
+        return issue.message if t.locale == "en" else ""
     return t.gettext(template, **message_params(issue.params))
 
 
 def issue_row(issue: Issue, t: Translator) -> IssueRow:
     label = ISSUE_LABELS.get(issue.code)
+    chart = load_chart()
+    field = item_label(chart, issue.field, t) if issue.field in chart else issue.field
     return IssueRow(
         issue.severity,
         issue.code,
@@ -212,7 +216,7 @@ def issue_row(issue: Issue, t: Translator) -> IssueRow:
         issue.file,
         issue.line,
         issue.column,
-        issue.field,
+        field,  # a standard item's code reads as its label
         issue.value,
     )
 
@@ -322,11 +326,13 @@ def report_view(outcome: ImportOutcome, t: Translator) -> ReportView:
         report.fiscal_year_start_month,
         report.errors_total,
         report.warnings_total,
-        _omitted(report.omitted_by_code, report.errors, t),
+        omitted_rows(report.omitted_by_code, report.errors, t),
     )
 
 
-def _omitted(counts: dict[str, int], errors: list[Issue], t: Translator) -> tuple[OmittedRow, ...]:
+def omitted_rows(
+    counts: dict[str, int], errors: list[Issue], t: Translator
+) -> tuple[OmittedRow, ...]:
     error_codes = {i.code for i in errors}
     rows = []
     for code, n in sorted(counts.items(), key=lambda kv: -kv[1]):
