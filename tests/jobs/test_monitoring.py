@@ -147,7 +147,7 @@ def test_indicators_with_peer_band(store, settings, monitored):
                 view = read_indicators(s, officer, settings.data_dir, bid, M, today=AS_OF)
         except NotFound:
             continue
-        assert view.as_of == date(2026, 9, 1)
+        assert view.as_of == date(2026, 9, 30)  # the as-of month's end
         names = {v.id for v in view.values}
         assert {"sales_growth", "operating_margin", "equity_ratio", "liquidity_months"} <= names
         band = [v for v in view.values if v.peer_median is not None]
