@@ -25,11 +25,11 @@ from kizashi.access import Actor
 from kizashi.actions.businesses import BusinessInput, do_add_business
 from kizashi.actions.submissions import do_import_submission
 from kizashi.domain.chart import load_chart
+from kizashi.domain.vocabulary import OrgKind, Role
 from kizashi.ingest import analyse
 from kizashi.ingest.report import MonthlyTrialBalance
 from kizashi.ingest.writers import MF_HEADER, write_trial_balance_csv
 from kizashi.store.db import Store
-from kizashi.store.models import OrgKind, Role
 
 EXPENSES = [
     "仕入高",

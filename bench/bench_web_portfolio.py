@@ -13,18 +13,9 @@ from sqlalchemy import insert
 
 from kizashi.access import Actor
 from kizashi.access.reads import list_portfolio
+from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Relation, Role
 from kizashi.store.db import Store
-from kizashi.store.models import (
-    Business,
-    BusinessLink,
-    Category,
-    ConsentGrant,
-    Organisation,
-    OrgKind,
-    Purpose,
-    Relation,
-    Role,
-)
+from kizashi.store.models import Business, BusinessLink, ConsentGrant, Organisation
 
 d = pathlib.Path(tempfile.mkdtemp())
 st = Store(f"sqlite:///{d}/b.db")

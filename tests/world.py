@@ -12,7 +12,8 @@ from kizashi.actions.businesses import BusinessInput, do_add_business
 from kizashi.actions.consent import do_grant_consent
 from kizashi.actions.loans import LoanInput, do_add_loan
 from kizashi.actions.organisations import do_add_organisation, do_add_user
-from kizashi.store.models import Business, Category, Organisation, OrgKind, Purpose, Relation, Role
+from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Relation, Role
+from kizashi.store.models import Business, Organisation
 
 SYSTEM = Actor.system()
 TODAY = date(2026, 11, 25)

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 
 from kizashi.access import access_business_by_id, access_loans_by_business, accessible_business_ids
 from kizashi.actions.consent import do_revoke_consent
+from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.store.errors import NotFound
-from kizashi.store.models import AuditEvent, Category, ConsentGrant, Organisation, Purpose
+from kizashi.store.models import AuditEvent, ConsentGrant, Organisation
 from tests.world import TODAY, make_world
 
 F, M = Category.FINANCIALS, Purpose.MONITORING

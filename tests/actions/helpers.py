@@ -9,14 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
-from kizashi.store.models import (
-    Category,
-    Purpose,
-    RawFile,
-    Statement,
-    StatementLine,
-    Submission,
-)
+from kizashi.domain.vocabulary import Category, Purpose
+from kizashi.store.models import RawFile, Statement, StatementLine, Submission
 
 TABLES = (Submission, Statement, StatementLine, RawFile)
 

@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, make_url, select, text
 
+from kizashi.domain.vocabulary import Role, RunStatus
 from kizashi.ingest.dates import add_months
 from kizashi.ingest.writers import write
 from kizashi.jobs.demo import build_demo
@@ -50,8 +51,6 @@ from kizashi.store.models import (
     Flag,
     MonitoringRun,
     MonitoringSummary,
-    Role,
-    RunStatus,
     Statement,
     StatementLine,
     Submission,

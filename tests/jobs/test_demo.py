@@ -10,18 +10,10 @@ from sqlalchemy import func, select
 
 from kizashi.access import Actor, accessible_business_ids
 from kizashi.domain.statements import TrialBalance, monthly_rows
+from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.jobs.demo import build_demo, demo_logins
 from kizashi.store.audit import verify_chain
-from kizashi.store.models import (
-    AuditEvent,
-    Business,
-    Category,
-    ConsentGrant,
-    Purpose,
-    Statement,
-    StatementLine,
-    User,
-)
+from kizashi.store.models import AuditEvent, Business, ConsentGrant, Statement, StatementLine, User
 from kizashi.synth import generate
 
 N = 40

@@ -10,21 +10,12 @@ from sqlalchemy import func, select
 from kizashi.access import Actor
 from kizashi.access.monitoring import read_flags, read_indicators
 from kizashi.actions.flags import do_change_flag_state
+from kizashi.domain.vocabulary import FlagState, Purpose, StatementKind
 from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.panel_sync import read_panel, sync_panel
 from kizashi.store.errors import NotFound
-from kizashi.store.models import (
-    Business,
-    Flag,
-    FlagState,
-    MonitoringSummary,
-    Purpose,
-    Statement,
-    StatementKind,
-    StatementLine,
-    User,
-)
+from kizashi.store.models import Business, Flag, MonitoringSummary, Statement, StatementLine, User
 
 M = Purpose.MONITORING
 AS_OF = date(2026, 9, 30)

@@ -14,11 +14,12 @@ import pytest
 from sqlalchemy import select
 
 import kizashi.jobs.monitoring as job
+from kizashi.domain.vocabulary import RunStatus
 from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.monitoring_runs import RunInProgress, recover_runs, run_lock
 from kizashi.store.analytics import analytics_path, staged_path
-from kizashi.store.models import AuditEvent, Flag, MonitoringRun, MonitoringSummary, RunStatus
+from kizashi.store.models import AuditEvent, Flag, MonitoringRun, MonitoringSummary
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from sqlalchemy import select
 
 from kizashi.access import Actor
 from kizashi.access.monitoring import read_flags
+from kizashi.domain.vocabulary import Purpose
 from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Flag, Purpose, RulePack, User
+from kizashi.store.models import Flag, RulePack, User
 
 
 def _actor(store, login):

@@ -14,10 +14,11 @@ from sqlalchemy import select
 from kizashi.actions.submissions import do_import_submission
 from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, item_columns, subtotal_columns
 from kizashi.domain.periods import month_end
+from kizashi.domain.vocabulary import StatementKind
 from kizashi.engine.exec.run import run_monitoring
 from kizashi.jobs.panel_sync import read_panel, sync_panel
 from kizashi.store.analytics import analytics_path
-from kizashi.store.models import Statement, StatementKind, StatementLine
+from kizashi.store.models import Statement, StatementLine
 from tests.world import make_world
 
 STATEMENT = Path(__file__).resolve().parents[1] / "ingest" / "fixtures" / "statement.csv"

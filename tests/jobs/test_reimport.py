@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 
 from kizashi.actions.consent import do_grant_consent
 from kizashi.actions.flags import do_change_flag_state
+from kizashi.domain.vocabulary import Category, FlagState, Purpose
 from kizashi.ingest.dates import add_months
 from kizashi.ingest.writers import write
 from kizashi.jobs.monitoring import run_monitoring_job
-from kizashi.store.models import Category, Flag, FlagState, Purpose
+from kizashi.store.models import Flag
 from tests.world import TODAY, make_world
 
 SALES = 10_000_000  # a month's sales, yen

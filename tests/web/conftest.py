@@ -15,20 +15,10 @@ from kizashi.access import Actor
 from kizashi.actions.consent import do_grant_consent, do_revoke_consent
 from kizashi.actions.loans import do_record_credit_event
 from kizashi.actions.organisations import do_add_organisation, do_add_user
+from kizashi.domain.vocabulary import Category, CreditEventKind, FlagState, OrgKind, Purpose, Role
 from kizashi.settings import Settings
 from kizashi.store.db import Store
-from kizashi.store.models import (
-    AuditEvent,
-    Base,
-    Category,
-    CreditEventKind,
-    Flag,
-    FlagState,
-    Loan,
-    OrgKind,
-    Purpose,
-    Role,
-)
+from kizashi.store.models import AuditEvent, Base, Flag, Loan
 from kizashi.web.app import create_app
 from tests.world import make_world
 

@@ -20,17 +20,8 @@ from kizashi.actions.loans import LoanInput, do_add_loan, do_record_credit_event
 from kizashi.domain.corporate_number import make_corporate_number
 from kizashi.domain.periods import add_months, fiscal_year_start, month_end
 from kizashi.domain.statements import cumulate
-from kizashi.store.models import (
-    Business,
-    Category,
-    CreditEventKind,
-    Organisation,
-    Purpose,
-    Relation,
-    Statement,
-    StatementKind,
-    StatementLine,
-)
+from kizashi.domain.vocabulary import Category, CreditEventKind, Purpose, Relation, StatementKind
+from kizashi.store.models import Business, Organisation, Statement, StatementLine
 
 SYSTEM = Actor.system()
 

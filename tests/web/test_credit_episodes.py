@@ -11,8 +11,9 @@ from sqlalchemy import select
 from kizashi.access import Actor
 from kizashi.actions.loans import do_record_credit_event
 from kizashi.domain.credit_events import credit_episodes
+from kizashi.domain.vocabulary import CreditEventKind
 from kizashi.store.db import Store
-from kizashi.store.models import CreditEvent, CreditEventKind, Loan
+from kizashi.store.models import CreditEvent, Loan
 
 from .conftest import WebWorld, login
 

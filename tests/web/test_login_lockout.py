@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 
 from kizashi.access import Actor
 from kizashi.actions.organisations import do_add_user, org_by_code
-from kizashi.store.models import AuditEvent, LoginThrottle, Role, User
+from kizashi.domain.vocabulary import Role
+from kizashi.store.models import AuditEvent, LoginThrottle, User
 from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, csrf_from, login

@@ -21,12 +21,13 @@ from kizashi.access.monitoring import read_flags, read_indicators
 from kizashi.access.policy import accessible_business_ids
 from kizashi.access.reads import default_pack_ref
 from kizashi.cli import context
+from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Business, Category, Flag, MonitoringSummary, Purpose, User
+from kizashi.store.models import Business, Flag, MonitoringSummary, User
 from kizashi.web.app import create_app
 from kizashi.web.charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
 from kizashi.web.i18n import Translator

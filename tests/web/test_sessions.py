@@ -12,7 +12,8 @@ from sqlalchemy import event, select, update
 from kizashi.access import Actor
 from kizashi.actions.organisations import do_change_password, do_change_role, do_set_user_active
 from kizashi.actions.sessions import TOUCH_SECONDS, hash_token
-from kizashi.store.models import AuditEvent, Role, User, WebSession
+from kizashi.domain.vocabulary import Role
+from kizashi.store.models import AuditEvent, User, WebSession
 from kizashi.web.app import create_app
 from kizashi.web.auth import SESSION_COOKIE
 

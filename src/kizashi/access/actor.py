@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kizashi.store.models import OrgKind, Role, User
+from kizashi.domain.vocabulary import OrgKind, Role
+from kizashi.store.models import User
 
 
 @dataclass(frozen=True)

@@ -20,21 +20,14 @@ from sqlalchemy.orm import Session
 
 from kizashi.domain.industry import major_groups
 from kizashi.domain.periods import month_end, month_start
+from kizashi.domain.vocabulary import Category, FlagState, Purpose, Role
 from kizashi.engine.exec.summary import percentile_column
 from kizashi.engine.spec.catalogue import render
 from kizashi.engine.spec.indicators import load_indicators
 from kizashi.engine.spec.locaben import load_thresholds
 from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
 from kizashi.store import analytics
-from kizashi.store.models import (
-    Category,
-    Flag,
-    FlagState,
-    MonitoringSummary,
-    Purpose,
-    Role,
-    RulePack,
-)
+from kizashi.store.models import Flag, MonitoringSummary, RulePack
 
 from .actor import Actor
 from .policy import access_business_by_id

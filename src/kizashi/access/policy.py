@@ -25,17 +25,10 @@ from datetime import date
 from sqlalchemy import ColumnElement, Exists, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import Session
 
+from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.store.audit import AuditRecord, append_audit
 from kizashi.store.errors import NotFound
-from kizashi.store.models import (
-    Business,
-    BusinessLink,
-    Category,
-    ConsentGrant,
-    Loan,
-    Purpose,
-    Role,
-)
+from kizashi.store.models import Business, BusinessLink, ConsentGrant, Loan
 
 from .actor import Actor
 from .read_log import current_read_log

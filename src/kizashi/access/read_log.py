@@ -25,10 +25,10 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.store.audit import AuditRecord
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Category, Purpose
 
 from .actor import Actor
 from .group_commit import append_reads

@@ -21,17 +21,14 @@ from sqlalchemy.orm import Session
 
 from kizashi.domain.chart import load_chart
 from kizashi.domain.periods import add_months, month_start
+from kizashi.domain.vocabulary import Category, CreditEventKind, Purpose, StatementKind
 from kizashi.engine.spec.packs import default_pack
 from kizashi.store.models import (
     Business,
-    Category,
     CreditEvent,
-    CreditEventKind,
     MonitoringSummary,
     Organisation,
-    Purpose,
     Statement,
-    StatementKind,
     StatementLine,
     Submission,
     User,

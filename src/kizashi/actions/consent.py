@@ -8,7 +8,8 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
-from kizashi.store.models import Business, Category, ConsentGrant, Organisation, Purpose, Role
+from kizashi.domain.vocabulary import Category, Purpose, Role
+from kizashi.store.models import Business, ConsentGrant, Organisation
 
 from ._audit import audit_write
 

@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
 from kizashi.access.monitoring import _flag_scope
+from kizashi.domain.vocabulary import Category, FlagState, Purpose, Role
 from kizashi.store.audit import AuditRecord
 from kizashi.store.errors import NotFound, with_audit
-from kizashi.store.models import Category, Flag, FlagState, Purpose, Role
+from kizashi.store.models import Flag
 
 from ._audit import audit_write
 

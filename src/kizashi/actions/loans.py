@@ -8,7 +8,8 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
-from kizashi.store.models import CreditEvent, CreditEventKind, Loan, Role
+from kizashi.domain.vocabulary import CreditEventKind, Role
+from kizashi.store.models import CreditEvent, Loan
 
 from ._audit import audit_write
 

@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_for_upload
 from kizashi.domain.chart import load_chart
+from kizashi.domain.vocabulary import Role
 from kizashi.ingest import ColumnMapping, IngestError, load_importers
 from kizashi.ingest.mapping import CLEARING, normalise_name
-from kizashi.store.models import AccountMapping, ColumnMappingPreset, Role
+from kizashi.store.models import AccountMapping, ColumnMappingPreset
 
 from ._audit import audit_write
 

@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, require_role
+from kizashi.domain.vocabulary import OrgKind, Role
 from kizashi.store.audit import AuditRecord
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Organisation, OrgKind, Role, User
+from kizashi.store.models import Organisation, User
 
 from ._audit import audit_write
 from .passwords import hash_password, verify_password

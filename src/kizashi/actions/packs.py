@@ -8,8 +8,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, require_role
+from kizashi.domain.vocabulary import OrgKind, Role
 from kizashi.engine.spec.packs import default_pack, load_pack_text
-from kizashi.store.models import Organisation, OrgKind, Role, RulePack
+from kizashi.store.models import Organisation, RulePack
 
 from ._audit import audit_write
 

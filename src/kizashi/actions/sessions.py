@@ -20,7 +20,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
-from kizashi.store.models import Organisation, OrgKind, User, WebSession
+from kizashi.domain.vocabulary import OrgKind
+from kizashi.store.models import Organisation, User, WebSession
 
 from ._audit import audit_write
 

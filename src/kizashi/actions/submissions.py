@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_for_upload
 from kizashi.domain.chart import Chart, load_chart
+from kizashi.domain.vocabulary import StatementKind
 from kizashi.ingest import (
     DEFAULT_MAX_BYTES,
     ColumnMapping,
@@ -44,12 +45,7 @@ from kizashi.ingest import (
 )
 from kizashi.ingest.errors import Issue, error, warning
 from kizashi.ingest.mapping import CLEARING, Mapped
-from kizashi.store.models import (
-    Statement,
-    StatementKind,
-    StatementLine,
-    Submission,
-)
+from kizashi.store.models import Statement, StatementLine, Submission
 from kizashi.store.rawfiles import put_raw_file
 
 from ._audit import audit_write

@@ -12,6 +12,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from kizashi.actions.businesses import BusinessInput, do_add_business, do_import_businesses
 from kizashi.actions.organisations import do_add_organisation, do_add_user, org_by_code
+from kizashi.domain.vocabulary import OrgKind, Relation, Role
 from kizashi.store.audit import ChainProblem, ResealRefused, reseal_chain, verify_chain
 from kizashi.store.audit_checkpoints import (
     archive_checkpoints,
@@ -28,7 +29,7 @@ from kizashi.store.db import (
     sqlite_path,
     upgrade,
 )
-from kizashi.store.models import AuditHead, OrgKind, Relation, Role
+from kizashi.store.models import AuditHead
 
 from .app import app
 from .context import actor_for, console, err_console, fail, settings, store

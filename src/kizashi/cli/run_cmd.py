@@ -21,9 +21,9 @@ from kizashi.actions.flags import do_change_flag_state
 from kizashi.actions.organisations import org_by_code
 from kizashi.actions.packs import do_install_rule_pack
 from kizashi.domain.periods import parse_month
+from kizashi.domain.vocabulary import FlagState, Purpose
 from kizashi.engine.spec.packs import PackError
 from kizashi.store.errors import NotFound
-from kizashi.store.models import FlagState, Purpose
 from kizashi.web.i18n import Translator
 
 from .app import app

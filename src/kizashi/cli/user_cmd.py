@@ -18,7 +18,8 @@ from kizashi.actions.organisations import (
     do_set_user_active,
 )
 from kizashi.actions.sessions import do_end_user_sessions, purge_sessions
-from kizashi.store.models import Role, User
+from kizashi.domain.vocabulary import Role
+from kizashi.store.models import User
 
 from .admin_cmd import user_app
 from .app import app

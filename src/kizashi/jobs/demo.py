@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from kizashi.access import Actor
 from kizashi.actions.organisations import do_add_organisation, do_add_user
+from kizashi.domain.vocabulary import Role
 from kizashi.settings import Settings
 from kizashi.store.db import Store
-from kizashi.store.models import Business, Organisation, Role
+from kizashi.store.models import Business, Organisation
 
 from .demo_world import BANKS, DEMO_PASSWORD, GUARANTOR, INSTITUTIONS, OWNER_ACCOUNTS, SUPPORTERS
 from .portfolio_load import Institutions, LoadSummary, load_synthetic_portfolio

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kizashi.store.models import OrgKind, Role
+from kizashi.domain.vocabulary import OrgKind, Role
 
 DEMO_PASSWORD = "kizashi-demo"
 

@@ -41,6 +41,7 @@ from kizashi.access.policy import accessible_business_ids
 from kizashi.actions._audit import audit_write
 from kizashi.domain.calendar import format_month
 from kizashi.domain.panel import LOAN_COLUMNS
+from kizashi.domain.vocabulary import Category, FlagState, OrgKind, Purpose, Role, RunStatus
 from kizashi.engine.exec.episodes import carry_over
 from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.engine.spec.packs import Pack, default_pack, default_pack_text, load_pack_text
@@ -49,18 +50,12 @@ from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
 from kizashi.store.db import Store
 from kizashi.store.models import (
     Business,
-    Category,
     CreditEvent,
     Flag,
-    FlagState,
     Loan,
     MonitoringRun,
     MonitoringSummary,
-    OrgKind,
-    Purpose,
-    Role,
     RulePack,
-    RunStatus,
 )
 
 from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run

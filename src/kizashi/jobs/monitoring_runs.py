@@ -31,9 +31,10 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.actions._audit import audit_write
+from kizashi.domain.vocabulary import RunStatus
 from kizashi.store.analytics import discard_staged, publish_staged, staged_path, staged_token
 from kizashi.store.db import Store
-from kizashi.store.models import MonitoringRun, RunStatus
+from kizashi.store.models import MonitoringRun
 
 STALE_AFTER = timedelta(hours=1)  # a run on another host with no heartbeat for this long is dead
 _ERROR_CHARS = 2000

@@ -51,17 +51,11 @@ from kizashi.domain.panel import (
     pl_columns,
     subtotal_columns,
 )
+from kizashi.domain.vocabulary import StatementKind
 from kizashi.engine.exec.dialect import DUCKDB
 from kizashi.store.analytics import analytics_path
 from kizashi.store.db import Store
-from kizashi.store.models import (
-    Business,
-    Loan,
-    RepaymentInstalment,
-    Statement,
-    StatementKind,
-    StatementLine,
-)
+from kizashi.store.models import Business, Loan, RepaymentInstalment, Statement, StatementLine
 
 BATCH = 2000  # businesses re-pivoted per batch (bounds memory)
 

@@ -23,21 +23,17 @@ from kizashi.actions._audit import audit_write
 from kizashi.domain.industry import industries
 from kizashi.domain.panel import item_columns, pl_columns
 from kizashi.domain.periods import month_end
+from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Relation, StatementKind
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.models import (
     Business,
     BusinessLink,
-    Category,
     ConsentGrant,
     CreditEvent,
     Loan,
     Organisation,
-    OrgKind,
-    Purpose,
-    Relation,
     Statement,
-    StatementKind,
     Submission,
 )
 from kizashi.store.rawfiles import put_raw_file

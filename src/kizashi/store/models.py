@@ -28,6 +28,20 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+# The vocabulary lives in the domain; re-exported here for code that still imports it from
+# the store (new code imports kizashi.domain.vocabulary).
+from kizashi.domain.vocabulary import (
+    Category,
+    CreditEventKind,
+    FlagState,
+    OrgKind,
+    Purpose,
+    Relation,
+    Role,
+    RunStatus,
+    StatementKind,
+)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -50,60 +64,6 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
         validate_strings=True,
         values_callable=lambda e: [m.value for m in e],
     )
-
-
-class OrgKind(enum.StrEnum):
-    BUSINESS = "business"  # 事業者
-    SUPPORTER = "supporter"  # 支援者 (税理士・会計士・診断士)
-    BANK = "bank"  # 地域金融機関
-    GUARANTOR = "guarantor"  # 信用保証協会
-    REVITALIZATION = "revitalization"  # 中小企業活性化協議会
-
-
-class Role(enum.StrEnum):
-    OWNER = "owner"  # 事業者の経営者・担当者: all of its own business's data
-    OFFICER = "officer"  # 担当者 (monitoring / credit / support staff): consented data
-    ADMIN = "admin"  # 管理者: manages the organisation's users; reads no business data
-    AUDITOR = "auditor"  # 監査担当: reads the audit log; reads no business data
-
-
-class Relation(enum.StrEnum):
-    """How an organisation is linked to a business (not a consent: see ConsentGrant)."""
-
-    LENDER = "lender"
-    GUARANTOR = "guarantor"
-    ADVISOR = "advisor"
-    REGISTRAR = "registrar"  # registered the business (e.g. bulk import of borrowers)
-
-
-class Category(enum.StrEnum):
-    """Data categories a consent grant covers."""
-
-    PROFILE = "profile"  # 基本情報
-    FINANCIALS = "financials"  # 試算表・決算書
-    BANK_TRANSACTIONS = "bank_transactions"  # 入出金明細
-    LOANS = "loans"  # 金融取引 (借入・保証・信用事象)
-    FLAGS = "flags"  # 予兆フラグ・モニタリング結果
-    QUALITATIVE = "qualitative"  # 定性情報
-
-
-class Purpose(enum.StrEnum):
-    MONITORING = "monitoring"  # 期中モニタリング
-    SUPPORT = "support"  # 経営支援
-    CREDIT_REVIEW = "credit_review"  # 与信・保証審査
-    REFERRAL = "referral"  # 支援機関への持込・紹介
-
-
-class CreditEventKind(enum.StrEnum):
-    RESTRUCTURING = "restructuring"  # 条件変更
-    DELINQUENCY = "delinquency"  # 延滞
-    ACCIDENT_REPORT = "accident_report"  # 事故報告
-    SUBROGATION = "subrogation"  # 代位弁済
-
-
-class StatementKind(enum.StrEnum):
-    MONTHLY_TB = "monthly_tb"  # 月次試算表 (cumulative from the fiscal-year start)
-    ANNUAL = "annual"  # 決算書
 
 
 class Organisation(Base):
@@ -408,14 +368,6 @@ class LoginThrottle(Base):
 # --------------------------------------------------------------------------- monitoring
 
 
-class FlagState(enum.StrEnum):
-    NEW = "new"  # 新規
-    ACKNOWLEDGED = "acknowledged"  # 確認済
-    IN_PROGRESS = "in_progress"  # 対応中
-    RESOLVED = "resolved"  # 解消 (the condition cleared)
-    NOT_NEEDED = "not_needed"  # 対応不要 (with a reason)
-
-
 class RulePack(Base):
     """A versioned rule pack. ``org_id`` NULL is the shipped default; an organisation's own
     copy is one row per version, and at most one of its versions is active."""
@@ -431,12 +383,6 @@ class RulePack(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-
-
-class RunStatus(enum.StrEnum):
-    RUNNING = "running"  # started; its results are not committed yet
-    FINISHED = "finished"  # flags, summaries, this record and its audit event committed together
-    FAILED = "failed"  # stopped by an error, or found dead at the next start (see ``error``)
 
 
 class MonitoringRun(Base):

@@ -28,7 +28,7 @@ from kizashi.access.reads import (
     read_monthly_series,
 )
 from kizashi.domain.industry import industries, major_groups, prefectures
-from kizashi.store.models import CreditEventKind, OrgKind, Purpose, Role
+from kizashi.domain.vocabulary import CreditEventKind, OrgKind, Purpose, Role
 
 from .api_contract import (
     MAX_PAGE,

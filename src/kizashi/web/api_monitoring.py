@@ -25,7 +25,7 @@ from kizashi.access.monitoring import (
 )
 from kizashi.actions.flags import do_change_flag_state
 from kizashi.domain.periods import parse_month
-from kizashi.store.models import FlagState, Purpose
+from kizashi.domain.vocabulary import FlagState, Purpose
 
 from .api_contract import NON_BLANK, READ, WRITE, ApiRoute, BusinessId, FlagId, errors, invalid
 from .auth import CurrentUser, require_user

@@ -28,8 +28,8 @@ from pydantic import BaseModel, Field, field_validator
 from kizashi.access.reads import list_submissions
 from kizashi.actions.mappings import do_confirm_account_mapping
 from kizashi.actions.submissions import ImportOutcome
+from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest import load_importers
-from kizashi.store.models import Purpose
 
 from .api_contract import (
     ACCOUNT_NAME,

@@ -34,8 +34,8 @@ from fastapi.responses import RedirectResponse, Response
 from kizashi.access import Actor
 from kizashi.actions.logins import LoginPolicy, Outcome, check_login, do_login
 from kizashi.actions.sessions import do_end_session, resolve_session, touch_session
+from kizashi.domain.vocabulary import OrgKind, Role
 from kizashi.settings import Settings
-from kizashi.store.models import OrgKind, Role
 
 from .state import app_settings, app_store, render
 

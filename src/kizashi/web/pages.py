@@ -30,8 +30,8 @@ from kizashi.access.reads import (
 from kizashi.domain.credit_events import credit_episodes
 from kizashi.domain.industry import industries, major_groups, prefectures
 from kizashi.domain.periods import add_months, months_between
+from kizashi.domain.vocabulary import Purpose, Role
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Purpose, Role
 
 from .auth import CurrentUser, require_user
 from .charts import Series, bar_chart, line_chart

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from kizashi.access.monitoring import FlagView, IndicatorsView, read_flags, read_indicators
 from kizashi.access.read_log import ReadLog
 from kizashi.actions.flags import ALLOWED, do_change_flag_state
+from kizashi.domain.vocabulary import FlagState, Purpose, Role
 from kizashi.store.errors import NotFound
-from kizashi.store.models import FlagState, Purpose, Role
 
 from .auth import CurrentUser, require_user
 from .charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
