@@ -8,7 +8,7 @@ and a one-line summary. Missing months are gaps, never zeros.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from itertools import count
@@ -64,6 +64,29 @@ class _Frame:
         return TOP + self.plot_h * (1 - (v - self.lo) / (self.hi - self.lo))
 
 
+FONT_PX = 12.5  # svg.chart text in kizashi.css
+
+
+def label_width(text: str, *, bold: bool = False) -> float:
+    """A generous width of an axis label in chart units: full-width characters (年, 月) take
+    one em, digits and Latin letters about 0.62 em; bold about 6% more."""
+    em = sum(1.0 if ord(ch) > 0x2E7F else 0.62 for ch in text)
+    return em * FONT_PX * (1.06 if bold else 1.0)
+
+
+def _with_first(
+    frame: _Frame, regular: list[int], label: Callable[[int], str], *, bold: bool
+) -> list[int]:
+    """The regular label positions, with the first month in front when it fits."""
+    if regular and regular[0] == 0:
+        return regular
+    if not regular:
+        return [0]
+    gap = frame.x(regular[0]) - frame.x(0)
+    needed = (label_width(label(0), bold=bold) + label_width(label(regular[0]), bold=bold)) / 2
+    return ([0] if gap >= needed + 4 else []) + regular
+
+
 def _axes(frame: _Frame, t: Translator) -> list[str]:
     out = []
     for v in frame.ticks:
@@ -78,12 +101,22 @@ def _axes(frame: _Frame, t: Translator) -> list[str]:
         )
     quarter = [i for i, m in enumerate(frame.months) if m.month in (1, 4, 7, 10)]
     januaries = [i for i, m in enumerate(frame.months) if m.month == 1]
-    # The first month is labelled too, unless a regular label follows too closely to fit.
-    ticks = ([0] if not quarter or quarter[0] >= 2 else []) + quarter
-    years = ([0] if not januaries or januaries[0] >= 3 else []) + januaries
+
+    def month_label(i: int) -> str:
+        m = frame.months[i]
+        return f"{m.month}月" if t.locale == "ja" else EN_MONTHS[m.month - 1]
+
+    def year_label(i: int) -> str:
+        m = frame.months[i]
+        return f"{m.year}年" if t.locale == "ja" else str(m.year)
+
+    # The first month is labelled too, unless the next regular label is too close to fit
+    # beside it (measured in the chart's own units, so it holds at any rendered width).
+    ticks = _with_first(frame, quarter, month_label, bold=False)
+    years = _with_first(frame, januaries, year_label, bold=True)
     for i in ticks:
-        m, x = frame.months[i], frame.x(i)
-        label = f"{m.month}月" if t.locale == "ja" else EN_MONTHS[m.month - 1]
+        x = frame.x(i)
+        label = month_label(i)
         out.append(
             f'<line class="tick" x1="{x:.1f}" x2="{x:.1f}" y1="{HEIGHT - BOTTOM}" '
             f'y2="{HEIGHT - BOTTOM + 4}"/>'
@@ -93,8 +126,8 @@ def _axes(frame: _Frame, t: Translator) -> list[str]:
             f'text-anchor="middle">{label}</text>'
         )
     for i in years:
-        m, x = frame.months[i], frame.x(i)
-        label = f"{m.year}年" if t.locale == "ja" else str(m.year)
+        x = frame.x(i)
+        label = year_label(i)
         out.append(
             f'<text class="xyear" x="{x:.1f}" y="{HEIGHT - BOTTOM + 32}" '
             f'text-anchor="middle">{label}</text>'
