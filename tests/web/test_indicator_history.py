@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -60,6 +60,13 @@ def test_any_month_and_the_history_by_month_end(two_runs) -> None:  # type: igno
     assert none["as_of"] is None and none["values"] == []
     for bad in ("2026-13", "26-07", "2026-7", "0000-01"):
         assert client.get(url, params={"month": bad}).status_code == 422, bad
+
+    flags = client.get(f"/api/v1/businesses/{bid}/flags?include_closed=true").json()["items"]
+    assert flags  # the demo's businesses with values have flags, open or closed
+    for f in flags:  # flag months too are month ends
+        for key in ("opened_month", "last_seen_month", "closed_month"):
+            if f[key]:
+                assert (date.fromisoformat(f[key]) + timedelta(days=1)).day == 1, f
 
     history = client.get(f"{url}/history").json()
     assert [h["as_of"] for h in history["items"]] == ["2026-07-31", "2026-09-30"]

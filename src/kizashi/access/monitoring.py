@@ -45,6 +45,7 @@ class FlagView:
     state: str
     state_reason: str | None
     is_open: bool
+    # months as people read a period: each month's last day (stored as its first)
     opened_month: date
     closed_month: date | None
     last_seen_month: date
@@ -129,9 +130,9 @@ def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -
             f.state.value if isinstance(f.state, FlagState) else str(f.state),
             f.state_reason,
             f.is_open,
-            f.opened_month,
-            f.closed_month,
-            f.last_seen_month,
+            month_end(f.opened_month),
+            month_end(f.closed_month) if f.closed_month else None,
+            month_end(f.last_seen_month),
             {"ja": f.rule_id, "en": f.rule_id},
             {"ja": "", "en": ""},
             {"ja": "", "en": ""},
@@ -156,9 +157,9 @@ def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -
         state=f.state.value if isinstance(f.state, FlagState) else str(f.state),
         state_reason=f.state_reason,
         is_open=f.is_open,
-        opened_month=f.opened_month,
-        closed_month=f.closed_month,
-        last_seen_month=f.last_seen_month,
+        opened_month=month_end(f.opened_month),
+        closed_month=month_end(f.closed_month) if f.closed_month else None,
+        last_seen_month=month_end(f.last_seen_month),
         title=dict(rule.title),
         explanation=explanation,
         next_step=dict(rule.next_step),

@@ -53,9 +53,9 @@ class FlagOut(BaseModel):
     state: str = Field(description="new | acknowledged | in_progress | resolved | not_needed")
     state_reason: str | None
     is_open: bool
-    opened_month: date
-    closed_month: date | None
-    last_seen_month: date
+    opened_month: date = Field(description="The first month of the flag (its last day)")
+    closed_month: date | None = Field(description="The month it cleared (its last day)")
+    last_seen_month: date = Field(description="The latest month it held (its last day)")
     title: Texts
     explanation: Texts = Field(description="Plain words quoting the evidence")
     next_step: Texts
