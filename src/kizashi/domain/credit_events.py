@@ -43,24 +43,23 @@ def _is_delinquency(kind: object) -> bool:
 
 def credit_episodes(events: list[tuple[str, EventRecord]]) -> list[CreditEpisode]:
     """(loan number, event) pairs → episodes, oldest start first."""
-    groups: dict[tuple[object, ...], list[tuple[str, EventRecord]]] = {}
+    groups: dict[tuple[str, date | None, int | None], list[EventRecord]] = {}
     for number, e in sorted(events, key=lambda p: (p[1].occurred_on, p[1].id)):
         if _is_delinquency(e.kind) and e.days_past_due:
-            start = e.occurred_on - timedelta(days=e.days_past_due)
-            key: tuple[object, ...] = (number, "delinquency", start)
+            first_miss = e.occurred_on - timedelta(days=e.days_past_due)
+            key: tuple[str, date | None, int | None] = (number, first_miss, None)
         else:
-            key = (number, "single", e.id)
-        groups.setdefault(key, []).append((number, e))
+            key = (number, None, e.id)
+        groups.setdefault(key, []).append(e)
     out = []
-    for (number, mode, start), items in groups.items():
-        recs = [e for _, e in items]
+    for (number, start, _id), recs in groups.items():
         dpd = [e.days_past_due for e in recs if e.days_past_due is not None]
         notes = [e.note for e in recs if e.note]
         out.append(
             CreditEpisode(
                 loan_number=str(number),
                 kind=recs[0].kind,
-                started_on=start if mode == "delinquency" else recs[0].occurred_on,  # type: ignore[arg-type]
+                started_on=start or recs[0].occurred_on,
                 latest_on=recs[-1].occurred_on,
                 days_past_due=max(dpd) if dpd else None,
                 reports=len(recs),

@@ -406,7 +406,8 @@ def run_monitoring_job(
         publish_staged(data_dir)
     for r in out:
         say(
-            f"{r.pack_ref}: {format_month(r.as_of)}時点で {r.businesses:,} 事業者、"
+            f"{r.pack_ref}: {format_month(r.as_of) if r.as_of else '—'}時点で "
+            f"{r.businesses:,} 事業者、"
             f"未対応の予兆フラグ {r.open_flags:,} 件(新規 {r.flags_opened:,} 件・"
             f"解消 {r.flags_closed:,} 件)"
         )
