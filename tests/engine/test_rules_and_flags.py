@@ -90,26 +90,29 @@ def test_carry_over_states():
     pack = load_pack_text(PACK)
     res = run_monitoring(_sales_panel([50, 50, None, 50, 500, 500, 50, 50]), BIZ7, None, pack)
     first = carry_over(None, res.episodes)
-    assert first.column("state").to_pylist() == ["解消", "新規"]
+    assert first.column("state").to_pylist() == ["resolved", "new"]
     stored = first.to_pylist()
-    stored[1]["state"] = "対応中"
+    stored[1]["state"] = "in_progress"
     prev = pa.Table.from_pylist(stored).select(
         ["business_id", "rule_id", "opened_month", "state", "state_reason"]
     )
     # the same run again keeps the person's state
-    assert carry_over(prev, res.episodes).column("state").to_pylist() == ["解消", "対応中"]
+    assert carry_over(prev, res.episodes).column("state").to_pylist() == ["resolved", "in_progress"]
     # a later run where the condition cleared → 解消
     cleared = run_monitoring(
         _sales_panel([50, 50, None, 50, 500, 500, 50, 50, 500]), BIZ7, None, pack
     )
-    assert carry_over(prev, cleared.episodes).column("state").to_pylist() == ["解消", "解消"]
+    assert carry_over(prev, cleared.episodes).column("state").to_pylist() == [
+        "resolved",
+        "resolved",
+    ]
     # 対応不要 stays with its reason
-    stored[1].update(state="対応不要", state_reason="季節要因")
+    stored[1].update(state="not_needed", state_reason="季節要因")
     prev2 = pa.Table.from_pylist(stored).select(
         ["business_id", "rule_id", "opened_month", "state", "state_reason"]
     )
     out = carry_over(prev2, res.episodes).to_pylist()
-    assert (out[1]["state"], out[1]["state_reason"]) == ("対応不要", "季節要因")
+    assert (out[1]["state"], out[1]["state_reason"]) == ("not_needed", "季節要因")
 
 
 def test_chunking_gives_the_same_answer():

@@ -1,6 +1,7 @@
 """A person moves a flag through its workflow: 新規 → 確認済 → 対応中, or 対応不要 with a reason.
 
-解消 is never set by hand: it is the monitoring run's finding that the condition cleared.
+The moves are a person's moves in ``domain.vocabulary.FLAG_MOVES``. 解消 is never set by hand:
+it is the monitoring run's finding that the condition cleared.
 """
 
 from __future__ import annotations
@@ -11,20 +12,22 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
 from kizashi.access.monitoring import _flag_scope
-from kizashi.domain.vocabulary import Category, FlagState, Purpose, Role
+from kizashi.domain.vocabulary import (
+    OWNER_MAY_SET,
+    Category,
+    FlagState,
+    Purpose,
+    Role,
+    person_moves,
+)
 from kizashi.store.audit import AuditRecord
 from kizashi.store.errors import NotFound, with_audit
 from kizashi.store.models import Flag
 
 from ._audit import audit_write
 
-ALLOWED = {
-    FlagState.NEW: {FlagState.ACKNOWLEDGED, FlagState.IN_PROGRESS, FlagState.NOT_NEEDED},
-    FlagState.ACKNOWLEDGED: {FlagState.IN_PROGRESS, FlagState.NOT_NEEDED},
-    FlagState.IN_PROGRESS: {FlagState.ACKNOWLEDGED, FlagState.NOT_NEEDED},
-    FlagState.NOT_NEEDED: {FlagState.ACKNOWLEDGED},
-    FlagState.RESOLVED: set(),
-}
+# A person's moves from each state (FLAG_MOVES, event ``person``).
+ALLOWED = {state: set(person_moves(state)) for state in FlagState}
 
 
 def do_change_flag_state(
@@ -77,11 +80,11 @@ def do_change_flag_state(
             ),
         )
 
-    if actor.role == Role.OWNER and state != FlagState.ACKNOWLEDGED:
+    if actor.role == Role.OWNER and state not in OWNER_MAY_SET:
         raise refused(
             PermissionError("the business marks a flag as seen (確認済); staff handle the rest")
         )
-    if state not in ALLOWED[current]:
+    if state not in person_moves(current):
         raise refused(ValueError(f"a flag in state {current.value} cannot move to {state.value}"))
     if state == FlagState.NOT_NEEDED and not (reason and reason.strip()):
         raise refused(

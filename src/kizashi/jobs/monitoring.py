@@ -4,9 +4,10 @@
 2. For the shipped default pack and every organisation's active pack, ``run_monitoring``
    evaluates indicators and rules column-wise in DuckDB.
 3. Episodes become flags: one flag per (business, pack, rule, opened month); a person's
-   workflow state is carried over (``engine.episodes.carry_over``), a cleared condition closes
-   the flag, and an open flag whose episode a corrected history no longer has is closed, so a
-   business × rule never has two open flags. Summaries (priority for the triage queue) are
+   workflow state is carried over (``engine.exec.episodes.carry_over``: the run's moves in
+   ``domain.vocabulary.FLAG_MOVES``), a cleared condition closes the flag, and an open flag
+   whose episode a corrected history no longer has is closed, so a business × rule never has
+   two open flags. Summaries (priority for the triage queue) are
    replaced per pack.
 4. Indicator values, each business's peer percentiles (``pct_<indicator>`` beside the values)
    and peer statistics for the as-of month go to the analytics file, where the pages read them
@@ -60,15 +61,6 @@ from kizashi.store.models import (
 
 from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run
 from .panel_sync import read_loan_balances, read_panel, sync_panel
-
-STATE_JA = {
-    FlagState.NEW: "新規",
-    FlagState.ACKNOWLEDGED: "確認済",
-    FlagState.IN_PROGRESS: "対応中",
-    FlagState.RESOLVED: "解消",
-    FlagState.NOT_NEEDED: "対応不要",
-}
-STATE_FROM_JA = {v: k for k, v in STATE_JA.items()}
 
 
 @dataclass(frozen=True)
@@ -219,7 +211,7 @@ def _store_flags(
             "business_id": pa.array([f.business_id for f in prev_rows], pa.int64()),
             "rule_id": pa.array([f.rule_id for f in prev_rows], pa.string()),
             "opened_month": pa.array([f.opened_month for f in prev_rows], pa.date32()),
-            "state": pa.array([STATE_JA[FlagState(f.state)] for f in prev_rows], pa.string()),
+            "state": pa.array([FlagState(f.state).value for f in prev_rows], pa.string()),
             "state_reason": pa.array([f.state_reason for f in prev_rows], pa.string()),
             "is_open": pa.array([bool(f.is_open) for f in prev_rows], pa.bool_()),
         }
@@ -240,14 +232,14 @@ def _store_flags(
             assert f is not None
             f.is_open = False
             f.closed_month = max(result.as_of, f.opened_month)
-            f.state = STATE_FROM_JA[e["state"]]
+            f.state = FlagState(e["state"])
             f.run_id = run_id
             f.updated_at = now
             closed += 1
             continue
         if e.get("pack") is None:  # a stored open flag of a business outside this run
             continue
-        state = STATE_FROM_JA[e["state"]]
+        state = FlagState(e["state"])
         fields = {
             "severity": e["severity"],
             "category": e["category"],

@@ -14,21 +14,13 @@ from datetime import date
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
+
+from kizashi.domain.vocabulary import FLAG_MOVES, OPEN_STATES, RUN_EVENTS
 
 from ..spec.packs import Pack
 from .compiler import Compiler
 from .dialect import DUCKDB
-
-STATES = ("新規", "確認済", "対応中", "解消", "対応不要")
-OPEN_STATES = ("新規", "確認済", "対応中")
-# Transitions a person may make; 解消 is also set automatically when the condition clears.
-ALLOWED_TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "新規": ("確認済", "対応中", "対応不要"),
-    "確認済": ("対応中", "対応不要"),
-    "対応中": ("解消", "対応不要"),
-    "解消": (),
-    "対応不要": (),
-}
 
 
 @dataclass(frozen=True)
@@ -151,9 +143,11 @@ def carry_over(
     (optionally) is_open — without it a flag in an open state (新規, 確認済, 対応中) counts as open.
     ``current``: :attr:`RunResult.episodes`. ``evaluated``: the business ids this run
     evaluated; ``as_of``: its month. Returns ``current`` plus ``state``, ``state_reason`` and
-    ``vanished``: a new episode is 新規; an existing one keeps the state a person gave it; when
-    the condition clears an open-state flag becomes 解消; 対応不要 stays 対応不要 with its reason;
-    a 解消 flag whose episode is open again (its history was corrected) is 新規 again.
+    ``vanished``. States are :class:`~kizashi.domain.vocabulary.FlagState` values and every
+    change is the run's move in :data:`~kizashi.domain.vocabulary.FLAG_MOVES` (event ``open``,
+    ``closed`` or ``gone``): a new episode is 新規; an existing one keeps the state a person gave
+    it; when the condition clears an open-state flag becomes 解消; 対応不要 stays 対応不要 with
+    its reason; a 解消 flag whose episode is open again (its history was corrected) is 新規 again.
 
     A stored open flag this run did not see comes back too. If its business was evaluated, the
     episode no longer exists — the history it was computed from was corrected (a re-import
@@ -182,13 +176,14 @@ def carry_over(
             "is_open", pa.array([s in OPEN_STATES for s in states], pa.bool_())
         )
     con.register("prev", previous)
+    con.register("moves", _run_moves())
     if evaluated is None:
         evaluated = pa.array([], pa.int64())
     con.register("evaluated", pa.table({"business_id": pa.array(evaluated, pa.int64())}))
     con.register("as_of", pa.table({"m": pa.array([as_of], pa.date32())}))
     cur_cols = [r[0] for r in con.execute("DESCRIBE cur").fetchall()]
-    blanks = ", ".join(
-        f"NULL AS {c}"
+    blanks = "".join(
+        f"NULL AS {c}, "
         for c in cur_cols
         if c not in ("business_id", "rule_id", "opened_month", "is_open")
     )
@@ -199,24 +194,39 @@ def carry_over(
         "AND o.is_open)))"
     )
     out = con.sql(f"""
-SELECT c.*,
-  CASE WHEN p.state = '対応不要' THEN '対応不要'
-       WHEN NOT c.is_open THEN '解消'
-       WHEN p.state IS NULL OR p.state = '解消' THEN '新規'
-       ELSE p.state END AS state,
-  CASE WHEN p.state = '対応不要' THEN p.state_reason END AS state_reason,
+WITH merged AS (
+SELECT c.*, m.after AS state,
+  CASE WHEN m.after = 'not_needed' THEN p.state_reason END AS state_reason,
   FALSE AS vanished
 FROM cur AS c LEFT JOIN prev AS p
   ON p.business_id = c.business_id AND p.rule_id = c.rule_id AND p.opened_month = c.opened_month
+LEFT JOIN moves AS m ON m.before IS NOT DISTINCT FROM p.state
+  AND m.event = CASE WHEN c.is_open THEN 'open' ELSE 'closed' END
 UNION ALL BY NAME
-SELECT p.business_id, p.rule_id, p.opened_month, {blanks},
-  CASE WHEN {gone} AND p.state <> '対応不要' THEN '解消' ELSE p.state END AS state,
+SELECT p.business_id, p.rule_id, p.opened_month, {blanks}
+  CASE WHEN {gone} THEN m.after ELSE p.state END AS state,
   p.state_reason, {gone} AS vanished, NOT ({gone}) AS is_open
-FROM prev AS p
+FROM prev AS p LEFT JOIN moves AS m ON m.before = p.state AND m.event = 'gone'
 WHERE NOT EXISTS (SELECT 1 FROM cur AS c WHERE c.business_id = p.business_id
                   AND c.rule_id = p.rule_id AND c.opened_month = p.opened_month)
   AND p.is_open
-ORDER BY business_id, rule_id, opened_month
+)
+SELECT * FROM merged ORDER BY business_id, rule_id, opened_month
 """).to_arrow_table()
     con.close()
+    missing = out.filter(pc.is_null(out.column("state")))
+    if missing.num_rows:  # a stored state outside the vocabulary
+        raise ValueError(f"flags in a state no run move leaves: {missing.to_pylist()[:3]}")
     return out
+
+
+def _run_moves() -> pa.Table:
+    """The run's moves of :data:`FLAG_MOVES` (before NULL: no flag yet)."""
+    run = [m for m in FLAG_MOVES if m.event in RUN_EVENTS]
+    return pa.table(
+        {
+            "before": pa.array([m.before and m.before.value for m in run], pa.string()),
+            "event": pa.array([m.event.value for m in run], pa.string()),
+            "after": pa.array([m.after.value for m in run], pa.string()),
+        }
+    )
