@@ -15,9 +15,8 @@ from kizashi.access import Actor
 from kizashi.domain.corporate_number import CorporateNumberError, normalize_corporate_number
 from kizashi.domain.industry import industry_by_code, prefecture_by_name_or_code
 from kizashi.domain.vocabulary import OrgKind, Relation, Role
+from kizashi.store.audit import audit_write
 from kizashi.store.models import Business, BusinessLink, Organisation
-
-from ._audit import audit_write
 
 
 @dataclass

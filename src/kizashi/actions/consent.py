@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.domain.vocabulary import Category, Purpose, Role
+from kizashi.store.audit import audit_write
 from kizashi.store.models import Business, ConsentGrant, Organisation
-
-from ._audit import audit_write
 
 
 def _check_business_side(actor: Actor, business: Business) -> None:

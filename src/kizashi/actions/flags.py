@@ -20,11 +20,9 @@ from kizashi.domain.vocabulary import (
     Role,
     person_moves,
 )
-from kizashi.store.audit import AuditRecord
+from kizashi.store.audit import AuditRecord, audit_write
 from kizashi.store.errors import NotFound, with_audit
 from kizashi.store.models import Flag
-
-from ._audit import audit_write
 
 # A person's moves from each state (FLAG_MOVES, event ``person``).
 ALLOWED = {state: set(person_moves(state)) for state in FlagState}

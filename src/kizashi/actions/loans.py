@@ -9,9 +9,8 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.domain.vocabulary import CreditEventKind, Role
+from kizashi.store.audit import audit_write
 from kizashi.store.models import CreditEvent, Loan
-
-from ._audit import audit_write
 
 
 @dataclass

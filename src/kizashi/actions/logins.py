@@ -34,10 +34,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
-from kizashi.store.audit import AuditRecord, append_audit
+from kizashi.store.audit import AuditRecord, append_audit, audit_write
 from kizashi.store.models import LoginThrottle, User
 
-from ._audit import audit_write
 from .organisations import verify_login_password
 from .sessions import as_utc, do_start_session, now_utc
 

@@ -24,9 +24,8 @@ from kizashi.domain.chart import load_chart
 from kizashi.domain.vocabulary import Role
 from kizashi.ingest import ColumnMapping, IngestError, load_importers
 from kizashi.ingest.mapping import CLEARING, normalise_name
+from kizashi.store.audit import audit_write
 from kizashi.store.models import AccountMapping, ColumnMappingPreset
-
-from ._audit import audit_write
 
 KEY_MAX = 200  # AccountMapping.as_reported_key / as_reported_name
 PRESET_ROLES = frozenset({Role.OWNER, Role.OFFICER, Role.ADMIN})

@@ -10,11 +10,10 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, require_role
 from kizashi.domain.vocabulary import OrgKind, Role
-from kizashi.store.audit import AuditRecord
+from kizashi.store.audit import AuditRecord, audit_write
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Organisation, User
 
-from ._audit import audit_write
 from .passwords import hash_password, verify_password
 from .sessions import revoke_user_sessions
 

@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor, require_role
 from kizashi.domain.vocabulary import OrgKind, Role
 from kizashi.engine.spec.packs import default_pack, load_pack_text
+from kizashi.store.audit import audit_write
 from kizashi.store.models import Organisation, RulePack
-
-from ._audit import audit_write
 
 
 def do_install_rule_pack(

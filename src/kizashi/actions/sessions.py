@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.domain.vocabulary import OrgKind
+from kizashi.store.audit import audit_write
 from kizashi.store.models import Organisation, User, WebSession
-
-from ._audit import audit_write
 
 TOUCH_SECONDS = 60  # last_seen / idle expiry are written at most this often per session
 

@@ -45,10 +45,10 @@ from kizashi.ingest import (
 )
 from kizashi.ingest.errors import Issue, error, warning
 from kizashi.ingest.mapping import CLEARING, Mapped
+from kizashi.store.audit import audit_write
 from kizashi.store.models import Statement, StatementLine, Submission
 from kizashi.store.rawfiles import put_raw_file
 
-from ._audit import audit_write
 from .mappings import load_column_preset, load_confirmations
 
 NAME_MAX = 200  # StatementLine.as_reported_name

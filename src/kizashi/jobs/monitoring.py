@@ -39,7 +39,6 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
 from kizashi.access.policy import accessible_business_ids
-from kizashi.actions._audit import audit_write
 from kizashi.domain.calendar import format_month
 from kizashi.domain.panel import LOAN_COLUMNS
 from kizashi.domain.vocabulary import Category, FlagState, OrgKind, Purpose, Role, RunStatus
@@ -48,6 +47,7 @@ from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.engine.spec.packs import Pack, default_pack, default_pack_text, load_pack_text
 from kizashi.settings import Settings
 from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
+from kizashi.store.audit import audit_write
 from kizashi.store.db import Store
 from kizashi.store.models import (
     Business,

@@ -30,9 +30,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
-from kizashi.actions._audit import audit_write
 from kizashi.domain.vocabulary import RunStatus
 from kizashi.store.analytics import discard_staged, publish_staged, staged_path, staged_token
+from kizashi.store.audit import audit_write
 from kizashi.store.db import Store
 from kizashi.store.models import MonitoringRun
 

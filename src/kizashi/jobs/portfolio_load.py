@@ -19,12 +19,12 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor
-from kizashi.actions._audit import audit_write
 from kizashi.domain.industry import industries
 from kizashi.domain.panel import item_columns, pl_columns
 from kizashi.domain.periods import month_end
 from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Relation, StatementKind
 from kizashi.settings import Settings
+from kizashi.store.audit import audit_write
 from kizashi.store.db import Store
 from kizashi.store.models import (
     Business,

@@ -23,7 +23,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -50,6 +50,47 @@ class AuditRecord:
     object_type: str | None = None
     object_id: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+class AuditActor(Protocol):
+    """Who acts, as the audit log names them (``access.Actor`` is one)."""
+
+    @property
+    def user_id(self) -> int | None: ...
+    @property
+    def org_id(self) -> int | None: ...
+    @property
+    def login(self) -> str: ...
+
+
+def audit_write(
+    session: Session,
+    actor: AuditActor,
+    action: str,
+    *,
+    object_type: str,
+    object_id: object,
+    business_id: int | None = None,
+    **detail: Any,
+) -> AuditEvent:
+    """Append the audit record of a write (decision ``write``) by ``actor`` in this unit of work.
+
+    Every action and job that changes the store calls this; ``detail`` holds what changed
+    (``login`` is added).
+    """
+    return append_audit(
+        session,
+        AuditRecord(
+            action=action,
+            decision="write",
+            actor_user_id=actor.user_id,
+            actor_org_id=actor.org_id,
+            business_id=business_id,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail={"login": actor.login, **detail},
+        ),
+    )
 
 
 def _canonical(event_id: int, at: datetime, rec: AuditRecord | AuditEvent, detail: str) -> str:
