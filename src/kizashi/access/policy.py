@@ -31,7 +31,7 @@ from kizashi.store.errors import NotFound
 from kizashi.store.models import Business, BusinessLink, ConsentGrant, Loan
 
 from .actor import Actor
-from .read_log import current_read_log
+from .read_log import ReadLog, current_read_log
 
 DATA_ROLES = frozenset({Role.OWNER, Role.OFFICER})
 
@@ -78,6 +78,13 @@ def _active_grant(
             .where(_active_grant_clause(org_id, category, purpose, today))
             .limit(1)
         ).scalar_one_or_none()
+    return _request_grants(session, log, business_id, org_id, today).get((category, purpose))
+
+
+def _request_grants(
+    session: Session, log: ReadLog, business_id: int, org_id: int, today: date
+) -> dict[tuple[Category, Purpose], int]:
+    """The organisation's active grants for the business, read once per request's log."""
     key = (business_id, org_id)
     grants = log.grants.get(key)
     if grants is None:
@@ -96,7 +103,7 @@ def _active_grant(
         for grant_id, cat, purp in rows:
             grants.setdefault((Category(cat), Purpose(purp)), grant_id)
         log.grants[key] = grants
-    return grants.get((category, purpose))
+    return grants
 
 
 def decide(
@@ -298,6 +305,18 @@ def decide_upload(
     if actor.role == Role.OWNER and actor.org_id == business.org_id:
         return Decision(True, "own business")
     if actor.role == Role.OFFICER and actor.org_id is not None and actor.org_id != business.org_id:
+        log = current_read_log(session)
+        if log is not None and today == date.today():  # the request's grants, read once
+            ids = [
+                g
+                for (cat, _), g in _request_grants(
+                    session, log, business.id, actor.org_id, today
+                ).items()
+                if cat == Category.FINANCIALS
+            ]
+            if ids:
+                return Decision(True, f"consent grant {min(ids)}")
+            return Decision(False, "no active consent")
         grant = session.execute(
             select(ConsentGrant.id)
             .where(ConsentGrant.business_id == business.id)

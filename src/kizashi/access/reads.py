@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
+from typing import Any
 
 from sqlalchemy import ColumnElement, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
@@ -191,17 +192,41 @@ def _series_by_leaf() -> dict[str, tuple[tuple[str, int], ...]]:
     return {leaf: tuple(v) for leaf, v in out.items()}
 
 
-def _series_totals(session: Session, statement_ids: list[int]) -> dict[int, dict[str, int]]:
+# Each statement's series figures, by the statement's identity (id, submission, version and
+# the time it was stored). A statement's lines are never changed after it is stored (a
+# correction is a new statement that supersedes it), so its figures never change; new data is a
+# new statement, hence a new key. Bounded: emptied when full.
+_TOTALS: dict[tuple[Any, ...], tuple[int, ...]] = {}
+TOTALS_CACHE_SIZE = 50_000
+
+
+def _statement_key(st: Statement) -> tuple[Any, ...]:
+    return (st.id, st.submission_id, st.version, st.created_at)
+
+
+def _series_totals(session: Session, statements: list[Statement]) -> dict[int, dict[str, int]]:
     """Each statement's series figures (``Chart.evaluate`` of its lines), in one pass over the
-    lines (a Core query: no ORM rows). Several as-reported names can map to one item: each
-    line counts."""
+    lines (a Core query: no ORM rows) of the statements not seen before (``_TOTALS``). Several
+    as-reported names can map to one item: each line counts."""
+    codes = tuple(_series_terms())
+    totals: dict[int, dict[str, int]] = {}
+    missing: dict[int, tuple[Any, ...]] = {}
+    for st in statements:
+        key = _statement_key(st)
+        known = _TOTALS.get(key)
+        if known is None:
+            missing[st.id] = key
+        else:
+            totals[st.id] = dict(zip(codes, known, strict=True))
+    if not missing:
+        return totals
     by_leaf = _series_by_leaf()
-    totals = {sid: dict.fromkeys(_series_terms(), 0) for sid in statement_ids}
+    fresh = {sid: dict.fromkeys(codes, 0) for sid in missing}
     rows = (
         session.connection()
         .execute(
             select(StatementLine.statement_id, StatementLine.item_code, StatementLine.amount).where(
-                StatementLine.statement_id.in_(statement_ids)
+                StatementLine.statement_id.in_(list(missing))
             )
         )
         .all()  # fetched at once, not row by row
@@ -209,10 +234,14 @@ def _series_totals(session: Session, statement_ids: list[int]) -> dict[int, dict
     for sid, leaf, amount in rows:
         counts = by_leaf.get(leaf)
         if counts:
-            bucket = totals[sid]
+            bucket = fresh[sid]
             for code, sign in counts:
                 bucket[code] += sign * amount
-    return totals
+    if len(_TOTALS) + len(fresh) > TOTALS_CACHE_SIZE:
+        _TOTALS.clear()
+    for sid, figures in fresh.items():
+        _TOTALS[missing[sid]] = tuple(figures[c] for c in codes)
+    return {**totals, **fresh}
 
 
 @cache
@@ -392,7 +421,7 @@ def read_monthly_series(
     statements = _current_monthly_statements(session, business.id, months + 1)
     if not statements:
         return []
-    totals = _series_totals(session, [s.id for s in statements])
+    totals = _series_totals(session, statements)
     zero = dict.fromkeys((*PL_SERIES, *BS_SERIES), 0)
     by_month = {month_start(s.period_end): s for s in statements}
     out = []

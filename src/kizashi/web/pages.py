@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
@@ -156,12 +157,28 @@ def month_axis(points: list[MonthlyPoint], months: int = CHART_MONTHS) -> list[d
     return [add_months(first, i) for i in range(months_between(first, last) + 1)]
 
 
+CHART_CODES = ("sales", "operating_profit", "cash_and_deposits", "borrowings")
+
+
 def build_charts(points: list[MonthlyPoint], t: Translator) -> list[dict[str, Any]]:
+    """The page's four charts. The SVG is a function of the figures drawn and the language
+    only, so it is remembered by exactly those (the months and every value): a page seen again
+    with the same figures reuses it; new figures are a new key, never a stale chart."""
     axis = month_axis(points)
     by_month = {p.month: p.values for p in points}
+    series = tuple(tuple(by_month.get(m, {}).get(code) for m in axis) for code in CHART_CODES)
+    return _draw_charts(t, tuple(axis), series)
+
+
+@lru_cache(maxsize=2048)
+def _draw_charts(
+    t: Translator, months: tuple[date, ...], series: tuple[tuple[int | None, ...], ...]
+) -> list[dict[str, Any]]:
+    axis = list(months)
+    by_code = dict(zip(CHART_CODES, series, strict=True))
 
     def values(code: str) -> list[int | None]:
-        return [by_month.get(m, {}).get(code) for m in axis]
+        return list(by_code[code])
 
     _ = t.gettext
     return [
