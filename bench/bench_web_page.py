@@ -1,5 +1,6 @@
 """Server time of one business page, in-process: the handler's CPU time (``time.thread_time``)
-and wall time per request, measured inside the worker thread, over a demo data directory.
+and wall time per request, measured inside the worker thread, over a demo data directory, and
+the SQL statements per page.
 
     .venv/bin/python bench/bench_web_page.py DATA_DIR [REQUESTS]
 
@@ -22,7 +23,7 @@ import anyio
 import fastapi.dependencies.utils
 import fastapi.routing
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from kizashi.settings import Settings
 from kizashi.store.db import open_store
@@ -52,6 +53,12 @@ def main() -> None:
     fastapi.dependencies.utils.run_in_threadpool = _timed_threadpool  # type: ignore[assignment]
     cfg = Settings(data_dir=data_dir)
     store = open_store(cfg)
+    queries = [0]
+
+    def count(*_args: Any) -> None:
+        queries[0] += 1
+
+    event.listen(store.engine, "before_cursor_execute", count)
     with store.read_session() as s:
         ids = list(s.execute(select(Business.id).order_by(Business.id)).scalars())
     with TestClient(create_app(cfg, store), follow_redirects=False) as c:
@@ -71,8 +78,10 @@ def main() -> None:
         pages = [f"/businesses/{i}" for i in ids if c.get(f"/businesses/{i}").status_code == 200]
         pages = pages[:100]
         TIMES.clear()
+        queries[0] = 0
         for k in range(n):
             assert c.get(pages[k % len(pages)]).status_code == 200
+    print(f"queries per page (session check, reads, audit append): {queries[0] / n:.1f}")
     by: dict[str, list[tuple[float, float]]] = {}
     for name, cpu, wall in TIMES:
         by.setdefault(name, []).append((cpu, wall))
