@@ -11,13 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,61 +26,19 @@ from kizashi.store.db import Store
 from kizashi.store.models import AuditEvent, RawFile, Submission
 
 from .conftest import PASSWORD, WebWorld
+from .live_server import KIZASHI, serve, settings_env
 
-KIZASHI = [sys.executable, "-c", "from kizashi.cli.main import main; main()"]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 FIXTURES = Path(__file__).parents[1] / "ingest" / "fixtures"
 JOURNALS = ("yayoi.csv", "freee_journal.csv", "moneyforward.csv", "epson.csv", "bugyo.csv")
 READERS = ("cgc_officer", "a_officer", "owner")  # may see the business page (bank A: no flags)
 
 
-def _env(settings: Settings) -> dict[str, str]:
-    """The environment that gives a subprocess the same settings (``KIZASHI_<NAME>``)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIZASHI_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"KIZASHI_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Settings, web_world: WebWorld, tmp_path: Path) -> Iterator[str]:
     """``kizashi serve --workers 2`` over the web test world, on a free loopback port."""
-    port = _free_port()
-    log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen(
-        [*KIZASHI, "serve", "--workers", "2", "--port", str(port)],
-        env=_env(settings),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    try:
-        while True:
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "the server did not start"
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+    with serve(settings, tmp_path / "serve.log") as base:
         yield base
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        log.close()
 
 
 async def _log_in(base: str, login: str) -> httpx.AsyncClient:
@@ -177,7 +130,7 @@ def _ingest(settings: Settings, business_id: int, path: Path) -> subprocess.Pope
             "4",
             "--json",
         ],
-        env=_env(settings),
+        env=settings_env(settings),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -6,14 +6,7 @@ one is seen by the other, and failures counted by both lock the login ID exactly
 
 from __future__ import annotations
 
-import json
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -27,24 +20,10 @@ from kizashi.store.models import AuditEvent
 from kizashi.web.auth import SESSION_COOKIE
 
 from .conftest import PASSWORD, WebWorld
+from .live_server import serve
 
-KIZASHI = [sys.executable, "-c", "from kizashi.cli.main import main; main()"]
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 MAX = 4
-
-
-def _env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIZASHI_")}
-    for name, value in settings.model_dump(mode="json").items():
-        if value is not None:
-            env[f"KIZASHI_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
-    return env
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -56,35 +35,8 @@ def strict(settings: Settings) -> Settings:
 
 @pytest.fixture
 def server(strict: Settings, web_world: WebWorld, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    log_path = tmp_path / "serve.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [*KIZASHI, "serve", "--workers", "2", "--port", str(port)],
-            env=_env(strict),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        try:
-            while True:
-                assert proc.poll() is None, log_path.read_text()
-                assert time.monotonic() < deadline, "the server did not start"
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.2)
-            yield base
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    with serve(strict, tmp_path / "serve.log") as base:
+        yield base
 
 
 def _client(base: str) -> httpx.Client:
