@@ -39,9 +39,9 @@ from .api_contract import (
     BusinessId,
     errors,
 )
-from .auth import CurrentUser, csrf_token, require_user
+from .auth import CurrentUser, require_user
 from .i18n import LOCALES
-from .state import app_store
+from .state import app_store, csrf_token
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 SortKey = Literal[

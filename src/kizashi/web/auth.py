@@ -106,15 +106,6 @@ def client_address(request: Request) -> str:
     return peer
 
 
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token, created on first use."""
-    token = request.session.get("csrf")
-    if not token:
-        token = secrets.token_urlsafe(32)
-        request.session["csrf"] = token
-    return token
-
-
 async def csrf_protect(request: Request) -> None:
     """App-wide dependency: refuse an unsafe request that does not carry the session's token."""
     if request.method in SAFE_METHODS:

@@ -44,18 +44,11 @@ from .pages_monitoring import (
     read_flags_section,
     read_indicators_section,
 )
-from .state import app_settings, app_store, render, translator
+from .state import app_settings, app_store, parse_purpose, render, translator
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")
 CHART_MONTHS = 36
-
-
-def parse_purpose(value: str | None) -> Purpose:
-    try:
-        return Purpose(value) if value else Purpose.MONITORING
-    except ValueError:
-        return Purpose.MONITORING
 
 
 def label_lookup(locale: str) -> dict[str, Callable[[str], str]]:

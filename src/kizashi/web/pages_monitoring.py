@@ -33,7 +33,7 @@ from kizashi.store.errors import NotFound
 from .auth import CurrentUser, require_user
 from .charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
 from .i18n import N_, Translator
-from .state import app_settings, app_store, render, translator
+from .state import app_settings, app_store, parse_purpose, render, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -174,8 +174,6 @@ def change_flag_state(
     user: CurrentUser = Depends(require_user),
 ) -> Response:
     """Move one flag (the page's small forms; HTMX swaps the flag, plain POST redirects)."""
-    from .pages import parse_purpose
-
     chosen = parse_purpose(purpose)
     try:
         target = FlagState(state)

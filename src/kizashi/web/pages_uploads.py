@@ -29,8 +29,8 @@ from kizashi.ingest.mapping import CLEARING
 from . import pending
 from .api_uploads import parse_format, read_uploads
 from .auth import CurrentUser, require_user
-from .pages import _section, parse_purpose
-from .state import app_settings, app_store, render, translator
+from .pages import _section
+from .state import app_settings, app_store, parse_purpose, render, translator
 from .upload_limit import format_size
 from .upload_pool import UploadOptions, import_upload
 from .upload_report import choice_groups, formats, report_view

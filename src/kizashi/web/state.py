@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from kizashi.domain.vocabulary import Purpose
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 
@@ -42,11 +44,25 @@ def translator(request: Request) -> Translator:
     return t
 
 
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+def parse_purpose(value: str | None) -> Purpose:
+    try:
+        return Purpose(value) if value else Purpose.MONITORING
+    except ValueError:
+        return Purpose.MONITORING
+
+
 def render(
     request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200
 ) -> HTMLResponse:
-    from .auth import csrf_token  # a function-level import: auth renders pages too
-
     templates: Jinja2Templates = request.app.state.templates
     t = translator(request)
 
