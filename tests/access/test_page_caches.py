@@ -19,8 +19,8 @@ from kizashi.access import reads
 from kizashi.access.reads import read_monthly_series
 from kizashi.actions.submissions import do_import_submission
 from kizashi.store.db import Store
-from kizashi.web import pages
 from kizashi.web.i18n import Translator
+from kizashi.web.pages import businesses as pages
 from tests.world import make_world
 
 APRIL = ("2025-04", [("普通預金", 1000), ("資本金", 800), ("売上高", 500), ("仕入高", 300)])

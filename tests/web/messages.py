@@ -15,7 +15,7 @@ def used_messages() -> set[str]:
     for path in (WEB / "templates").glob("*.html"):
         for m in _TEMPLATE.finditer(path.read_text("utf-8")):
             found.add(m.group(1) if m.group(1) is not None else m.group(2))
-    for path in WEB.glob("*.py"):
+    for path in WEB.rglob("*.py"):
         for m in _PYTHON.finditer(path.read_text("utf-8")):
             found.add(m.group(1))
     return found

@@ -30,7 +30,7 @@ from fastapi.testclient import TestClient
 
 from kizashi.settings import Settings
 from kizashi.store.db import Store
-from kizashi.web.api_contract import MAX_ID, ValidationErrorOut
+from kizashi.web.api.contract import MAX_ID, ValidationErrorOut
 from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, WebWorld, build_web_world, login
@@ -286,7 +286,7 @@ def test_name_patterns_mean_the_same_to_python_rust_and_the_server() -> None:
     from pydantic import Field, TypeAdapter, ValidationError
 
     from kizashi.ingest.mapping import normalise_name
-    from kizashi.web.api_contract import ACCOUNT_NAME, NON_BLANK
+    from kizashi.web.api.contract import ACCOUNT_NAME, NON_BLANK
 
     rust_name = TypeAdapter(Annotated[str, Field(pattern=ACCOUNT_NAME)])
     rust_reason = TypeAdapter(Annotated[str, Field(pattern=NON_BLANK)])

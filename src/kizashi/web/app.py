@@ -17,17 +17,8 @@ from kizashi.settings import Settings
 from kizashi.store.db import Store, open_store
 from kizashi.store.errors import NotFound
 
-from . import (
-    api,
-    api_admin,
-    api_monitoring,
-    api_uploads,
-    auth,
-    pages,
-    pages_monitoring,
-    pages_uploads,
-)
-from .api_contract import UnsupportedMediaType, allowed_methods, complete_schema, field_errors
+from . import api, auth, pages
+from .api.contract import UnsupportedMediaType, allowed_methods, complete_schema, field_errors
 from .lifespan import with_audit_checkpoints
 from .origin import OriginRefused, origin_protect
 from .state import render
@@ -161,13 +152,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(directory=str(web.joinpath("static"))), name="static")
     app.include_router(auth.router)
-    app.include_router(pages.router)
-    app.include_router(pages_monitoring.router)
-    app.include_router(api.router)
-    app.include_router(api_monitoring.router)
-    app.include_router(pages_uploads.router)
-    app.include_router(api_uploads.router)
-    app.include_router(api_admin.router)
+    for router in (*pages.ROUTERS, *api.ROUTERS):
+        app.include_router(router)
 
     @app.get("/docs", include_in_schema=False)
     def api_docs(request: Request) -> Response:

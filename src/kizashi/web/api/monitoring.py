@@ -27,9 +27,9 @@ from kizashi.actions.flags import do_change_flag_state
 from kizashi.domain.periods import parse_month
 from kizashi.domain.vocabulary import FlagState, Purpose
 
-from .api_contract import NON_BLANK, READ, WRITE, ApiRoute, BusinessId, FlagId, errors, invalid
-from .auth import CurrentUser, require_user
-from .state import app_settings, app_store
+from ..auth import CurrentUser, require_user
+from ..state import app_settings, app_store
+from .contract import NON_BLANK, READ, WRITE, ApiRoute, BusinessId, FlagId, errors, invalid
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such business or flag, or not visible to this user"

@@ -34,17 +34,17 @@ from kizashi.domain.periods import add_months, months_between
 from kizashi.domain.vocabulary import Purpose, Role
 from kizashi.store.errors import NotFound
 
-from .auth import CurrentUser, require_user
-from .charts import Series, bar_chart, line_chart
-from .i18n import Translator
-from .pages_monitoring import (
+from ..auth import CurrentUser, require_user
+from ..charts import Series, bar_chart, line_chart
+from ..i18n import Translator
+from ..state import app_settings, app_store, parse_purpose, render, translator
+from .monitoring import (
     flag_error_message,
     flags_context,
     indicators_context,
     read_flags_section,
     read_indicators_section,
 )
-from .state import app_settings, app_store, parse_purpose, render, translator
 
 router = APIRouter(include_in_schema=False)
 T = TypeVar("T")

@@ -3,7 +3,7 @@
 It uses the same session cookie as the pages: 401 without a login, 404 for a business that
 is missing or that the user may not see (the same answer), and the CSRF header
 (``X-CSRF-Token``) on every unsafe method. Money is integer yen; months are ISO dates of the
-first day of the month. Error bodies, limits and media types: ``api_contract``.
+first day of the month. Error bodies, limits and media types: ``contract``.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ from kizashi.access.reads import (
 from kizashi.domain.industry import industries, major_groups, prefectures
 from kizashi.domain.vocabulary import CreditEventKind, OrgKind, Purpose, Role
 
-from .api_contract import (
+from ..auth import CurrentUser, require_user
+from ..i18n import LOCALES
+from ..state import app_store, csrf_token
+from .contract import (
     MAX_PAGE,
     NO_NUL,
     READ,
@@ -39,9 +42,6 @@ from .api_contract import (
     BusinessId,
     errors,
 )
-from .auth import CurrentUser, require_user
-from .i18n import LOCALES
-from .state import app_store, csrf_token
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 SortKey = Literal[

@@ -26,14 +26,14 @@ from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.chart import load_chart
 from kizashi.ingest.mapping import CLEARING
 
-from . import pending
-from .api_uploads import parse_format, read_uploads
-from .auth import CurrentUser, require_user
-from .pages import _section
-from .state import app_settings, app_store, parse_purpose, render, translator
-from .upload_limit import format_size
-from .upload_pool import UploadOptions, import_upload
-from .upload_report import choice_groups, formats, report_view
+from .. import pending
+from ..api.uploads import parse_format, read_uploads
+from ..auth import CurrentUser, require_user
+from ..state import app_settings, app_store, parse_purpose, render, translator
+from ..upload_limit import format_size
+from ..upload_pool import UploadOptions, import_upload
+from ..upload_report import choice_groups, formats, report_view
+from .businesses import _section
 
 router = APIRouter(include_in_schema=False)
 SUBMISSION_LIST = 20

@@ -14,9 +14,9 @@ from kizashi.actions.logins import do_unlock_login
 from kizashi.actions.organisations import user_managed_by
 from kizashi.actions.sessions import do_end_user_sessions
 
-from .api_contract import ApiRoute, errors
-from .auth import CurrentUser, require_user
-from .state import app_store
+from ..auth import CurrentUser, require_user
+from ..state import app_store
+from .contract import ApiRoute, errors
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
 

@@ -30,10 +30,10 @@ from kizashi.actions.flags import ALLOWED, do_change_flag_state
 from kizashi.domain.vocabulary import FlagState, Purpose, Role
 from kizashi.store.errors import NotFound
 
-from .auth import CurrentUser, require_user
-from .charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
-from .i18n import N_, Translator
-from .state import app_settings, app_store, parse_purpose, render, translator
+from ..auth import CurrentUser, require_user
+from ..charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
+from ..i18n import N_, Translator
+from ..state import app_settings, app_store, parse_purpose, render, translator
 
 router = APIRouter(include_in_schema=False)
 

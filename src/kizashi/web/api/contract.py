@@ -31,7 +31,7 @@ from kizashi.domain.chart import load_chart
 from kizashi.ingest import load_importers
 from kizashi.ingest.mapping import CLEARING
 
-from .auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
+from ..auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE
 
 MAX_ID = 2**31 - 1  # the id columns are INTEGER: 32 bits on PostgreSQL
 MAX_PAGE = 1_000_000

@@ -31,7 +31,11 @@ from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest import load_importers
 
-from .api_contract import (
+from ..auth import CurrentUser, require_user
+from ..state import app_settings, app_store
+from ..upload_limit import UploadTooLarge, check_upload_size
+from ..upload_pool import UploadOptions, import_upload
+from .contract import (
     ACCOUNT_NAME,
     MAX_OFFSET,
     NO_NUL,
@@ -46,10 +50,6 @@ from .api_contract import (
     errors,
     invalid,
 )
-from .auth import CurrentUser, require_user
-from .state import app_settings, app_store
-from .upload_limit import UploadTooLarge, check_upload_size
-from .upload_pool import UploadOptions, import_upload
 
 router = APIRouter(prefix="/api/v1", tags=["uploads"], route_class=ApiRoute)
 MAX_FILES = 20

@@ -1,0 +1,25 @@
+"""each organisation's own response to a flag; loan and credit-event entry
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-02 17:40:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0008"
+down_revision = "0007"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    # Reserved slot in the chain; the tables arrive with the feature that owns this revision.
+    pass
+
+
+def downgrade() -> None:
+    pass

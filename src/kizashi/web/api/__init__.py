@@ -1,0 +1,18 @@
+"""The JSON API under ``/api/v1``: one module per feature, each with its own ``router``.
+
+``contract`` holds what every route shares (the route class, error bodies, id and text types).
+A new feature adds its module here and to ``ROUTERS``; ``app.create_app`` includes them in order.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import admin, businesses, monitoring, uploads
+
+ROUTERS: tuple[APIRouter, ...] = (
+    businesses.router,
+    monitoring.router,
+    uploads.router,
+    admin.router,
+)

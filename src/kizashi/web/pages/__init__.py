@@ -1,0 +1,16 @@
+"""The HTML pages: one module per feature, each with its own ``router``.
+
+A new feature adds its module here and to ``ROUTERS``; ``app.create_app`` includes them in order.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from . import businesses, monitoring, uploads
+
+ROUTERS: tuple[APIRouter, ...] = (
+    businesses.router,
+    monitoring.router,
+    uploads.router,
+)
