@@ -41,6 +41,7 @@ class Category(enum.StrEnum):
     PROFILE = "profile"  # 基本情報
     FINANCIALS = "financials"  # 試算表・決算書
     BANK_TRANSACTIONS = "bank_transactions"  # 入出金明細
+    INVOICES = "invoices"  # 請求書 (e-invoices, receivable and payable schedules)
     LOANS = "loans"  # 金融取引 (借入・保証・信用事象)
     FLAGS = "flags"  # 予兆フラグ・モニタリング結果
     QUALITATIVE = "qualitative"  # 定性情報
