@@ -169,6 +169,9 @@ class Loan(Base):
     start_date: Mapped[date] = mapped_column(Date)
     grace_end_date: Mapped[date | None] = mapped_column(Date)  # 据置期間の終了
     maturity_date: Mapped[date] = mapped_column(Date)
+    # loan entry (0008): the guarantee's number at the 保証協会, and the day it was paid off (完済)
+    guarantee_number: Mapped[str | None] = mapped_column(String(40))
+    paid_off_on: Mapped[date | None] = mapped_column(Date)
 
 
 class RepaymentInstalment(Base):
@@ -449,6 +452,8 @@ class Flag(Base):
     evidence_latest: Mapped[str] = mapped_column(Text, default="{}")
     run_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_run.id"))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the run that first found this episode (0008): "new since the last run"
+    first_run_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_run.id"))
 
 
 class MonitoringSummary(Base):
@@ -470,3 +475,48 @@ class MonitoringSummary(Base):
     locaben_rating: Mapped[str | None] = mapped_column(String(1))
     locaben_total: Mapped[int | None] = mapped_column(Integer)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_run.id"))
+
+
+# --------------------------------------------------------------------------- flag responses (0008)
+
+
+class FlagResponse(Base):
+    """One organisation's own response to a flag: its state, reason, assignee and due date.
+
+    The flag (the episode) is a fact about the business; each organisation that sees it —
+    the business itself included — answers it on its own row. No row yet: 新規 while the flag
+    is open. The monitoring run moves the rows when the episode closes or reopens (FLAG_MOVES).
+    """
+
+    __tablename__ = "flag_response"
+    __table_args__ = (
+        UniqueConstraint("flag_id", "org_id"),
+        Index("ix_flag_response_org_state", "org_id", "state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flag.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    state: Mapped[FlagState] = mapped_column(_enum(FlagState, "flag_response_state"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    assignee_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class FlagResponseEvent(Base):
+    """One change of an organisation's response: who (NULL: the monitoring run), when, what
+    (``field``: state | assignee | due_on), from what to what, and why."""
+
+    __tablename__ = "flag_response_event"
+    __table_args__ = (Index("ix_flag_response_event_lookup", "flag_id", "org_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    flag_id: Mapped[int] = mapped_column(ForeignKey("flag.id"))
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("monitoring_run.id"))
+    field: Mapped[str] = mapped_column(String(16))
+    old: Mapped[str | None] = mapped_column(String(64))
+    new: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(Text)
