@@ -158,6 +158,12 @@ class Settings(BaseSettings):
         "is stopped after that and the upload refused.",
     )
     page_size: int = Field(default=50, description="Rows per page in portfolio lists.")
+    consent_request_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days a consent request waits for the business's answer before it expires.",
+    )
     audit_key: str | None = Field(
         default=None,
         description=(

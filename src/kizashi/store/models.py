@@ -41,6 +41,7 @@ from kizashi.domain.vocabulary import (
     RunStatus,
     StatementKind,
 )
+from kizashi.domain.consent import GrantSource, RequestStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -149,6 +150,14 @@ class ConsentGrant(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     granted_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # consent requests and 包括同意 (0007): how the grant came about, the application
+    # document an institution recorded it from, the request it answers, who revoked it
+    source: Mapped[GrantSource] = mapped_column(
+        _enum(GrantSource, "consent_source"), default=GrantSource.OWNER, server_default="owner"
+    )
+    document_ref: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("consent_request.id"), index=True)
+    revoked_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
 
 class Loan(Base):
@@ -520,3 +529,34 @@ class FlagResponseEvent(Base):
     old: Mapped[str | None] = mapped_column(String(64))
     new: Mapped[str | None] = mapped_column(String(64))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+# --------------------------------------------------------------------------- consent requests
+
+
+class ConsentRequest(Base):
+    """An organisation asks the business for consent: categories, purpose, wanted validity and
+    its reason. The business approves all or part (grants with ``request_id``) or declines;
+    pending past ``expires_on`` it reads as expired (``domain.consent.request_status``)."""
+
+    __tablename__ = "consent_request"
+    __table_args__ = (
+        Index("ix_consent_request_business", "business_id", "status"),
+        Index("ix_consent_request_requester", "requester_org_id", "created_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    requester_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    requested_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    categories: Mapped[str] = mapped_column(String(200))  # category codes, comma-separated
+    purpose: Mapped[Purpose] = mapped_column(_enum(Purpose, "consent_purpose"))
+    reason: Mapped[str] = mapped_column(Text)
+    valid_from: Mapped[date] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[RequestStatus] = mapped_column(_enum(RequestStatus, "consent_request_status"))
+    expires_on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    responded_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    responded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_categories: Mapped[str | None] = mapped_column(String(200))
+    response_note: Mapped[str | None] = mapped_column(Text)  # the business's reason, if any
