@@ -15,12 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.industry import major_groups
 from kizashi.domain.periods import month_end, month_start
-from kizashi.domain.vocabulary import Category, FlagState, Purpose, Role
+from kizashi.domain.vocabulary import Category, FlagState, Purpose
 from kizashi.engine.exec.summary import percentile_column
 from kizashi.engine.spec.catalogue import render
 from kizashi.engine.spec.indicators import load_indicators
@@ -31,6 +31,7 @@ from kizashi.store.models import Flag, MonitoringSummary, RulePack
 
 from .actor import Actor
 from .policy import access_business_by_id
+from .rule import flag_rows, flag_scope
 
 
 @dataclass(frozen=True)
@@ -102,10 +103,9 @@ def pack_for_ref(session: Session, ref: str) -> Pack:
     return _pack_from_text(row.yaml_text) if row is not None else base
 
 
-def _flag_scope(actor: Actor) -> ColumnElement[bool]:
-    if actor.role == Role.OFFICER and actor.org_id is not None:
-        return or_(Flag.org_id.is_(None), Flag.org_id == actor.org_id)
-    return Flag.org_id.is_(None)
+# Which packs' flags an actor sees: the rule's (``rule.flag_scope``); the old name is kept
+# for the flag-state action.
+_flag_scope = flag_scope
 
 
 def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -> FlagView:
@@ -180,7 +180,9 @@ def read_flags(
     access_business_by_id(
         session, actor, business_id, Category.FLAGS, purpose, action="read_flags", today=today
     )
-    q = select(Flag).where(Flag.business_id == business_id).where(_flag_scope(actor))
+    q = select(Flag).where(
+        Flag.business_id == business_id, flag_rows(actor, purpose, today or date.today())
+    )
     if not include_closed:
         q = q.where(Flag.is_open.is_(True))
     rows = session.execute(q).scalars().all()

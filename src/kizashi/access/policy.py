@@ -1,39 +1,38 @@
-"""The access policy: one place decides every read of a business's data.
+"""The access policy: decides every read of a business's data, from the one rule in ``rule``.
 
-Rules, in order (tests/access/test_policy.py covers each branch):
-
-1. Only the roles ``owner`` (in the business's own organisation) and ``officer`` (in another
-   organisation) read business data; ``admin`` and ``auditor`` never do; nor does the
-   system actor.
-2. A business's own organisation (owner role) sees all of its own data.
-3. Another organisation needs an active consent grant from the business for that
-   organisation, that data category and that purpose: valid_from ≤ today ≤ valid_to
-   (if any) and not revoked.
-4. Two narrow exceptions, both about data the organisation itself supplied: it sees the
-   ``profile`` of a business it is linked to (lender, guarantor, advisor, registrar), and the
-   ``loans`` it is itself lender or guarantor of (``access_loans_by_business``).
+``access.rule`` writes the consent rule once, as SQL conditions (docs/security.md "Access
+rule"). Here it is applied: ``decide`` evaluates the rule's branches for one business in one
+query (the same conditions the list query ``visible_businesses`` filters with), and the
+``access_*`` functions audit the decision and return the business (or its loans) or raise.
 
 Missing and forbidden give the same ``NotFound``. Every decision is audited: on its own, or
 within a request's one event (``read_log.collect_reads``; a denial is always its own event).
+Inside a request's read log, the rule is evaluated once for every category of the business
+for the request's purpose (and for uploads), one query per business and purpose.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, Exists, Select, and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, Select, null, select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.store.audit import AuditRecord, append_audit
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Business, BusinessLink, ConsentGrant, Loan
+from kizashi.store.models import Business, Loan
 
 from .actor import Actor
-from .read_log import ReadLog, current_read_log
+from .read_log import current_read_log
+from .rule import DATA_ROLES, branches, loan_rows, reads_data, visible_businesses
 
-DATA_ROLES = frozenset({Role.OWNER, Role.OFFICER})
+# A question the rule answers for one business: (category, purpose); purpose None: any
+# purpose (the upload rule).
+Key = tuple[Category, Purpose | None]
+UPLOAD: Key = (Category.FINANCIALS, None)
 
 
 @dataclass(frozen=True)
@@ -42,68 +41,80 @@ class Decision:
     reason: str
 
 
-def _active_grant_clause(
-    org_id: int, category: Category, purpose: Purpose, today: date
-) -> ColumnElement[bool]:
-    return and_(
-        ConsentGrant.grantee_org_id == org_id,
-        ConsentGrant.category == category,
-        ConsentGrant.purpose == purpose,
-        ConsentGrant.valid_from <= today,
-        or_(ConsentGrant.valid_to.is_(None), ConsentGrant.valid_to >= today),
-        ConsentGrant.revoked_at.is_(None),
-    )
+def _evaluate(
+    session: Session, actor: Actor, business_id: int, keys: list[Key], on: date
+) -> tuple[Business | None, dict[Key, str | None]]:
+    """The business and, for each key, the reason of the first branch of the rule that holds
+    for it (None: none holds), in one query: the branches' own conditions, as the list query
+    uses them, selected for this one business."""
+    plans = {key: branches(actor, key[0], key[1], on) for key in keys}
+    cols: list[ColumnElement[Any]] = []
+    for found in plans.values():
+        for b in found:
+            cols.append(b.when.label(f"c{len(cols)}"))
+            detail = b.detail if b.detail is not None else null()
+            cols.append(detail.label(f"c{len(cols)}"))
+    if not cols:  # the actor reads no business data: only whether the business exists
+        return session.get(Business, business_id), dict.fromkeys(keys)
+    row = session.execute(select(Business, *cols).where(Business.id == business_id)).first()
+    if row is None:
+        return None, dict.fromkeys(keys)
+    values = list(row[1:])
+    out: dict[Key, str | None] = {}
+    i = 0
+    for key, found in plans.items():
+        reason = None
+        for b in found:
+            holds, detail = values[i], values[i + 1]
+            i += 2
+            if reason is None and holds:
+                reason = b.reason if detail is None else f"{b.reason} {detail}"
+        out[key] = reason
+    return row[0], out
 
 
-def _linked_clause(org_id: int) -> Exists:
-    return exists().where(BusinessLink.business_id == Business.id, BusinessLink.org_id == org_id)
+def _denial(actor: Actor, business: Business | None, *, upload: bool = False) -> str:
+    """Why the rule refused (the audit record's reason); the refusal itself is the rule's."""
+    if business is None:
+        return "no such business"
+    if upload and (actor.role not in DATA_ROLES or actor.is_system):
+        return f"role {actor.role or 'system'} does not submit data"
+    if not reads_data(actor):
+        return f"role {actor.role or 'system'} reads no business data"
+    if actor.org_id == business.org_id:
+        return "role officer in the business's own organisation"
+    if actor.role == Role.OWNER:
+        return "an owner sees only their own business"
+    return "no active consent"
 
 
-def _active_grant(
-    session: Session,
-    business_id: int,
-    org_id: int,
-    category: Category,
-    purpose: Purpose,
-    today: date,
-) -> int | None:
-    """The id of an active grant of ``category`` for ``purpose`` from the business to the
-    organisation, or None. Inside a request's read log, the organisation's active grants for
-    the business are read once (one query instead of one per section)."""
+def _decide(
+    session: Session, actor: Actor, business_id: int, key: Key, today: date | None
+) -> tuple[Business | None, Decision]:
+    """The rule for one business, asked once per request (per business and purpose) inside a
+    read log: every category's answer is read in the same query."""
     log = current_read_log(session)
-    if log is None or today != date.today():
-        return session.execute(
-            select(ConsentGrant.id)
-            .where(ConsentGrant.business_id == business_id)
-            .where(_active_grant_clause(org_id, category, purpose, today))
-            .limit(1)
-        ).scalar_one_or_none()
-    return _request_grants(session, log, business_id, org_id, today).get((category, purpose))
-
-
-def _request_grants(
-    session: Session, log: ReadLog, business_id: int, org_id: int, today: date
-) -> dict[tuple[Category, Purpose], int]:
-    """The organisation's active grants for the business, read once per request's log."""
-    key = (business_id, org_id)
-    grants = log.grants.get(key)
-    if grants is None:
-        grants = {}
-        rows = session.execute(
-            select(ConsentGrant.id, ConsentGrant.category, ConsentGrant.purpose)
-            .where(
-                ConsentGrant.business_id == business_id,
-                ConsentGrant.grantee_org_id == org_id,
-                ConsentGrant.valid_from <= today,
-                or_(ConsentGrant.valid_to.is_(None), ConsentGrant.valid_to >= today),
-                ConsentGrant.revoked_at.is_(None),
-            )
-            .order_by(ConsentGrant.id)
-        )
-        for grant_id, cat, purp in rows:
-            grants.setdefault((Category(cat), Purpose(purp)), grant_id)
-        log.grants[key] = grants
-    return grants
+    on = today or date.today()
+    cacheable = log is not None and on == date.today()
+    if cacheable and log is not None:
+        cached = log.decisions.get((business_id, *key))
+        if cached is None:
+            keys: list[Key] = [(c, key[1]) for c in Category]
+            if key not in keys:
+                keys.append(key)
+            if UPLOAD not in keys:
+                keys.append(UPLOAD)
+            business, reasons = _evaluate(session, actor, business_id, keys, on)
+            for k, reason in reasons.items():
+                log.decisions.setdefault((business_id, *k), (business, reason))
+            cached = log.decisions[(business_id, *key)]
+        business, reason = cached
+    else:
+        business, reasons = _evaluate(session, actor, business_id, [key], on)
+        reason = reasons[key]
+    if reason is not None:
+        return business, Decision(True, reason)
+    return business, Decision(False, _denial(actor, business, upload=key == UPLOAD))
 
 
 def decide(
@@ -114,41 +125,21 @@ def decide(
     purpose: Purpose,
     today: date | None = None,
 ) -> Decision:
-    """Pure decision (no audit): may ``actor`` read ``category`` of ``business`` for ``purpose``?"""
-    today = today or date.today()
+    """Pure decision (no audit): may ``actor`` read ``category`` of ``business`` for ``purpose``?
+
+    The rule's branches evaluated for this business: the same answer as membership in
+    ``visible_businesses(actor, category, purpose, today)`` (tests/access/test_agreement.py)."""
     if business is None:
         return Decision(False, "no such business")
-    if actor.is_system or actor.role not in DATA_ROLES or actor.org_id is None:
-        return Decision(False, f"role {actor.role or 'system'} reads no business data")
-    if actor.org_id == business.org_id:
-        if actor.role == Role.OWNER:
-            return Decision(True, "own business")
-        return Decision(False, "role officer in the business's own organisation")
-    if actor.role == Role.OWNER:
-        return Decision(False, "an owner sees only their own business")
-    grant = _active_grant(session, business.id, actor.org_id, category, purpose, today)
-    if grant is not None:
-        return Decision(True, f"consent grant {grant}")
-    if category in (Category.PROFILE, Category.LOANS):
-        linked = session.execute(
-            select(BusinessLink.relation)
-            .where(BusinessLink.business_id == business.id, BusinessLink.org_id == actor.org_id)
-            .limit(1)
-        ).scalar_one_or_none()
-        if linked is not None and category == Category.PROFILE:
-            return Decision(True, f"linked as {linked}")
-        if category == Category.LOANS:
-            own = session.execute(
-                select(Loan.id)
-                .where(
-                    Loan.business_id == business.id,
-                    or_(Loan.lender_org_id == actor.org_id, Loan.guarantor_org_id == actor.org_id),
-                )
-                .limit(1)
-            ).scalar_one_or_none()
-            if own is not None:
-                return Decision(True, "own loans only")
-    return Decision(False, "no active consent")
+    return _decide(session, actor, business.id, (category, purpose), today)[1]
+
+
+def accessible_business_ids(
+    actor: Actor, category: Category, purpose: Purpose, today: date | None = None
+) -> Select[int]:
+    """The list query (``rule.visible_businesses``): ids of businesses whose ``category`` the
+    actor may read for ``purpose``. Callers audit the listing itself."""
+    return visible_businesses(actor, category, purpose, today)
 
 
 def _record(
@@ -189,14 +180,7 @@ def access_business_by_id(
     ``collect_reads`` an allowed read joins the request's one event (``read_log``).
     """
     log = current_read_log(session)
-    key = (business_id, category, purpose)
-    if log is not None and today is None and key in log.decisions:
-        business, decision = log.decisions[key]  # asked already in this request
-    else:
-        business = session.get(Business, business_id)
-        decision = decide(session, actor, business, category, purpose, today)
-        if log is not None and today is None:
-            log.decisions[key] = (business, decision)
+    business, decision = _decide(session, actor, business_id, (category, purpose), today)
     record = _record(actor, business_id, category, purpose, decision, action)
     if not decision.allowed:
         raise NotFound(f"business {business_id} not found", pending_audit=record)
@@ -211,51 +195,21 @@ def access_business_by_id(
 def access_loans_by_business(
     session: Session, actor: Actor, business_id: int, purpose: Purpose, *, today: date | None = None
 ) -> list[Loan]:
-    """The loans of a business the actor may see: all under consent, else only its own."""
+    """The loans of a business the actor may see (``rule.loan_rows``): all of them under a
+    ``loans`` consent or to the business itself, else only those its organisation lends or
+    guarantees."""
     business = access_business_by_id(
         session, actor, business_id, Category.LOANS, purpose, action="read_loans", today=today
     )
-    stmt = select(Loan).where(Loan.business_id == business.id).order_by(Loan.start_date)
-    full = (
-        actor.org_id == business.org_id
-        or _active_grant(
-            session,
-            business.id,
-            actor.org_id or -1,
-            Category.LOANS,
-            purpose,
-            today or date.today(),
-        )
-        is not None
+    return list(
+        session.execute(
+            select(Loan)
+            .where(
+                Loan.business_id == business.id, loan_rows(actor, purpose, today or date.today())
+            )
+            .order_by(Loan.start_date, Loan.id)
+        ).scalars()
     )
-    if not full:
-        stmt = stmt.where(
-            or_(Loan.lender_org_id == actor.org_id, Loan.guarantor_org_id == actor.org_id)
-        )
-    return list(session.execute(stmt).scalars())
-
-
-def accessible_business_ids(
-    actor: Actor, category: Category, purpose: Purpose, today: date | None = None
-) -> Select[int]:
-    """A SELECT of the ids of businesses whose ``category`` the actor may read.
-
-    The same rules as ``decide``, as one SQL query, so lists and pages over 100k+
-    businesses are filtered in the database. Callers audit the listing itself.
-    """
-    today = today or date.today()
-    if actor.is_system or actor.role not in DATA_ROLES or actor.org_id is None:
-        return select(Business.id).where(false())
-    if actor.role == Role.OWNER:
-        return select(Business.id).where(Business.org_id == actor.org_id)
-    granted = exists().where(
-        ConsentGrant.business_id == Business.id,
-        _active_grant_clause(actor.org_id, category, purpose, today),
-    )
-    cond: ColumnElement[bool] = granted
-    if category == Category.PROFILE:
-        cond = or_(granted, _linked_clause(actor.org_id))
-    return select(Business.id).where(Business.org_id != actor.org_id).where(cond)
 
 
 def audit_listing(
@@ -294,43 +248,15 @@ def decide_upload(
 ) -> Decision:
     """Pure decision (no audit): may ``actor`` submit financial data for ``business``?
 
-    The owner may; so may an officer of an organisation the business trusts with its
-    financials (an active ``financials`` grant for any purpose), e.g. its accountant uploading
-    on its behalf. Nobody else, whatever their role. Pages use it only to decide whether to
-    offer an upload link; the upload itself goes through ``access_business_for_upload``.
+    ``rule.upload_condition``: whoever may read its ``financials`` for some purpose — the
+    owner, or an officer of an organisation the business trusts with its financials (e.g. its
+    accountant uploading on its behalf). Nobody else, whatever their role. Pages use it only to
+    decide whether to offer an upload link; the upload itself goes through
+    ``access_business_for_upload``.
     """
-    today = today or date.today()
     if business is None:
         return Decision(False, "no such business")
-    if actor.role == Role.OWNER and actor.org_id == business.org_id:
-        return Decision(True, "own business")
-    if actor.role == Role.OFFICER and actor.org_id is not None and actor.org_id != business.org_id:
-        log = current_read_log(session)
-        if log is not None and today == date.today():  # the request's grants, read once
-            ids = [
-                g
-                for (cat, _), g in _request_grants(
-                    session, log, business.id, actor.org_id, today
-                ).items()
-                if cat == Category.FINANCIALS
-            ]
-            if ids:
-                return Decision(True, f"consent grant {min(ids)}")
-            return Decision(False, "no active consent")
-        grant = session.execute(
-            select(ConsentGrant.id)
-            .where(ConsentGrant.business_id == business.id)
-            .where(ConsentGrant.grantee_org_id == actor.org_id)
-            .where(ConsentGrant.category == Category.FINANCIALS)
-            .where(ConsentGrant.valid_from <= today)
-            .where(or_(ConsentGrant.valid_to.is_(None), ConsentGrant.valid_to >= today))
-            .where(ConsentGrant.revoked_at.is_(None))
-            .limit(1)
-        ).scalar_one_or_none()
-        if grant is not None:
-            return Decision(True, f"consent grant {grant}")
-        return Decision(False, "no active consent")
-    return Decision(False, f"role {actor.role or 'system'} does not submit data")
+    return _decide(session, actor, business.id, UPLOAD, today)[1]
 
 
 def access_business_for_upload(
@@ -345,8 +271,7 @@ def access_business_for_upload(
     NotFound. The decision is audited either way under ``action`` (``upload`` for a
     submission or confirmation, ``upload_form`` for opening the upload page).
     """
-    business = session.get(Business, business_id)
-    decision = decide_upload(session, actor, business, today)
+    business, decision = _decide(session, actor, business_id, UPLOAD, today)
     record = AuditRecord(
         action=action,
         decision="allow" if decision.allowed else "deny",

@@ -47,9 +47,8 @@ class ReadLog:
     action: str
     sections: list[dict[str, str]] = field(default_factory=list)
     denials: list[AuditRecord] = field(default_factory=list)
-    decisions: dict[tuple[int, Category, Purpose], Any] = field(default_factory=dict)
-    # (business, organisation) → its active grants: (category, purpose) → grant id
-    grants: dict[tuple[int, int], dict[tuple[Category, Purpose], int]] = field(default_factory=dict)
+    # (business, category, purpose or None for uploads) → (business, the rule's reason or None)
+    decisions: dict[tuple[int, Category, Purpose | None], Any] = field(default_factory=dict)
     session: Session = field(init=False)  # the read-only unit of work the reads run in
 
     def allowed(self, record: AuditRecord) -> None:

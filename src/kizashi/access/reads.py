@@ -44,6 +44,7 @@ from .policy import (
     audit_listing,
     decide_upload,
 )
+from .rule import credit_event_rows
 
 # Sort keys a list page accepts → ORDER BY columns (always ending in the primary key, so
 # pages are stable when names repeat).
@@ -458,7 +459,7 @@ def read_loans(
     """The loans the actor may see (all under consent, else only its own) and their credit events.
 
     Credit events not tied to a loan are shown only to the business itself and to the
-    organisation that recorded them.
+    organisation that recorded them (``rule.credit_event_rows``).
     """
     loans = access_loans_by_business(session, actor, business_id, purpose, today=today)
     org_ids = {x for loan in loans for x in (loan.lender_org_id, loan.guarantor_org_id) if x}
@@ -471,21 +472,13 @@ def read_loans(
         if org_ids
         else {}
     )
-    business = session.get(Business, business_id)
-    own = business is not None and actor.org_id == business.org_id
-    loan_ids = [loan.id for loan in loans]
-    visible: ColumnElement[bool] = CreditEvent.loan_id.in_(loan_ids)
-    if own:
-        visible = or_(visible, CreditEvent.loan_id.is_(None))
-    else:
-        visible = or_(
-            visible,
-            (CreditEvent.loan_id.is_(None)) & (CreditEvent.recorded_by_org_id == actor.org_id),
-        )
     events: dict[int | None, list[CreditEventView]] = defaultdict(list)
     for ev in session.execute(
         select(CreditEvent)
-        .where(CreditEvent.business_id == business_id, visible)
+        .where(
+            CreditEvent.business_id == business_id,
+            credit_event_rows(actor, purpose, today or date.today()),
+        )
         .order_by(CreditEvent.occurred_on, CreditEvent.id)
     ).scalars():
         events[ev.loan_id].append(
