@@ -13,6 +13,7 @@ import duckdb
 import pytest
 from sqlalchemy import select
 
+import kizashi.actions.monitoring as monitoring_actions
 import kizashi.jobs.monitoring as job
 from kizashi.domain.vocabulary import RunStatus
 from kizashi.jobs.demo import build_demo
@@ -83,7 +84,7 @@ def test_a_failed_run_changes_nothing_and_says_why(store, settings, monitored, m
     def broken(*_a, **_k):
         raise RuntimeError("disk full while writing summaries")
 
-    monkeypatch.setattr(job, "_store_summary", broken)
+    monkeypatch.setattr(monitoring_actions, "_store_summary", broken)
     with pytest.raises(RuntimeError, match="disk full"):
         run_monitoring_job(store, settings, month=date(2026, 8, 1))
     assert _flags(store) == flags and _digest(live) == before

@@ -13,10 +13,15 @@
    and peer statistics for the as-of month go to the analytics file, where the pages read them
    (after an access check).
 
+The job computes; the store writes are actions (``kizashi.actions.monitoring``): the default
+pack's row, each run's record, and ``do_record_run`` for each pack's flags, summaries, finished
+run record and audit event. The analytics file's tables are declared in
+``store.analytics_schema``.
+
 The job is one unit (``jobs.monitoring_runs``): one run at a time per data directory; every
 pack is evaluated first, with the panel and the analytics outputs written to a staged copy of
-the analytics file; then one store transaction writes every pack's flags, summaries, finished
-run record and audit event; then the staged file replaces the live one. A crash before the
+the analytics file; then one store transaction records every pack's run (``do_record_run``
+per pack, all in the same unit of work); then the staged file replaces the live one. A crash before the
 commit leaves the store and the live file as they were (the next start marks the run failed);
 a crash after it is completed by the next start. Running the same month twice changes nothing
 the second time.
@@ -24,40 +29,30 @@ the second time.
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from kizashi.access import Actor
 from kizashi.access.policy import accessible_business_ids
+from kizashi.actions.monitoring import do_install_default_pack, do_record_run
 from kizashi.domain.calendar import format_month
 from kizashi.domain.panel import LOAN_COLUMNS
-from kizashi.domain.vocabulary import Category, FlagState, OrgKind, Purpose, Role, RunStatus
-from kizashi.engine.exec.episodes import carry_over
+from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
 from kizashi.engine.exec.run import RunResult, run_monitoring
-from kizashi.engine.spec.packs import Pack, default_pack, default_pack_text, load_pack_text
+from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
 from kizashi.settings import Settings
 from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
-from kizashi.store.audit import audit_write
+from kizashi.store.analytics_schema import INDICATOR_VALUES, PEER_STATS, write_run_output
 from kizashi.store.db import Store
-from kizashi.store.models import (
-    Business,
-    CreditEvent,
-    Flag,
-    Loan,
-    MonitoringRun,
-    MonitoringSummary,
-    RulePack,
-)
+from kizashi.store.models import Business, CreditEvent, Loan, RulePack
 
 from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run
 from .panel_sync import read_loan_balances, read_panel, sync_panel
@@ -76,23 +71,8 @@ class PackRun:
 
 
 def ensure_default_pack(store: Store) -> RulePack:
-    pack = default_pack()
     with store.session() as s:
-        row = s.execute(
-            select(RulePack).where(RulePack.pack_id == pack.id, RulePack.version == pack.version)
-        ).scalar_one_or_none()
-        if row is None:
-            row = RulePack(
-                org_id=None,
-                pack_id=pack.id,
-                version=pack.version,
-                title=pack.ja,
-                yaml_text=default_pack_text(),
-                active=True,
-                created_at=datetime.now(UTC),
-            )
-            s.add(row)
-        return row
+        return do_install_default_pack(s, Actor.system())
 
 
 def active_packs(store: Store) -> list[tuple[Pack, int | None]]:
@@ -190,169 +170,13 @@ def _register_inputs(
     return businesses, ev, ln
 
 
-def _evidence_json(value: Any) -> str:
-    """The engine gives evidence as a JSON string (or a struct); store canonical JSON text."""
-    for _ in range(3):  # DuckDB JSON values may arrive as JSON text, possibly quoted once more
-        if not isinstance(value, str):
-            break
-        value = json.loads(value)
-    return json.dumps(value or {}, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _store_flags(
-    s: Session, result: RunResult, pack: Pack, org_id: int | None, run_id: int, evaluated: pa.Array
-) -> tuple[int, int, int]:
-    ref = pack.ref
-    now = datetime.now(UTC)
-    prev_rows = s.execute(select(Flag).where(Flag.pack_ref == ref)).scalars().all()
-    existing = {(f.business_id, f.rule_id, f.opened_month): f for f in prev_rows}
-    previous = pa.table(
-        {
-            "business_id": pa.array([f.business_id for f in prev_rows], pa.int64()),
-            "rule_id": pa.array([f.rule_id for f in prev_rows], pa.string()),
-            "opened_month": pa.array([f.opened_month for f in prev_rows], pa.date32()),
-            "state": pa.array([FlagState(f.state).value for f in prev_rows], pa.string()),
-            "state_reason": pa.array([f.state_reason for f in prev_rows], pa.string()),
-            "is_open": pa.array([bool(f.is_open) for f in prev_rows], pa.bool_()),
-        }
-    )
-    merged = carry_over(previous, result.episodes, evaluated, result.as_of).to_pylist()
-    opened = closed = 0
-    # closings first, flushed before any opening: the unique index allows one open flag per
-    # business × pack × rule, and one flush may order its statements otherwise
-    merged.sort(key=lambda e: bool(e["is_open"]))
-    flushed = False
-    for e in merged:
-        if e["is_open"] and not flushed:
-            s.flush()
-            flushed = True
-        key = (e["business_id"], e["rule_id"], e["opened_month"])
-        f = existing.get(key)
-        if e["vanished"]:  # its episode is gone from the corrected history: close it
-            assert f is not None
-            f.is_open = False
-            f.closed_month = max(result.as_of, f.opened_month)
-            f.state = FlagState(e["state"])
-            f.run_id = run_id
-            f.updated_at = now
-            closed += 1
-            continue
-        if e.get("pack") is None:  # a stored open flag of a business outside this run
-            continue
-        state = FlagState(e["state"])
-        fields = {
-            "severity": e["severity"],
-            "category": e["category"],
-            "closed_month": e["closed_month"],
-            "is_open": bool(e["is_open"]),
-            "last_seen_month": e["closed_month"] or result.as_of,
-            "evidence_opened": _evidence_json(e["evidence_opened"]),
-            "evidence_latest": _evidence_json(e["evidence_latest"]),
-        }
-        if f is None:
-            s.add(
-                Flag(
-                    business_id=e["business_id"],
-                    org_id=org_id,
-                    pack_ref=ref,
-                    rule_id=e["rule_id"],
-                    opened_month=e["opened_month"],
-                    state=state,
-                    state_reason=e["state_reason"],
-                    run_id=run_id,
-                    updated_at=now,
-                    **fields,
-                )
-            )
-            opened += 1
-        else:
-            changed = any(getattr(f, k) != v for k, v in fields.items()) or f.state != state
-            if changed:
-                if f.is_open and not fields["is_open"]:
-                    closed += 1
-                for k, v in fields.items():
-                    setattr(f, k, v)
-                f.state = state
-                f.run_id = run_id
-                f.updated_at = now
-    open_count = sum(1 for e in merged if e.get("is_open") and e.get("pack") is not None)
-    return opened, closed, open_count
-
-
-def _store_summary(s: Session, result: RunResult, pack: Pack, run_id: int) -> None:
-    ind = {
-        r["business_id"]: r
-        for r in result.indicators.select(
-            [
-                c
-                for c in ("business_id", "locaben_rating", "locaben_total")
-                if c in result.indicators.column_names
-            ]
-        ).to_pylist()
-    }
-    rows = []
-    for r in result.summary.to_pylist():
-        i = ind.get(r["business_id"], {})
-        rows.append(
-            {
-                "business_id": r["business_id"],
-                "pack_ref": pack.ref,
-                "as_of_month": result.as_of,
-                "open_flags": r["open_flags"],
-                "open_critical": r.get("open_critical", 0),
-                "open_high": r.get("open_high", 0),
-                "open_medium": r.get("open_medium", 0),
-                "open_low": r.get("open_low", 0),
-                "priority": float(r["priority"] or 0),
-                "exposure_yen": int(r["exposure_yen"] or 0),
-                "guaranteed_yen": int(r["guaranteed_yen"] or 0),
-                "locaben_rating": i.get("locaben_rating"),
-                "locaben_total": i.get("locaben_total"),
-                "run_id": run_id,
-            }
-        )
-    s.execute(delete(MonitoringSummary).where(MonitoringSummary.pack_ref == pack.ref))
-    if rows:
-        s.execute(insert(MonitoringSummary), rows)
-
-
-def _add_new_columns(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """Give table ``name`` every column of ``new_rows`` it lacks (NULL in the older rows).
-
-    A file written before an indicator or its percentile (``pct_<indicator>``) existed keeps
-    working: its old months read as "no value", the next run fills the new columns.
-    """
-    have = {r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()}
-    for column, typ, *_ in con.execute("DESCRIBE new_rows").fetchall():
-        if column not in have:
-            con.execute(f'ALTER TABLE {name} ADD COLUMN "{column}" {typ}')
-
-
 def _store_analytics(path: Path, result: RunResult, pack: Pack) -> None:
     """Indicator values (with peer percentiles) and peer statistics of the as-of month, for the
     pages, into the staged file ``path`` (idempotent: a rerun of the month replaces its rows)."""
     con = duckdb.connect(str(path))
     try:
-        for name, table in (("indicator_values", result.indicators), ("peer_stats", result.peers)):
-            con.register("new_rows", table)
-            exists = con.execute(
-                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = ?", [name]
-            ).fetchall()[0][0]
-            if not exists:
-                con.execute(
-                    f"CREATE TABLE {name} AS SELECT ?::VARCHAR AS pack_ref, ?::DATE AS as_of, * FROM new_rows WHERE FALSE",
-                    [pack.ref, result.as_of],
-                )
-            else:
-                _add_new_columns(con, name)
-            con.execute(
-                f"DELETE FROM {name} WHERE pack_ref = ? AND as_of = ?", [pack.ref, result.as_of]
-            )
-            con.execute(
-                f"INSERT INTO {name} BY NAME SELECT ?::VARCHAR AS pack_ref, ?::DATE AS as_of, * FROM new_rows",
-                [pack.ref, result.as_of],
-            )
-            con.unregister("new_rows")
+        write_run_output(con, INDICATOR_VALUES, pack.ref, result.as_of, result.indicators)
+        write_run_output(con, PEER_STATS, pack.ref, result.as_of, result.peers)
     finally:
         con.close()
 
@@ -458,39 +282,31 @@ def _evaluate(
 
 
 def _commit(store: Store, evaluated: list[_Evaluated], token: str) -> list[PackRun]:
-    """One transaction: every pack's flags, summaries, finished run record and audit event."""
+    """One transaction: every pack's run recorded (flags, summaries, finished run record and
+    audit event, ``do_record_run``)."""
     out = []
+    system = Actor.system()
     with store.session() as s:
         for ev in evaluated:
-            pack, result = ev.pack, ev.result
-            ids = ev.businesses.column("business_id").combine_chunks()
-            opened, closed, open_count = _store_flags(s, result, pack, ev.org_id, ev.run_id, ids)
-            _store_summary(s, result, pack, ev.run_id)
-            run = s.get(MonitoringRun, ev.run_id)
-            assert run is not None and run.token == token
-            run.open_flags = open_count
-            run.status = RunStatus.FINISHED
-            run.finished_at = datetime.now(UTC)
-            audit_write(
+            done = do_record_run(
                 s,
-                Actor.system(),
-                "monitoring_run",
-                object_type="monitoring_run",
-                object_id=ev.run_id,
-                pack=pack.ref,
-                as_of=result.as_of.isoformat(),
-                opened=opened,
-                closed=closed,
+                system,
+                run_id=ev.run_id,
+                token=token,
+                pack=ev.pack,
+                org_id=ev.org_id,
+                result=ev.result,
+                evaluated=ev.businesses.column("business_id").combine_chunks(),
             )
             out.append(
                 PackRun(
-                    pack.ref,
+                    ev.pack.ref,
                     ev.org_id,
                     ev.businesses.num_rows,
-                    open_count,
-                    opened,
-                    closed,
-                    result.as_of,
+                    done.open_flags,
+                    done.opened,
+                    done.closed,
+                    ev.result.as_of,
                     ev.run_id,
                 )
             )

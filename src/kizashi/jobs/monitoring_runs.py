@@ -11,7 +11,8 @@ then recovers whatever an earlier job left unfinished:
 
 Each pack's run is recorded as ``running`` (host, pid, heartbeat) before it is evaluated; the
 job's single store commit turns every one of them ``finished`` with its flags, summaries and
-audit event (``kizashi.jobs.monitoring``). The lock is an ``flock`` on
+audit event (``kizashi.jobs.monitoring``). Every store write here is an action of
+``kizashi.actions.monitoring`` (``do_start_run``, ``do_beat_runs``, ``do_fail_run``). The lock is an ``flock`` on
 ``<data_dir>/monitoring.lock``: the kernel releases it when the process dies, even by SIGKILL.
 """
 
@@ -26,18 +27,16 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from kizashi.access import Actor
+from kizashi.actions.monitoring import do_beat_runs, do_fail_run, do_start_run
 from kizashi.domain.vocabulary import RunStatus
 from kizashi.store.analytics import discard_staged, publish_staged, staged_path, staged_token
-from kizashi.store.audit import audit_write
 from kizashi.store.db import Store
 from kizashi.store.models import MonitoringRun
 
 STALE_AFTER = timedelta(hours=1)  # a run on another host with no heartbeat for this long is dead
-_ERROR_CHARS = 2000
 
 
 class RunInProgress(RuntimeError):
@@ -114,7 +113,8 @@ def recover_runs(store: Store, data_dir: Path, now: datetime | None = None) -> R
                 why = f"no heartbeat from process {run.pid} on {run.host} since {beat:%Y-%m-%d %H:%M} UTC"
             else:
                 continue
-            _fail(s, run, f"interrupted: {why}; nothing of it was stored", now)
+            error = f"interrupted: {why}; nothing of it was stored"
+            do_fail_run(s, Actor.system(), run_id=run.id, error=error, now=now)
             failed.append(run.id)
     return Recovery(published, discarded, failed)
 
@@ -123,52 +123,28 @@ def _aware(at: datetime) -> datetime:
     return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
-def _fail(s: Session, run: MonitoringRun, error: str, now: datetime) -> None:
-    run.status = RunStatus.FAILED
-    run.error = error[:_ERROR_CHARS]
-    run.finished_at = now
-    audit_write(
-        s,
-        Actor.system(),
-        "monitoring_run_failed",
-        object_type="monitoring_run",
-        object_id=run.id,
-        pack=run.pack_ref,
-        as_of=run.as_of_month.isoformat(),
-        error=run.error,
-    )
-
-
 def start_run(
     store: Store, *, token: str, pack_ref: str, org_id: int | None, as_of: date, businesses: int
 ) -> int:
     """Record a pack's run as ``running`` (committed at once, so a crash leaves a trace)."""
-    now = datetime.now(UTC)
     with store.session() as s:
-        run = MonitoringRun(
-            as_of_month=as_of,
+        run = do_start_run(
+            s,
+            Actor.system(),
+            token=token,
             pack_ref=pack_ref,
             org_id=org_id,
+            as_of=as_of,
             businesses=businesses,
-            started_at=now,
-            status=RunStatus.RUNNING,
-            token=token,
             host=socket.gethostname(),
             pid=os.getpid(),
-            heartbeat_at=now,
         )
-        s.add(run)
-        s.flush()
         return run.id
 
 
 def heartbeat(store: Store, token: str) -> None:
     with store.session() as s:
-        s.execute(
-            update(MonitoringRun)
-            .where(MonitoringRun.token == token, MonitoringRun.status == RunStatus.RUNNING)
-            .values(heartbeat_at=datetime.now(UTC))
-        )
+        do_beat_runs(s, Actor.system(), token=token)
 
 
 def fail_job(store: Store, token: str, exc: BaseException) -> None:
@@ -176,9 +152,10 @@ def fail_job(store: Store, token: str, exc: BaseException) -> None:
     error = f"{type(exc).__name__}: {exc}".strip().rstrip(":")
     now = datetime.now(UTC)
     with store.session() as s:
-        for run in s.execute(
-            select(MonitoringRun).where(
+        running = s.execute(
+            select(MonitoringRun.id).where(
                 MonitoringRun.token == token, MonitoringRun.status == RunStatus.RUNNING
             )
-        ).scalars():
-            _fail(s, run, error, now)
+        ).scalars()
+        for run_id in running.all():
+            do_fail_run(s, Actor.system(), run_id=run_id, error=error, now=now)

@@ -54,6 +54,14 @@ from kizashi.domain.panel import (
 from kizashi.domain.vocabulary import StatementKind
 from kizashi.engine.exec.dialect import DUCKDB
 from kizashi.store.analytics import analytics_path
+from kizashi.store.analytics_schema import (
+    EMPTY_LOAN_BALANCES_DDL,
+    LOAN_BALANCE_COLUMNS,
+    LOAN_BALANCES,
+    PANEL,
+    PANEL_META,
+    ensure_panel,
+)
 from kizashi.store.db import Store
 from kizashi.store.models import Business, Loan, RepaymentInstalment, Statement, StatementLine
 
@@ -65,33 +73,6 @@ class SyncResult:
     businesses_changed: int
     rows_written: int
     watermark: int
-
-
-# columns added after the first panel files were written: a file without one is re-pivoted
-_LATER = {"span_months": "SMALLINT", **{c: "BIGINT" for c in subtotal_columns()}}
-
-
-def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    cols = ", ".join(f'"{c}" BIGINT' for c in item_columns())
-    subtotals = "".join(f', "{c}" BIGINT' for c in subtotal_columns())
-    con.execute(
-        "CREATE TABLE IF NOT EXISTS panel (business_id BIGINT, month DATE, fiscal_year_start DATE, "
-        f"{cols}, employees INTEGER, span_months SMALLINT{subtotals})"
-    )
-    con.execute("CREATE TABLE IF NOT EXISTS panel_meta (watermark BIGINT)")
-    if con.execute("SELECT COUNT(*) FROM panel_meta").fetchall()[0][0] == 0:
-        con.execute("INSERT INTO panel_meta VALUES (0)")
-    have = {r[0] for r in con.execute("DESCRIBE panel").fetchall()}
-    missing = [c for c in _LATER if c not in have]
-    if missing:
-        # A file from before annual statements (span_months) or subtotals were in the panel:
-        # its rows lack them (and annual statements older than its watermark were never
-        # pivoted), so the next sync re-pivots every business once.
-        con.execute("BEGIN")
-        for c in missing:
-            con.execute(f'ALTER TABLE panel ADD COLUMN "{c}" {_LATER[c]}')
-        con.execute("UPDATE panel_meta SET watermark = 0")
-        con.execute("COMMIT")
 
 
 def _batches(items: list[int], size: int) -> Iterator[list[int]]:
@@ -235,11 +216,11 @@ def sync_panel(
     data_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(path or analytics_path(data_dir)))
     try:
-        _ensure_schema(con)
+        ensure_panel(con)
         if full:
-            con.execute("DELETE FROM panel")
-            con.execute("UPDATE panel_meta SET watermark = 0")
-        watermark = con.execute("SELECT watermark FROM panel_meta").fetchall()[0][0]
+            con.execute(f"DELETE FROM {PANEL}")
+            con.execute(f"UPDATE {PANEL_META} SET watermark = 0")
+        watermark = con.execute(f"SELECT watermark FROM {PANEL_META}").fetchall()[0][0]
         with store.engine.connect() as conn:
             new_mark = conn.execute(text("SELECT COALESCE(MAX(id), 0) FROM statement")).scalar_one()
             changed = [
@@ -259,15 +240,15 @@ def sync_panel(
             con.register("annual_lines", annual)
             con.register("emp", emp)
             con.execute("BEGIN")
-            con.execute("DELETE FROM panel WHERE business_id IN (SELECT business_id FROM emp)")
-            con.execute(f"INSERT INTO panel BY NAME {wide}")
+            con.execute(f"DELETE FROM {PANEL} WHERE business_id IN (SELECT business_id FROM emp)")
+            con.execute(f"INSERT INTO {PANEL} BY NAME {wide}")
             con.execute("COMMIT")
             written += (lines.num_rows or annual.num_rows) and con.execute(
-                "SELECT COUNT(*) FROM panel WHERE business_id IN (SELECT business_id FROM emp)"
+                f"SELECT COUNT(*) FROM {PANEL} WHERE business_id IN (SELECT business_id FROM emp)"
             ).fetchall()[0][0]
             for name in ("lines", "annual_lines", "emp"):
                 con.unregister(name)
-        con.execute("UPDATE panel_meta SET watermark = ?", [new_mark])
+        con.execute(f"UPDATE {PANEL_META} SET watermark = ?", [new_mark])
         _sync_loan_balances(store, con)
         return SyncResult(len(changed), written, int(new_mark))
     finally:
@@ -308,7 +289,7 @@ per AS (
 firsts AS (
   SELECT business_id, MIN(m0) AS lo FROM (
     SELECT business_id, start_m AS m0 FROM l
-    UNION ALL SELECT business_id, {mi("month")} FROM panel
+    UNION ALL SELECT business_id, {mi("month")} FROM {PANEL}
   ) AS u GROUP BY business_id
 ),
 bm AS (SELECT business_id, UNNEST(RANGE(lo, {hi} + 1)) AS m FROM firsts)
@@ -350,17 +331,15 @@ def _sync_loan_balances(store: Store, con: duckdb.DuckDBPyConnection) -> None:
     con.register("paid", _table(paid, pa.schema(paid_cols)))
     try:
         last = con.execute(
-            "SELECT GREATEST((SELECT MAX(month) FROM panel), (SELECT MAX(start_date) FROM loans))"
+            f"SELECT GREATEST((SELECT MAX(month) FROM {PANEL}), "
+            "(SELECT MAX(start_date) FROM loans))"
         ).fetchall()[0][0]
         con.execute("BEGIN")
         if last is None:  # nothing yet
-            con.execute(
-                "CREATE OR REPLACE TABLE loan_balances (business_id BIGINT, month DATE, "
-                "loan_balance BIGINT, guaranteed_balance BIGINT)"
-            )
+            con.execute(EMPTY_LOAN_BALANCES_DDL)
         else:
             hi = last.year * 12 + last.month - 1
-            con.execute(f"CREATE OR REPLACE TABLE loan_balances AS {loan_balances_sql(hi)}")
+            con.execute(f"CREATE OR REPLACE TABLE {LOAN_BALANCES} AS {loan_balances_sql(hi)}")
         con.execute("COMMIT")
     finally:
         con.unregister("loans")
@@ -372,10 +351,10 @@ def read_loan_balances(data_dir: Path, path: Path | None = None) -> pa.Table | N
     con = duckdb.connect(str(path or analytics_path(data_dir)), read_only=True)
     try:
         have = {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-        if "loan_balances" not in have:
+        if LOAN_BALANCES not in have:
             return None
         return con.sql(
-            "SELECT business_id, month, loan_balance, guaranteed_balance FROM loan_balances "
+            f"SELECT {', '.join(LOAN_BALANCE_COLUMNS)} FROM {LOAN_BALANCES} "
             "ORDER BY business_id, month"
         ).to_arrow_table()
     finally:
@@ -389,6 +368,6 @@ def read_panel(data_dir: Path, path: Path | None = None) -> pa.Table:
         cols = ", ".join(
             f'"{c}"' for c in (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS, *subtotal_columns())
         )
-        return con.sql(f"SELECT {cols} FROM panel ORDER BY business_id, month").to_arrow_table()
+        return con.sql(f"SELECT {cols} FROM {PANEL} ORDER BY business_id, month").to_arrow_table()
     finally:
         con.close()

@@ -2,7 +2,8 @@
 
 Written by ``kizashi.jobs`` (panel sync, monitoring runs) into a staged copy that replaces the
 live file atomically after the run's store commit; read here by business id for the pages,
-always after ``kizashi.access`` has allowed the read, read-only and per request.
+always after ``kizashi.access`` has allowed the read, read-only and per request. The tables and
+their columns are declared in ``store.analytics_schema``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,17 @@ from typing import Any
 
 import duckdb
 
+from .analytics_schema import (
+    INDICATOR_VALUES,
+    PEER_STAT_COLUMNS,
+    PEER_STATS,
+    has_run_outputs,
+    read_generation,
+    write_generation,
+)
+
+_PEER_COLS = ", ".join(PEER_STAT_COLUMNS)
+
 
 def analytics_path(data_dir: Path) -> Path:
     return data_dir / "analytics.duckdb"
@@ -27,10 +39,7 @@ def _query(data_dir: Path, sql: str, params: list[Any]) -> list[dict[str, Any]]:
         return []
     con = duckdb.connect(str(path), read_only=True)
     try:
-        tables = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        if not {"indicator_values", "peer_stats"} <= tables and "indicator_values" in sql:
+        if not has_run_outputs(con):
             return []
         cur = con.execute(sql, params)
         cols = [d[0] for d in cur.description]
@@ -43,7 +52,8 @@ def latest_indicator_row(data_dir: Path, business_id: int, pack_ref: str) -> dic
     """The newest as-of month's indicator values of one business (None before any run)."""
     rows = _query(
         data_dir,
-        "SELECT * FROM indicator_values WHERE business_id = ? AND pack_ref = ? ORDER BY as_of DESC LIMIT 1",
+        f"SELECT * FROM {INDICATOR_VALUES} WHERE business_id = ? AND pack_ref = ? "
+        "ORDER BY as_of DESC LIMIT 1",
         [business_id, pack_ref],
     )
     return rows[0] if rows else None
@@ -52,7 +62,7 @@ def latest_indicator_row(data_dir: Path, business_id: int, pack_ref: str) -> dic
 def peer_rows(data_dir: Path, pack_ref: str, as_of: Any, peer_group: str) -> list[dict[str, Any]]:
     return _query(
         data_dir,
-        "SELECT indicator, n, p25, median, p75 FROM peer_stats WHERE pack_ref = ? AND as_of = ? AND peer_group = ?",
+        f"SELECT {_PEER_COLS} FROM {PEER_STATS} WHERE pack_ref = ? AND as_of = ? AND peer_group = ?",
         [pack_ref, as_of, peer_group],
     )
 
@@ -95,10 +105,10 @@ def _indicator_months(
 ) -> tuple[date, ...]:
     con = duckdb.connect(path, read_only=True)
     try:
-        if not _has_tables(con):
+        if not has_run_outputs(con):
             return ()
         rows = con.execute(
-            "SELECT DISTINCT as_of FROM indicator_values WHERE business_id = ? AND pack_ref = ? "
+            f"SELECT DISTINCT as_of FROM {INDICATOR_VALUES} WHERE business_id = ? AND pack_ref = ? "
             "ORDER BY as_of",
             [business_id, pack_ref],
         ).fetchall()
@@ -107,24 +117,17 @@ def _indicator_months(
         con.close()
 
 
-def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    tables = {
-        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
-    return {"indicator_values", "peer_stats"} <= tables
-
-
 @lru_cache(maxsize=4096)
 def _indicators_with_peers(
     path: str, _version: tuple[int, ...], business_id: int, pack_ref: str, as_of: date | None
 ) -> IndicatorRows:
     con = duckdb.connect(path, read_only=True)
     try:
-        if not _has_tables(con):
+        if not has_run_outputs(con):
             return None, ()
         month = "" if as_of is None else "AND as_of = ? "
         cur = con.execute(
-            "SELECT * FROM indicator_values WHERE business_id = ? AND pack_ref = ? "
+            f"SELECT * FROM {INDICATOR_VALUES} WHERE business_id = ? AND pack_ref = ? "
             f"{month}ORDER BY as_of DESC LIMIT 1",
             [business_id, pack_ref] + ([] if as_of is None else [as_of]),
         )
@@ -134,7 +137,7 @@ def _indicators_with_peers(
             return None, ()
         row = dict(zip(cols, found, strict=True))
         cur = con.execute(
-            "SELECT indicator, n, p25, median, p75 FROM peer_stats "
+            f"SELECT {_PEER_COLS} FROM {PEER_STATS} "
             "WHERE pack_ref = ? AND as_of = ? AND peer_group = ?",
             [pack_ref, row["as_of"], row["peer_group"]],
         )
@@ -180,8 +183,7 @@ def mark_staged(staged: Path, token: str) -> None:
     """Record the job that wrote ``staged`` and flush it to disk (call before the store commit)."""
     con = duckdb.connect(str(staged))
     try:
-        con.execute("CREATE OR REPLACE TABLE generation (token VARCHAR)")
-        con.execute("INSERT INTO generation VALUES (?)", [token])
+        write_generation(con, token)
         con.execute("CHECKPOINT")
     finally:
         con.close()
@@ -198,12 +200,7 @@ def staged_token(data_dir: Path) -> str | None:
     except duckdb.Error:
         return None
     try:
-        rows = con.execute(
-            "SELECT token FROM generation"
-            if "generation" in {r[0] for r in con.execute("SHOW TABLES").fetchall()}
-            else "SELECT NULL"
-        ).fetchall()
-        return rows[0][0] if rows else None
+        return read_generation(con)
     finally:
         con.close()
 

@@ -1,0 +1,127 @@
+"""The analytics file's schema (``<data_dir>/analytics.duckdb``): every table, its columns and
+how an older file is brought up to date, in one place.
+
+Writers (``kizashi.jobs.panel_sync``, ``kizashi.jobs.monitoring``, ``store.analytics``'s staging)
+and readers (``store.analytics``, ``jobs.panel_sync.read_*``) name tables and columns from here.
+
+=================  ============================================================================
+table              rows
+=================  ============================================================================
+``panel``          business × month: keys, every standard leaf (BIGINT yen), ``employees``,
+                   ``span_months``, the subtotals (``kizashi.domain.panel``)
+``panel_meta``     one row: the statement-id watermark of the last sync
+``loan_balances``  business × month end: ``loan_balance``, ``guaranteed_balance`` (BIGINT yen)
+``indicator_values``  pack × as-of month × business: every indicator of the pack and its peer
+                   percentile ``pct_<indicator>`` (columns follow the pack: added as they appear)
+``peer_stats``     pack × as-of month × peer group × indicator: ``n``, ``p25``, ``median``,
+                   ``p75``
+``generation``     one row: the token of the job that wrote a staged file
+=================  ============================================================================
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pyarrow as pa
+
+from kizashi.domain.panel import item_columns, subtotal_columns
+
+PANEL = "panel"
+PANEL_META = "panel_meta"
+LOAN_BALANCES = "loan_balances"
+INDICATOR_VALUES = "indicator_values"
+PEER_STATS = "peer_stats"
+GENERATION = "generation"
+
+RUN_OUTPUTS = (INDICATOR_VALUES, PEER_STATS)  # written by a monitoring run per pack × month
+PEER_STAT_COLUMNS = ("indicator", "n", "p25", "median", "p75")
+LOAN_BALANCE_COLUMNS = ("business_id", "month", "loan_balance", "guaranteed_balance")
+
+# panel columns added after the first panel files were written: a file without one is
+# re-pivoted (its watermark reset)
+PANEL_LATER = {"span_months": "SMALLINT", **{c: "BIGINT" for c in subtotal_columns()}}
+
+
+def tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {
+        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+    }
+
+
+def has_run_outputs(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether a monitoring run has written its outputs into this file."""
+    return set(RUN_OUTPUTS) <= tables(con)
+
+
+def ensure_panel(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the panel tables, or add the columns an older file lacks (then every business is
+    re-pivoted once: its rows lack them, and older annual statements were never pivoted)."""
+    cols = ", ".join(f'"{c}" BIGINT' for c in item_columns())
+    subtotals = "".join(f', "{c}" BIGINT' for c in subtotal_columns())
+    con.execute(
+        f"CREATE TABLE IF NOT EXISTS {PANEL} (business_id BIGINT, month DATE, "
+        f"fiscal_year_start DATE, {cols}, employees INTEGER, span_months SMALLINT{subtotals})"
+    )
+    con.execute(f"CREATE TABLE IF NOT EXISTS {PANEL_META} (watermark BIGINT)")
+    if con.execute(f"SELECT COUNT(*) FROM {PANEL_META}").fetchall()[0][0] == 0:
+        con.execute(f"INSERT INTO {PANEL_META} VALUES (0)")
+    have = {r[0] for r in con.execute(f"DESCRIBE {PANEL}").fetchall()}
+    missing = [c for c in PANEL_LATER if c not in have]
+    if missing:
+        con.execute("BEGIN")
+        for c in missing:
+            con.execute(f'ALTER TABLE {PANEL} ADD COLUMN "{c}" {PANEL_LATER[c]}')
+        con.execute(f"UPDATE {PANEL_META} SET watermark = 0")
+        con.execute("COMMIT")
+
+
+EMPTY_LOAN_BALANCES_DDL = (
+    f"CREATE OR REPLACE TABLE {LOAN_BALANCES} (business_id BIGINT, month DATE, "
+    "loan_balance BIGINT, guaranteed_balance BIGINT)"
+)
+
+
+def write_run_output(
+    con: duckdb.DuckDBPyConnection, name: str, pack_ref: str, as_of: object, rows: pa.Table
+) -> None:
+    """Replace run output table ``name``'s rows of (``pack_ref``, ``as_of``) with ``rows``.
+
+    The table's columns are ``pack_ref``, ``as_of`` and the rows' own; a column the rows bring
+    that the file lacks (a new indicator or its percentile) is added, NULL in older rows, so a
+    file written before it keeps working: its old months read as "no value".
+    """
+    if name not in RUN_OUTPUTS:
+        raise ValueError(f"{name} is not a run output table")
+    con.register("new_rows", rows)
+    try:
+        if name not in tables(con):
+            con.execute(
+                f"CREATE TABLE {name} AS SELECT ?::VARCHAR AS pack_ref, ?::DATE AS as_of, * "
+                "FROM new_rows WHERE FALSE",
+                [pack_ref, as_of],
+            )
+        else:
+            have = {r[0] for r in con.execute(f"DESCRIBE {name}").fetchall()}
+            for column, typ, *_ in con.execute("DESCRIBE new_rows").fetchall():
+                if column not in have:
+                    con.execute(f'ALTER TABLE {name} ADD COLUMN "{column}" {typ}')
+        con.execute(f"DELETE FROM {name} WHERE pack_ref = ? AND as_of = ?", [pack_ref, as_of])
+        con.execute(
+            f"INSERT INTO {name} BY NAME SELECT ?::VARCHAR AS pack_ref, ?::DATE AS as_of, * "
+            "FROM new_rows",
+            [pack_ref, as_of],
+        )
+    finally:
+        con.unregister("new_rows")
+
+
+def write_generation(con: duckdb.DuckDBPyConnection, token: str) -> None:
+    con.execute(f"CREATE OR REPLACE TABLE {GENERATION} (token VARCHAR)")
+    con.execute(f"INSERT INTO {GENERATION} VALUES (?)", [token])
+
+
+def read_generation(con: duckdb.DuckDBPyConnection) -> str | None:
+    if GENERATION not in tables(con):
+        return None
+    rows = con.execute(f"SELECT token FROM {GENERATION}").fetchall()
+    return rows[0][0] if rows else None
