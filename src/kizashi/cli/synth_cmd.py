@@ -16,6 +16,7 @@ from rich.table import Table
 
 from kizashi.jobs.synth_export import DEFAULT_LIMIT, FORMATS, SynthExporter, parse_formats
 from kizashi.synth import PortfolioChunk, write_portfolio
+from kizashi.synth.bank import BankOptions
 
 from .app import app
 
@@ -61,6 +62,30 @@ def synth(
             help="how many businesses (the first ids) to export as files",
         ),
     ] = DEFAULT_LIMIT,
+    bank: Annotated[
+        bool,
+        typer.Option(
+            "--bank",
+            help="also write bank transactions, invoices, open items and the truth table of "
+            "planted book/bank discrepancies (bank_truth)",
+        ),
+    ] = False,
+    bank_months: Annotated[
+        int, typer.Option("--bank-months", min=2, help="months of bank history (with --bank)")
+    ] = 12,
+    bank_tx: Annotated[
+        int,
+        typer.Option("--bank-tx", min=10, help="bank transactions per business and month"),
+    ] = 100,
+    bank_discrepancies: Annotated[
+        float,
+        typer.Option(
+            "--bank-discrepancies",
+            min=0.0,
+            max=1.0,
+            help="share of businesses with a planted discrepancy (with --bank)",
+        ),
+    ] = 0.10,
 ) -> None:
     """合成ポートフォリオを生成する (generate a synthetic portfolio; nothing in it is real)."""
     end = _parse_month(end_month)
@@ -85,7 +110,10 @@ def synth(
             if exporter is not None:
                 exporter.add_chunk(chunk)
 
-        summary = write_portfolio(out, businesses, seed, months, end, chunk_size, advance)
+        opts = BankOptions(bank_months, bank_tx, bank_discrepancies, seed) if bank else None
+        summary = write_portfolio(
+            out, businesses, seed, months, end, chunk_size, advance, bank=opts
+        )
     elapsed = time.perf_counter() - started
 
     table = Table(title=f"synthetic portfolio → {out}")

@@ -7,12 +7,14 @@ flat however many businesses are requested.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from .bank import BANK_TABLES, BankOptions, bank_chunk
+from .calendar import month_index
 from .generator import TABLES, PortfolioChunk, generate
 
 
@@ -52,13 +54,22 @@ def write_portfolio(
     end_month: date = date(2026, 9, 1),
     chunk_size: int = 20000,
     on_chunk: Callable[[PortfolioChunk], None] | None = None,
+    bank: BankOptions | None = None,
 ) -> WriteSummary:
-    """Generate and write; ``on_chunk`` is called after each chunk is on disk (progress)."""
+    """Generate and write; ``on_chunk`` is called after each chunk is on disk (progress).
+
+    With ``bank``, also the bank transactions, invoices, open items and the truth table of
+    planted discrepancies (``synth.bank``), streamed block by block into one part per chunk;
+    the panel then carries the books-side plants.
+    """
     out_dir = Path(out_dir)
-    for name in TABLES:
+    names = (*TABLES, *BANK_TABLES) if bank else TABLES
+    for name in names:
         (out_dir / name).mkdir(parents=True, exist_ok=True)
     summary = WriteSummary(out_dir=out_dir)
     for chunk in generate(n_businesses, seed, months, end_month, chunk_size):
+        if bank is not None:
+            chunk = _with_bank(out_dir, chunk, month_index(end_month), bank, summary)
         for name, table in chunk.tables().items():
             pq.write_table(
                 table, out_dir / name / f"part-{chunk.index:05d}.parquet", compression="zstd"
@@ -67,3 +78,22 @@ def write_portfolio(
         if on_chunk is not None:
             on_chunk(chunk)
     return summary
+
+
+def _with_bank(
+    out_dir: Path, chunk: PortfolioChunk, end_mi: int, opts: BankOptions, summary: WriteSummary
+) -> PortfolioChunk:
+    panel, blocks = bank_chunk(chunk.panel, chunk.repayments, chunk.loan_balances, end_mi, opts)
+    writers: dict[str, pq.ParquetWriter] = {}
+    try:
+        for tables in blocks:
+            for name, table in tables.items():
+                if name not in writers:
+                    path = out_dir / name / f"part-{chunk.index:05d}.parquet"
+                    writers[name] = pq.ParquetWriter(path, table.schema, compression="zstd")
+                writers[name].write_table(table)
+                summary.rows[name] = summary.rows.get(name, 0) + table.num_rows
+    finally:
+        for w in writers.values():
+            w.close()
+    return replace(chunk, panel=panel)
