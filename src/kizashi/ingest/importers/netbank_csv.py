@@ -1,0 +1,273 @@
+"""Internet-banking statement exports (入出金明細 CSV or .xlsx): formats.md §2.3.
+
+Layouts differ by bank: 日付/摘要/お支払金額/お預り金額/差引残高 (many regional banks),
+日付/内容/出金金額(円)/入金金額(円)/残高(円)/メモ (住信SBI), the ANSER layout (照会口座,
+勘定日, 出金金額(円), 入金金額(円), 残高(円), 摘要 …), or one signed 金額 column. The header is
+found by its names (or named by a saved preset); dates may be 西暦 or 和暦; CP932 or UTF-8.
+With a balance column the running balance is verified row by row (newest-first files are
+recognised). The account comes from a preamble line (口座番号 …) or the preset's ``account``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from kizashi.domain.bank import AccountType, BankAccountRef, BankTransaction, MoneyFile, classify
+
+from ..dates import DateError, parse_date
+from ..errors import Issue, error
+from ..money import MoneyOptions, MoneyResult
+from ..numbers import AmountError, parse_yen
+from .base import Sniff
+from .money_table import cell, find_columns, load_table, require
+
+NAMES: dict[str, tuple[str, ...]] = {
+    "date": (
+        "日付",
+        "取引日",
+        "勘定日",
+        "年月日",
+        "お取引日",
+        "取扱日",
+        "お取扱日",
+        "操作日",
+        "date",
+    ),
+    "description": (
+        "摘要",
+        "内容",
+        "取引内容",
+        "お取引内容",
+        "摘要内容",
+        "明細",
+        "取引名",
+        "description",
+    ),
+    "out": (
+        "お支払金額",
+        "出金金額",
+        "出金",
+        "お引出し金額",
+        "お引出金額",
+        "引出金額",
+        "支払金額",
+        "お支払い金額",
+        "出金額",
+        "withdrawal",
+    ),
+    "in": (
+        "お預り金額",
+        "入金金額",
+        "入金",
+        "お預入れ金額",
+        "お預入金額",
+        "預入金額",
+        "預り金額",
+        "お預かり金額",
+        "入金額",
+        "deposit",
+    ),
+    "amount": ("金額", "取引金額", "入出金額", "amount"),
+    "balance": ("差引残高", "残高", "現在残高", "取引後残高", "balance"),
+    "counterparty": ("振込依頼人", "振込依頼人名", "相手先", "取引先", "依頼人名", "お取引先"),
+    "memo": ("メモ", "備考", "memo"),
+    "account_col": ("照会口座",),
+}
+
+
+def _accept(found: dict[str, int]) -> bool:
+    if "date" not in found:
+        return False
+    if "out" in found and "in" in found:
+        return True
+    return "amount" in found and ("balance" in found or "description" in found)
+
+
+_ACCOUNT_LINE = re.compile(r"(口座番号|口座)[^\d]*(\d{6,8})")
+
+
+class NetbankCsv:
+    name = "netbank_csv"
+    label_ja = "インターネットバンキング 入出金明細 (CSV・Excel)"
+    label_en = "Internet-banking statement (CSV, Excel)"
+    kind = "bank"
+
+    def sniff(self, data: bytes, filename: str) -> Sniff | None:
+        if data[:1] in (b"<",) or data[:3] == b"\x1f\x8b\x08":
+            return None
+        try:
+            table = load_table(
+                data[:65536] if not filename.lower().endswith(".xlsx") else data, filename
+            )
+            found = find_columns(table.rows()[:30], NAMES, _accept)
+        except Exception:
+            return None
+        if found is None:
+            return None
+        f = found[1]
+        conf = 0.85 if ("balance" in f and ("in" in f or "amount" in f)) else 0.7
+        return Sniff(conf, "bank statement header (日付 + 入出金 columns)")
+
+    def parse(self, data: bytes, filename: str, options: MoneyOptions) -> MoneyResult:
+        table = load_table(data, filename)
+        rows = table.rows()
+        preset = {k: v for k, v in (options.preset or {}).items() if k != "account"}
+        head, cols = require(
+            find_columns(rows, NAMES, _accept, preset or None), filename, "日付・出金・入金"
+        )
+        result = MoneyResult(self.name, "bank", MoneyFile(), filename)
+        issues = result.issues
+        number = (options.preset or {}).get("account", "")
+        for row in rows[:head]:
+            m = _ACCOUNT_LINE.search(",".join(row))
+            if m and not number:
+                number = m.group(2)
+        account = BankAccountRef(
+            account_type=AccountType.OTHER,
+            number=number.zfill(7) if number else "",
+            bank_name="",
+            holder="",
+        )
+        header = rows[head]
+        parsed: list[tuple[int, date, int, int | None, str, str]] = []
+        for i, row in enumerate(rows[head + 1 :], start=head + 2):
+            if not any(c.strip() for c in row):
+                continue
+            raw_date = cell(row, cols.get("date"))
+            if not raw_date:
+                continue  # a total or note line without a date
+
+            def bad(field: str, code: str, msg: str, value: str, i: int = i) -> None:
+                col = cols.get(field)
+                issues.append(
+                    error(
+                        code,
+                        f"{filename}: line {i}, column {None if col is None else col + 1}"
+                        f" ({header[col] if col is not None and col < len(header) else field}): "
+                        f"{msg}: {value!r}",
+                        file=filename,
+                        line=i,
+                        column=None if col is None else col + 1,
+                        field=header[col] if col is not None and col < len(header) else field,
+                        value=value,
+                    )
+                )
+
+            try:
+                day = parse_date(raw_date)
+            except DateError:
+                bad("date", "bank.bad_date", "not a date", raw_date)
+                continue
+            try:
+                if "amount" in cols and not ("in" in cols and "out" in cols):
+                    amount = parse_yen(cell(row, cols["amount"]))
+                else:
+                    amount = parse_yen(cell(row, cols.get("in"))) - parse_yen(
+                        cell(row, cols.get("out"))
+                    )
+            except AmountError:
+                field = "amount" if "amount" in cols else "in"
+                bad(
+                    field,
+                    "bank.bad_amount",
+                    "not a yen amount",
+                    cell(row, cols.get("in")) + "/" + cell(row, cols.get("out")),
+                )
+                continue
+            balance = None
+            if "balance" in cols and cell(row, cols["balance"]):
+                try:
+                    balance = parse_yen(cell(row, cols["balance"]))
+                except AmountError:
+                    bad(
+                        "balance", "bank.bad_amount", "not a yen amount", cell(row, cols["balance"])
+                    )
+                    continue
+            desc = cell(row, cols.get("description"))
+            memo = cell(row, cols.get("memo"))
+            counterparty = cell(row, cols.get("counterparty"))
+            parsed.append(
+                (i, day, amount, balance, desc + (f" {memo}" if memo else ""), counterparty)
+            )
+        if not parsed and not issues:
+            issues.append(
+                error(
+                    "bank.no_rows",
+                    f"{filename}: no transactions under the header",
+                    file=filename,
+                    line=head + 1,
+                )
+            )
+        ordered = _order(parsed)
+        if ordered is None:
+            ordered = parsed
+            _report_balance(parsed, cols, header, filename, issues)
+        for line, day, amount, balance, desc, cp in ordered:
+            result.file.transactions.append(
+                BankTransaction(
+                    account=account,
+                    booked_on=day,
+                    amount_yen=amount,
+                    description=desc,
+                    counterparty=cp,
+                    balance_yen=balance,
+                    kind=classify(desc, cp, amount),
+                    line=line,
+                )
+            )
+        result.file.accounts[account.key] = account
+        if ordered:
+            first, last = ordered[0], ordered[-1]
+            opening = None if first[3] is None else first[3] - first[2]
+            result.file.balances[account.key] = (opening, last[3])
+        return result
+
+
+Row = tuple[int, date, int, int | None, str, str]
+
+
+def _chain_ok(rows: list[Row]) -> bool:
+    prev = None
+    for _, _, amount, balance, _, _ in rows:
+        if balance is None:
+            return True  # no balance column to check
+        if prev is not None and prev + amount != balance:
+            return False
+        prev = balance
+    return True
+
+
+def _order(rows: list[Row]) -> list[Row] | None:
+    """The rows oldest first when their balances chain (as given, or reversed); else None."""
+    if _chain_ok(rows):
+        return rows
+    rev = list(reversed(rows))
+    if _chain_ok(rev):
+        return rev
+    return None
+
+
+def _report_balance(
+    rows: list[Row], cols: dict[str, int], header: list[str], filename: str, issues: list[Issue]
+) -> None:
+    prev = None
+    col = cols.get("balance")
+    name = header[col] if col is not None and col < len(header) else "残高"
+    for line, _, amount, balance, _, _ in rows:
+        if balance is None:
+            continue
+        if prev is not None and prev + amount != balance:
+            issues.append(
+                error(
+                    "bank.balance_mismatch",
+                    f"{filename}: line {line}, column {None if col is None else col + 1} ({name}): "
+                    f"{balance:,} but the previous balance {prev:,} + {amount:,} = {prev + amount:,}",
+                    file=filename,
+                    line=line,
+                    column=None if col is None else col + 1,
+                    field=name,
+                    value=str(balance),
+                )
+            )
+        prev = balance
