@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import func, select
 
-from kizashi.access import access_business_by_id, access_loans_by_business, accessible_business_ids
+from kizashi.access import access_business_by_id, access_loans_by_business
 from kizashi.actions.consent import do_revoke_consent
 from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.store.errors import NotFound
@@ -148,21 +148,5 @@ def test_lender_sees_only_its_own_loans_without_consent(store, world):
         assert sorted(loan.loan_number for loan in loans) == ["A-1", "B-1"]  # consent covers loans
 
 
-@pytest.mark.parametrize(
-    "login", ["cgc_officer", "a_officer", "b_officer", "a_admin", "owner", "other_owner"]
-)
-@pytest.mark.parametrize(
-    "category", [Category.FINANCIALS, Category.PROFILE, Category.BANK_TRANSACTIONS]
-)
-def test_list_query_agrees_with_single_decisions(store, world, login, category):
-    actor = world.actors[login]
-    with store.session() as s:
-        listed = set(s.execute(accessible_business_ids(actor, category, M, TODAY)).scalars())
-    allowed = set()
-    for bid in (world.business.id, world.other_business.id):
-        try:
-            _try(store, actor, bid, category=category)
-            allowed.add(bid)
-        except NotFound:
-            pass
-    assert listed == allowed
+# That lists and single decisions agree, over every category, purpose and role:
+# tests/access/test_agreement.py.

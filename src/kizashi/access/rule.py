@@ -194,7 +194,14 @@ def credit_event_rows(actor: Actor, purpose: Purpose, on: date) -> ColumnElement
         .where(Loan.id == CreditEvent.loan_id, loan_rows(actor, purpose, on))
         .correlate(CreditEvent)
     )
-    allowed = _rows_of(actor, Category.LOANS, purpose, on, CreditEvent.business_id)
+    allowed = (
+        exists()
+        .where(
+            Business.id == CreditEvent.business_id,
+            consent_condition(actor, Category.LOANS, purpose, on),
+        )
+        .correlate(CreditEvent)
+    )
     own_business = (
         exists()
         .where(Business.id == CreditEvent.business_id, Business.org_id == actor.org_id)
