@@ -21,7 +21,7 @@ from kizashi.domain.vocabulary import Category, FlagState, Purpose
 from kizashi.ingest.dates import add_months
 from kizashi.ingest.writers import write
 from kizashi.jobs.monitoring import run_monitoring_job
-from kizashi.store.models import Flag
+from kizashi.store.models import Flag, FlagResponse
 from tests.world import TODAY, make_world
 
 SALES = 10_000_000  # a month's sales, yen
@@ -125,8 +125,19 @@ def test_reimported_history_leaves_one_open_flag(cli, store, settings, tmp_path,
         old = s.get(Flag, first.id)
     assert dupes == []
     assert old is not None and not old.is_open and old.closed_month == date(2026, 9, 1)
-    # the person's 対応不要 (with its reason) stays; any other state becomes 解消
-    assert old.state == (FlagState.NOT_NEEDED if state == FlagState.NOT_NEEDED else "resolved")
+    # the episode is closed; the guarantor's 対応不要 (with its reason) stays, any other
+    # state of its response becomes 解消
+    assert old.state == FlagState.RESOLVED
+    if state is not None:
+        with store.session() as s:
+            response = s.execute(
+                select(FlagResponse).where(
+                    FlagResponse.flag_id == first.id, FlagResponse.org_id == officer.org_id
+                )
+            ).scalar_one()
+        assert response.state == (
+            FlagState.NOT_NEEDED if state == FlagState.NOT_NEEDED else FlagState.RESOLVED
+        )
     # a further run changes nothing
     again = run_monitoring_job(store, settings)
     assert again[0].flags_opened == 0 and again[0].flags_closed == 0
@@ -199,5 +210,8 @@ def test_a_run_for_an_earlier_month_leaves_later_flags_alone(cli, store, setting
     run_monitoring_job(store, settings)
     with store.session() as s:
         again = s.get(Flag, flag.id)
-        assert again is not None and again.is_open and again.state == FlagState.IN_PROGRESS
+        response = s.execute(
+            select(FlagResponse.state).where(FlagResponse.flag_id == flag.id)
+        ).scalar_one()
+        assert again is not None and again.is_open and response == FlagState.IN_PROGRESS
     assert [f for f in _open_flags(store, bid) if f[0] == RULE] == [(RULE, flag.opened_month)]

@@ -201,10 +201,17 @@ FLAG_WRITERS = {"cgc_officer", "owner"}
 
 
 def _flag_state(store: Store, flag_id: int) -> str:
-    from kizashi.store.models import Flag
+    """The flag's state as answered (one organisation's response), 新規 while none answered."""
+    from sqlalchemy import select
+
+    from kizashi.store.models import FlagResponse
 
     with store.session() as s:
-        return s.get(Flag, flag_id).state.value
+        states = s.execute(
+            select(FlagResponse.state).where(FlagResponse.flag_id == flag_id)
+        ).scalars().all()  # fmt: skip
+    assert len(states) <= 1
+    return states[0].value if states else "new"
 
 
 def _api_post_state(client: TestClient, flag_id: int, body: dict[str, object]):  # type: ignore[no-untyped-def]

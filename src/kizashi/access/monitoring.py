@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,16 +20,24 @@ from sqlalchemy.orm import Session
 
 from kizashi.domain.industry import major_groups
 from kizashi.domain.periods import month_end, month_start
-from kizashi.domain.vocabulary import Category, FlagState, Purpose
+from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.engine.exec.summary import percentile_column
 from kizashi.engine.spec.catalogue import render
 from kizashi.engine.spec.indicators import load_indicators
 from kizashi.engine.spec.locaben import load_thresholds
 from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
 from kizashi.store import analytics
-from kizashi.store.models import Flag, MonitoringSummary, RulePack
+from kizashi.store.errors import NotFound
+from kizashi.store.models import Flag, FlagResponse, MonitoringSummary, RulePack, User
 
 from .actor import Actor
+from .flag_responses import (
+    ResponseEventView,
+    latest_runs,
+    own_responses,
+    response_history,
+    response_state,
+)
 from .policy import access_business_by_id
 from .rule import flag_rows, flag_scope
 
@@ -54,6 +62,13 @@ class FlagView:
     explanation: dict[str, str]
     next_step: dict[str, str]
     evidence: dict[str, Any] = field(default_factory=dict)
+    # the reading organisation's own response (``state``/``state_reason`` above are its too)
+    assignee_user_id: int | None = None
+    assignee_name: str | None = None
+    due_on: date | None = None
+    responded_at: datetime | None = None
+    # first found by the latest finished run of its pack
+    new_since_last_run: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,8 +123,26 @@ def pack_for_ref(session: Session, ref: str) -> Pack:
 _flag_scope = flag_scope
 
 
-def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -> FlagView:
-    """The flag as pages and the API show it; ``packs`` remembers the packs already looked up."""
+def flag_view(
+    session: Session,
+    f: Flag,
+    packs: dict[str, Pack] | None = None,
+    *,
+    response: FlagResponse | None = None,
+    assignee_name: str | None = None,
+    latest_run: int | None = None,
+) -> FlagView:
+    """The flag as pages and the API show it to one organisation (``response``: its own
+    response, None before it answered); ``packs`` remembers the packs already looked up."""
+    own: dict[str, Any] = {
+        "assignee_user_id": response.assignee_user_id if response else None,
+        "assignee_name": assignee_name,
+        "due_on": response.due_on if response else None,
+        "responded_at": response.updated_at if response else None,
+        "new_since_last_run": latest_run is not None and f.first_run_id == latest_run,
+    }
+    state = response_state(f, response).value
+    reason = response.reason if response else None
     if packs is None:
         packs = {}
     pack = packs.get(f.pack_ref)
@@ -127,8 +160,8 @@ def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -
             f.category,
             "",
             "",
-            f.state.value if isinstance(f.state, FlagState) else str(f.state),
-            f.state_reason,
+            state,
+            reason,
             f.is_open,
             month_end(f.opened_month),
             month_end(f.closed_month) if f.closed_month else None,
@@ -137,6 +170,7 @@ def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -
             {"ja": "", "en": ""},
             {"ja": "", "en": ""},
             evidence,
+            **own,
         )
     explanation = {}
     for lang in ("ja", "en"):
@@ -154,8 +188,8 @@ def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -
         category=f.category,
         source=rule.source,
         support=rule.support,
-        state=f.state.value if isinstance(f.state, FlagState) else str(f.state),
-        state_reason=f.state_reason,
+        state=state,
+        state_reason=reason,
         is_open=f.is_open,
         opened_month=month_end(f.opened_month),
         closed_month=month_end(f.closed_month) if f.closed_month else None,
@@ -164,6 +198,7 @@ def flag_view(session: Session, f: Flag, packs: dict[str, Pack] | None = None) -
         explanation=explanation,
         next_step=dict(rule.next_step),
         evidence=evidence,
+        **own,
     )
 
 
@@ -188,10 +223,86 @@ def read_flags(
     rows = session.execute(q).scalars().all()
     order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
     packs: dict[str, Pack] = {}  # one lookup per pack, not per flag
-    views = [flag_view(session, f, packs) for f in rows]
+    responses, names = own_responses(session, actor, [f.id for f in rows])
+    latest = latest_runs(session, {f.pack_ref for f in rows})
+    views = []
+    for f in rows:
+        r = responses.get(f.id)
+        views.append(
+            flag_view(
+                session,
+                f,
+                packs,
+                response=r,
+                assignee_name=names.get(r.assignee_user_id) if r and r.assignee_user_id else None,
+                latest_run=latest.get(f.pack_ref),
+            )
+        )
     return sorted(
         views, key=lambda v: (not v.is_open, order.get(v.severity, 9), -v.opened_month.toordinal())
     )
+
+
+def response_view(session: Session, response: FlagResponse) -> FlagView:
+    """The flag as its organisation now answers it, right after a change the action gated
+    (no second access decision)."""
+    names = (
+        dict(
+            session.execute(
+                select(User.id, User.display_name).where(User.id == response.assignee_user_id)
+            ).all()
+        )
+        if response.assignee_user_id
+        else {}
+    )
+    flag = response.flag
+    return flag_view(
+        session,
+        flag,
+        response=response,
+        assignee_name=names.get(response.assignee_user_id),
+        latest_run=latest_runs(session, {flag.pack_ref}).get(flag.pack_ref),
+    )
+
+
+def read_flag_response(
+    session: Session,
+    actor: Actor,
+    flag_id: int,
+    purpose: Purpose,
+    *,
+    today: date | None = None,
+) -> tuple[FlagView, list[ResponseEventView]]:
+    """One flag with the actor's organisation's response and that response's history, oldest
+    first: who changed what, when and why. Another organisation's history is never read; a
+    flag missing and one not visible give the same NotFound."""
+    flag = session.get(Flag, flag_id)
+    if flag is None:
+        raise NotFound(f"flag {flag_id} not found")
+    access_business_by_id(
+        session,
+        actor,
+        flag.business_id,
+        Category.FLAGS,
+        purpose,
+        action="read_flag_response",
+        today=today,
+    )
+    visible = session.execute(
+        select(Flag.id).where(Flag.id == flag_id).where(_flag_scope(actor))
+    ).first()
+    if visible is None or actor.org_id is None:
+        raise NotFound(f"flag {flag_id} not found")
+    responses, names = own_responses(session, actor, [flag.id])
+    r = responses.get(flag.id)
+    view = flag_view(
+        session,
+        flag,
+        response=r,
+        assignee_name=names.get(r.assignee_user_id) if r and r.assignee_user_id else None,
+        latest_run=latest_runs(session, {flag.pack_ref}).get(flag.pack_ref),
+    )
+    return view, response_history(session, actor, flag.id)
 
 
 def whole_percent(percentile: float | None) -> int | None:

@@ -512,6 +512,13 @@ class FlagResponse(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
+    flag: Mapped[Flag] = relationship()
+
+    @property
+    def business_id(self) -> int:
+        """The business the answered flag is about."""
+        return self.flag.business_id
+
 
 class FlagResponseEvent(Base):
     """One change of an organisation's response: who (NULL: the monitoring run), when, what

@@ -22,6 +22,7 @@ from kizashi.access.monitoring import (
     read_flags,
     read_indicator_history,
     read_indicators,
+    response_view,
 )
 from kizashi.actions.flags import do_change_flag_state
 from kizashi.domain.periods import parse_month
@@ -233,7 +234,7 @@ def post_flag_state(
                 reason=body.reason,
             )
             s.flush()
-            return flag_out(flag_view(s, flag))
+            return flag_out(response_view(s, flag))
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from None
     except ValueError as exc:

@@ -1,0 +1,94 @@
+"""Reads of an organisation's own responses to flags (state, reason, assignee, due date, history).
+
+Only ever the reading organisation's rows: ``org_id == actor.org_id`` is part of every query
+here, so no organisation reads another's state or reasons. The flag itself is gated by the
+caller (``access_business_by_id`` on category ``flags`` and the flag's pack scope).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from kizashi.domain.vocabulary import FlagState, RunStatus
+from kizashi.store.models import Flag, FlagResponse, FlagResponseEvent, MonitoringRun, User
+
+from .actor import Actor
+
+
+@dataclass(frozen=True)
+class ResponseEventView:
+    """One change of an organisation's response: by a person (``user_name``) or by the run."""
+
+    at: datetime
+    user_name: str | None  # None: the monitoring run
+    field: str  # state | assignee | due_on | note
+    old: str | None
+    new: str | None
+    reason: str | None
+
+
+def response_state(flag: Flag, response: FlagResponse | None) -> FlagState:
+    """An organisation's state of a flag: its own response's, else 新規 while the flag is open
+    and 解消 once the run closed it."""
+    if response is not None:
+        return FlagState(response.state)
+    return FlagState.NEW if flag.is_open else FlagState.RESOLVED
+
+
+def latest_runs(session: Session, pack_refs: set[str]) -> dict[str, int]:
+    """Each pack's latest finished run id ("new since the last run": first found by it)."""
+    if not pack_refs:
+        return {}
+    rows = session.execute(
+        select(MonitoringRun.pack_ref, func.max(MonitoringRun.id))
+        .where(MonitoringRun.pack_ref.in_(pack_refs), MonitoringRun.status == RunStatus.FINISHED)
+        .group_by(MonitoringRun.pack_ref)
+    ).all()
+    return {ref: int(rid) for ref, rid in rows}
+
+
+def own_responses(
+    session: Session, actor: Actor, flag_ids: list[int]
+) -> tuple[dict[int, FlagResponse], dict[int, str]]:
+    """The actor's organisation's responses to these flags (never another's), and the display
+    names of their assignees."""
+    if not flag_ids or actor.org_id is None:
+        return {}, {}
+    responses: dict[int, FlagResponse] = {}
+    for i in range(0, len(flag_ids), 500):
+        for r in session.execute(
+            select(FlagResponse).where(
+                FlagResponse.org_id == actor.org_id,
+                FlagResponse.flag_id.in_(flag_ids[i : i + 500]),
+            )
+        ).scalars():
+            responses[r.flag_id] = r
+    users = {r.assignee_user_id for r in responses.values() if r.assignee_user_id}
+    names: dict[int, str] = (
+        {
+            int(k): str(v)
+            for k, v in session.execute(
+                select(User.id, User.display_name).where(User.id.in_(users))
+            ).all()
+        }
+        if users
+        else {}
+    )
+    return responses, names
+
+
+def response_history(session: Session, actor: Actor, flag_id: int) -> list[ResponseEventView]:
+    """The actor's organisation's history of one flag, oldest first (caller gates the flag)."""
+    if actor.org_id is None:
+        return []
+    rows = session.execute(
+        select(FlagResponseEvent, User.display_name)
+        .outerjoin(User, User.id == FlagResponseEvent.user_id)
+        .where(FlagResponseEvent.flag_id == flag_id, FlagResponseEvent.org_id == actor.org_id)
+        .order_by(FlagResponseEvent.at, FlagResponseEvent.id)
+    ).all()
+    return [ResponseEventView(e.at, name, e.field, e.old, e.new, e.reason) for e, name in rows]
