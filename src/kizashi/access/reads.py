@@ -546,6 +546,17 @@ def may_upload(session: Session, actor: Actor, business_id: int) -> bool:
     return decide_upload(session, actor, session.get(Business, business_id)).allowed
 
 
+def upload_target_if_allowed(
+    session: Session, actor: Actor, business_id: int
+) -> UploadTarget | None:
+    """The business the actor may upload for, or None (not audited: the upload worker's
+    preparation; the upload itself is decided and audited by ``do_import_submission``)."""
+    business = session.get(Business, business_id)
+    if business is None or not decide_upload(session, actor, business).allowed:
+        return None
+    return UploadTarget(business.id, business.name, business.fiscal_year_end_month)
+
+
 def read_upload_target(
     session: Session, actor: Actor, business_id: int, *, today: date | None = None
 ) -> UploadTarget:

@@ -30,14 +30,14 @@ from typing import Any
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI
 
-from kizashi.access import Actor, decide_upload
+from kizashi.access import Actor
+from kizashi.access.reads import upload_target_if_allowed
 from kizashi.actions.mappings import load_column_preset, load_confirmations
 from kizashi.actions.submissions import ImportOutcome, analyse_remembered, do_import_submission
 from kizashi.ingest import ColumnMapping, IngestError, LimitExceeded, Report
 from kizashi.ingest.limits import limits_of
 from kizashi.settings import Settings
 from kizashi.store.db import Store
-from kizashi.store.models import Business
 
 _CONTEXT = multiprocessing.get_context("forkserver")
 # The fork server imports the analysis once; each upload's process is a cheap fork of it.
@@ -219,8 +219,8 @@ def _prepare(
     """What the worker needs, or None when the actor may not upload (or the preset is bad):
     then ``do_import_submission`` answers as it always has (audited 404, located error)."""
     with store.session() as s:
-        business = s.get(Business, business_id)
-        if business is None or not decide_upload(s, actor, business).allowed:
+        business = upload_target_if_allowed(s, actor, business_id)
+        if business is None:
             return None
         fy = options.fiscal_year_start_month or business.fiscal_year_end_month % 12 + 1
         try:

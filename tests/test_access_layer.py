@@ -1,0 +1,142 @@
+"""Business data is read through ``kizashi.access`` only (docs/architecture.md "Who reads
+business data").
+
+The business-data tables are found, not listed: ``business`` and every table that points at
+it through foreign keys, directly or not (statements and their lines, loans and instalments,
+credit events, consent grants and requests, flags and responses, bank and invoice data, and
+whatever is added later). Outside the packages that may touch them — ``store`` (defines them),
+``access`` (reads them for an actor, under consent, audited), ``actions`` (writes them: a write
+reads the rows it changes) and the system jobs listed in ``SYSTEM_JOBS`` — no module may import
+their ORM classes, import the store's models module whole, import the analytics file's
+modules, or carry SQL naming those tables. A page, a command or an API route that needs such
+data asks ``kizashi.access`` (a function that takes the actor).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import pkgutil
+import re
+from pathlib import Path
+
+import kizashi.store
+from kizashi.store.models import Base
+from tests.test_layers import SRC, _imports
+
+# Packages that may read business tables directly.
+MAY_READ = {"store", "access", "actions"}
+# jobs/ run for the whole store as the system (docs/architecture.md): these modules may read
+# business tables; a new job that needs to must be added here deliberately, and must not take
+# an actor (what an actor reads goes through kizashi.access).
+SYSTEM_JOBS = {
+    "kizashi/jobs/demo.py",  # sets up the demo world (fictional institutions and logins)
+    "kizashi/jobs/monitoring.py",  # a monitoring run over every business (or an org's pack)
+    "kizashi/jobs/panel_sync.py",  # store → analytics panel for every changed business
+    "kizashi/jobs/portfolio_load.py",  # synthetic portfolio → store in bulk
+    "kizashi/jobs/synth_export.py",  # synthetic portfolio → accounting files
+    "kizashi/jobs/monitoring_runs.py",  # run records, recovery of an interrupted run
+}
+# The analytics file holds business data too (panel, indicator values, bank transactions).
+ANALYTICS_MODULES = ("kizashi.store.analytics",)
+
+
+def _business_tables() -> set[str]:
+    for mod in pkgutil.walk_packages(kizashi.store.__path__, "kizashi.store."):
+        if ".migrations" not in mod.name:
+            importlib.import_module(mod.name)  # every module that maps tables on Base
+    tables = Base.metadata.tables
+    found = {"business"}
+    grown = True
+    while grown:
+        grown = False
+        for t in tables.values():
+            if t.name not in found and any(fk.column.table.name in found for fk in t.foreign_keys):
+                found.add(t.name)
+                grown = True
+    return found
+
+
+BUSINESS_TABLES = _business_tables()
+BUSINESS_CLASSES = {
+    m.class_.__name__ for m in Base.registry.mappers if m.local_table.name in BUSINESS_TABLES
+}
+_SQL = re.compile(
+    r"\b(from|join|update|into)\s+\"?(" + "|".join(sorted(BUSINESS_TABLES)) + r")\b\"?",
+    re.IGNORECASE,
+)
+
+
+def _outside(path: Path) -> bool:
+    rel = path.relative_to(SRC.parent).as_posix()
+    package = rel.split("/")[1] if "/" in rel[len("kizashi/") :] else None
+    return package not in MAY_READ and rel not in SYSTEM_JOBS
+
+
+def test_the_business_tables_are_found() -> None:
+    """The closure finds the tables everyone knows are business data (the test can fail)."""
+    assert {"business", "statement", "statement_line", "loan", "repayment_instalment"} <= (
+        BUSINESS_TABLES
+    )
+    assert {"consent_grant", "credit_event", "flag", "monitoring_summary"} <= BUSINESS_TABLES
+    assert {"user_account", "organisation", "audit_event", "web_session"}.isdisjoint(
+        BUSINESS_TABLES
+    )
+    assert {"Business", "Loan", "Flag", "ConsentGrant", "StatementLine"} <= BUSINESS_CLASSES
+
+
+def _problems(path: Path) -> list[str]:
+    rel = path.relative_to(SRC.parent).as_posix()
+    tree = ast.parse(path.read_text("utf-8"))
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kizashi.store"):
+            mod = node.module or ""
+            for alias in node.names:
+                if alias.name in BUSINESS_CLASSES or alias.name == "*":
+                    out.append(f"{rel}:{node.lineno}: imports {alias.name} from {mod}")
+                if mod == "kizashi.store" and alias.name in ("models", "analytics"):
+                    out.append(f"{rel}:{node.lineno}: imports kizashi.store.{alias.name}")
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            m = _SQL.search(node.value)
+            if m:
+                out.append(f"{rel}:{node.lineno}: SQL on {m.group(2)}")
+    for line, mod in _imports(path):
+        if mod == "kizashi.store.models" and any(
+            isinstance(n, ast.Import) and n.lineno == line for n in ast.walk(tree)
+        ):
+            out.append(f"{rel}:{line}: imports kizashi.store.models whole")
+        if mod.startswith(ANALYTICS_MODULES):
+            out.append(f"{rel}:{line}: imports {mod} (business data in the analytics file)")
+    return out
+
+
+def test_business_tables_are_read_through_access_only() -> None:
+    problems = [p for path in sorted(SRC.rglob("*.py")) if _outside(path) for p in _problems(path)]
+    assert not problems, (
+        "business data read outside kizashi.access (add a read to kizashi/access/reads.py, or "
+        "for a system job list it in SYSTEM_JOBS):\n" + "\n".join(problems)
+    )
+
+
+def test_the_check_catches_a_violation(tmp_path: Path) -> None:
+    """A web module importing Loan, or running SQL on flags, is reported."""
+    fake = SRC / "web" / "_layer_probe.py"
+    assert not fake.exists()
+    try:
+        fake.write_text(
+            "from kizashi.store.models import Loan, User\nQ = 'SELECT * FROM flag WHERE id = 1'\n",
+            "utf-8",
+        )
+        found = _problems(fake)
+    finally:
+        fake.unlink()
+    assert any("imports Loan" in p for p in found)
+    assert not any("imports User" in p for p in found)
+    assert any("SQL on flag" in p for p in found)
+
+
+def test_system_jobs_exist() -> None:
+    """The allowlist names real modules (a renamed job is not silently exempt)."""
+    for rel in SYSTEM_JOBS:
+        assert (SRC.parent / rel).exists(), rel
