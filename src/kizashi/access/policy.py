@@ -114,7 +114,7 @@ def _decide(
         reason = reasons[key]
     if reason is not None:
         return business, Decision(True, reason)
-    return business, Decision(False, _denial(actor, business, upload=key == UPLOAD))
+    return business, Decision(False, _denial(actor, business, upload=key[1] is None))
 
 
 def decide(
@@ -266,19 +266,23 @@ def access_business_for_upload(
     *,
     action: str = "upload",
     today: date | None = None,
+    category: Category = Category.FINANCIALS,
 ) -> Business:
     """The business, if ``actor`` may submit its financial data (``decide_upload``); else
     NotFound. The decision is audited either way under ``action`` (``upload`` for a
     submission or confirmation, ``upload_form`` for opening the upload page).
+    ``category``: the data submitted (bank statements: ``bank_transactions``, invoices and
+    schedules: ``invoices``): whoever may read that category for some purpose may submit it.
     """
-    business, decision = _decide(session, actor, business_id, UPLOAD, today)
+    key: Key = (category, None)
+    business, decision = _decide(session, actor, business_id, key, today)
     record = AuditRecord(
         action=action,
         decision="allow" if decision.allowed else "deny",
         actor_user_id=actor.user_id,
         actor_org_id=actor.org_id,
         business_id=business_id,
-        category=Category.FINANCIALS.value,
+        category=category.value,
         object_type="business",
         object_id=str(business_id),
         detail={"reason": decision.reason, "login": actor.login},

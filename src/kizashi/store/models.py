@@ -567,3 +567,106 @@ class ConsentRequest(Base):
     responded_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     approved_categories: Mapped[str | None] = mapped_column(String(200))
     response_note: Mapped[str | None] = mapped_column(Text)  # the business's reason, if any
+
+
+# --------------------------------------------------------------------------- bank and invoices
+# (money that moved: domain.bank; written by actions.bank; migration 0009)
+
+
+class BankAccount(Base):
+    """A bank account of a business, as its statements name it (``BankAccountRef.key``)."""
+
+    __tablename__ = "bank_account"
+    __table_args__ = (UniqueConstraint("business_id", "account_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), index=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    bank_code: Mapped[str] = mapped_column(String(4))
+    branch_code: Mapped[str] = mapped_column(String(3))
+    account_type: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(10))
+    bank_name: Mapped[str] = mapped_column(String(100))
+    branch_name: Mapped[str] = mapped_column(String(100))
+    holder: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BankTransaction(Base):
+    """One movement on an account; ``dedup_key`` (sha256 of date, amount, balance, words and
+    the same-day sequence) makes re-importing an overlapping statement add nothing twice."""
+
+    __tablename__ = "bank_transaction"
+    __table_args__ = (
+        UniqueConstraint("account_id", "dedup_key"),
+        Index("ix_bank_transaction_business_day", "business_id", "booked_on"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("bank_account.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    booked_on: Mapped[date] = mapped_column(Date)
+    value_on: Mapped[date | None] = mapped_column(Date)
+    amount_yen: Mapped[int] = mapped_column(BigInteger)  # + in, − out
+    balance_yen: Mapped[int | None] = mapped_column(BigInteger)
+    counterparty: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))  # domain.bank.TxKind
+    reference: Mapped[str] = mapped_column(String(100))
+    dedup_key: Mapped[str] = mapped_column(String(64))
+
+
+class Counterparty(Base):
+    """A customer or supplier of a business, met on an invoice or a schedule."""
+
+    __tablename__ = "counterparty"
+    __table_args__ = (UniqueConstraint("business_id", "match_key"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    match_key: Mapped[str] = mapped_column(String(200))
+    registration_number: Mapped[str | None] = mapped_column(String(14))  # T + 13 digits
+    corporate_number: Mapped[str | None] = mapped_column(String(13))
+
+
+class Invoice(Base):
+    """An invoice or credit note the business issued or received (credit notes negative)."""
+
+    __tablename__ = "invoice"
+    __table_args__ = (
+        UniqueConstraint("business_id", "dedup_key"),
+        Index("ix_invoice_business_issue", "business_id", "issue_date"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    counterparty_id: Mapped[int] = mapped_column(ForeignKey("counterparty.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(16))  # domain.bank.InvoiceDirection
+    invoice_number: Mapped[str] = mapped_column(String(100))
+    issue_date: Mapped[date] = mapped_column(Date)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    total_yen: Mapped[int] = mapped_column(BigInteger)
+    tax_yen: Mapped[int] = mapped_column(BigInteger)
+    payable_yen: Mapped[int] = mapped_column(BigInteger)
+    credit_note: Mapped[bool] = mapped_column(Boolean)
+    paid: Mapped[bool] = mapped_column(Boolean)
+    source_format: Mapped[str] = mapped_column(String(100))
+    dedup_key: Mapped[str] = mapped_column(String(64))
+
+
+class OpenItem(Base):
+    """A receivable or payable open at ``as_of``. A schedule (``source`` "schedule") or a
+    transfer request (``source`` "transfer_request", 全銀 21) replaces the business's earlier
+    items of the same side and source: it is the whole list at its date."""
+
+    __tablename__ = "open_item"
+    __table_args__ = (Index("ix_open_item_business", "business_id", "side"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id"))
+    counterparty_id: Mapped[int] = mapped_column(ForeignKey("counterparty.id"))
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    side: Mapped[str] = mapped_column(String(16))  # domain.bank.OpenItemSide
+    source: Mapped[str] = mapped_column(String(32))
+    amount_yen: Mapped[int] = mapped_column(BigInteger)
+    due_date: Mapped[date | None] = mapped_column(Date)
+    as_of: Mapped[date | None] = mapped_column(Date)
+    invoice_number: Mapped[str] = mapped_column(String(100))
