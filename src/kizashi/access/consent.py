@@ -154,8 +154,11 @@ def _record(actor: Actor, action: str, business_id: int | None, allowed: bool, w
     )
 
 
-def _owner_gate(session: Session, actor: Actor, business_id: int, action: str) -> Business:
-    """The business, if ``actor`` is an owner of it; else NotFound (audited either way)."""
+def business_for_owner(
+    session: Session, actor: Actor, business_id: int, action: str, *, audit: bool = True
+) -> Business:
+    """The business, if ``actor`` is an owner of it; else NotFound (audited either way, unless
+    ``audit`` is False: a section of a page whose read is audited already)."""
     business = session.get(Business, business_id)
     ok = (
         business is not None
@@ -166,7 +169,8 @@ def _owner_gate(session: Session, actor: Actor, business_id: int, action: str) -
     record = _record(actor, action, business_id, ok, "own business" if ok else "not its owner")
     if not ok:
         raise NotFound(f"business {business_id} not found", pending_audit=record)
-    append_audit(session, record)
+    if audit:
+        append_audit(session, record)
     assert business is not None
     return business
 
@@ -250,11 +254,16 @@ def _request_views(session: Session, *where: Any, today: date) -> list[RequestVi
 
 
 def read_business_consents(
-    session: Session, actor: Actor, business_id: int, *, today: date | None = None
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    today: date | None = None,
+    audit: bool = True,
 ) -> ConsentOverview:
     """The business's side: every grant (live and past) and every request it received."""
     today = today or date.today()
-    _owner_gate(session, actor, business_id, "read_consents")
+    business_for_owner(session, actor, business_id, "read_consents", audit=audit)
     return ConsentOverview(
         _grant_views(session, ConsentGrant.business_id == business_id, today=today),
         _request_views(session, ConsentRequest.business_id == business_id, today=today),
@@ -314,7 +323,7 @@ def who_looked(
 ) -> list[LookView]:
     """Other organisations' reads of the business (allowed and refused), newest first, from
     the audit log. The business's own reads and the system's are left out."""
-    business = _owner_gate(session, actor, business_id, "read_access_log")
+    business = business_for_owner(session, actor, business_id, "read_access_log")
     org = aliased(Organisation)
     stmt = (
         select(AuditEvent, org.name, org.kind, User.display_name)

@@ -38,6 +38,7 @@ from ..auth import CurrentUser, require_user
 from ..charts import Series, bar_chart, line_chart
 from ..i18n import Translator
 from ..state import app_settings, app_store, parse_purpose, render, translator
+from .consent import business_consent_section
 from .monitoring import (
     flag_error_message,
     flags_context,
@@ -238,6 +239,7 @@ def business_page(
         loans = log.section(lambda: read_loans(s, actor, business_id, purpose=chosen))
         flags = read_flags_section(s, log, user, business_id, chosen)
         indicators = read_indicators_section(request, s, log, user, business_id, chosen)
+        consent = business_consent_section(request, s, user, business_id, chosen)
     recent = list(reversed(points[-13:])) if points else []
     events: list = []
     if loans is not None:
@@ -260,5 +262,6 @@ def business_page(
         **flags_context(flags, user),
         **indicators_context(indicators, t),
         **label_lookup(t.locale),
+        **consent,
     }
     return render(request, "business.html", ctx)
