@@ -21,6 +21,7 @@ from kizashi.actions.submissions import ImportOutcome, do_import_submission
 from kizashi.domain.chart import load_chart
 from kizashi.ingest import ColumnMapping, IngestError, Limits, Report, analyse_files, load_importers
 from kizashi.ingest.limits import limits_of
+from kizashi.ingest.money import default_money_importers
 from kizashi.store.errors import NotFound
 from kizashi.web.i18n import Translator
 from kizashi.web.upload_report import (
@@ -31,6 +32,7 @@ from kizashi.web.upload_report import (
     omitted_rows,
 )
 
+from . import money_cmd
 from .app import app
 from .context import actor_for, checkpoint_audit, settings, store
 
@@ -72,6 +74,8 @@ def chart_cmd(
 def _print_formats() -> None:
     for name, imp in sorted(load_importers().items()):
         typer.echo(f"{name:<16} {imp.label_ja} / {imp.label_en}")
+    for name, money in sorted(default_money_importers().items()):
+        typer.echo(f"{name:<16} {money.label_ja} / {money.label_en}")
 
 
 def _print_report(report: Report) -> None:
@@ -296,6 +300,31 @@ def ingest_cmd(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="analyse only; store nothing")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="print the report as JSON")] = False,
     list_formats: Annotated[bool, typer.Option("--list-formats", help="list importers")] = False,
+    direction: Annotated[
+        str | None,
+        typer.Option(
+            "--direction",
+            help="invoices: issued or received, when the file's parties do not name the business",
+        ),
+    ] = None,
+    confirm_party: Annotated[
+        bool,
+        typer.Option(
+            "--confirm-other-party",
+            help="bank files: store although the file names another account holder",
+        ),
+    ] = False,
+    side: Annotated[
+        str | None,
+        typer.Option("--side", help="schedules: receivable or payable, when the file does not say"),
+    ] = None,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="schedules: the date of the balances (ISO)")
+    ] = None,
+    today: Annotated[
+        str | None,
+        typer.Option("--today", help="bank files: the day 和暦 and MMDD dates are read near (ISO)"),
+    ] = None,
 ) -> None:
     """会計ソフトの出力を取り込む / Import accounting exports (``formats`` lists importers)."""
     first = str(files[0]) if files else ""
@@ -316,6 +345,20 @@ def ingest_cmd(
     limits = limits_of(settings())  # the same limits as an upload through the web
     limit = limits.max_bytes
     payload = _read_files(files, limit, as_json)
+    if money_cmd.is_money(payload, fmt):
+        money_cmd.ingest_money(
+            payload,
+            business=business,
+            login=login,
+            fmt=fmt,
+            options=money_cmd.money_options(mapping, side, as_of, today),
+            direction=direction,
+            confirm_other_party=confirm_party,
+            dry_run=dry_run,
+            as_json=as_json,
+            max_bytes=limit,
+        )
+        return
     column_mapping = _column_mapping(mapping, as_json)
     if business is None:
         _analyse_only(payload, fmt, fy_month, column_mapping, period_end, limits, as_json)

@@ -36,7 +36,7 @@ def _path(*names: str) -> str:
 
 class UblInvoice:
     name = "ubl_invoice"
-    label_ja = "電子インボイス (JP PINT・Peppol BIS 3 UBL)"
+    label_ja = "デジタルインボイス (ペポル形式)"
     label_en = "E-invoice (JP PINT, Peppol BIS 3 UBL)"
     kind = "invoices"
 

@@ -1,0 +1,102 @@
+"""``kizashi ingest`` with bank statements, e-invoices and schedules: Japanese output, storing,
+refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from kizashi.cli import context
+from kizashi.store.models import BankTransaction, Invoice, OpenItem
+from tests.web.japanese_only import latin_words
+from tests.world import make_world
+
+from . import zengin_builder as zb
+from .conftest import SAMPLES
+
+PINT = SAMPLES.parent / "einvoice" / "jp-pint" / "Japan PINT Invoice UBL Example1-minimum.xml"
+
+
+@pytest.fixture
+def cli(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("KIZASHI_DATABASE_URL", store.url)
+    monkeypatch.setenv("KIZASHI_DATA_DIR", str(tmp_path / "data"))
+    context.settings.cache_clear()
+    context.store.cache_clear()
+    from kizashi.cli.main import app
+
+    runner = CliRunner()
+
+    def run(*args: str):
+        return runner.invoke(app, list(args), catch_exceptions=False)
+
+    yield run
+    context.settings.cache_clear()
+    context.store.cache_clear()
+
+
+@pytest.fixture
+def bid(store) -> int:
+    with store.session() as s:
+        return make_world(s).business.id
+
+
+def _count(store, model) -> int:
+    with store.session() as s:
+        return s.execute(select(func.count()).select_from(model)).scalar_one()
+
+
+def test_statement_stored_in_japanese_then_no_op(cli, store, bid, tmp_path):
+    f = tmp_path / "meisai.txt"
+    f.write_bytes(b"\r\n".join(zb.statement03()))
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner", "--today", "2024-05-10")
+    assert r.exit_code == 0, r.output
+    assert "保存しました" in r.output and "入出金明細: 追加 4 件" in r.output
+    assert latin_words(r.output) == [], r.output
+    assert _count(store, BankTransaction) == 4
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["reason"] == "duplicate"
+
+
+def test_dry_run_analysis_without_a_business(cli, tmp_path):
+    f = tmp_path / "meisai.txt"
+    recs = zb.statement03()
+    recs[4] = zb.trailer03(1, 500_001, 2, 420_000, 1_080_000, 3)
+    f.write_bytes(b"".join(recs))
+    r = cli("ingest", str(f), "--dry-run", "--today", "2024-05-10")
+    assert r.exit_code == 1
+    assert "エラー トレーラの件数・合計がデータ・レコードと合いません: meisai.txt 5行目" in r.output
+    assert "入金額合計" in r.output
+    assert latin_words(r.output) == [], r.output
+
+
+def test_invoice_of_another_company_is_refused_then_confirmed(cli, store, bid, tmp_path):
+    f = tmp_path / "invoice.xml"
+    f.write_bytes(PINT.read_bytes())
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner")
+    assert r.exit_code == 1
+    assert "売り手も買い手もこの事業者ではありません" in r.output
+    assert _count(store, Invoice) == 0
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner", "--direction", "received")
+    assert r.exit_code == 0, r.output
+    assert "請求書の向き: 受領" in r.output and _count(store, Invoice) == 1
+
+
+def test_schedule_needs_a_side_and_refusal_without_consent(cli, store, bid, tmp_path):
+    f = tmp_path / "zandaka.csv"
+    f.write_text("取引先,金額,期日\n山田製作所,1000,2024/05/31\n", encoding="cp932")
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner")
+    assert r.exit_code == 1 and "売掛金か買掛金かがわかりません" in r.output
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "a_officer", "--side", "payable")
+    assert r.exit_code == 1 and "提出できません" in r.output
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner", "--side", "payable")
+    assert r.exit_code == 0, r.output
+    assert _count(store, OpenItem) == 1
+
+
+def test_formats_lists_money_importers(cli):
+    r = cli("ingest", "formats")
+    assert "zengin" in r.output and "ubl_invoice" in r.output and "open_items" in r.output
