@@ -8,15 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, admin_users, audit, businesses, consent, flag_responses, monitoring, uploads
+from . import admin, businesses, consent, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
     monitoring.router,
-    flag_responses.router,
     uploads.router,
     admin.router,
-    admin_users.router,
-    audit.router,
     consent.router,
 )

@@ -7,13 +7,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, audit, businesses, consent, monitoring, uploads
+from . import businesses, consent, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
     monitoring.router,
     uploads.router,
     consent.router,
-    admin.router,
-    audit.router,
 )
