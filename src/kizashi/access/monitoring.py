@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -123,6 +123,11 @@ def pack_for_ref(session: Session, ref: str) -> Pack:
 _flag_scope = flag_scope
 
 
+def _utc(value: datetime) -> datetime:
+    """The store writes UTC; SQLite hands it back without the offset."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
 def flag_view(
     session: Session,
     f: Flag,
@@ -138,7 +143,7 @@ def flag_view(
         "assignee_user_id": response.assignee_user_id if response else None,
         "assignee_name": assignee_name,
         "due_on": response.due_on if response else None,
-        "responded_at": response.updated_at if response else None,
+        "responded_at": _utc(response.updated_at) if response else None,
         "new_since_last_run": latest_run is not None and f.first_run_id == latest_run,
     }
     state = response_state(f, response).value

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, businesses, consent, monitoring, uploads
+from . import admin, businesses, consent, flag_responses, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
     monitoring.router,
+    flag_responses.router,
     uploads.router,
     admin.router,
     consent.router,
