@@ -25,7 +25,7 @@ class ResponseEventView:
 
     at: datetime
     user_name: str | None  # None: the monitoring run
-    field: str  # state | assignee | due_on | note
+    field: str  # state | assignee (old/new: display names) | due_on | note
     old: str | None
     new: str | None
     reason: str | None
@@ -91,4 +91,25 @@ def response_history(session: Session, actor: Actor, flag_id: int) -> list[Respo
         .where(FlagResponseEvent.flag_id == flag_id, FlagResponseEvent.org_id == actor.org_id)
         .order_by(FlagResponseEvent.at, FlagResponseEvent.id)
     ).all()
-    return [ResponseEventView(e.at, name, e.field, e.old, e.new, e.reason) for e, name in rows]
+    # an assignment reads as people's names (always users of the same organisation)
+    ids = {int(v) for e, _ in rows if e.field == "assignee" for v in (e.old, e.new) if v}
+    names = (
+        {
+            str(k): str(v)
+            for k, v in session.execute(
+                select(User.id, User.display_name).where(
+                    User.id.in_(ids), User.org_id == actor.org_id
+                )
+            ).all()
+        }
+        if ids
+        else {}
+    )
+
+    def shown(e: FlagResponseEvent, value: str | None) -> str | None:
+        return names.get(value, value) if e.field == "assignee" and value else value
+
+    return [
+        ResponseEventView(e.at, name, e.field, shown(e, e.old), shown(e, e.new), e.reason)
+        for e, name in rows
+    ]

@@ -6,6 +6,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     admin_cmd,
     consent_cmd,
     demo_cmd,
+    flag_cmd,
     ingest_cmd,
     rules_cmd,
     run_cmd,

@@ -17,11 +17,10 @@ from kizashi.access.monitoring import (
     read_indicator_history,
     read_indicators,
 )
-from kizashi.actions.flags import do_change_flag_state
 from kizashi.actions.organisations import org_by_code
 from kizashi.actions.packs import do_install_rule_pack
 from kizashi.domain.periods import parse_month
-from kizashi.domain.vocabulary import FlagState, Purpose
+from kizashi.domain.vocabulary import Purpose
 from kizashi.engine.spec.packs import PackError
 from kizashi.store.errors import NotFound
 from kizashi.web.i18n import Translator
@@ -188,27 +187,6 @@ def flags(
         console.print(escape(head))
         console.print(escape(f"    {v.explanation['ja']}"))
         console.print(escape(f"    次の一歩: {v.next_step['ja']}"))
-
-
-@flag_app.command("set-state")
-def flag_set_state(
-    flag_id: Annotated[int, typer.Argument(help="Flag id")],
-    state: Annotated[FlagState, typer.Argument(help="acknowledged | in_progress | not_needed")],
-    as_: Annotated[str, typer.Option("--as", help="Act as this user (login)")],
-    reason: Annotated[str | None, typer.Option(help="Reason (required for not_needed)")] = None,
-    purpose: Annotated[Purpose, typer.Option(help="Purpose")] = Purpose.MONITORING,
-) -> None:
-    """フラグの対応状況を変える (move a flag through its workflow)."""
-    try:
-        with store().session() as s:
-            f = do_change_flag_state(
-                s, actor_for(as_), flag_id=flag_id, state=state, purpose=purpose, reason=reason
-            )
-            console.print(f"予兆フラグ {f.id}: {Translator('ja').enum_label(f.state)}")
-    except NotFound as exc:
-        fail(str(exc))
-    except (ValueError, PermissionError) as exc:
-        fail(str(exc))
 
 
 @rules_app.command("install")
