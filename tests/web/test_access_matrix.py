@@ -1,0 +1,490 @@
+"""The access matrix: every route of the app × every way of not being allowed, with zero leaks.
+
+Routes are **enumerated from the app** (every ``/api/v1`` route and every page), so a route
+added later fails ``test_every_route_is_classified`` until it has one line in ``ROUTES``: what
+it guards (a data category, or a gate of its own) and a minimal valid request. Then, for each
+refusal case below, the request must be refused (403/404), its body must carry no business
+data, nothing may change in the store, and the refusal must be in the audit log (a ``deny``
+event by that user). Runs on SQLite and PostgreSQL (one world per backend, built once).
+
+Cases (tests/web/conftest.build_web_world plus one partial-consent organisation):
+  other_org     c_officer    another organisation: no link, no consent, no loan
+  no_consent    b_officer    a bank with a loan to the business, no consent, no link
+  expired       exp_officer  an adviser whose consent (every category) ended yesterday
+  revoked       rev_officer  a guarantor whose consent (every category) the business revoked
+  partial       part_officer consent for one other category only (定性情報, monitoring)
+  wrong_role    a_admin, a_auditor of the lending bank (which holds a financials consent)
+  wrong_purpose cgc_officer  consent for every category for monitoring, asking for 経営支援
+                             (only routes that take a purpose)
+  other_owner   other_owner  the owner of another business
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select, text
+
+from kizashi.actions.consent import do_grant_consent, do_request_consent
+from kizashi.actions.organisations import do_add_organisation, do_add_user
+from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
+from kizashi.settings import Settings
+from kizashi.store.db import Store
+from kizashi.store.models import AuditEvent, Base, Business, ConsentGrant, ConsentRequest, User
+from kizashi.web.app import create_app
+from tests.conftest import BACKENDS, TEST_AUDIT_KEY, _truncate_all
+
+from .conftest import FLAG_EVIDENCE, FLAG_TITLE, PASSWORD, SYSTEM, WebWorld, build_web_world, login
+
+# ---------------------------------------------------------------------------- classification
+
+# Gates that are not a data category:
+UPLOAD = "upload"  # submit financial data: the owner or a financials consent (any purpose)
+OWNER = "owner"  # the business itself only (its consents, requests it received, who looked)
+ASK = "ask"  # ask a business for consent: an officer of an organisation that knows it
+APPLY = "apply"  # record a 包括同意: a linked bank or guarantor
+REQUESTER = "requester"  # the organisation that sent the consent request
+ADMIN = "admin"  # an administrator, for a user of their own organisation (user_id: another's)
+ADMIN_OWN = "admin_own"  # an administrator, on their own organisation (its user list, a new user)
+AUDITOR = "auditor"  # the audit log: an auditor only
+# Routes that refuse nobody (listing only what the caller may see, or the caller's own
+# things): run for every case, checked for no business data only.
+LIST = "list"
+SELF = "self"  # the caller's own user or own business; unsafe ones are not sent (see below)
+PUBLIC = "public"
+
+
+@dataclass(frozen=True)
+class R:
+    gate: Category | str
+    json: Any = None  # a minimal valid JSON body
+    form: dict[str, Any] | None = None  # a minimal valid form body (pages; csrf added)
+    files: bool = False  # a multipart upload (one small CSV)
+    query: dict[str, str] = field(default_factory=dict)
+
+
+_FLAG_MOVE = {"state": "acknowledged", "purpose": "monitoring"}
+_ASK = {"categories": ["financials"], "purpose": "monitoring", "reason": "与信のため"}
+_APPLY = {"categories": ["loans"], "purpose": "credit_review", "document_ref": "借入申込書 1"}
+_NEW_USER = {
+    "login": "matrix_new",
+    "display_name": "新規",
+    "role": "officer",
+    "password": "password-123456",
+    "locale": "ja",
+}
+_MAPPING = {
+    "mappings": [
+        {"source_format": "yayoi", "as_reported_name": "販促費", "item_code": "advertising"}
+    ]
+}
+
+# "METHOD path" → what the route guards and a minimal valid request. Path parameters are
+# filled from the world (``_params``): business_id (the business), flag_id, grant_id,
+# request_id (a request bank A sent it), user_id (its owner's user).
+ROUTES: dict[str, R] = {
+    # --- pages
+    "GET /login": R(PUBLIC),
+    "POST /login": R(PUBLIC),  # not sent: logging in is not a read of anything
+    "POST /logout": R(SELF),  # not sent: it would end the case's session
+    "GET /": R(SELF),
+    "GET /portfolio": R(LIST),
+    "GET /businesses/{business_id}": R(Category.PROFILE),
+    "POST /businesses/{business_id}/flags/{flag_id}/state": R(Category.FLAGS, form=_FLAG_MOVE),
+    "GET /businesses/{business_id}/upload": R(UPLOAD),
+    "POST /businesses/{business_id}/upload": R(UPLOAD, form={"format": "auto"}, files=True),
+    "POST /businesses/{business_id}/upload/confirm": R(UPLOAD, form={"token": "x" * 32}),
+    "GET /consent": R(SELF),
+    "POST /consent/grants": R(SELF),  # not sent: the caller's own business grants
+    "POST /consent/grants/{grant_id}/revoke": R(OWNER, form={}),
+    "POST /consent/requests/{request_id}/respond": R(OWNER, form={"decision": "decline"}),
+    "POST /consent/requests/{request_id}/withdraw": R(REQUESTER, form={}),
+    "POST /businesses/{business_id}/consent-requests": R(ASK, form=_ASK),
+    "POST /businesses/{business_id}/application-consents": R(APPLY, form=_APPLY),
+    "GET /docs": R(PUBLIC),
+    "GET /healthz": R(PUBLIC),
+    # --- API
+    "GET /api/v1/me": R(SELF),
+    "PUT /api/v1/me/locale": R(SELF),  # not sent: the caller's own preference
+    "GET /api/v1/businesses": R(LIST),
+    "GET /api/v1/businesses/{business_id}": R(Category.PROFILE),
+    "GET /api/v1/businesses/{business_id}/monthly": R(Category.FINANCIALS),
+    "GET /api/v1/businesses/{business_id}/loans": R(Category.LOANS),
+    "GET /api/v1/businesses/{business_id}/flags": R(Category.FLAGS),
+    "GET /api/v1/businesses/{business_id}/indicators": R(Category.FINANCIALS),
+    "GET /api/v1/businesses/{business_id}/indicators/history": R(Category.FINANCIALS),
+    "POST /api/v1/flags/{flag_id}/state": R(Category.FLAGS, json=_FLAG_MOVE),
+    "GET /api/v1/flags/{flag_id}/response": R(Category.FLAGS),
+    "PATCH /api/v1/flags/{flag_id}/response": R(Category.FLAGS, json={"state": "acknowledged"}),
+    "GET /api/v1/formats": R(PUBLIC),
+    "POST /api/v1/businesses/{business_id}/submissions": R(UPLOAD, files=True, form={}),
+    "POST /api/v1/businesses/{business_id}/account-mappings": R(UPLOAD, json=_MAPPING),
+    "GET /api/v1/businesses/{business_id}/submissions": R(Category.FINANCIALS),
+    "POST /api/v1/admin/users/{user_id}/unlock": R(ADMIN),
+    "POST /api/v1/admin/users/{user_id}/logout-all": R(ADMIN),
+    "GET /api/v1/businesses/{business_id}/consents": R(OWNER),
+    "POST /api/v1/businesses/{business_id}/consents": R(
+        OWNER, json={"organisation_id": 1, "categories": ["financials"], "purpose": "monitoring"}
+    ),
+    "POST /api/v1/consents/{grant_id}/revoke": R(OWNER),
+    "GET /api/v1/consents": R(LIST),
+    "POST /api/v1/businesses/{business_id}/consent-requests": R(ASK, json=_ASK),
+    "POST /api/v1/consent-requests/{request_id}/respond": R(OWNER, json={"approve": []}),
+    "POST /api/v1/consent-requests/{request_id}/withdraw": R(REQUESTER),
+    "POST /api/v1/businesses/{business_id}/application-consents": R(APPLY, json=_APPLY),
+    "GET /api/v1/businesses/{business_id}/access-log": R(OWNER),
+    "GET /api/v1/consent-grantees": R(SELF),
+    # --- admin (issue 12): no business data; the target user is another organisation's
+    "GET /admin/users": R(ADMIN_OWN),
+    "POST /admin/users": R(ADMIN_OWN, form=_NEW_USER),
+    "POST /admin/users/{user_id}/active": R(ADMIN, form={"active": "false"}),
+    "POST /admin/users/{user_id}/password": R(ADMIN, form={"password": "new-password-123"}),
+    "POST /admin/users/{user_id}/role": R(ADMIN, form={"role": "officer"}),
+    "POST /admin/users/{user_id}/unlock": R(ADMIN, form={}),
+    "GET /api/v1/admin/users": R(ADMIN_OWN),
+    "POST /api/v1/admin/users": R(ADMIN_OWN, json=_NEW_USER),
+    "POST /api/v1/admin/users/{user_id}/deactivate": R(ADMIN),
+    "POST /api/v1/admin/users/{user_id}/activate": R(ADMIN),
+    "POST /api/v1/admin/users/{user_id}/password": R(ADMIN, json={"password": "new-password-123"}),
+    "POST /api/v1/admin/users/{user_id}/role": R(ADMIN, json={"role": "officer"}),
+    # --- audit log (issue 12): auditors only
+    "GET /audit": R(AUDITOR),
+    "POST /audit/verify": R(AUDITOR, form={}),
+    "GET /audit/export.csv": R(AUDITOR),
+    "GET /audit/events/{event_id}": R(AUDITOR),
+    "GET /api/v1/audit/events": R(AUDITOR),
+    "GET /api/v1/audit/events.csv": R(AUDITOR),
+    "GET /api/v1/audit/events/{event_id}": R(AUDITOR),
+    "POST /api/v1/audit/verify": R(AUDITOR),
+}
+
+# Cases: (login, purpose asked for).
+CASES: dict[str, tuple[str, Purpose]] = {
+    "other_org": ("c_officer", Purpose.MONITORING),
+    "no_consent": ("b_officer", Purpose.MONITORING),
+    "expired": ("exp_officer", Purpose.MONITORING),
+    "revoked": ("rev_officer", Purpose.MONITORING),
+    "partial": ("part_officer", Purpose.MONITORING),
+    "wrong_role_admin": ("a_admin", Purpose.MONITORING),
+    "wrong_role_auditor": ("a_auditor", Purpose.MONITORING),
+    "wrong_purpose": ("cgc_officer", Purpose.SUPPORT),
+    "other_owner": ("other_owner", Purpose.MONITORING),
+}
+# Gates a case legitimately passes in this world (so it is no refusal case for that route):
+# a lender or guarantor sees its own loans for any purpose (docs/security.md); an
+# organisation holding a live consent may ask for more.
+PASSES: dict[str, set[Category | str]] = {
+    "no_consent": {Category.LOANS},
+    "wrong_purpose": {Category.LOANS, UPLOAD, ASK},
+    "partial": {ASK},
+    "wrong_role_admin": {ADMIN_OWN},  # its own organisation's users: no business data
+    "wrong_role_auditor": {AUDITOR},  # its own organisation's audit log
+}
+# Cases whose own consent records (expired, revoked, partial or for another purpose) name the
+# business: its name may show on their consent lists, nothing more.
+NAME_MAY_SHOW = {"expired", "revoked", "partial", "wrong_purpose"}
+NOT_REFUSING = {LIST, SELF, PUBLIC}
+NOT_SENT = {"POST /login", "POST /logout", "POST /consent/grants", "PUT /api/v1/me/locale"}
+
+
+def _app_routes() -> list[tuple[str, APIRoute]]:
+    """Every route of the app as "METHOD path" (routers included in routers walked)."""
+    settings = Settings(data_dir=Path("/nonexistent"), secret_key="x", audit_key=TEST_AUDIT_KEY)
+    app = create_app(settings, store=_NoStore())  # type: ignore[arg-type]
+    out: list[tuple[str, APIRoute]] = []
+
+    def walk(routes: list[Any], prefix: str) -> None:
+        for r in routes:
+            if isinstance(r, APIRoute):
+                for m in sorted(r.methods - {"HEAD"}):
+                    out.append((f"{m} {prefix}{r.path}", r))
+            elif hasattr(r, "original_router"):
+                walk(r.original_router.routes, prefix + (r.include_context.prefix or ""))
+
+    walk(app.routes, "")
+    return out
+
+
+class _NoStore:
+    """create_app needs a store only when serving; enumerating routes touches none."""
+
+    url = "sqlite://"
+
+
+def test_every_route_is_classified() -> None:
+    found = {key for key, _ in _app_routes()}
+    assert found, "no routes found: the app's routers are not walked"
+    missing = sorted(found - set(ROUTES))
+    assert not missing, (
+        "classify these routes in ROUTES (tests/web/test_access_matrix.py): the data category "
+        "or gate each guards and a minimal valid request:\n" + "\n".join(missing)
+    )
+    stale = sorted(set(ROUTES) - found)
+    assert not stale, "ROUTES names routes the app no longer has:\n" + "\n".join(stale)
+
+
+def _takes_purpose(route: APIRoute) -> bool:
+    return any(p.name == "purpose" for p in route.dependant.query_params)
+
+
+def _matrix() -> list[Any]:
+    routes = dict(_app_routes())
+    out = []
+    for key, spec in ROUTES.items():
+        if key not in routes or spec.gate in NOT_REFUSING:
+            continue
+        for case in CASES:
+            if spec.gate in PASSES.get(case, set()):
+                continue
+            if case == "wrong_purpose" and not (
+                _takes_purpose(routes[key]) or "purpose" in (spec.json or spec.form or {})
+            ):
+                continue  # a route without a purpose: no wrong purpose to ask for
+            out.append(pytest.param(key, case, id=f"{key}-{case}"))
+    return out
+
+
+# ---------------------------------------------------------------------------------- the world
+
+
+@dataclass
+class Matrix:
+    store: Store
+    client: TestClient
+    world: WebWorld
+    params: dict[str, int]
+    cookies: dict[str, dict[str, str]]
+    csrf: dict[str, str]
+    user_ids: dict[str, int]
+
+
+def _extras(store: Store, w: WebWorld) -> dict[str, int]:
+    """One organisation with consent for one other category only; a consent request from bank
+    A (linked as lender); the ids the routes' path parameters take."""
+    today = date.today()
+    with store.session() as s:
+        business = s.get(Business, w.business_id)
+        assert business is not None
+        owner = next(u for u in business.organisation.users if u.role == Role.OWNER)
+        from kizashi.access import Actor
+
+        owner_actor = Actor.from_user(owner)
+        part = do_add_organisation(
+            s, SYSTEM, kind=OrgKind.REVITALIZATION, name="一部同意協議会", code="part"
+        )
+        do_add_user(
+            s,
+            SYSTEM,
+            org=part,
+            login="part_officer",
+            password=PASSWORD,
+            display_name="P",
+            role=Role.OFFICER,
+        )
+        do_grant_consent(
+            s,
+            owner_actor,
+            business=business,
+            grantee=part,
+            categories=[Category.QUALITATIVE],
+            purpose=Purpose.MONITORING,
+            valid_from=today - timedelta(days=3),
+        )
+        a_officer = s.execute(select(User).where(User.login == "a_officer")).scalar_one()
+        req = do_request_consent(
+            s,
+            Actor.from_user(a_officer),
+            business=business,
+            categories=[Category.LOANS],
+            purpose=Purpose.MONITORING,
+            reason="借入状況の確認",
+            valid_from=today,
+            valid_to=None,
+            expiry_days=30,
+        )
+        grant = s.execute(
+            select(ConsentGrant.id).where(ConsentGrant.business_id == business.id).limit(1)
+        ).scalar_one()
+        s.flush()
+        assert s.get(ConsentRequest, req.id) is not None
+        return {
+            "business_id": w.business_id,
+            "flag_id": w.flag_id,
+            "grant_id": grant,
+            "request_id": req.id,
+            "user_id": owner.id,
+            "event_id": s.execute(
+                select(func.min(AuditEvent.id)).where(AuditEvent.business_id == business.id)
+            ).scalar_one(),
+        }
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def matrix(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Matrix]:
+    tmp = tmp_path_factory.mktemp("matrix")
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("_sqlite_template")
+        shutil.copy(template, tmp / "kizashi.db")
+        store = Store(f"sqlite:///{tmp / 'kizashi.db'}", audit_key=TEST_AUDIT_KEY)
+    else:
+        store = request.getfixturevalue("_pg_store")
+        _truncate_all(store)
+    world = build_web_world(store)
+    params = _extras(store, world)
+    settings = Settings(
+        data_dir=tmp / "data",
+        database_url=store.url,
+        secret_key="test-secret",
+        audit_key=TEST_AUDIT_KEY,
+    )
+    app = create_app(settings, store)
+    with TestClient(app, follow_redirects=False) as client:
+        cookies, csrf, user_ids = {}, {}, {}
+        for case, (name, _) in CASES.items():
+            client.cookies.clear()
+            login(client, name)
+            cookies[case] = dict(client.cookies)
+            csrf[case] = client.get("/api/v1/me").json()["csrf_token"]
+        with store.session() as s:
+            for case, (name, _) in CASES.items():
+                user_ids[case] = s.execute(select(User.id).where(User.login == name)).scalar_one()
+        yield Matrix(store, client, world, params, cookies, csrf, user_ids)
+    if request.param == "sqlite":
+        store.dispose()
+
+
+def _secrets(w: WebWorld) -> list[str]:
+    """The business's data: none of it may be in a refusal."""
+    return [
+        w.business_name,
+        w.corporate_number,
+        "テスト工業",
+        *_deep_secrets(),
+    ]
+
+
+def _deep_secrets() -> list[str]:
+    """Data no case may see anywhere, even where the business's name is fair to show (e.g. an
+    organisation's own, expired consent names the business that gave it)."""
+    return [
+        "24,000,000",
+        "24000000",
+        "A銀行の延滞メモ",
+        "B信金の条件変更メモ",
+        FLAG_TITLE,
+        FLAG_EVIDENCE,
+        "cash.low_liquidity",
+        "借入状況の確認",  # bank A's consent request reason
+    ]
+
+
+_SKIP_TABLES = {"web_session", "login_throttle"}  # a request may touch the caller's session
+
+
+def _fingerprint(store: Store) -> str:
+    """Every row of every table but the audit log and sessions: a refusal changes none."""
+    h = hashlib.sha256()
+    with store.session() as s:
+        for t in Base.metadata.sorted_tables:
+            if t.name.startswith("audit") or t.name in _SKIP_TABLES:
+                continue
+            cols = ", ".join(f'"{c.name}"' for c in t.columns)
+            pk = ", ".join(f'"{c.name}"' for c in t.primary_key.columns) or "1"
+            for row in s.execute(text(f'SELECT {cols} FROM "{t.name}" ORDER BY {pk}')):
+                h.update(repr(tuple(row)).encode())
+    return h.hexdigest()
+
+
+def _last_audit_id(store: Store) -> int:
+    with store.session() as s:
+        return s.execute(select(func.coalesce(func.max(AuditEvent.id), 0))).scalar_one()
+
+
+def _send(m: Matrix, key: str, case: str, purpose: Purpose) -> Any:
+    spec = ROUTES[key]
+    method, path = key.split(" ", 1)
+    url = path.format(**{k: m.params[k] for k in m.params if "{" + k + "}" in path})
+    route = dict(_ROUTES_CACHE)[key]
+    query = dict(spec.query)
+    if _takes_purpose(route):
+        query["purpose"] = purpose.value
+    m.client.cookies.clear()
+    m.client.cookies.update(m.cookies[case])
+    headers = {"X-CSRF-Token": m.csrf[case]}
+    kw: dict[str, Any] = {"params": query, "headers": headers}
+    if spec.json is not None:
+        body = dict(spec.json)
+        if "purpose" in body:
+            body["purpose"] = purpose.value if body["purpose"] == "monitoring" else body["purpose"]
+        kw["json"] = body
+    elif spec.form is not None or spec.files:
+        form = dict(spec.form or {})
+        if form.get("purpose") == "monitoring":
+            form["purpose"] = purpose.value
+        if not path.startswith("/api/"):
+            form["csrf_token"] = m.csrf[case]
+        kw["data"] = form
+        if spec.files:
+            kw["files"] = {"files": ("tb.csv", "科目,金額\n売上高,100\n".encode(), "text/csv")}
+    return m.client.request(method, url, **kw)
+
+
+_ROUTES_CACHE = _app_routes()
+
+
+@pytest.mark.parametrize(("route", "case"), _matrix())
+def test_refused_without_leak_and_audited(matrix: Matrix, route: str, case: str) -> None:
+    m = matrix
+    _, purpose = CASES[case]
+    before = _fingerprint(m.store)
+    last = _last_audit_id(m.store)
+    r = _send(m, route, case, purpose)
+    assert r.status_code in (403, 404), (route, case, r.status_code, r.text[:300])
+    for secret in _secrets(m.world):
+        assert secret not in r.text, (route, case, secret)
+    assert _fingerprint(m.store) == before, (route, case, "the store changed")
+    with m.store.session() as s:
+        denials = (
+            s.execute(select(AuditEvent).where(AuditEvent.id > last, AuditEvent.decision == "deny"))
+            .scalars()
+            .all()
+        )
+    assert denials, (route, case, "the refusal is not in the audit log")
+    assert all(d.actor_user_id == m.user_ids[case] for d in denials), (route, case)
+
+
+def _open_routes() -> list[Any]:
+    routes = dict(_ROUTES_CACHE)
+    return [
+        pytest.param(key, case, id=f"{key}-{case}")
+        for key, spec in ROUTES.items()
+        if spec.gate in NOT_REFUSING and key.startswith("GET ") and key in routes
+        for case in CASES
+        # asked without a purpose, the guarantor's case is its own monitoring view
+        if case != "wrong_purpose" or _takes_purpose(routes[key])
+    ]
+
+
+@pytest.mark.parametrize(("route", "case"), _open_routes())
+def test_lists_and_own_pages_carry_no_business_data(matrix: Matrix, route: str, case: str) -> None:
+    """Routes that refuse nobody show each case nothing of the business it may not read."""
+    m = matrix
+    _, purpose = CASES[case]
+    r = _send(m, route, case, purpose)
+    assert r.status_code in (200, 303, 403, 404), (route, case, r.status_code)
+    secrets = _deep_secrets()
+    if case not in NAME_MAY_SHOW:
+        secrets += _secrets(m.world)
+    for secret in secrets:
+        assert secret not in r.text, (route, case, secret)
