@@ -36,6 +36,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kizashi.domain.bank import BANK_TRANSACTIONS, INVOICES, OPEN_ITEMS
+from kizashi.domain.bank_features import ROUND_ITEMS
 from kizashi.domain.panel import item_columns, subtotal_values
 
 from .calendar import month_index, month_of, to_dates
@@ -53,18 +54,6 @@ PLANTS = (
     "high_rate_lender",  # a factoring company appears: proceeds and repayments
     "negative_balance",  # an overdraft early in the month, repaid mid-month
     "customer_concentration",  # one customer makes 85 % of the deposits
-)
-ROUND_ITEMS = (
-    "sales",
-    "purchases",
-    "salaries",
-    "subcontracting",
-    "utilities",
-    "supplies",
-    "travel",
-    "communication",
-    "advertising",
-    "commissions",
 )
 _DESCRIPTIONS = (
     "振込入金",  # 0 sales_receipt
@@ -393,7 +382,7 @@ def _block(
     wp = np.where(
         fab,
         rng.uniform(1, 10, pr.size) * 10.0 ** rng.integers(0, 2, pr.size),
-        rng.lognormal(0, 1.3, pr.size),
+        10.0 ** rng.uniform(0, 3, pr.size),  # log-uniform over whole decades: Benford
     )
     p_amt = _split(rng, supplier, pr, wp)
     sup = np.minimum((rng.pareto(1.0, pr.size) * 3).astype(np.int64), _N_PARTIES - 1)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS
 from kizashi.domain.industry import major_groups
 from kizashi.domain.panel import LOAN_BALANCE_COLUMNS, terms_over
 
@@ -73,12 +74,14 @@ def spine_sql(
     fy_lags: Iterable[int] = (),
     stored: Mapping[str, Mapping[str, int]] | None = None,
     loan_balances: str | None = None,
+    bank_features: str | None = None,
 ) -> str:
     """The spine (see the module docstring) for the businesses in ``business_range``.
 
     ``stored``: the subtotal columns present in every part of the panel, with their leaf
     terms; the items are summed from them where they fit, from the leaves otherwise.
     ``loan_balances``: a relation (business_id, month, loan_balance, guaranteed_balance).
+    ``bank_features``: a relation (business_id, month, ``BANK_FEATURE_COLUMNS``).
     """
     cols = set(panel_columns)
     mi = d.month_index
@@ -159,6 +162,18 @@ def spine_sql(
     else:
         lb_join = ""
         lb_cols = "".join(f", CAST(NULL AS BIGINT) AS {c}" for c in LOAN_BALANCE_COLUMNS)
+    if bank_features:
+        bf_conds = [f"{mi('month')} <= {as_of_m}"]
+        if business_range is not None:
+            bf_conds.append(f"business_id BETWEEN {business_range[0]} AND {business_range[1]}")
+        lb_join += (
+            f" LEFT JOIN (SELECT business_id, {mi('month')} AS m, {', '.join(BANK_FEATURE_COLUMNS)}"
+            f" FROM {bank_features} WHERE {' AND '.join(bf_conds)}) AS bf"
+            " ON bf.business_id = r.business_id AND bf.m = r.m"
+        )
+        lb_cols += "".join(f", CAST(bf.{c} AS {d.double}) AS {c}" for c in BANK_FEATURE_COLUMNS)
+    else:
+        lb_cols += "".join(f", CAST(NULL AS {d.double}) AS {c}" for c in BANK_FEATURE_COLUMNS)
     return f"""
 WITH p AS (
   SELECT business_id, m, {emp} AS employees, {span} AS span{p_items}, {fy} AS fy_m

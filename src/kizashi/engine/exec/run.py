@@ -29,7 +29,13 @@ from kizashi.domain.chart import Chart, load_chart
 from kizashi.domain.panel import LOAN_COLUMNS, LoanColumns, subtotal_columns
 
 from ..spec.expr import Name, Node, walk
-from ..spec.indicators import LOAN_BALANCE_NAMES, Indicator, load_indicators, rated_total
+from ..spec.indicators import (
+    BANK_FEATURE_NAMES,
+    LOAN_BALANCE_NAMES,
+    Indicator,
+    load_indicators,
+    rated_total,
+)
 from ..spec.locaben import Thresholds, load_thresholds
 from ..spec.packs import Pack, default_pack
 from .compiler import Compiler
@@ -135,6 +141,7 @@ class _Inputs:
     events: str | None
     loans: str | None
     loan_balances: str | None  # only when a formula reads the balances
+    bank_features: str | None = None  # only when a formula reads them
 
 
 def _connect(
@@ -164,6 +171,7 @@ def _inputs(
             ("events", "credit_events"),
             ("loans", "loans"),
             ("loan_balances", "loan_balances"),
+            ("bank_features", "bank_features"),
         )
     }
     con.execute(
@@ -175,12 +183,16 @@ def _inputs(
     reads_balances = any(
         isinstance(x, Name) and x.name in LOAN_BALANCE_NAMES for r in roots for x in walk(r)
     )
+    reads_bank = any(
+        isinstance(x, Name) and x.name in BANK_FEATURE_NAMES for r in roots for x in walk(r)
+    )
     return _Inputs(
         [r[0] for r in con.execute("DESCRIBE panel_src").fetchall()],
         stored_subtotals(con, sources["panel"], "panel", chart),
         "events_src" if has["events"] else None,
         "loans_src" if has["loans"] else None,
         "loan_balances_src" if has["loan_balances"] and reads_balances else None,
+        "bank_features_src" if has["bank_features"] and reads_bank else None,
     )
 
 
@@ -203,6 +215,7 @@ def run_monitoring(
     *,
     loans: Source = None,
     loan_balances: Source = None,
+    bank_features: Source = None,
     loan_columns: LoanColumns = LOAN_COLUMNS,
     chunk_businesses: int | None = 25_000,
     connection: duckdb.DuckDBPyConnection | None = None,
@@ -215,7 +228,8 @@ def run_monitoring(
     ``panel``/``businesses``/``events``/``loans``/``loan_balances`` are Arrow tables or Parquet
     paths (a file, a glob or a directory); ``loans`` has one row per loan, its columns named by
     ``loan_columns`` (``domain.panel.LoanColumns``); ``loan_balances`` (business_id, month,
-    loan_balance, guaranteed_balance) gives the spine's monthly loan balances. The result
+    loan_balance, guaranteed_balance) gives the spine's monthly loan balances; ``bank_features``
+    (``engine.exec.bank_features.compute_bank_features``) the money that moved. The result
     depends only on data up to ``month`` and the pack, so rerunning a month gives the same
     answer. ``memory_limit`` caps DuckDB (it spills to a
     temporary directory beyond it); peak memory is also bounded by ``chunk_businesses``. With
@@ -239,6 +253,7 @@ def run_monitoring(
         "events": events,
         "loans": loans,
         "loan_balances": loan_balances,
+        "bank_features": bank_features,
     }
     src = _inputs(con, sources, chart, th, roots)
     as_of = _as_of(con, month)
@@ -263,6 +278,7 @@ def run_monitoring(
             fy_lags=c.fy_lags,
             stored=src.stored,
             loan_balances=src.loan_balances,
+            bank_features=src.bank_features,
         )
 
     # ---- pass 1: peer inputs over the whole portfolio

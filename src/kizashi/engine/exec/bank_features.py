@@ -1,0 +1,200 @@
+"""The bank features (``domain.bank_features``) per business × month, in DuckDB.
+
+Two passes over the transactions, both plain GROUP BYs (no sort, no join on the big table):
+
+1. per account × day: the day's net movement S1 = Σa, S2 = Σa·(2b − a) (b the balance after
+   each movement), the lowest balance, the sums by kind and the first-digit counts of the
+   payments. **The day's closing balance without knowing the order of the day's movements:**
+   the balances after the movements {b_i} and before them {b_i − a_i} are the same set but for
+   the day's closing and opening balance, so close − open = S1 and close² − open² = S2; where
+   S1 ≠ 0, close = (S2 / S1 + S1) / 2 (exact integers). A day that nets to zero leaves the
+   balance unchanged, so the month-end balance is the close of the account's last day with
+   S1 ≠ 0 in the month (or, if none, the balance of any movement minus … unknown: NULL).
+2. per business × month × counterparty of the deposits: the largest customer's share.
+
+The days roll up to months (small), then the 12-month Benford statistic is a window over the
+monthly rows, invoices and open items are joined by month, and the books' roundness comes from
+the panel. Everything is integer yen but the shares and the Benford MAD.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import TypeAlias
+
+import duckdb
+import pyarrow as pa
+
+from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS, BENFORD, ROUND_ITEMS
+
+Source: TypeAlias = str | Path | pa.Table | None
+
+
+def _register(con: duckdb.DuckDBPyConnection, name: str, src: Source, subdir: str) -> bool:
+    if src is None:
+        return False
+    if isinstance(src, pa.Table):
+        con.register(name, src)
+        return True
+    path = Path(src)
+    glob = str(path / subdir / "**" / "*.parquet") if (path / subdir).is_dir() else str(path)
+    con.execute(
+        f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{glob}', union_by_name=true)"
+    )
+    return True
+
+
+def _mi(col: str) -> str:
+    return f"(year({col}) * 12 + month({col}) - 1)"
+
+
+def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool) -> str:
+    """The features of every business and month up to ``as_of_m`` (a month index), from the
+    relations ``bank_tx`` and, when present, ``bank_inv``, ``bank_oi`` and ``bank_panel``."""
+    digits = ", ".join(f"COUNT(*) FILTER (WHERE pay AND d = {k}) AS d{k}" for k in range(1, 10))
+    kinds = {
+        "bank_deposits": "kind = 'sales_receipt' AND amount_yen > 0",
+        "bank_payroll": "kind = 'payroll' AND amount_yen < 0",
+        "bank_social_insurance": "kind = 'social_insurance' AND amount_yen < 0",
+        "bank_rent": "kind = 'rent' AND amount_yen < 0",
+        "bank_tax": "kind = 'tax' AND amount_yen < 0",
+        "bank_utilities": "kind = 'utilities' AND amount_yen < 0",
+        "bank_loan_payments": "kind IN ('loan_repayment', 'interest') AND amount_yen < 0",
+    }
+    day_sums = ", ".join(
+        f"SUM(abs(amount_yen)) FILTER (WHERE {cond}) AS {name}" for name, cond in kinds.items()
+    )
+    month_sums = ", ".join(f"COALESCE(SUM({n}), 0) AS {n}" for n in kinds)
+    dsum = ", ".join(f"SUM(d{k}) AS d{k}" for k in range(1, 10))
+    win = "OVER (PARTITION BY business_id ORDER BY m RANGE BETWEEN 11 PRECEDING AND CURRENT ROW)"
+    n12 = f"SUM(n_pay) {win}"
+    mad = " + ".join(
+        f"abs(SUM(d{k}) {win} / NULLIF({n12}, 0) - {p})" for k, p in enumerate(BENFORD, 1)
+    )
+    inv = (
+        f"LEFT JOIN (SELECT business_id, {_mi('issue_date')} AS m, SUM(total_yen) AS invoices_issued"
+        " FROM bank_inv WHERE direction = 'issued' GROUP BY 1, 2) AS inv USING (business_id, m)"
+        if invoices
+        else ""
+    )
+    inv_col = "inv.invoices_issued" if invoices else "CAST(NULL AS BIGINT)"
+    # open receivables: the schedule when there is one, else the unpaid invoices issued
+    if open_items:
+        oi = (
+            "LEFT JOIN (SELECT business_id, SUM(amount_yen) AS open_receivables FROM bank_oi"
+            " WHERE side = 'receivable' GROUP BY 1) AS oi ON oi.business_id = mo.business_id"
+            f" AND mo.m = {as_of_m}"
+        )
+        oi_col = "oi.open_receivables"
+    elif invoices:
+        oi = (
+            "LEFT JOIN (SELECT business_id, SUM(total_yen) AS open_receivables FROM bank_inv"
+            f" WHERE direction = 'issued' AND NOT paid AND {_mi('issue_date')} <= {as_of_m}"
+            f" GROUP BY 1) AS oi ON oi.business_id = mo.business_id AND mo.m = {as_of_m}"
+        )
+        oi_col = "oi.open_receivables"
+    else:
+        oi, oi_col = "", "CAST(NULL AS BIGINT)"
+    if panel:
+        rounds = " + ".join(
+            f"CAST(COALESCE({c}, 0) <> 0 AND {c} % 10000 = 0 AS INTEGER)" for c in ROUND_ITEMS
+        )
+        pn = (
+            f"LEFT JOIN (SELECT business_id, {_mi('month')} AS m, {rounds} AS book_round_items"
+            " FROM bank_panel) AS pn USING (business_id, m)"
+        )
+        pn_col = "pn.book_round_items"
+    else:
+        pn, pn_col = "", "CAST(NULL AS INTEGER)"
+    return f"""
+WITH t AS (
+  SELECT business_id, account_id, booked_on, amount_yen, balance_yen, kind, counterparty,
+         amount_yen < 0 AND kind = 'other' AND amount_yen <= -1000 AS pay,
+         CAST(left(CAST(abs(amount_yen) AS VARCHAR), 1) AS INTEGER) AS d
+  FROM bank_tx WHERE {_mi("booked_on")} <= {as_of_m}
+),
+days AS (
+  SELECT business_id, account_id, booked_on, {_mi("booked_on")} AS m,
+         SUM(amount_yen) AS s1,
+         SUM(CAST(amount_yen AS HUGEINT) * (2 * CAST(balance_yen AS HUGEINT) - amount_yen)) AS s2,
+         COUNT(balance_yen) = COUNT(*) AS has_bal,
+         MIN(balance_yen) AS low, COUNT(*) AS n,
+         COUNT(*) FILTER (WHERE kind = 'high_rate_lender') AS hr,
+         COUNT(*) FILTER (WHERE pay) AS n_pay, {day_sums}, {digits}
+  FROM t GROUP BY business_id, account_id, booked_on
+),
+acct AS (
+  SELECT business_id, account_id, m,
+         ARG_MAX(CASE WHEN has_bal THEN CAST((s2 // NULLIF(s1, 0) + s1) // 2 AS BIGINT) END, booked_on)
+           FILTER (WHERE s1 <> 0) AS close,
+         BOOL_AND(has_bal) AS has_bal
+  FROM days GROUP BY 1, 2, 3
+),
+bal AS (
+  SELECT business_id, m, CASE WHEN BOOL_AND(has_bal AND close IS NOT NULL) THEN SUM(close) END
+         AS bank_balance FROM acct GROUP BY 1, 2
+),
+mo AS (
+  SELECT business_id, m, SUM(n) AS bank_tx, SUM(hr) AS bank_high_rate_tx,
+         COUNT(DISTINCT booked_on) FILTER (WHERE low < 0) AS bank_negative_days,
+         SUM(n_pay) AS n_pay, {month_sums}, {dsum}
+  FROM days GROUP BY 1, 2
+),
+cust AS (
+  SELECT business_id, m, MAX(s) * 100.0 / NULLIF(SUM(s), 0) AS bank_top_customer_pct
+  FROM (SELECT business_id, {_mi("booked_on")} AS m, counterparty, SUM(amount_yen) AS s
+        FROM t WHERE kind = 'sales_receipt' AND amount_yen > 0 GROUP BY 1, 2, 3) AS c
+  GROUP BY 1, 2
+),
+ben AS (
+  SELECT business_id, m, ({mad}) / 9 AS bank_benford_mad, {n12} AS bank_benford_n FROM mo
+)
+SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx, mo.bank_deposits, mo.bank_payroll,
+       mo.bank_social_insurance, mo.bank_rent, mo.bank_tax, mo.bank_utilities,
+       mo.bank_loan_payments, mo.bank_high_rate_tx, mo.bank_negative_days,
+       cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_n,
+       {inv_col} AS invoices_issued, {oi_col} AS open_receivables, {pn_col} AS book_round_items
+FROM mo
+JOIN bal USING (business_id, m)
+JOIN ben USING (business_id, m)
+LEFT JOIN cust USING (business_id, m)
+{inv} {oi} {pn}
+"""
+
+
+def compute_bank_features(
+    transactions: Source,
+    as_of: dt.date,
+    *,
+    invoices: Source = None,
+    open_items: Source = None,
+    panel: Source = None,
+    con: duckdb.DuckDBPyConnection | None = None,
+) -> pa.Table:
+    """The features as an Arrow table (business_id, month, the ``BANK_FEATURE_COLUMNS``).
+
+    Sources are Arrow tables or Parquet (a file, a glob, or a ``kizashi synth --bank``
+    directory). ``open_items`` is the schedule as of ``as_of``'s month.
+    """
+    own = con is None
+    con = con or duckdb.connect(config={"preserve_insertion_order": False})
+    try:
+        _register(con, "bank_tx", transactions, "bank_transactions")
+        has_inv = _register(con, "bank_inv", invoices, "invoices")
+        has_oi = _register(con, "bank_oi", open_items, "open_items")
+        has_pn = _register(con, "bank_panel", panel, "panel")
+        as_of_m = as_of.year * 12 + as_of.month - 1
+        sql = features_sql(as_of_m, invoices=has_inv, open_items=has_oi, panel=has_pn)
+        floats = {"bank_top_customer_pct", "bank_benford_mad"}
+        cols = ", ".join(
+            f"CAST({c} AS {'DOUBLE' if c in floats else 'BIGINT'}) AS {c}"
+            for c in BANK_FEATURE_COLUMNS
+        )
+        return con.sql(
+            f"SELECT business_id, make_date(CAST(m // 12 AS INTEGER), CAST(m % 12 + 1 AS INTEGER), 1)"
+            f" AS month, {cols} FROM ({sql}) AS f"
+        ).to_arrow_table()
+    finally:
+        if own:
+            con.close()
