@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, businesses, consent, flag_responses, monitoring, uploads
+from . import admin, admin_users, audit, businesses, consent, flag_responses, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
@@ -16,5 +16,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     flag_responses.router,
     uploads.router,
     admin.router,
+    admin_users.router,
+    audit.router,
     consent.router,
 )

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import businesses, consent, monitoring, uploads
+from . import admin, audit, businesses, consent, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
     monitoring.router,
     uploads.router,
     consent.router,
+    admin.router,
+    audit.router,
 )

@@ -68,7 +68,12 @@ def label_lookup(locale: str) -> dict[str, Callable[[str], str]]:
 
 @router.get("/")
 def home(request: Request, user: CurrentUser = Depends(require_user)) -> Response:
-    """An owner's home is their own business page (the owner portal); staff see the portfolio."""
+    """An owner's home is their own business page (the owner portal); staff see the portfolio;
+    an administrator their organisation's users, an auditor the audit log (no business data)."""
+    if user.role == Role.ADMIN:
+        return RedirectResponse("/admin/users", status_code=303)
+    if user.role == Role.AUDITOR:
+        return RedirectResponse("/audit", status_code=303)
     if user.role == Role.OWNER:
         with app_store(request).session() as s:
             own = list_portfolio(s, user.actor, page_size=1)
