@@ -36,6 +36,8 @@ SYSTEM_JOBS = {
     "kizashi/jobs/portfolio_load.py",  # synthetic portfolio → store in bulk
     "kizashi/jobs/synth_export.py",  # synthetic portfolio → accounting files
     "kizashi/jobs/monitoring_runs.py",  # run records, recovery of an interrupted run
+    "kizashi/jobs/money_sync.py",  # store → analytics file: bank transactions, invoices
+    "kizashi/jobs/risk_model.py",  # train and score the risk model over the whole panel
 }
 # The analytics file holds business data too (panel, indicator values, bank transactions).
 ANALYTICS_MODULES = ("kizashi.store.analytics",)
@@ -136,7 +138,53 @@ def test_the_check_catches_a_violation(tmp_path: Path) -> None:
     assert any("SQL on flag" in p for p in found)
 
 
-def test_system_jobs_exist() -> None:
-    """The allowlist names real modules (a renamed job is not silently exempt)."""
-    for rel in SYSTEM_JOBS:
-        assert (SRC.parent / rel).exists(), rel
+def _actor_uses(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> list[int]:
+    """Lines where ``actor`` is used other than as an argument of a ``do_*`` action (the
+    author of a write it records)."""
+    passed: set[int] = set()
+    for call in ast.walk(fn):
+        if isinstance(call, ast.Call):
+            f = call.func
+            name = (
+                f.id if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else ""
+            )
+            if name.startswith("do_"):
+                for arg in (*call.args, *(k.value for k in call.keywords)):
+                    if isinstance(arg, ast.Name) and arg.id == "actor":
+                        passed.add(id(arg))
+    return [
+        n.lineno
+        for n in ast.walk(fn)
+        if isinstance(n, ast.Name) and n.id == "actor" and id(n) not in passed
+    ]
+
+
+def test_system_jobs_exist_and_work_for_nobody() -> None:
+    """The allowlist names real modules (a renamed job is not silently exempt), and a system
+    job reads for the whole store, never for a person: an ``actor`` it takes only signs the
+    writes it hands to ``do_*`` actions."""
+    problems = []
+    for rel in sorted(SYSTEM_JOBS):
+        path = SRC.parent / rel
+        assert path.exists(), rel
+        for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                args = node.args
+                names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+                if "actor" in names:
+                    problems += [
+                        f"{rel}:{line}: {node.name} uses its actor beyond signing a do_* action"
+                        for line in _actor_uses(node)
+                    ]
+    assert not problems, (
+        "a job that works for a person reads through kizashi.access:\n" + "\n".join(problems)
+    )
+
+
+def test_an_actor_used_to_read_is_caught() -> None:
+    code = (
+        "def job(store, actor):\n    do_record(s, actor, x=1)\n    return read_flags(s, actor, 1)\n"
+    )
+    fn = ast.parse(code).body[0]
+    assert isinstance(fn, ast.FunctionDef)
+    assert _actor_uses(fn) == [3]
