@@ -21,6 +21,7 @@ from kizashi.actions.submissions import do_import_submission
 from kizashi.store.db import Store
 from kizashi.web.i18n import Translator
 from kizashi.web.pages import businesses as pages
+from kizashi.web.views.businesses import monthly_figures
 from tests.world import make_world
 
 APRIL = ("2025-04", [("普通預金", 1000), ("資本金", 800), ("売上高", 500), ("仕入高", 300)])
@@ -95,7 +96,7 @@ def test_charts_are_remembered_by_their_figures(store, world, tmp_path):
 
     def charts() -> list[dict]:
         with store.session() as s:
-            return pages.build_charts(read_monthly_series(s, owner, bid), t)
+            return pages.build_charts(monthly_figures(read_monthly_series(s, owner, bid)), t)
 
     _import(store, owner, bid, tb(APRIL, MAY), tmp_path)
     before = charts()

@@ -138,6 +138,12 @@ def _moves() -> tuple[FlagMove, ...]:
 FLAG_MOVES: tuple[FlagMove, ...] = _moves()
 # States the business itself may set (staff handle the rest).
 OWNER_MAY_SET = frozenset({FlagState.ACKNOWLEDGED})
+# States a person sets only with a reason, kept with the flag (対応不要: why no action).
+REASON_REQUIRED = frozenset({FlagState.NOT_NEEDED})
+# Every state a person may set (the targets of the person's moves), in the states' order.
+PERSON_STATES: tuple[FlagState, ...] = tuple(
+    s for s in FlagState if any(m.after == s and m.event == FlagEvent.PERSON for m in FLAG_MOVES)
+)
 
 
 def run_move(before: FlagState | None, event: FlagEvent) -> FlagState:

@@ -9,11 +9,12 @@ for every message the templates and the web code use. Japanese is the default lo
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from kizashi.domain.calendar import (  # noqa: F401  (re-exported: the formats in one place)
@@ -107,14 +108,6 @@ ENUM_LABELS: dict[str, str] = {
     "support": N_("Business support"),
     "credit_review": N_("Credit review"),
     "referral": N_("Referral"),
-    # data categories a consent covers (domain.vocabulary.Category)
-    "profile": N_("Basic information"),
-    "financials": N_("Trial balances and financial statements"),
-    "bank_transactions": N_("Bank account transactions"),
-    "invoices": N_("Invoices"),
-    "loans": N_("Loans and guarantees"),
-    "flags": N_("Early-warning flags"),
-    "qualitative": N_("Qualitative and meeting notes"),
     "restructuring": N_("Restructuring of terms"),
     "delinquency": N_("Delinquency"),
     "accident_report": N_("Accident report"),
@@ -243,6 +236,16 @@ def format_percent_bp(bp: int) -> str:
     return f"{bp / 100:.2f}%"
 
 
+class Bilingual(Protocol):
+    """Anything with a Japanese and an English text."""
+
+    @property
+    def ja(self) -> str: ...
+
+    @property
+    def en(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Translator:
     """What a request renders with: the locale, gettext and the formatters bound to it."""
@@ -286,8 +289,11 @@ class Translator:
         text = format_indicator(value, unit, self.locale)
         return self.gettext("Not computable") if text is None else text
 
-    def pick(self, texts: dict[str, str]) -> str:
-        """The text in this language from a {"ja": …, "en": …} pair (Japanese as fallback)."""
+    def pick(self, texts: Mapping[str, str] | Bilingual) -> str:
+        """The text in this language from a {"ja": …, "en": …} pair, or from a view model with
+        ``ja`` and ``en`` (``views``: ``Label``, ``Texts``); Japanese as fallback."""
+        if not isinstance(texts, Mapping):
+            texts = {"ja": texts.ja, "en": texts.en}
         return texts.get(self.locale) or texts.get("ja") or ""
 
     def template_globals(self) -> dict[str, Callable[..., str] | str]:

@@ -7,15 +7,14 @@ a denial). Both operations are audited.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from kizashi.actions.logins import do_unlock_login
 from kizashi.actions.organisations import user_managed_by
 from kizashi.actions.sessions import do_end_user_sessions
 
-from ..auth import CurrentUser, require_user
-from ..state import app_store
+from ..deps import CurrentUserDep, UnitOfWork
 from .contract import ApiRoute, errors
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
@@ -45,13 +44,10 @@ class SessionsEndedOut(BaseModel):
     summary="Lift a user's login lockout (and clear their failed-login count)",
     responses=ERRORS,
 )
-def unlock_user(
-    request: Request, user_id: int = UserId, me: CurrentUser = Depends(require_user)
-) -> UnlockOut:
-    with app_store(request).session() as s:
-        user = user_managed_by(s, me.actor, user_id)
-        was_locked = do_unlock_login(s, me.actor, user)
-        return UnlockOut(user_id=user.id, login=user.login, was_locked=was_locked)
+def unlock_user(me: CurrentUserDep, s: UnitOfWork, user_id: int = UserId) -> UnlockOut:
+    user = user_managed_by(s, me.actor, user_id)
+    was_locked = do_unlock_login(s, me.actor, user)
+    return UnlockOut(user_id=user.id, login=user.login, was_locked=was_locked)
 
 
 @router.post(
@@ -60,10 +56,7 @@ def unlock_user(
     summary="End every session of a user (log them out everywhere)",
     responses=ERRORS,
 )
-def end_user_sessions(
-    request: Request, user_id: int = UserId, me: CurrentUser = Depends(require_user)
-) -> SessionsEndedOut:
-    with app_store(request).session() as s:
-        user = user_managed_by(s, me.actor, user_id)
-        ended = do_end_user_sessions(s, me.actor, user)
-        return SessionsEndedOut(user_id=user.id, login=user.login, sessions_ended=ended)
+def end_user_sessions(me: CurrentUserDep, s: UnitOfWork, user_id: int = UserId) -> SessionsEndedOut:
+    user = user_managed_by(s, me.actor, user_id)
+    ended = do_end_user_sessions(s, me.actor, user)
+    return SessionsEndedOut(user_id=user.id, login=user.login, sessions_ended=ended)

@@ -8,31 +8,33 @@ first day of the month. Error bodies, limits and media types: ``contract``.
 
 from __future__ import annotations
 
-import dataclasses
-from datetime import date
 from typing import Literal, get_args
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from kizashi.access.reads import (
-    BS_SERIES,
-    PL_SERIES,
     SORTS,
-    BusinessProfile,
-    CreditEventView,
-    PortfolioRow,
     list_portfolio,
     read_business_profile,
     read_loans,
     read_monthly_series,
 )
-from kizashi.domain.industry import industries, major_groups, prefectures
-from kizashi.domain.vocabulary import CreditEventKind, OrgKind, Purpose, Role
+from kizashi.domain.vocabulary import OrgKind, Purpose, Role
 
-from ..auth import CurrentUser, require_user
+from ..deps import ApiPurpose, CurrentUserDep, UnitOfWork
 from ..i18n import LOCALES
-from ..state import app_store, csrf_token
+from ..state import csrf_token
+from ..views.businesses import (
+    BusinessDetail,
+    BusinessList,
+    LoanList,
+    MonthlySeries,
+    business_detail,
+    business_list,
+    loan_list,
+    monthly_figures,
+)
 from .contract import (
     MAX_PAGE,
     NO_NUL,
@@ -48,113 +50,6 @@ SortKey = Literal[
     "name", "-name", "industry", "prefecture", "employees", "-employees", "id", "priority"
 ]
 assert set(get_args(SortKey)) == set(SORTS), "SortKey must list access.reads.SORTS"
-
-
-class Label(BaseModel):
-    code: str
-    ja: str
-    en: str
-
-
-class BusinessSummary(BaseModel):
-    id: int
-    name: str
-    corporate_number: str | None = Field(
-        description="法人番号 (13 digits); none for sole proprietors"
-    )
-    industry: Label = Field(description="日本標準産業分類 middle group")
-    industry_major: Label = Field(description="日本標準産業分類 major group")
-    prefecture: Label
-    fiscal_year_end_month: int = Field(ge=1, le=12)
-    employees: int | None
-
-
-class BusinessDetail(BusinessSummary):
-    capital_yen: int | None
-    founded_on: date | None
-
-
-class MonitoringOut(BaseModel):
-    """The latest monitoring summary (default rule pack); present only under a flags consent."""
-
-    as_of_month: date
-    priority: float = Field(
-        description="対応優先度: higher means talk to them sooner (ranking only)"
-    )
-    open_flags: int
-    open_critical: int
-    open_high: int
-    open_medium: int
-    open_low: int
-    locaben_rating: str | None = Field(description="ローカルベンチマーク A–D")
-    locaben_total: int | None
-
-
-class BusinessListItem(BusinessSummary):
-    monitoring: MonitoringOut | None = Field(
-        None, description="null without a flags consent for the purpose, or before any run"
-    )
-
-
-class BusinessList(BaseModel):
-    items: list[BusinessListItem]
-    total: int
-    page: int
-    page_size: int
-    pages: int
-
-
-class MonthlyFigures(BaseModel):
-    month: date = Field(description="First day of the month")
-    fiscal_year_start: date
-    sales: int | None = Field(description="売上高, the month's flow (yen); null if not derivable")
-    gross_profit: int | None
-    operating_profit: int | None
-    ordinary_profit: int | None
-    net_income: int | None
-    cash_and_deposits: int | None = Field(description="現金及び預金 at month end (yen)")
-    borrowings: int | None = Field(description="借入金 (short + current portion + long-term)")
-    interest_bearing_debt: int | None
-    net_assets: int | None
-    total_assets: int | None
-
-
-class MonthlySeries(BaseModel):
-    business_id: int
-    items: list[MonthlyFigures]
-
-
-class CreditEventOut(BaseModel):
-    id: int
-    loan_id: int | None
-    kind: CreditEventKind
-    occurred_on: date
-    days_past_due: int | None
-    note: str | None
-
-
-class LoanOut(BaseModel):
-    id: int
-    loan_number: str
-    lender: str
-    guarantor: str | None
-    original_amount: int
-    balance: int
-    balance_as_of: date
-    guarantee_ratio_pct: int = Field(description="100, 80 (責任共有) or 0")
-    interest_rate_bp: int = Field(description="Interest rate in basis points")
-    start_date: date
-    grace_end_date: date | None = Field(description="End of the grace period (据置期間)")
-    maturity_date: date
-    events: list[CreditEventOut]
-
-
-class LoanList(BaseModel):
-    business_id: int
-    loans: list[LoanOut]
-    other_events: list[CreditEventOut] = Field(
-        description="Credit events not tied to a listed loan"
-    )
 
 
 class Me(BaseModel):
@@ -173,36 +68,8 @@ class LocaleIn(BaseModel):
     locale: Literal["ja", "en"]
 
 
-def _label(obj: object, code: str) -> Label:
-    return Label(code=code, ja=getattr(obj, "ja", code), en=getattr(obj, "en", code))
-
-
-def _summary_fields(row: PortfolioRow | BusinessProfile) -> dict[str, object]:
-    return {
-        "id": row.id,
-        "name": row.name,
-        "corporate_number": row.corporate_number,
-        "industry": _label(industries().get(row.industry_code), row.industry_code),
-        "industry_major": _label(major_groups().get(row.industry_major), row.industry_major),
-        "prefecture": _label(prefectures().get(row.prefecture_code), row.prefecture_code),
-        "fiscal_year_end_month": row.fiscal_year_end_month,
-        "employees": row.employees,
-    }
-
-
-def _event(ev: CreditEventView) -> CreditEventOut:
-    return CreditEventOut(
-        id=ev.id,
-        loan_id=ev.loan_id,
-        kind=ev.kind,
-        occurred_on=ev.occurred_on,
-        days_past_due=ev.days_past_due,
-        note=ev.note,
-    )
-
-
 @router.get("/me", response_model=Me, summary="The logged-in user", responses=errors(401))
-def me(request: Request, user: CurrentUser = Depends(require_user)) -> Me:
+def me(request: Request, user: CurrentUserDep) -> Me:
     return Me(
         login=user.actor.login,
         display_name=user.display_name,
@@ -220,7 +87,7 @@ def me(request: Request, user: CurrentUser = Depends(require_user)) -> Me:
     summary="Choose the UI language for this session",
     responses=errors(*WRITE),
 )
-def set_locale(body: LocaleIn, request: Request, user: CurrentUser = Depends(require_user)) -> Me:
+def set_locale(body: LocaleIn, request: Request, user: CurrentUserDep) -> Me:
     if body.locale in LOCALES:
         request.session["lang"] = body.locale
     return me(request, user)
@@ -233,7 +100,8 @@ def set_locale(body: LocaleIn, request: Request, user: CurrentUser = Depends(req
     responses=errors(*READ),
 )
 def list_businesses(
-    request: Request,
+    user: CurrentUserDep,
+    s: UnitOfWork,
     q: str | None = Query(
         None, max_length=200, pattern=NO_NUL, description="Part of the name, or 法人番号"
     ),
@@ -246,36 +114,20 @@ def list_businesses(
     sort: SortKey = Query("name", description="A leading - sorts descending"),
     page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=200),
-    purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
+    purpose: ApiPurpose = Purpose.MONITORING,
 ) -> BusinessList:
-    with app_store(request).session() as s:
-        result = list_portfolio(
-            s,
-            user.actor,
-            purpose=purpose,
-            q=q,
-            industry_major=industry_major,
-            prefecture=prefecture,
-            sort=sort,
-            page=page,
-            page_size=page_size,
-        )
-    return BusinessList(
-        items=[
-            BusinessListItem(
-                **_summary_fields(r),  # type: ignore[arg-type]
-                monitoring=MonitoringOut(**dataclasses.asdict(r.monitoring))
-                if r.monitoring
-                else None,
-            )
-            for r in result.rows
-        ],
-        total=result.total,
-        page=result.page,
-        page_size=result.page_size,
-        pages=result.pages,
+    result = list_portfolio(
+        s,
+        user.actor,
+        purpose=purpose,
+        q=q,
+        industry_major=industry_major,
+        prefecture=prefecture,
+        sort=sort,
+        page=page,
+        page_size=page_size,
     )
+    return business_list(result)
 
 
 @router.get(
@@ -285,14 +137,12 @@ def list_businesses(
     responses=errors(*READ, 404),
 )
 def get_business(
-    request: Request,
     business_id: BusinessId,
-    purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
+    user: CurrentUserDep,
+    s: UnitOfWork,
+    purpose: ApiPurpose = Purpose.MONITORING,
 ) -> BusinessDetail:
-    with app_store(request).session() as s:
-        b = read_business_profile(s, user.actor, business_id, purpose=purpose)
-    return BusinessDetail(**_summary_fields(b), capital_yen=b.capital_yen, founded_on=b.founded_on)  # type: ignore[arg-type]
+    return business_detail(read_business_profile(s, user.actor, business_id, purpose=purpose))
 
 
 @router.get(
@@ -302,25 +152,14 @@ def get_business(
     responses=errors(*READ, 404, s404="No such business, or no consent for financials"),
 )
 def get_monthly(
-    request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    s: UnitOfWork,
     months: int = Query(36, ge=1, le=120),
-    purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
+    purpose: ApiPurpose = Purpose.MONITORING,
 ) -> MonthlySeries:
-    with app_store(request).session() as s:
-        points = read_monthly_series(s, user.actor, business_id, months=months, purpose=purpose)
-    return MonthlySeries(
-        business_id=business_id,
-        items=[
-            MonthlyFigures(
-                month=p.month,
-                fiscal_year_start=p.fiscal_year_start,
-                **{k: p.values.get(k) for k in (*PL_SERIES, *BS_SERIES)},
-            )
-            for p in points
-        ],
-    )
+    points = read_monthly_series(s, user.actor, business_id, months=months, purpose=purpose)
+    return MonthlySeries(business_id=business_id, items=monthly_figures(points))
 
 
 @router.get(
@@ -330,32 +169,9 @@ def get_monthly(
     responses=errors(*READ, 404, s404="No such business, or no loans visible to this user"),
 )
 def get_loans(
-    request: Request,
     business_id: BusinessId,
-    purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
+    user: CurrentUserDep,
+    s: UnitOfWork,
+    purpose: ApiPurpose = Purpose.MONITORING,
 ) -> LoanList:
-    with app_store(request).session() as s:
-        book = read_loans(s, user.actor, business_id, purpose=purpose)
-    return LoanList(
-        business_id=business_id,
-        other_events=[_event(e) for e in book.other_events],
-        loans=[
-            LoanOut(
-                id=ln.id,
-                loan_number=ln.loan_number,
-                lender=ln.lender_name,
-                guarantor=ln.guarantor_name,
-                original_amount=ln.original_amount,
-                balance=ln.balance,
-                balance_as_of=ln.balance_as_of,
-                guarantee_ratio_pct=ln.guarantee_ratio_pct,
-                interest_rate_bp=ln.interest_rate_bp,
-                start_date=ln.start_date,
-                grace_end_date=ln.grace_end_date,
-                maturity_date=ln.maturity_date,
-                events=[_event(e) for e in ln.events],
-            )
-            for ln in book.loans
-        ],
-    )
+    return loan_list(business_id, read_loans(s, user.actor, business_id, purpose=purpose))

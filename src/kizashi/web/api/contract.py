@@ -20,7 +20,7 @@ import json
 import re
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Path, Request, Response
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +28,7 @@ from fastapi.routing import APIRoute
 from pydantic import AfterValidator, BaseModel, Field, JsonValue
 
 from kizashi.domain.chart import load_chart
+from kizashi.domain.vocabulary import PERSON_STATES, REASON_REQUIRED, FlagState
 from kizashi.ingest import load_importers
 from kizashi.ingest.mapping import CLEARING
 
@@ -55,6 +56,19 @@ def _as_utc(value: datetime) -> datetime:
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 BusinessId = Annotated[int, Path(ge=1, le=MAX_ID, description="The business's id", examples=[1])]
 FlagId = Annotated[int, Path(ge=1, le=MAX_ID, description="The flag's id", examples=[1])]
+
+
+# The states a person may move a flag to: exactly the targets of the person's moves in
+# domain.vocabulary.FLAG_MOVES (tests/web/test_flag_moves.py ties the schema to the table).
+# Those that need a reason are a separate body schema, whose reason is required.
+MOVE_STATES = tuple(s for s in PERSON_STATES if s not in REASON_REQUIRED)
+REASON_STATES = tuple(s for s in PERSON_STATES if s in REASON_REQUIRED)
+if TYPE_CHECKING:
+    MoveState = FlagState
+    ReasonState = FlagState
+else:
+    MoveState = Literal[MOVE_STATES]
+    ReasonState = Literal[REASON_STATES]
 
 
 class ErrorOut(BaseModel):

@@ -21,7 +21,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, field_validator
 
@@ -31,8 +31,7 @@ from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest import load_importers
 
-from ..auth import CurrentUser, require_user
-from ..state import app_settings, app_store
+from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
 from ..upload_limit import UploadTooLarge, check_upload_size
 from ..upload_pool import UploadOptions, import_upload
 from .contract import (
@@ -212,7 +211,7 @@ async def read_uploads(files: list[UploadFile], limit: int) -> list[tuple[bytes,
     summary="File formats that can be imported",
     responses=errors(401),
 )
-def get_formats(_user: CurrentUser = Depends(require_user)) -> list[FormatOut]:
+def get_formats(_user: CurrentUserDep) -> list[FormatOut]:
     return [FormatOut(name=n, ja=i.label_ja, en=i.label_en) for n, i in load_importers().items()]
 
 
@@ -233,6 +232,9 @@ def get_formats(_user: CurrentUser = Depends(require_user)) -> list[FormatOut]:
 async def post_submission(
     request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
     files: list[UploadFile] = File(
         ..., min_length=1, max_length=MAX_FILES, description="One upload: one or more files"
     ),
@@ -249,15 +251,13 @@ async def post_submission(
         pattern=NO_NUL,
         description="Name of a column mapping saved by your organisation",
     ),
-    user: CurrentUser = Depends(require_user),
 ) -> JSONResponse:
-    settings = app_settings(request)
     fmt = parse_format(format)
     payload = await read_uploads(files, settings.max_upload_bytes)
     options = UploadOptions(fmt, fiscal_year_start_month, column_mapping or None, dry_run)
     outcome = await import_upload(
         request.app,
-        app_store(request),
+        store,
         settings,
         user.actor,
         business_id,
@@ -277,13 +277,14 @@ async def post_submission(
     ),
 )
 def post_account_mappings(
-    request: Request,
     business_id: BusinessId,
     body: MappingsIn,
-    user: CurrentUser = Depends(require_user),
+    user: CurrentUserDep,
+    store: StoreDep,
 ) -> MappingsOut:
+    # Its own unit of work: a refusal leaves it (rolled back, audited) before it becomes a 422.
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             rows = [
                 do_confirm_account_mapping(
                     s, user.actor, business_id, m.source_format, m.as_reported_name, m.item_code
@@ -311,17 +312,14 @@ def post_account_mappings(
     responses=errors(*READ, 404, s404="No such business, or no consent for financials"),
 )
 def get_submissions(
-    request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    s: UnitOfWork,
     limit: int = Query(50, ge=1, le=200),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
-    purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
+    purpose: ApiPurpose = Purpose.MONITORING,
 ) -> SubmissionList:
-    with app_store(request).session() as s:
-        page = list_submissions(
-            s, user.actor, business_id, purpose=purpose, limit=limit, offset=offset
-        )
+    page = list_submissions(s, user.actor, business_id, purpose=purpose, limit=limit, offset=offset)
     return SubmissionList(
         business_id=business_id,
         total=page.total,

@@ -1,6 +1,8 @@
 """Server-rendered pages (Jinja2 + HTMX): home, portfolio list, business page.
 
-Every figure on a page comes from ``kizashi.access.reads``. The business page reads all its
+Every figure on a page comes from ``kizashi.access.reads``, shaped by the same view models as
+the API's (``web.views``: the page's profile, list rows, monthly figures and loans are the
+objects ``/api/v1`` returns as JSON). The business page reads all its
 sections in one unit of work and is audited as one event naming the sections read
 (``access.read_log``); a section the actor may not see (no consent for that category) is
 refused and audited on its own while the rest of the page still renders.
@@ -14,14 +16,13 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from kizashi.access.read_log import audited_reads
 from kizashi.access.reads import (
     SORTS,
-    MonthlyPoint,
     list_portfolio,
     may_upload,
     read_business_profile,
@@ -29,16 +30,23 @@ from kizashi.access.reads import (
     read_monthly_series,
 )
 from kizashi.domain.credit_events import credit_episodes
-from kizashi.domain.industry import industries, major_groups, prefectures
+from kizashi.domain.industry import major_groups, prefectures
 from kizashi.domain.periods import add_months, months_between
 from kizashi.domain.vocabulary import Purpose, Role
+from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 
-from ..auth import CurrentUser, require_user
 from ..charts import Series, bar_chart, line_chart
+from ..deps import CurrentUserDep, PagePurpose, SettingsDep, StoreDep, TranslatorDep
 from ..i18n import Translator
-from ..state import app_settings, app_store, parse_purpose, render, translator
-from .consent import business_consent_section
+from ..state import render
+from ..views.businesses import (
+    MonthlyFigures,
+    business_detail,
+    business_list,
+    loan_list,
+    monthly_figures,
+)
 from .monitoring import (
     flag_error_message,
     flags_context,
@@ -52,22 +60,8 @@ T = TypeVar("T")
 CHART_MONTHS = 36
 
 
-def label_lookup(locale: str) -> dict[str, Callable[[str], str]]:
-    """Code → name for industries, major groups and prefectures in the page's language."""
-    inds, majors, prefs = industries(), major_groups(), prefectures()
-
-    def pick(obj: Any) -> str:
-        return obj.ja if locale == "ja" else obj.en
-
-    return {
-        "industry_name": lambda c: pick(inds[c]) if c in inds else c,
-        "major_name": lambda c: pick(majors[c]) if c in majors else c,
-        "prefecture_name": lambda c: pick(prefs[c]) if c in prefs else c,
-    }
-
-
 @router.get("/")
-def home(request: Request, user: CurrentUser = Depends(require_user)) -> Response:
+def home(user: CurrentUserDep, store: StoreDep) -> Response:
     """An owner's home is their own business page (the owner portal); staff see the portfolio;
     an administrator their organisation's users, an auditor the audit log (no business data)."""
     if user.role == Role.ADMIN:
@@ -75,7 +69,7 @@ def home(request: Request, user: CurrentUser = Depends(require_user)) -> Respons
     if user.role == Role.AUDITOR:
         return RedirectResponse("/audit", status_code=303)
     if user.role == Role.OWNER:
-        with app_store(request).session() as s:
+        with store.session() as s:
             own = list_portfolio(s, user.actor, page_size=1)
         if own.rows:
             return RedirectResponse(f"/businesses/{own.rows[0].id}", status_code=303)
@@ -85,69 +79,70 @@ def home(request: Request, user: CurrentUser = Depends(require_user)) -> Respons
 @router.get("/portfolio")
 def portfolio(
     request: Request,
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    chosen: PagePurpose,
     q: str | None = Query(None, max_length=200),
     industry: str | None = Query(None, max_length=1),
     pref: str | None = Query(None, max_length=2),
     sort: str | None = Query(None, max_length=20),
     page: int = Query(1, ge=1, le=1_000_000),
-    purpose: str | None = Query(None, max_length=32),
-    user: CurrentUser = Depends(require_user),
 ) -> Response:
-    t = translator(request)
-    chosen = parse_purpose(purpose)
     # Staff see who to talk to first; an owner's list is their own business(es), by name.
     default_sort = "name" if user.role == Role.OWNER else "priority"
-    with app_store(request).session() as s:
+    with store.session() as s:
         result = list_portfolio(
             s,
             user.actor,
-            purpose=chosen,
+            purpose=chosen.purpose,
             q=q,
             industry_major=industry or None,
             prefecture=pref or None,
             sort=sort or default_sort,
             page=page,
-            page_size=app_settings(request).page_size,
+            page_size=settings.page_size,
         )
     filters = {
         "q": q or "",
         "industry": industry or "",
         "pref": pref or "",
-        "purpose": chosen.value if purpose else "",
+        "purpose": chosen.purpose.value if chosen.given else "",
     }
 
     def link(**change: Any) -> str:
         params = {**filters, "sort": result.sort, "page": result.page, **change}
         return "/portfolio?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
+    rows = business_list(result).items  # the API's list items
     ctx = {
         "result": result,
+        "rows": rows,
         "filters": filters,
-        "purpose": chosen,
+        "purpose": chosen.purpose,
         "purposes": list(Purpose),
         "majors": list(major_groups().values()),
         "prefs": list(prefectures().values()),
         "link": link,
         "sorts": SORTS,
         "sees_data": user.role in (Role.OWNER, Role.OFFICER),
-        "shows_monitoring": any(r.monitoring is not None for r in result.rows),
-        **label_lookup(t.locale),
+        "shows_monitoring": any(r.monitoring is not None for r in rows),
     }
     name = "_portfolio_results.html" if request.headers.get("HX-Request") else "portfolio.html"
     return render(request, name, ctx)
 
 
-def _section(request: Request, read: Callable[[Session], T]) -> T | None:
+def _section(store: Store, read: Callable[[Session], T]) -> T | None:
     """One section of a page in its own unit of work: None when the actor may not see it
     (the upload page's history; the business page reads its sections through one read log)."""
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             return read(s)
     except NotFound:
         return None  # the denial is audited by Store.session
 
 
-def month_axis(points: list[MonthlyPoint], months: int = CHART_MONTHS) -> list[date]:
+def month_axis(points: list[MonthlyFigures], months: int = CHART_MONTHS) -> list[date]:
     """Every month from the window's start to the last reported month (gaps stay visible)."""
     if not points:
         return []
@@ -159,13 +154,16 @@ def month_axis(points: list[MonthlyPoint], months: int = CHART_MONTHS) -> list[d
 CHART_CODES = ("sales", "operating_profit", "cash_and_deposits", "borrowings")
 
 
-def build_charts(points: list[MonthlyPoint], t: Translator) -> list[dict[str, Any]]:
-    """The page's four charts. The SVG is a function of the figures drawn and the language
-    only, so it is remembered by exactly those (the months and every value): a page seen again
-    with the same figures reuses it; new figures are a new key, never a stale chart."""
+def build_charts(points: list[MonthlyFigures], t: Translator) -> list[dict[str, Any]]:
+    """The page's four charts, drawn from the monthly figures the table and the API show.
+    The SVG is a function of the figures drawn and the language only, so it is remembered by
+    exactly those (the months and every value): a page seen again with the same figures reuses
+    it; new figures are a new key, never a stale chart."""
     axis = month_axis(points)
-    by_month = {p.month: p.values for p in points}
-    series = tuple(tuple(by_month.get(m, {}).get(code) for m in axis) for code in CHART_CODES)
+    by_month = {p.month: p for p in points}
+    series = tuple(
+        tuple(getattr(by_month.get(m), code, None) for m in axis) for code in CHART_CODES
+    )
     return _draw_charts(t, tuple(axis), series)
 
 
@@ -226,39 +224,42 @@ def _draw_charts(
 def business_page(
     request: Request,
     business_id: int,
-    purpose: str | None = Query(None, max_length=32),
-    user: CurrentUser = Depends(require_user),
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    t: TranslatorDep,
+    chosen: PagePurpose,
 ) -> Response:
-    t = translator(request)
-    chosen = parse_purpose(purpose)
+    purpose = chosen.purpose
     actor = user.actor
     # Read-only unit of work, then one audit event naming the sections read (a refused
     # section: its own event); rendered only after the events are committed.
-    with audited_reads(app_store(request), actor, business_id, chosen) as log:
+    with audited_reads(store, actor, business_id, purpose) as log:
         s = log.session
-        profile = read_business_profile(s, actor, business_id, purpose=chosen)  # NotFound → 404
+        profile = read_business_profile(s, actor, business_id, purpose=purpose)  # NotFound → 404
         can_upload = may_upload(s, actor, business_id)
         points = log.section(
-            lambda: read_monthly_series(s, actor, business_id, months=CHART_MONTHS, purpose=chosen)
+            lambda: read_monthly_series(s, actor, business_id, months=CHART_MONTHS, purpose=purpose)
         )
-        loans = log.section(lambda: read_loans(s, actor, business_id, purpose=chosen))
-        flags = read_flags_section(s, log, user, business_id, chosen)
-        indicators = read_indicators_section(request, s, log, user, business_id, chosen)
-        consent = business_consent_section(request, s, user, business_id, chosen)
-    recent = list(reversed(points[-13:])) if points else []
+        loans = log.section(lambda: read_loans(s, actor, business_id, purpose=purpose))
+        flags = read_flags_section(s, log, user, business_id, purpose)
+        indicators = read_indicators_section(s, log, user, settings.data_dir, business_id, purpose)
+    # The API's view models (GET /api/v1/businesses/{id}, …/monthly, …/loans).
+    figures = monthly_figures(points) if points is not None else None
+    book = loan_list(business_id, loans) if loans is not None else None
     events: list = []
-    if loans is not None:
-        events = [(ln.loan_number, e) for ln in loans.loans for e in ln.events]
-        events += [("—", e) for e in loans.other_events]
+    if book is not None:
+        events = [(ln.loan_number, e) for ln in book.loans for e in ln.events]
+        events += [("—", e) for e in book.other_events]
         events = credit_episodes(events)  # one row per 延滞, not per 30-day report
     error_flag, error_text = flag_error_message(request, t)
     ctx = {
-        "b": profile,
-        "purpose": chosen,
-        "points": points,
-        "recent": recent,
-        "charts": build_charts(points, t) if points else [],
-        "loans": loans,
+        "b": business_detail(profile),
+        "purpose": purpose,
+        "points": figures,
+        "recent": list(reversed(figures[-13:])) if figures else [],
+        "charts": build_charts(figures, t) if figures else [],
+        "loans": book,
         "events": events,
         "is_owner": user.role == Role.OWNER,
         "can_upload": can_upload,
@@ -266,7 +267,5 @@ def business_page(
         "flag_error": error_text,
         **flags_context(flags, user),
         **indicators_context(indicators, t),
-        **label_lookup(t.locale),
-        **consent,
     }
     return render(request, "business.html", ctx)

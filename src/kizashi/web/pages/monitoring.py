@@ -8,8 +8,11 @@ against their peer band, the ロカベン radar — and the form that moves a fl
   audited together as the request's one event.
 * Each indicator shows its peer band and, under it, the business's percentile among its peers
   in plain words (the share of peers with a lower value: a position, not a judgement).
-* ``POST /businesses/{id}/flags/{flag_id}/state`` calls ``do_change_flag_state`` (staff:
-  確認済 / 対応中 / 対応不要 with a reason; the owner only 「確認しました」). With HTMX it answers
+* The flags and indicators are the API's view models (``web.views.monitoring``).
+* ``POST /businesses/{id}/flags/{flag_id}/state`` calls ``do_change_flag_state``. The buttons a
+  flag offers are a person's moves from its state in ``domain.vocabulary.FLAG_MOVES`` (staff:
+  確認済 / 対応中 / 対応不要 with a reason), for the owner only those in ``OWNER_MAY_SET``
+  (「確認しました」). With HTMX it answers
   with the flag's own fragment; without JavaScript it redirects back to the page (and says what
   went wrong there, if anything).
 """
@@ -20,20 +23,29 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from kizashi.access.monitoring import FlagView, IndicatorsView, read_flags, read_indicators
+from kizashi.access.monitoring import read_flags, read_indicators
 from kizashi.access.read_log import ReadLog
-from kizashi.actions.flags import ALLOWED, do_change_flag_state
-from kizashi.domain.vocabulary import FlagState, Purpose, Role
+from kizashi.actions.flags import do_change_flag_state
+from kizashi.domain.vocabulary import (
+    OWNER_MAY_SET,
+    PERSON_STATES,
+    FlagState,
+    Purpose,
+    Role,
+    person_moves,
+)
 from kizashi.store.errors import NotFound
 
-from ..auth import CurrentUser, require_user
+from ..auth import CurrentUser
 from ..charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
+from ..deps import CurrentUserDep, StoreDep, TranslatorDep
 from ..i18n import N_, Translator
-from ..state import app_settings, app_store, parse_purpose, render, translator
+from ..state import parse_purpose, render
+from ..views.monitoring import FlagOut, IndicatorsOut, flag_out, indicators_out
 
 router = APIRouter(include_in_schema=False)
 
@@ -62,25 +74,29 @@ FLAG_ERRORS = {
 }
 
 
-def flag_actions(flag: FlagView, role: Role) -> list[str]:
-    """The states this user may move this flag to from the page (none once it is closed)."""
+def flag_actions(flag: FlagOut, role: Role) -> list[str]:
+    """The states this user may move this flag to from the page, in the states' order: a
+    person's moves from its state (``FLAG_MOVES``), for the owner only ``OWNER_MAY_SET``;
+    none once it is closed."""
     if not flag.is_open:
         return []
-    allowed = ALLOWED.get(FlagState(flag.state), set())
+    allowed = person_moves(FlagState(flag.state))
     if role == Role.OWNER:
-        return ["acknowledged"] if FlagState.ACKNOWLEDGED in allowed else []
-    order = (FlagState.ACKNOWLEDGED, FlagState.IN_PROGRESS, FlagState.NOT_NEEDED)
-    return [s.value for s in order if s in allowed]
+        allowed &= OWNER_MAY_SET
+    return [s.value for s in FlagState if s in allowed]
 
 
 def read_flags_section(
     s: Session, log: ReadLog, user: CurrentUser, business_id: int, purpose: Purpose
-) -> list[FlagView] | None:
+) -> list[FlagOut] | None:
     """The page's flags section (open and closed), None without a ``flags`` consent."""
-    return log.section(lambda: read_flags(s, user.actor, business_id, purpose, include_closed=True))
+    views = log.section(
+        lambda: read_flags(s, user.actor, business_id, purpose, include_closed=True)
+    )
+    return None if views is None else [flag_out(v) for v in views]
 
 
-def flags_context(flags: list[FlagView] | None, user: CurrentUser) -> dict[str, Any]:
+def flags_context(flags: list[FlagOut] | None, user: CurrentUser) -> dict[str, Any]:
     return {
         "flags_open": [f for f in flags or [] if f.is_open],
         "flags_closed": [f for f in flags or [] if not f.is_open],
@@ -94,7 +110,7 @@ def percentile_text(pct: int | None, t: Translator) -> str | None:
     return None if pct is None else t.gettext(PERCENTILE, pct=pct)
 
 
-def indicator_rows(view: IndicatorsView, t: Translator) -> list[dict[str, Any]]:
+def indicator_rows(view: IndicatorsOut, t: Translator) -> list[dict[str, Any]]:
     """The table's groups: each indicator with its value, peer quartiles, band chart and the
     business's percentile among its peers."""
     out = []
@@ -126,7 +142,7 @@ def indicator_rows(view: IndicatorsView, t: Translator) -> list[dict[str, Any]]:
     return out
 
 
-def radar(view: IndicatorsView, t: Translator) -> Any:
+def radar(view: IndicatorsOut, t: Translator) -> Any:
     scores = {v.id: v.score for v in view.values if v.group == "locaben"}
     axes = [RadarAxis(t.gettext(label), scores.get(code)) for code, label in LOCABEN_AXES]
     return locaben_radar(
@@ -135,19 +151,19 @@ def radar(view: IndicatorsView, t: Translator) -> Any:
 
 
 def read_indicators_section(
-    request: Request,
     s: Session,
     log: ReadLog,
     user: CurrentUser,
+    data_dir: Path,
     business_id: int,
     purpose: Purpose,
-) -> IndicatorsView | None:
+) -> IndicatorsOut | None:
     """The page's indicators section, None without a ``financials`` consent."""
-    data_dir: Path = app_settings(request).data_dir
-    return log.section(lambda: read_indicators(s, user.actor, data_dir, business_id, purpose))
+    view = log.section(lambda: read_indicators(s, user.actor, data_dir, business_id, purpose))
+    return None if view is None else indicators_out(business_id, view)
 
 
-def indicators_context(view: IndicatorsView | None, t: Translator) -> dict[str, Any]:
+def indicators_context(view: IndicatorsOut | None, t: Translator) -> dict[str, Any]:
     if view is None or view.as_of is None:
         return {"indicators": view, "indicator_groups": [], "radar": None}
     return {
@@ -171,20 +187,21 @@ def change_flag_state(
     state: str = Form(..., max_length=32),
     reason: str = Form("", max_length=2000),
     purpose: str = Form("", max_length=32),
-    user: CurrentUser = Depends(require_user),
+    *,
+    user: CurrentUserDep,
+    store: StoreDep,
+    t: TranslatorDep,
 ) -> Response:
     """Move one flag (the page's small forms; HTMX swaps the flag, plain POST redirects)."""
     chosen = parse_purpose(purpose)
-    try:
-        target = FlagState(state)
-    except ValueError:
-        target = None
+    # Only a person's moves (FLAG_MOVES): 解消 is the monitoring run's finding, never set by hand.
+    target = next((s for s in PERSON_STATES if s.value == state), None)
     error = None
-    if target is None or target == FlagState.RESOLVED:
-        error = "transition"  # 解消 is the monitoring run's finding, never set by hand
+    if target is None:
+        error = "transition"
     else:
         try:
-            with app_store(request).session() as s:  # NotFound → the 404 page, audited
+            with store.session() as s:  # NotFound → the 404 page, audited
                 flag = do_change_flag_state(
                     s, user.actor, flag_id=flag_id, state=target, purpose=chosen, reason=reason
                 )
@@ -193,7 +210,7 @@ def change_flag_state(
         except (ValueError, PermissionError) as exc:
             error = _flag_error(exc)
     if request.headers.get("HX-Request"):
-        return flag_fragment(request, user, business_id, flag_id, chosen, error)
+        return flag_fragment(request, store, t, user, business_id, flag_id, chosen, error)
     query = {"purpose": chosen.value} if purpose else {}
     if error:
         query["flag_error"] = error
@@ -204,18 +221,19 @@ def change_flag_state(
 
 def flag_fragment(
     request: Request,
+    store: StoreDep,
+    t: Translator,
     user: CurrentUser,
     business_id: int,
     flag_id: int,
     purpose: Purpose,
     error: str | None,
 ) -> Response:
-    with app_store(request).session() as s:
+    with store.session() as s:
         views = read_flags(s, user.actor, business_id, purpose, include_closed=True)
-    flag = next((f for f in views if f.id == flag_id), None)
+    flag = next((flag_out(f) for f in views if f.id == flag_id), None)
     if flag is None:
         raise NotFound(f"flag {flag_id} not found")
-    t = translator(request)
     return render(
         request,
         "_flag.html",

@@ -17,19 +17,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from kizashi.access.reads import list_submissions, read_upload_target
 from kizashi.actions.mappings import do_confirm_account_mapping
 from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.chart import load_chart
+from kizashi.domain.vocabulary import Purpose, Role
 from kizashi.ingest.mapping import CLEARING
+from kizashi.settings import Settings
+from kizashi.store.db import Store
 
 from .. import pending
 from ..api.uploads import parse_format, read_uploads
-from ..auth import CurrentUser, require_user
-from ..state import app_settings, app_store, parse_purpose, render, translator
+from ..auth import CurrentUser
+from ..deps import CurrentUserDep, PagePurpose, SettingsDep, StoreDep, TranslatorDep
+from ..i18n import Translator
+from ..state import render
 from ..upload_limit import format_size
 from ..upload_pool import UploadOptions, import_upload
 from ..upload_report import choice_groups, formats, report_view
@@ -39,25 +44,30 @@ router = APIRouter(include_in_schema=False)
 SUBMISSION_LIST = 20
 
 
-def _form_context(request: Request, user: CurrentUser, business_id: int, purpose: str | None):
-    chosen = parse_purpose(purpose)
-    with app_store(request).session() as s:  # NotFound → the 404 page
+def _form_context(
+    store: Store,
+    settings: Settings,
+    t: Translator,
+    user: CurrentUser,
+    business_id: int,
+    purpose: Purpose = Purpose.MONITORING,
+) -> dict[str, Any]:
+    with store.session() as s:  # NotFound → the 404 page
         target = read_upload_target(s, user.actor, business_id)
     history = _section(
-        request,
+        store,
         lambda s: list_submissions(
-            s, user.actor, business_id, purpose=chosen, limit=SUBMISSION_LIST
+            s, user.actor, business_id, purpose=purpose, limit=SUBMISSION_LIST
         ),
     )
-    t = translator(request)
     return {
         "b": target,
         "history": history,
         "formats": formats(t),
-        "limit": format_size(app_settings(request).max_upload_bytes),
-        "lines": f"{app_settings(request).max_upload_lines:,}",
+        "limit": format_size(settings.max_upload_bytes),
+        "lines": f"{settings.max_upload_lines:,}",
         "default_fy_start": target.fiscal_year_end_month % 12 + 1,
-        "is_owner": user.role.value == "owner",
+        "is_owner": user.role == Role.OWNER,
     }
 
 
@@ -65,10 +75,14 @@ def _form_context(request: Request, user: CurrentUser, business_id: int, purpose
 def upload_page(
     request: Request,
     business_id: int,
-    purpose: str | None = Query(None, max_length=32),
-    user: CurrentUser = Depends(require_user),
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    t: TranslatorDep,
+    chosen: PagePurpose,
 ) -> Response:
-    return render(request, "upload.html", _form_context(request, user, business_id, purpose))
+    ctx = _form_context(store, settings, t, user, business_id, chosen.purpose)
+    return render(request, "upload.html", ctx)
 
 
 def _options(fmt: str, fy: str, dry_run: bool) -> dict[str, Any]:
@@ -82,6 +96,8 @@ def _options(fmt: str, fy: str, dry_run: bool) -> dict[str, Any]:
 
 async def _import(
     request: Request,
+    store: Store,
+    settings: Settings,
     user: CurrentUser,
     business_id: int,
     files: list[tuple[bytes, str]],
@@ -95,8 +111,8 @@ async def _import(
     )
     return await import_upload(
         request.app,
-        app_store(request),
-        app_settings(request),
+        store,
+        settings,
         user.actor,
         business_id,
         files,
@@ -106,6 +122,9 @@ async def _import(
 
 def _result(
     request: Request,
+    store: Store,
+    settings: Settings,
+    t: Translator,
     user: CurrentUser,
     business_id: int,
     outcome: ImportOutcome,
@@ -114,7 +133,7 @@ def _result(
     token: str | None = None,
 ) -> Response:
     """Render the outcome; keep the upload while confirmations are outstanding."""
-    root = pending.pending_root(app_settings(request).data_dir)
+    root = pending.pending_root(settings.data_dir)
     if outcome.reason == "needs_confirmation":
         if token is None:
             token = pending.stash(
@@ -127,9 +146,8 @@ def _result(
     elif token is not None:
         pending.discard(root, token)
         token = None
-    with app_store(request).session() as s:
+    with store.session() as s:
         target = read_upload_target(s, user.actor, business_id)
-    t = translator(request)
     ctx = {
         "b": target,
         "outcome": outcome,
@@ -137,7 +155,7 @@ def _result(
         "token": token,
         "groups": choice_groups(t) if token else [],
         "dry_run": bool(options.get("dry_run")),
-        "is_owner": user.role.value == "owner",
+        "is_owner": user.role == Role.OWNER,
     }
     status = 422 if outcome.reason == "errors" else 200
     return render(request, "upload_result.html", ctx, status_code=status)
@@ -151,17 +169,19 @@ async def upload_submit(
     format: str = Form("", max_length=64),
     fiscal_year_start_month: str = Form("", max_length=2),
     dry_run: bool = Form(False),
-    user: CurrentUser = Depends(require_user),
+    *,
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    t: TranslatorDep,
 ) -> Response:
-    payload = await read_uploads(
-        [f for f in files if f.filename], app_settings(request).max_upload_bytes
-    )
+    payload = await read_uploads([f for f in files if f.filename], settings.max_upload_bytes)
     options = _options(format, fiscal_year_start_month, dry_run)
     if not payload:
-        ctx = _form_context(request, user, business_id, None)
+        ctx = _form_context(store, settings, t, user, business_id)
         return render(request, "upload.html", {**ctx, "no_file": True}, status_code=400)
-    outcome = await _import(request, user, business_id, payload, options)
-    return _result(request, user, business_id, outcome, payload, options)
+    outcome = await _import(request, store, settings, user, business_id, payload, options)
+    return _result(request, store, settings, t, user, business_id, outcome, payload, options)
 
 
 @router.post("/businesses/{business_id}/upload/confirm")
@@ -169,12 +189,16 @@ async def upload_confirm(
     request: Request,
     business_id: int,
     token: str = Form("", max_length=64),
-    user: CurrentUser = Depends(require_user),
+    *,
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    t: TranslatorDep,
 ) -> Response:
-    root = pending.pending_root(app_settings(request).data_dir)
+    root = pending.pending_root(settings.data_dir)
     kept = pending.load(root, token, user_id=user.actor.user_id, business_id=business_id)
     if kept is None:  # expired, or not this user's: the form again (404 if no upload right)
-        ctx = _form_context(request, user, business_id, None)
+        ctx = _form_context(store, settings, t, user, business_id)
         return render(request, "upload.html", {**ctx, "expired": True}, status_code=410)
     form = await request.form()
     source_format = str(kept.options.get("source_format") or "")
@@ -188,12 +212,23 @@ async def upload_confirm(
             choices.append((account, value))
     if choices and source_format:
         try:
-            with app_store(request).session() as s:  # all or nothing
+            with store.session() as s:  # all or nothing
                 for account, code in choices:
                     do_confirm_account_mapping(
                         s, user.actor, business_id, source_format, account, code
                     )
         except ValueError:
             return render(request, "error.html", {"status": 400}, status_code=400)
-    outcome = await _import(request, user, business_id, kept.files, kept.options)
-    return _result(request, user, business_id, outcome, kept.files, kept.options, kept.token)
+    outcome = await _import(request, store, settings, user, business_id, kept.files, kept.options)
+    return _result(
+        request,
+        store,
+        settings,
+        t,
+        user,
+        business_id,
+        outcome,
+        kept.files,
+        kept.options,
+        kept.token,
+    )
