@@ -47,6 +47,7 @@ from ..views.businesses import (
     loan_list,
     monthly_figures,
 )
+from .consent import business_consent_section
 from .monitoring import (
     flag_error_message,
     flags_context,
@@ -244,6 +245,7 @@ def business_page(
         loans = log.section(lambda: read_loans(s, actor, business_id, purpose=purpose))
         flags = read_flags_section(s, log, user, business_id, purpose)
         indicators = read_indicators_section(s, log, user, settings.data_dir, business_id, purpose)
+        consent = business_consent_section(request, s, user, business_id, purpose)
     # The API's view models (GET /api/v1/businesses/{id}, …/monthly, …/loans).
     figures = monthly_figures(points) if points is not None else None
     book = loan_list(business_id, loans) if loans is not None else None
@@ -267,5 +269,6 @@ def business_page(
         "flag_error": error_text,
         **flags_context(flags, user),
         **indicators_context(indicators, t),
+        **consent,
     }
     return render(request, "business.html", ctx)
