@@ -157,3 +157,53 @@ def test_institution_banner_for_ending_grants_and_admin_sees_no_consent_page(
     client.cookies.clear()
     login(client, "a_admin")
     assert client.get("/consent").status_code == 404
+
+
+def test_purpose_follows_the_organisation_and_survives_navigation(
+    client: TestClient, store: Store, web_world: WebWorld
+) -> None:
+    from kizashi.access import Actor
+    from kizashi.actions.consent import do_grant_consent
+    from kizashi.actions.organisations import do_add_organisation, do_add_user
+    from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
+    from kizashi.store.models import Business, User
+
+    with store.session() as s:
+        office = do_add_organisation(
+            s, Actor.system(), kind=OrgKind.SUPPORTER, name="山田税理士事務所", code="tax-yamada"
+        )
+        do_add_user(
+            s,
+            Actor.system(),
+            org=office,
+            login="yamada",
+            password="password123",
+            display_name="山田",
+            role=Role.OFFICER,
+        )
+        owner = s.execute(select(User).where(User.login == "owner")).scalar_one()
+        do_grant_consent(
+            s,
+            Actor.from_user(owner),
+            business=s.get(Business, web_world.business_id),
+            grantee=office,
+            categories=[Category.PROFILE, Category.FINANCIALS],
+            purpose=Purpose.SUPPORT,
+            valid_from=date.today(),
+        )
+    selected = re.compile(r'<option value="(\w+)"\s+selected>')
+    login(client, "yamada")
+    html = client.get("/portfolio").text  # first login: 経営支援, and the business is there
+    assert selected.findall(html)[:1] == ["support"]
+    assert web_world.business_name in html
+    html = client.get("/portfolio?purpose=monitoring").text
+    assert web_world.business_name not in html
+    page = client.get(f"/businesses/{web_world.business_id}")  # remembered: monitoring
+    assert page.status_code == 404
+    html = client.get("/portfolio?purpose=support").text
+    assert web_world.business_name in html
+    html = client.get(f"/businesses/{web_world.business_id}").text  # remembered: support
+    assert 'id="chart-sales"' in html
+    client.cookies.clear()
+    login(client, "a_officer")  # a bank opens on 期中モニタリング
+    assert selected.findall(client.get("/portfolio").text)[:1] == ["monitoring"]

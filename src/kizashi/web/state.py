@@ -10,6 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from kizashi.domain.consent import default_purpose
 from kizashi.domain.vocabulary import Purpose
 from kizashi.settings import Settings
 from kizashi.store.db import Store
@@ -58,6 +59,33 @@ def parse_purpose(value: str | None) -> Purpose:
         return Purpose(value) if value else Purpose.MONITORING
     except ValueError:
         return Purpose.MONITORING
+
+
+PURPOSE_KEY = "purpose"  # the session's remembered purpose (a page's ?purpose=)
+
+
+def page_purpose(request: Request, value: str | None) -> tuple[Purpose, bool]:
+    """A page's purpose and whether the request named one.
+
+    A purpose asked for (``?purpose=``) is remembered in the session, so the next page opens
+    with it; without one, the remembered one; else the default of the user's kind of
+    organisation (``domain.consent.DEFAULT_PURPOSE``: an accountant or the 活性化協議会 opens
+    on 経営支援, a bank or the 保証協会 on 期中モニタリング). An unknown value is ignored.
+    """
+    if value:
+        try:
+            asked = Purpose(value)
+        except ValueError:
+            asked = None
+        if asked is not None:
+            if request.session.get(PURPOSE_KEY) != asked.value:
+                request.session[PURPOSE_KEY] = asked.value
+            return asked, True
+    remembered = request.session.get(PURPOSE_KEY)
+    if remembered in {p.value for p in Purpose}:
+        return Purpose(remembered), False
+    user = getattr(request.state, "user", None)
+    return default_purpose(user.org_kind if user is not None else None), False
 
 
 def render(
