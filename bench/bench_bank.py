@@ -87,7 +87,7 @@ def measure(step: str, data: Path, threads: int | None) -> dict[str, object]:
             f"SELECT business_id, year(booked_on) * 12 + month(booked_on) AS m, COUNT(*), "
             "SUM(amount_yen) FILTER (WHERE amount_yen > 0), SUM(amount_yen) FILTER (WHERE amount_yen < 0) "
             f"FROM read_parquet('{tx}') GROUP BY 1, 2"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
         res["groups"] = out.num_rows
     elif step == "features":
         from kizashi.engine.exec.bank_features import compute_bank_features

@@ -175,3 +175,27 @@ def test_closing_is_opening_plus_all_flows_in_the_horizon(
         if prev is not None:
             assert w.opening == prev.closing
         assert w.closing == w.opening + w.receipts + w.payments
+
+
+def test_build_forecast_from_history_items_and_loans() -> None:
+    from kizashi.domain.cash import Instalment, OpenItemLine, build_forecast
+
+    history = [(date(2026, m, 25), -1_000_000, "payroll") for m in (7, 8, 9)] + [
+        (date(2026, m, 10), 1_500_000, "sales_receipt") for m in (7, 8, 9)
+    ]
+    items = [
+        OpenItemLine("receivable", 1_200_000, date(2026, 10, 31), "A"),
+        OpenItemLine("payable", 300_000, date(2026, 10, 5), "S"),
+        OpenItemLine("payable", 50_000, None, "S"),  # no due date: week 1
+    ]
+    loans = [Instalment("L1", date(2026, 10, 20), 200_000, 12_345)]
+    plan = build_forecast(2_000_000, AS_OF, history, items, loans)
+    w = [x.closing for x in plan.forecast.weeks]
+    # week 1 (Oct 1–7): − 300,000 − 50,000 → 1,650,000
+    # week 2 (Oct 8–14): run rate 1,500,000 − 1,200,000 open due in October = + 300,000 → 1,950,000
+    # week 3 (Oct 15–21): − 212,345 → 1,737,655; week 4 (Oct 22–28): payroll − 1,000,000 → 737,655
+    # week 5 (Oct 29 – Nov 4): + 1,200,000 → 1,937,655; week 7 (Nov 12–18): Nov 10 is week 6 → + 1,500,000
+    assert w[:5] == [1_650_000, 1_950_000, 1_737_655, 737_655, 1_937_655]
+    assert w[5] == 3_437_655  # Nov 5–11: the November run rate on the 10th
+    assert w[7] == 2_437_655  # Nov 19–25: payroll on the 25th
+    assert {r.kind for r in plan.recurring} == {"payroll", "sales_receipt"}

@@ -351,3 +351,85 @@ def extra_interest(debt: int, bp: int) -> int:
 def turns_to_ordinary_loss(ttm_ordinary_profit: int, debt: int, bp: int) -> bool:
     """経常黒字 (≥ 0) before the stress and 経常赤字 (< 0) after it."""
     return ttm_ordinary_profit >= 0 and ttm_ordinary_profit - extra_interest(debt, bp) < 0
+
+
+# ---------------------------------------------------------------- assembling one business's forecast
+
+
+@dataclass(frozen=True)
+class Instalment:
+    """A scheduled loan instalment not yet paid."""
+
+    loan: str
+    due: date
+    principal: int
+    interest: int
+
+
+@dataclass(frozen=True)
+class OpenItemLine:
+    """A receivable (+) or payable (−) expected on ``due`` (None: unknown, counted in week 1)."""
+
+    side: str  # "receivable" | "payable"
+    amount: int  # ≥ 0
+    due: date | None
+    counterparty: str = ""
+
+
+def trade_history(history: Iterable[tuple[date, int, str]]) -> list[tuple[date, int, str]]:
+    """Bank history with unclassified money (kind ``other``) read as trade: money in as
+    customer receipts (``sales_receipt``), money out as supplier payments
+    (``supplier_payment``). Loans, interest, transfers and the kinds with names stay as they are."""
+    return [
+        (d, a, ("sales_receipt" if a > 0 else "supplier_payment") if k == "other" else k)
+        for d, a, k in history
+    ]
+
+
+@dataclass(frozen=True)
+class CashPlan:
+    forecast: Forecast
+    recurring: tuple[Recurring, ...]
+    lines: tuple[Flow, ...]
+
+
+def build_forecast(
+    opening: int,
+    as_of: date,
+    history: Iterable[tuple[date, int, str]],
+    open_items: Iterable[OpenItemLine],
+    instalments: Iterable[Instalment],
+    weeks: int = WEEKS,
+) -> CashPlan:
+    """One business's 13-week forecast from its bank history, open items and loan schedules.
+
+    Open items by due date (receivables +, payables −; an unknown due date counts in week 1),
+    the loans' unpaid instalments (principal and interest; overdue ones in week 1), recurring
+    flows learned from the history, and the trade run rate beyond the open items.
+    """
+    items = [
+        Flow(
+            o.due or as_of,
+            o.amount if o.side == "receivable" else -o.amount,
+            "receivable" if o.side == "receivable" else "payable",
+            o.counterparty,
+        )
+        for o in open_items
+    ]
+    loans = [
+        f
+        for i in instalments
+        for f in (
+            Flow(i.due, -i.principal, "loan_principal", i.loan),
+            Flow(i.due, -i.interest, "loan_interest", i.loan),
+        )
+        if f.amount
+    ]
+    rec = learn_recurring(trade_history(history), as_of)
+    lines = [
+        *items,
+        *loans,
+        *recurring_lines(rec, as_of, weeks),
+        *run_rate_lines(rec, items, as_of, weeks),
+    ]
+    return CashPlan(weekly_forecast(opening, as_of, lines, weeks), tuple(rec), tuple(lines))

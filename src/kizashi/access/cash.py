@@ -1,0 +1,159 @@
+"""A business's cash forecast inputs, read through the consent rule (each read audited).
+
+The 13-week forecast (``domain.cash.build_forecast``) needs the bank (口座: the opening balance
+and the history the recurring flows are learned from) and, when the actor may read them, the
+open items (請求書: the receivable and payable schedule, else the unpaid invoices) and the loans'
+unpaid instalments (金融取引). The bank is required (a refusal is ``NotFound``, as for any
+read); a refused 請求書 or 金融取引 read leaves that part out, says so in ``missing``, and keeps
+its denial in the audit log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kizashi.domain.cash import (
+    CashPlan,
+    GraceEnd,
+    Instalment,
+    OpenItemLine,
+    build_forecast,
+    grace_ends,
+)
+from kizashi.domain.vocabulary import Category, Purpose
+from kizashi.store.audit import append_audit
+from kizashi.store.errors import NotFound
+from kizashi.store.models import BankTransaction, Invoice, OpenItem, RepaymentInstalment
+
+from .actor import Actor
+from .policy import access_business_by_id, access_loans_by_business
+
+HISTORY_DAYS = 130  # four months and a little: three complete months before any as-of date
+
+
+@dataclass(frozen=True)
+class CashView:
+    business_id: int
+    business_name: str
+    as_of: date  # the latest bank movement (or the date asked for)
+    opening: int  # the bank balance then, all accounts
+    plan: CashPlan
+    grace: tuple[GraceEnd, ...]
+    missing: tuple[str, ...] = field(default_factory=tuple)  # categories left out (no consent)
+
+
+def _balance(session: Session, business_id: int, as_of: date | None) -> tuple[date, int] | None:
+    """The as-of date (the latest movement unless given) and the sum over accounts of each
+    account's balance after its latest movement up to then (movements in stored order)."""
+    q = select(
+        BankTransaction.account_id, BankTransaction.booked_on, BankTransaction.balance_yen
+    ).where(BankTransaction.business_id == business_id, BankTransaction.balance_yen.is_not(None))
+    if as_of is not None:
+        q = q.where(BankTransaction.booked_on <= as_of)
+    latest: dict[int, tuple[date, int]] = {}
+    for acc, on, bal in session.execute(q.order_by(BankTransaction.booked_on, BankTransaction.id)):
+        latest[acc] = (on, int(bal or 0))
+    if not latest:
+        return None
+    return (as_of or max(v[0] for v in latest.values()), sum(v[1] for v in latest.values()))
+
+
+def read_cash_forecast(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    *,
+    purpose: Purpose = Purpose.MONITORING,
+    as_of: date | None = None,
+    today: date | None = None,
+) -> CashView | None:
+    """The forecast, or None when the business has no bank balance to start from."""
+    business = access_business_by_id(
+        session,
+        actor,
+        business_id,
+        Category.BANK_TRANSACTIONS,
+        purpose,
+        action="read_cash_forecast",
+        today=today,
+    )
+    start = _balance(session, business_id, as_of)
+    if start is None:
+        return None
+    on, opening = start
+    history = [
+        (d, a, k)
+        for d, a, k in session.execute(
+            select(
+                BankTransaction.booked_on, BankTransaction.amount_yen, BankTransaction.kind
+            ).where(
+                BankTransaction.business_id == business_id,
+                BankTransaction.booked_on > on - timedelta(days=HISTORY_DAYS),
+                BankTransaction.booked_on <= on,
+            )
+        )
+    ]
+    missing: list[str] = []
+    items: list[OpenItemLine] = []
+    try:
+        access_business_by_id(
+            session,
+            actor,
+            business_id,
+            Category.INVOICES,
+            purpose,
+            action="read_open_items",
+            today=today,
+        )
+        items = [
+            OpenItemLine(side, amount, due)
+            for side, amount, due in session.execute(
+                select(OpenItem.side, OpenItem.amount_yen, OpenItem.due_date).where(
+                    OpenItem.business_id == business_id
+                )
+            )
+        ]
+        if not items:  # no schedule: the unpaid invoices
+            items = [
+                OpenItemLine("receivable" if d == "issued" else "payable", abs(t), due)
+                for d, t, due in session.execute(
+                    select(Invoice.direction, Invoice.payable_yen, Invoice.due_date).where(
+                        Invoice.business_id == business_id, Invoice.paid.is_(False)
+                    )
+                )
+            ]
+    except NotFound as exc:
+        missing.append(Category.INVOICES.value)
+        if exc.pending_audit is not None:
+            append_audit(session, exc.pending_audit)
+    instalments: list[Instalment] = []
+    grace: list[GraceEnd] = []
+    try:
+        loans = access_loans_by_business(session, actor, business_id, purpose, today=today)
+        by_id = {loan.id: loan for loan in loans}
+        rows: list[RepaymentInstalment] = (
+            list(
+                session.execute(
+                    select(RepaymentInstalment).where(RepaymentInstalment.loan_id.in_(list(by_id)))
+                ).scalars()
+            )
+            if by_id
+            else []
+        )
+        schedules: dict[str, list[tuple[date, int, int]]] = {}
+        for r in rows:
+            number = by_id[r.loan_id].loan_number
+            schedules.setdefault(number, []).append((r.due_date, r.principal, r.interest))
+            if r.paid_on is None:
+                instalments.append(Instalment(number, r.due_date, r.principal, r.interest))
+        grace = grace_ends(schedules, {x.loan_number: x.grace_end_date for x in loans}, on)
+    except NotFound as exc:
+        missing.append(Category.LOANS.value)
+        if exc.pending_audit is not None:
+            append_audit(session, exc.pending_audit)
+    plan = build_forecast(opening, on, history, items, instalments)
+    return CashView(business_id, business.name, on, opening, plan, tuple(grace), tuple(missing))

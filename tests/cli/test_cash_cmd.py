@@ -1,0 +1,109 @@
+"""``kizashi cash --business ID --as LOGIN``: the 13-week forecast from a stored bank statement,
+in Japanese, read under consent; weekly balances checked by hand to the yen."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from kizashi.actions.consent import do_grant_consent
+from kizashi.domain.vocabulary import Category, Purpose
+from tests.web.japanese_only import latin_words
+from tests.world import make_world
+
+
+def _statement(path: Path) -> Path:
+    """Jul–Sep 2026: opening deposit 2,000,000; each month +1,300,000 on the 10th, payroll
+    −1,000,000 on the 25th, rent −200,000 on the 27th; +1 interest on Sep 30 (2,300,001)."""
+    rows, bal = [], 0
+
+    def add(d: str, desc: str, amount: int) -> None:
+        nonlocal bal
+        bal += amount
+        rows.append((d, desc, amount, bal))
+
+    add("2026/07/01", "振込 スズキ商会", 2_000_000)
+    for m in (7, 8, 9):
+        add(f"2026/{m:02d}/10", "振込 スズキ商会", 1_300_000)
+        add(f"2026/{m:02d}/25", "給与", -1_000_000)
+        add(f"2026/{m:02d}/27", "家賃", -200_000)
+    add("2026/09/30", "受取利息", 1)
+    lines = ['"日付","内容","出金金額(円)","入金金額(円)","残高(円)","メモ"']
+    for d, desc, a, b in reversed(rows):
+        lines.append(f'"{d}","{desc}","{-a if a < 0 else ""}","{a if a > 0 else ""}","{b}",""')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def banked(cli, store, tmp_path):
+    with store.session() as s:
+        w = make_world(s)
+        do_grant_consent(
+            s,
+            w.actors["owner"],
+            business=w.business,
+            grantee=w.bank_a,
+            categories=[Category.BANK_TRANSACTIONS],
+            purpose=Purpose.MONITORING,
+            valid_from=date(2026, 4, 1),
+        )
+        bid = w.business.id
+    r = cli(
+        "ingest", str(_statement(tmp_path / "meisai.csv")), "--business", str(bid), "--as", "owner"
+    )
+    assert r.exit_code == 0, r.output
+    return bid
+
+
+def test_weekly_balances_to_the_yen(cli, banked):
+    r = cli("cash", "--business", str(banked), "--as", "a_officer", "--json")
+    assert r.exit_code == 0, r.output
+    body = json.loads(r.output)
+    assert (body["as_of"], body["opening_yen"]) == ("2026-09-30", 2_300_001)
+    # receipts +1,300,000 on Oct 10 (week 2), Nov 10 (week 6), Dec 10 (week 11); payroll on the
+    # 25th (weeks 4, 8, 13), rent on the 27th (weeks 4, 9, 13)
+    assert [w["closing_yen"] for w in body["weeks"]] == [
+        2_300_001,
+        3_600_001,
+        3_600_001,
+        2_400_001,
+        2_400_001,
+        3_700_001,
+        3_700_001,
+        2_700_001,
+        2_500_001,
+        2_500_001,
+        3_800_001,
+        3_800_001,
+        2_600_001,
+    ]
+    assert body["shortfall"] is None
+    rec = {x["kind"]: (x["amount_yen"], x["day"]) for x in body["recurring"]}
+    assert rec == {
+        "payroll": (-1_000_000, 25),
+        "rent": (-200_000, 27),
+        "sales_receipt": (1_300_000, 10),
+    }
+    # bank A may read the bank data and its own loans (no instalments scheduled), not invoices
+    assert body["missing_categories"] == ["invoices"]
+    assert body["grace_period_ends"] == []
+
+
+def test_japanese_output(cli, banked):
+    r = cli("cash", "--business", str(banked), "--as", "a_officer")
+    assert r.exit_code == 0, r.output
+    assert "資金繰り予測" in r.output and "2,600,001円" in r.output
+    assert "資金不足は見込まれません" in r.output
+    assert "請求書を見る同意がない" in r.output
+    assert latin_words(r.output) == [], r.output
+
+
+def test_without_bank_consent_nothing_is_shown(cli, banked):
+    for login in ("cgc_officer", "b_officer", "other_owner"):
+        r = cli("cash", "--business", str(banked), "--as", login)
+        assert r.exit_code == 1
+        assert "同意がありません" in r.output and "円" not in r.output
