@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (  # noqa: F401  (imported for their command registrations)
     admin_cmd,
+    audit_log_cmd,
     cash_cmd,
     consent_cmd,
     demo_cmd,

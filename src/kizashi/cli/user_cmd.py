@@ -11,11 +11,13 @@ import typer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kizashi.access.user_reads import list_org_users
 from kizashi.actions.logins import LoginPolicy, do_unlock_login, purge_login_throttles
 from kizashi.actions.organisations import (
     do_change_password,
     do_change_role,
     do_set_user_active,
+    org_by_code,
 )
 from kizashi.actions.sessions import do_end_user_sessions, purge_sessions
 from kizashi.domain.vocabulary import Role
@@ -121,6 +123,36 @@ def user_role(
     console.print(
         f"ログインID「{login}」の役割を「{ROLE_NAMES[role]}」にしました (セッション {ended} 件を終了)。"
     )
+
+
+@user_app.command("list")
+def user_list(
+    org: Annotated[str, typer.Option(help="組織コード")],
+) -> None:
+    """組織の利用者を一覧する: ログインID、氏名、役割、状態、最終ログイン (list users)。"""
+    from zoneinfo import ZoneInfo
+
+    jst = ZoneInfo("Asia/Tokyo")
+    with store().session() as s:
+        try:
+            organisation = org_by_code(s, org)
+        except ValueError:
+            _fail(f"組織コード「{org}」の組織はありません")
+        name = organisation.name
+        users = list_org_users(s, actor_for(None), organisation.id)
+    console.print(f"{name} の利用者 {len(users)} 人")
+    for u in users:
+        state = "有効" if u.active else "無効"
+        if u.locked:
+            state += "・ロック中"
+        last = (
+            u.last_login_at.astimezone(jst).strftime("%Y-%m-%d %H:%M")
+            if u.last_login_at
+            else "未ログイン"
+        )
+        console.print(
+            f"  {u.login}  {u.display_name}  {ROLE_NAMES[u.role]}  {state}  最終ログイン {last}"
+        )
 
 
 @session_app.command("purge")
