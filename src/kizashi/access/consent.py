@@ -464,6 +464,12 @@ def may_ask(session: Session, actor: Actor, business: Business | None, today: da
     return known is not None
 
 
+def may_ask_about(session: Session, actor: Actor, business_id: int) -> bool:
+    """``may_ask`` by the business's id (the business page's section: whether to offer the
+    forms; the requests themselves go through ``access_business_for_request``)."""
+    return may_ask(session, actor, session.get(Business, business_id), date.today())
+
+
 def access_business_for_request(
     session: Session,
     actor: Actor,

@@ -19,6 +19,7 @@ from kizashi.access.consent import (
     GrantView,
     RequestView,
     access_business_for_request,
+    business_for_owner,
     grant_for_owner,
     own_business_id,
     read_business_consents,
@@ -40,7 +41,7 @@ from kizashi.actions.consent import (
 from kizashi.domain.consent import GrantSource, GrantStanding, RequestStatus
 from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Business, Organisation, User
+from kizashi.store.models import Organisation, User
 
 from .app import app
 from .context import checkpoint_audit, console, err_console, settings, store
@@ -262,7 +263,7 @@ def consent_grant(
             grants = do_grant_consent(
                 s,
                 actor,
-                business=s.get(Business, bid),  # type: ignore[arg-type]
+                business=business_for_owner(s, actor, bid, "grant_consent"),
                 grantee=grantee,
                 categories=category,
                 purpose=purpose,

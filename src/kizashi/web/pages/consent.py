@@ -22,7 +22,7 @@ from kizashi.access.consent import (
     access_business_for_request,
     business_for_owner,
     grant_for_owner,
-    may_ask,
+    may_ask_about,
     organisations_to_grant,
     own_business_id,
     read_business_consents,
@@ -47,7 +47,7 @@ from kizashi.actions.consent import (
 from kizashi.domain.consent import EXPIRY_WARNING_DAYS, GrantStanding
 from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Business, Organisation
+from kizashi.store.models import Organisation
 
 from ..auth import CurrentUser, require_user
 from ..i18n import N_
@@ -178,10 +178,10 @@ def consent_page(
                 raise NotFound("no business")
             overview = read_business_consents(s, actor, bid)
             looks = who_looked(s, actor, bid, limit=100)
-            business = s.get(Business, bid)
+            business = business_for_owner(s, actor, bid, "read_consents", audit=False)
             ctx |= {
                 "side": "business",
-                "business_name": business.name if business else "",
+                "business_name": business.name,
                 "business_id": bid,
                 "overview": overview,
                 "looks": looks,
@@ -389,9 +389,8 @@ def business_consent_section(
     live = view.live_grants()
     held = {g.category for g in live if g.purpose == purpose and g.standing != "not_yet"}
     missing = [c for c in Category if c not in held]
-    business = s.get(Business, business_id)
     org = s.get(Organisation, actor.org_id) if actor.org_id is not None else None
-    asking = may_ask(s, actor, business, date.today())
+    asking = may_ask_about(s, actor, business_id)
     out["consent"] = {
         "side": "organisation",
         "live": live,
