@@ -29,6 +29,7 @@ from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.store.audit import AuditRecord
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
+from kizashi.store.models import AuditEvent
 
 from .actor import Actor
 from .group_commit import append_reads
@@ -76,10 +77,20 @@ class ReadLog:
             return None
 
     def records(self) -> list[AuditRecord]:
-        """What ``collect_reads`` appends: each denial, then one event naming the sections read."""
+        """What ``collect_reads`` appends: each denial, then one event naming the sections read
+        (its ``category`` the categories read, comma-separated). A page that reads more
+        categories than the column holds (``CATEGORY_CHARS``) gets one event per group of
+        categories that fits, each naming its own sections: nothing is cut off."""
         out = list(self.denials)
-        if self.sections:
-            categories = list(dict.fromkeys(s["category"] for s in self.sections if s["category"]))
+        if not self.sections:
+            return out
+        groups = _groups(list(dict.fromkeys(s["category"] for s in self.sections if s["category"])))
+        for i, categories in enumerate(groups or [[]]):
+            sections = [
+                s
+                for s in self.sections
+                if s["category"] in categories or (i == 0 and not s["category"])
+            ]
             out.append(
                 AuditRecord(
                     action=self.action,
@@ -91,10 +102,25 @@ class ReadLog:
                     purpose=self.purpose.value,
                     object_type="business",
                     object_id=str(self.business_id),
-                    detail={"login": self.actor.login, "sections": self.sections},
+                    detail={"login": self.actor.login, "sections": sections},
                 )
             )
         return out
+
+
+# audit_event.category's length: a joined list of categories longer than this is split
+CATEGORY_CHARS: int = getattr(AuditEvent.__table__.c.category.type, "length", None) or 32
+
+
+def _groups(categories: list[str]) -> list[list[str]]:
+    """The categories in groups whose comma-joined text fits ``CATEGORY_CHARS``, in order."""
+    groups: list[list[str]] = []
+    for c in categories:
+        if groups and len(",".join((*groups[-1], c))) <= CATEGORY_CHARS:
+            groups[-1].append(c)
+        else:
+            groups.append([c])
+    return groups
 
 
 def current_read_log(session: Session) -> ReadLog | None:
