@@ -25,7 +25,10 @@ LEVEL = {
     "cli": 5,
 }
 # Within a level, packages may not import each other (they are independent parts), except:
-ALLOWED_SIDEWAYS = {("cli", "web")}  # `kizashi serve` starts the web app
+ALLOWED_SIDEWAYS = {
+    ("cli", "web"),  # `kizashi serve` starts the web app
+    ("model", "engine"),  # the risk model reads the indicator catalogue (features, directions)
+}
 
 
 def _package(module: str) -> str | None:

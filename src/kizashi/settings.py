@@ -158,6 +158,15 @@ class Settings(BaseSettings):
         "is stopped after that and the upload refused.",
     )
     page_size: int = Field(default=50, description="Rows per page in portfolio lists.")
+    risk_weight: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description=(
+            "Weight of the risk model's score in the triage priority (0: rules only, 1: score "
+            "only); the rest goes to the rules' priority. Both enter as percentile ranks."
+        ),
+    )
     consent_request_days: int = Field(
         default=30,
         ge=1,

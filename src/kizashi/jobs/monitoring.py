@@ -207,7 +207,7 @@ def run_monitoring_job(
         token = uuid.uuid4().hex
         staged = stage_analytics(data_dir)
         try:
-            evaluated = _evaluate(store, staged, token, month, say)
+            evaluated = _evaluate(store, staged, token, month, say, settings.risk_weight)
             mark_staged(staged, token)
             if evaluated:
                 say("予兆フラグと要約を保存しています…")
@@ -231,7 +231,7 @@ def run_monitoring_job(
 
 
 def _evaluate(
-    store: Store, staged: Path, token: str, month: date | None, say: Any
+    store: Store, staged: Path, token: str, month: date | None, say: Any, risk_weight: float = 0.5
 ) -> list[_Evaluated]:
     """Sync the staged panel and evaluate every active pack (nothing committed in the store
     but the ``running`` run records)."""
@@ -276,6 +276,11 @@ def _evaluate(
             scoped, businesses, events, pack, as_of, loans=loans, loan_balances=lb
         )
         _store_analytics(staged, result, pack)
+        if org_id is None:  # the active risk model scores the shared pack's run (if any)
+            from .risk_model import score_run  # (it imports this module)
+
+            if scored := score_run(staged, data_dir, result, events, risk_weight):
+                say(f"リスクモデル {scored} で採点しました")
         heartbeat(store, token)
         out.append(_Evaluated(pack, org_id, run_id, businesses, result))
     return out

@@ -1,0 +1,89 @@
+"""Reads of a business's risk score — always through ``access`` (category ``financials``).
+
+The score row comes from the analytics file (``store.risk_scores``: the active model's newest two
+months, for the change from last month, with the peer group's median); the reasons are computed
+on request from the month's indicator row and the stored flag inputs (exact TreeSHAP, one row:
+milliseconds)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from kizashi.domain.periods import month_end
+from kizashi.domain.vocabulary import Category, Purpose
+from kizashi.engine.spec.packs import default_pack
+from kizashi.model import registry
+from kizashi.model.explain import Reason, reasons
+from kizashi.store import analytics
+from kizashi.store.risk_scores import business_scores
+
+from .actor import Actor
+from .policy import access_business_by_id
+
+
+@dataclass(frozen=True)
+class RiskView:
+    version: str
+    as_of: date  # the last day of the scored month
+    probability: float
+    peer_median: float | None
+    peer_n: int | None
+    change: float | None  # from the previous scored month (None: no previous score)
+    triage: float | None  # 0–100, the combined priority
+    rule_priority: float | None
+    reasons: list[Reason]
+
+
+def read_risk(
+    session: Session,
+    actor: Actor,
+    data_dir: Path,
+    business_id: int,
+    purpose: Purpose,
+    *,
+    today: date | None = None,
+) -> RiskView | None:
+    """The business's newest score of the active model (None: no active model or no score)."""
+    access_business_by_id(
+        session,
+        actor,
+        business_id,
+        Category.FINANCIALS,
+        purpose,
+        action="read_risk",
+        today=today,
+    )
+    version = registry.active_version(data_dir)
+    if version is None:
+        return None
+    rows = business_scores(data_dir, business_id, version)
+    if not rows:
+        return None
+    now = rows[0]
+    model = registry.load_model(data_dir, version)
+    row, _peers = analytics.indicators_with_peers(
+        data_dir, business_id, default_pack().ref, now["as_of"]
+    )
+    x = np.full(len(model.names), np.nan)
+    for j, n in enumerate(model.names):
+        v = now.get(n) if n in now else (row or {}).get(n)
+        if v is not None:
+            x[j] = float(v)
+    contrib = model.contributions(x[None, :])[0]
+    prev = rows[1]["probability"] if len(rows) > 1 else None
+    return RiskView(
+        version=version,
+        as_of=month_end(now["as_of"]),
+        probability=float(now["probability"]),
+        peer_median=now.get("peer_median"),
+        peer_n=now.get("peer_n"),
+        change=None if prev is None else float(now["probability"]) - float(prev),
+        triage=now.get("triage"),
+        rule_priority=now.get("rule_priority"),
+        reasons=reasons(contrib, x, model.names),
+    )

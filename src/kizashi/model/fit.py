@@ -1,0 +1,130 @@
+"""Training: LightGBM with monotone constraints, the logistic baseline and the calibration.
+
+The same functions fit the institution's own panel and the public benchmark files
+(``bench/bench_model.py``): features in, a :class:`RiskModel` out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from .calibrate import apply_calibration, fit_calibration
+from .logistic import fit_logistic, predict_logistic
+from .metrics import bin_shares, quantile_edges
+
+# Conservative defaults: shallow-ish trees, strong leaf minimum (the event is rare), bagging.
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.8,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "max_bin": 255,
+    "verbosity": -1,
+    "seed": 7,
+    "deterministic": True,
+    "num_threads": 2,
+}
+ROUNDS = 400
+EARLY_STOP = 40
+
+
+@dataclass
+class RiskModel:
+    """A trained model: the booster, its feature ids, the calibration and the baseline."""
+
+    booster: lgb.Booster
+    names: tuple[str, ...]
+    monotone: tuple[int, ...]
+    calibration: dict[str, Any]
+    logistic: dict[str, Any] | None
+    reference: dict[str, Any] = field(default_factory=dict)  # PSI bins of the training rows
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def raw(self, X: np.ndarray) -> np.ndarray:
+        """The booster's log-odds (ranks; not a probability)."""
+        return np.asarray(self.booster.predict(X, raw_score=True), dtype=np.float64)
+
+    def probability(self, X: np.ndarray) -> np.ndarray:
+        return np.clip(apply_calibration(self.calibration, self.raw(X)), 0.0, 1.0)
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """Exact TreeSHAP values (log-odds) per feature; the last column is the base value."""
+        return np.asarray(self.booster.predict(X, pred_contrib=True), dtype=np.float64)
+
+    def baseline(self, X: np.ndarray) -> np.ndarray:
+        if self.logistic is None:
+            raise ValueError("this model has no logistic baseline")
+        return predict_logistic(self.logistic, X)
+
+
+def _params(n_rows: int, overrides: dict[str, Any] | None) -> dict[str, Any]:
+    p = dict(PARAMS)
+    # a leaf needs a few events' worth of rows; tiny sets (tests) need small leaves
+    p["min_data_in_leaf"] = int(min(PARAMS["min_data_in_leaf"], max(5, n_rows // 200)))
+    # a second thread pays only on large sets (on a busy 2-core machine it slows small ones)
+    p["num_threads"] = 1 if n_rows < 300_000 else PARAMS["num_threads"]
+    p.update(overrides or {})
+    return p
+
+
+def fit_model(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: tuple[str, ...],
+    *,
+    monotone: tuple[int, ...] | None = None,
+    calib_mask: np.ndarray | None = None,
+    calibration: str = "auto",
+    baseline: bool = True,
+    params: dict[str, Any] | None = None,
+    rounds: int = ROUNDS,
+) -> RiskModel:
+    """Fit on the rows outside ``calib_mask``; stop early and calibrate on the rows inside it
+    (None: the whole set calibrates the in-sample score — only for benchmark folds that have
+    their own test rows)."""
+    y = np.asarray(y, dtype=np.float64)
+    mono = tuple(monotone) if monotone is not None else (0,) * len(names)
+    fit_rows = ~calib_mask if calib_mask is not None else np.ones(y.size, bool)
+    p = _params(int(fit_rows.sum()), params)
+    if any(mono):
+        p["monotone_constraints"] = list(mono)
+        p["monotone_constraints_method"] = "intermediate"
+    train = lgb.Dataset(X[fit_rows], y[fit_rows], feature_name=list(names), free_raw_data=True)
+    callbacks: list[Any] = []
+    valid_sets = []
+    if calib_mask is not None and calib_mask.any() and 0 < y[calib_mask].sum() < calib_mask.sum():
+        valid = lgb.Dataset(X[calib_mask], y[calib_mask], reference=train)
+        valid_sets = [valid]
+        callbacks = [lgb.early_stopping(EARLY_STOP, verbose=False)]
+        p["metric"] = "binary_logloss"
+    booster = lgb.train(
+        p, train, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
+    )
+    if booster.best_iteration and booster.best_iteration > 0:
+        booster = lgb.Booster(
+            model_str=booster.model_to_string(num_iteration=booster.best_iteration)
+        )
+    cal_rows = calib_mask if calib_mask is not None and calib_mask.any() else fit_rows
+    raw = np.asarray(booster.predict(X[cal_rows], raw_score=True))
+    cal = fit_calibration(raw, y[cal_rows], calibration)
+    logit = fit_logistic(X[fit_rows], y[fit_rows]) if baseline else None
+    reference = psi_reference(X[fit_rows], names)
+    return RiskModel(booster, tuple(names), mono, cal, logit, reference)
+
+
+def psi_reference(X: np.ndarray, names: tuple[str, ...], sample: int = 200_000) -> dict[str, Any]:
+    """Per feature: bin edges and shares on (a sample of) the training rows."""
+    if X.shape[0] > sample:
+        X = X[np.random.default_rng(0).choice(X.shape[0], sample, replace=False)]
+    out = {}
+    for j, n in enumerate(names):
+        edges = quantile_edges(X[:, j])
+        out[n] = {"edges": edges, "shares": bin_shares(X[:, j], edges)}
+    return out
