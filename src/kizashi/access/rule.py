@@ -156,6 +156,12 @@ def visible_businesses(
     return select(Business.id).where(consent_condition(actor, category, purpose, on))
 
 
+def knows_condition(actor: Actor, on: date) -> ColumnElement[bool]:
+    """True for the businesses of which the actor may read something, for some purpose (e.g.
+    who may ask a business for consent: an organisation that already knows it)."""
+    return or_(*(consent_condition(actor, c, None, on) for c in Category))
+
+
 def upload_condition(actor: Actor, on: date) -> ColumnElement[bool]:
     """Who may submit financial data for a business: whoever may read its ``financials``
     for some purpose (the owner; an officer whose organisation the business trusts with its
@@ -237,6 +243,7 @@ __all__ = [
     "credit_event_rows",
     "flag_rows",
     "flag_scope",
+    "knows_condition",
     "loan_rows",
     "own_loan",
     "reads_data",
