@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.models import Business, Organisation
 
+from .demo_consent import add_consent_day
 from .demo_world import BANKS, DEMO_PASSWORD, GUARANTOR, INSTITUTIONS, OWNER_ACCOUNTS, SUPPORTERS
 from .portfolio_load import Institutions, LoadSummary, load_synthetic_portfolio
 
@@ -145,4 +146,8 @@ def build_demo(
         progress=progress,
     )
     _create_owner_logins(store)
-    return summary
+    # a day of consent: the council's grants, requests waiting, grants ending soon
+    added = add_consent_day(
+        store, owner_businesses=OWNER_ACCOUNTS, expiry_days=settings.consent_request_days
+    )
+    return replace(summary, consents=summary.consents + added)
