@@ -193,3 +193,48 @@ def test_the_run_closing_the_episode_moves_every_response(cli, store, settings, 
         views = read_flags(s, bank_a, w.business.id, M, today=TODAY)
     [fresh] = [v for v in views if v.is_open and v.rule_id == RULE]
     assert fresh.id != flag_id and fresh.state == "new" and fresh.new_since_last_run
+
+
+def test_the_portfolio_counts_what_is_open_for_my_organisation(store, flagged):
+    from kizashi.access.reads import list_portfolio
+
+    w, flag_id, ids = flagged
+    cgc, bank_a = w.actors["cgc_officer"], w.actors["a_officer"]
+
+    def row(actor, **filters):
+        with store.session() as s:
+            page = list_portfolio(s, actor, sort="priority", today=TODAY, **filters)
+        return {r.id: r.monitoring for r in page.rows}.get(w.business.id, "absent")
+
+    with store.session() as s:
+        open_ids = [
+            f.id
+            for f in s.execute(
+                select(Flag).where(Flag.business_id == w.business.id, Flag.is_open.is_(True))
+            ).scalars()
+        ]
+    assert flag_id in open_ids
+    before = row(bank_a)
+    assert before.open_flags == len(open_ids) and before.priority > 0
+    assert before.new_since_last_run == len(open_ids)  # all first found by the only run
+    assert row(bank_a, new_since_last_run=True) != "absent"
+    with store.session() as s:
+        for fid in open_ids:
+            do_change_flag_state(
+                s, bank_a, flag_id=fid, state=FlagState.NOT_NEEDED, purpose=M,
+                reason="A銀行として対応不要", today=TODAY,
+            )  # fmt: skip
+        do_assign_flag(
+            s, cgc, flag_id=flag_id, assignee_user_id=ids["cgc_officer"], purpose=M, today=TODAY
+        )
+    mine = row(bank_a)
+    assert (mine.open_flags, mine.handled, mine.priority) == (0, len(open_ids), 0)
+    assert row(bank_a, new_since_last_run=True) == "absent"  # handled: out of my queue
+    assert row(bank_a, flag_state=FlagState.NOT_NEEDED) != "absent"
+    assert row(bank_a, flag_state=FlagState.NEW) == "absent"
+    theirs = row(cgc)  # the guarantor's queue is its own
+    assert (theirs.open_flags, theirs.handled) == (len(open_ids), 0)
+    assert theirs.priority == before.priority
+    assert row(cgc, flag_state=FlagState.NOT_NEEDED) == "absent"
+    assert row(cgc, assignee_user_id=ids["cgc_officer"]) != "absent"
+    assert row(bank_a, assignee_user_id=ids["cgc_officer"]) == "absent"

@@ -8,15 +8,16 @@ caller (``access_business_by_id`` on category ``flags`` and the flag's pack scop
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Subquery, and_, case, func, literal, select, true
+from sqlalchemy.orm import Session, aliased
 
-from kizashi.domain.vocabulary import FlagState, RunStatus
+from kizashi.domain.vocabulary import OPEN_STATES, FlagState, Purpose, RunStatus
 from kizashi.store.models import Flag, FlagResponse, FlagResponseEvent, MonitoringRun, User
 
 from .actor import Actor
+from .rule import flag_rows
 
 
 @dataclass(frozen=True)
@@ -113,3 +114,68 @@ def response_history(session: Session, actor: Actor, flag_id: int) -> list[Respo
         ResponseEventView(e.at, name, e.field, shown(e, e.old), shown(e, e.new), e.reason)
         for e, name in rows
     ]
+
+
+# Severity weights of the run's priority (engine.spec.packs.SEVERITIES), here as SQL.
+_WEIGHTS = {"critical": 8, "high": 4, "medium": 2, "low": 1}
+
+
+def queue_counts(
+    actor: Actor,
+    purpose: Purpose,
+    on: date,
+    *,
+    state: FlagState | None = None,
+    assignee_user_id: int | None = None,
+) -> Subquery:
+    """Per business, the flags the actor may see counted by what they are **for the actor's
+    organisation** (one SQL subquery, joined by the portfolio):
+
+    ``open_<severity>``/``points``: open episodes still open for it (新規, 確認済, 対応中 —
+    no response yet counts as 新規); ``new_since_last_run``: of those, first found by the latest
+    finished run of their pack; ``handled``: open episodes it marked 対応不要 (or that its
+    response shows as 解消); ``matched``: flags in ``state`` for it and/or open ones assigned to
+    ``assignee_user_id`` (the portfolio's filters).
+    """
+    r = aliased(FlagResponse)
+    no_answer = r.id.is_(None)
+    open_for_me = Flag.is_open & (no_answer | r.state.in_(sorted(OPEN_STATES)))
+    latest = (
+        select(func.max(MonitoringRun.id))
+        .where(MonitoringRun.pack_ref == Flag.pack_ref, MonitoringRun.status == RunStatus.FINISHED)
+        .correlate(Flag)
+        .scalar_subquery()
+    )
+    match: ColumnElement[bool] = true()
+    if state is not None:
+        if state == FlagState.NEW:
+            match = Flag.is_open & (no_answer | (r.state == FlagState.NEW))
+        elif state == FlagState.RESOLVED:
+            match = (r.state == FlagState.RESOLVED) | (no_answer & ~Flag.is_open)
+        else:
+            match = r.state == state
+    if assignee_user_id is not None:
+        match = and_(match, Flag.is_open, r.assignee_user_id == assignee_user_id)
+
+    def n(cond: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.count(case((cond, 1)))
+
+    points = sum(
+        (n(open_for_me & (Flag.severity == sev)) * w for sev, w in _WEIGHTS.items()),
+        start=literal(0),
+    )
+    return (
+        select(
+            Flag.business_id.label("business_id"),
+            *(n(open_for_me & (Flag.severity == sev)).label(f"open_{sev}") for sev in _WEIGHTS),
+            points.label("points"),
+            n(open_for_me & (Flag.first_run_id == latest)).label("new_since_last_run"),
+            n(Flag.is_open & ~no_answer & r.state.in_(["resolved", "not_needed"])).label("handled"),
+            n(match).label("matched"),
+        )
+        .select_from(Flag)
+        .outerjoin(r, (r.flag_id == Flag.id) & (r.org_id == (actor.org_id or -1)))
+        .where(flag_rows(actor, purpose, on))
+        .group_by(Flag.business_id)
+        .subquery("queue")
+    )

@@ -17,12 +17,18 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Float, String, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.chart import load_chart
 from kizashi.domain.periods import add_months, month_start
-from kizashi.domain.vocabulary import Category, CreditEventKind, Purpose, StatementKind
+from kizashi.domain.vocabulary import (
+    Category,
+    CreditEventKind,
+    FlagState,
+    Purpose,
+    StatementKind,
+)
 from kizashi.engine.spec.packs import default_pack
 from kizashi.store.models import (
     Business,
@@ -36,6 +42,7 @@ from kizashi.store.models import (
 )
 
 from .actor import Actor
+from .flag_responses import queue_counts
 from .policy import (
     access_business_by_id,
     access_business_for_upload,
@@ -104,6 +111,10 @@ class MonitoringBrief:
     open_low: int
     locaben_rating: str | None
     locaben_total: int | None
+    # of the open ones, first found by the latest run; and open flags the reader's
+    # organisation has handled (対応不要), which left its queue but stay on the business page
+    new_since_last_run: int = 0
+    handled: int = 0
 
 
 @dataclass(frozen=True)
@@ -266,13 +277,20 @@ def list_portfolio(
     sort: str = DEFAULT_SORT,
     page: int = 1,
     page_size: int = 50,
+    flag_state: FlagState | None = None,
+    assignee_user_id: int | None = None,
+    new_since_last_run: bool = False,
     today: date | None = None,
 ) -> PortfolioPage:
     """The businesses whose profile the actor may see, filtered, sorted and paged in SQL.
 
     Each row carries the latest monitoring summary of the default pack only where the actor
-    may also read the business's ``flags`` (monitoring results) for the purpose; sorting by
-    ``priority`` joins the summary in SQL, so paging stays in the database.
+    may also read the business's ``flags`` (monitoring results) for the purpose. Its counts
+    and its priority are **the actor's organisation's**: flags still open for it (新規, 確認済,
+    対応中 in its own response), weighted by severity and scaled by the run's exposure factor;
+    a flag it handled (対応不要) leaves its queue. ``flag_state``, ``assignee_user_id`` and
+    ``new_since_last_run`` keep only businesses with such a flag for it. Sorting by
+    ``priority`` joins these counts in SQL, so paging stays in the database.
     The listing is audited once (with its filters and row count), not row by row; when
     monitoring results are shown, that is a second audited listing of category ``flags``.
     """
@@ -295,12 +313,50 @@ def list_portfolio(
         conds.append(Business.industry_major == industry_major)
     if prefecture:
         conds.append(Business.prefecture_code == prefecture)
-    total = session.execute(select(func.count()).select_from(Business).where(*conds)).scalar_one()
+    mine = queue_counts(
+        actor,
+        purpose,
+        today or date.today(),
+        state=flag_state,
+        assignee_user_id=assignee_user_id,
+    )
+    queue_join = mine.c.business_id == Business.id
+    if flag_state is not None or assignee_user_id is not None:
+        conds.append(mine.c.matched > 0)
+    if new_since_last_run:
+        conds.append(mine.c.new_since_last_run > 0)
+    total = session.execute(
+        select(func.count()).select_from(Business).outerjoin(mine, queue_join).where(*conds)
+    ).scalar_one()
     may_see_flags = accessible_business_ids(actor, Category.FLAGS, purpose, today)
     summary_join = (
         (MonitoringSummary.business_id == Business.id)
         & (MonitoringSummary.pack_ref == default_pack_ref())
         & MonitoringSummary.business_id.in_(may_see_flags)
+    )
+    # the run's exposure factor (priority per severity point) applied to this organisation's
+    # own open points
+    run_points = (
+        MonitoringSummary.open_critical * 8
+        + MonitoringSummary.open_high * 4
+        + MonitoringSummary.open_medium * 2
+        + MonitoringSummary.open_low
+    )
+    factor = func.coalesce(
+        MonitoringSummary.priority / func.nullif(cast(run_points, Float), 0.0), 1.0
+    )
+    my_points = func.coalesce(mine.c.points, 0)
+    my_priority = case((MonitoringSummary.business_id.is_(None), None), else_=my_points * factor)
+    my_open = (
+        func.coalesce(mine.c.open_critical, 0)
+        + func.coalesce(mine.c.open_high, 0)
+        + func.coalesce(mine.c.open_medium, 0)
+        + func.coalesce(mine.c.open_low, 0)
+    )
+    order = (
+        (my_priority.desc().nulls_last(), Business.name.asc(), Business.id.asc())
+        if sort == "priority"
+        else SORTS[sort]
     )
     stmt = (
         select(
@@ -313,18 +369,22 @@ def list_portfolio(
             Business.fiscal_year_end_month,
             Business.employees,
             MonitoringSummary.as_of_month,
-            MonitoringSummary.priority,
-            MonitoringSummary.open_flags,
-            MonitoringSummary.open_critical,
-            MonitoringSummary.open_high,
-            MonitoringSummary.open_medium,
-            MonitoringSummary.open_low,
+            my_priority,
+            my_open,
+            func.coalesce(mine.c.open_critical, 0),
+            func.coalesce(mine.c.open_high, 0),
+            func.coalesce(mine.c.open_medium, 0),
+            func.coalesce(mine.c.open_low, 0),
             MonitoringSummary.locaben_rating,
             MonitoringSummary.locaben_total,
+            func.coalesce(mine.c.new_since_last_run, 0),
+            func.coalesce(mine.c.handled, 0),
         )
+        .select_from(Business)
         .outerjoin(MonitoringSummary, summary_join)
+        .outerjoin(mine, queue_join)
         .where(*conds)
-        .order_by(*SORTS[sort])
+        .order_by(*order)
         .limit(page_size)
         .offset((page - 1) * page_size)
     )
@@ -345,6 +405,9 @@ def list_portfolio(
             "industry_major": industry_major or None,
             "prefecture": prefecture or None,
             "sort": sort,
+            "flag_state": flag_state.value if flag_state else None,
+            "assignee_user_id": assignee_user_id,
+            "new_since_last_run": new_since_last_run or None,
         },
     )
     shown = sum(1 for r in rows if r.monitoring is not None)
