@@ -1,16 +1,17 @@
 """The bank features (``domain.bank_features``) per business × month, in DuckDB.
 
-Two passes over the transactions, both plain GROUP BYs (no sort, no join on the big table):
+Three passes over the transactions, each a plain GROUP BY (no sort, no join on the big table):
 
 1. per account × day: the day's net movement S1 = Σa, S2 = Σa·(2b − a) (b the balance after
-   each movement), the lowest balance, the sums by kind and the first-digit counts of the
-   payments. **The day's closing balance without knowing the order of the day's movements:**
+   each movement) and the lowest balance. **The day's closing balance without knowing the order of the day's movements:**
    the balances after the movements {b_i} and before them {b_i − a_i} are the same set but for
    the day's closing and opening balance, so close − open = S1 and close² − open² = S2; where
    S1 ≠ 0, close = (S2 / S1 + S1) / 2 (exact integers). A day that nets to zero leaves the
    balance unchanged, so the month-end balance is the close of the account's last day with
-   S1 ≠ 0 in the month (or, if none, the balance of any movement minus … unknown: NULL).
-2. per business × month × counterparty of the deposits: the largest customer's share.
+   S1 ≠ 0 in the month (NULL when every day of the month nets to zero).
+2. per business × month: the sums by kind and the first digits of the payments;
+3. per business × month × counterparty (by its hash) of the deposits: the largest customer's
+   share.
 
 The days roll up to months (small), then the 12-month Benford statistic is a window over the
 monthly rows, invoices and open items are joined by month, and the books' roundness comes from
@@ -52,7 +53,7 @@ def _mi(col: str) -> str:
 def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool) -> str:
     """The features of every business and month up to ``as_of_m`` (a month index), from the
     relations ``bank_tx`` and, when present, ``bank_inv``, ``bank_oi`` and ``bank_panel``."""
-    digits = ", ".join(f"COUNT(*) FILTER (WHERE pay AND d = {k}) AS d{k}" for k in range(1, 10))
+    digits = ", ".join(f"COUNT(*) FILTER (WHERE d = {k}) AS d{k}" for k in range(1, 10))
     kinds = {
         "bank_deposits": "kind = 'sales_receipt' AND amount_yen > 0",
         "bank_payroll": "kind = 'payroll' AND amount_yen < 0",
@@ -65,8 +66,6 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
     day_sums = ", ".join(
         f"SUM(abs(amount_yen)) FILTER (WHERE {cond}) AS {name}" for name, cond in kinds.items()
     )
-    month_sums = ", ".join(f"COALESCE(SUM({n}), 0) AS {n}" for n in kinds)
-    dsum = ", ".join(f"SUM(d{k}) AS d{k}" for k in range(1, 10))
     win = "OVER (PARTITION BY business_id ORDER BY m RANGE BETWEEN 11 PRECEDING AND CURRENT ROW)"
     n12 = f"SUM(n_pay) {win}"
     mad = " + ".join(
@@ -107,52 +106,53 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
         pn_col = "pn.book_round_items"
     else:
         pn, pn_col = "", "CAST(NULL AS INTEGER)"
+    m = _mi("booked_on")
+    pay = "kind = 'other' AND amount_yen < 0"
+    digit = (
+        "CAST(abs(amount_yen) // CAST(pow(10, floor(log10(abs(amount_yen)))) AS BIGINT) AS INTEGER)"
+    )
     return f"""
-WITH t AS (
-  SELECT business_id, account_id, booked_on, amount_yen, balance_yen, kind, counterparty,
-         amount_yen < 0 AND kind = 'other' AND amount_yen <= -1000 AS pay,
-         CAST(left(CAST(abs(amount_yen) AS VARCHAR), 1) AS INTEGER) AS d
-  FROM bank_tx WHERE {_mi("booked_on")} <= {as_of_m}
-),
-days AS (
-  SELECT business_id, account_id, booked_on, {_mi("booked_on")} AS m,
+WITH days AS (
+  SELECT business_id, account_id, booked_on, {m} AS m,
          SUM(amount_yen) AS s1,
          SUM(CAST(amount_yen AS HUGEINT) * (2 * CAST(balance_yen AS HUGEINT) - amount_yen)) AS s2,
-         COUNT(balance_yen) = COUNT(*) AS has_bal,
-         MIN(balance_yen) AS low, COUNT(*) AS n,
-         COUNT(*) FILTER (WHERE kind = 'high_rate_lender') AS hr,
-         COUNT(*) FILTER (WHERE pay) AS n_pay, {day_sums}, {digits}
-  FROM t GROUP BY business_id, account_id, booked_on
+         COUNT(balance_yen) = COUNT(*) AS has_bal, MIN(balance_yen) AS low
+  FROM bank_tx WHERE {m} <= {as_of_m} GROUP BY business_id, account_id, booked_on
 ),
 acct AS (
   SELECT business_id, account_id, m,
          ARG_MAX(CASE WHEN has_bal THEN CAST((s2 // NULLIF(s1, 0) + s1) // 2 AS BIGINT) END, booked_on)
            FILTER (WHERE s1 <> 0) AS close,
-         BOOL_AND(has_bal) AS has_bal
+         BOOL_AND(has_bal) AS has_bal,
+         COUNT(*) FILTER (WHERE low < 0) AS neg_days
   FROM days GROUP BY 1, 2, 3
 ),
 bal AS (
   SELECT business_id, m, CASE WHEN BOOL_AND(has_bal AND close IS NOT NULL) THEN SUM(close) END
-         AS bank_balance FROM acct GROUP BY 1, 2
+         AS bank_balance, SUM(neg_days) AS bank_negative_days FROM acct GROUP BY 1, 2
 ),
 mo AS (
-  SELECT business_id, m, SUM(n) AS bank_tx, SUM(hr) AS bank_high_rate_tx,
-         COUNT(DISTINCT booked_on) FILTER (WHERE low < 0) AS bank_negative_days,
-         SUM(n_pay) AS n_pay, {month_sums}, {dsum}
-  FROM days GROUP BY 1, 2
+  SELECT business_id, m, COUNT(*) AS bank_tx,
+         COUNT(*) FILTER (WHERE kind = 'high_rate_lender') AS bank_high_rate_tx,
+         COUNT(*) FILTER (WHERE {pay}) AS n_pay, {day_sums}, {digits}
+  FROM (SELECT business_id, {m} AS m, amount_yen, kind,
+               CASE WHEN {pay} THEN {digit} END AS d
+        FROM bank_tx WHERE {m} <= {as_of_m}) AS t
+  GROUP BY 1, 2
 ),
 cust AS (
   SELECT business_id, m, MAX(s) * 100.0 / NULLIF(SUM(s), 0) AS bank_top_customer_pct
-  FROM (SELECT business_id, {_mi("booked_on")} AS m, counterparty, SUM(amount_yen) AS s
-        FROM t WHERE kind = 'sales_receipt' AND amount_yen > 0 GROUP BY 1, 2, 3) AS c
+  FROM (SELECT business_id, {m} AS m, hash(counterparty) AS who, SUM(amount_yen) AS s
+        FROM bank_tx WHERE kind = 'sales_receipt' AND amount_yen > 0 AND {m} <= {as_of_m}
+        GROUP BY 1, 2, 3) AS c
   GROUP BY 1, 2
 ),
 ben AS (
   SELECT business_id, m, ({mad}) / 9 AS bank_benford_mad, {n12} AS bank_benford_n FROM mo
 )
-SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx, mo.bank_deposits, mo.bank_payroll,
-       mo.bank_social_insurance, mo.bank_rent, mo.bank_tax, mo.bank_utilities,
-       mo.bank_loan_payments, mo.bank_high_rate_tx, mo.bank_negative_days,
+SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx,
+       {", ".join(f"COALESCE(mo.{n}, 0) AS {n}" for n in kinds)},
+       mo.bank_high_rate_tx, bal.bank_negative_days,
        cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_n,
        {inv_col} AS invoices_issued, {oi_col} AS open_receivables, {pn_col} AS book_round_items
 FROM mo
