@@ -113,7 +113,7 @@ ENUM_LABELS: dict[str, str] = {
     "financials": N_("Trial balances and financial statements"),
     "bank_transactions": N_("Bank account transactions"),
     "invoices": N_("Invoices"),
-    "loans": N_("Loans and guarantees"),
+    "loans": N_("Borrowings and guarantees"),
     "flags": N_("Early-warning flags"),
     "qualitative": N_("Qualitative and meeting notes"),
     "restructuring": N_("Restructuring of terms"),
