@@ -54,7 +54,7 @@ def peak_mb() -> float:
 
 def generate(n: int, root: Path) -> Path:
     out = root / str(n)
-    if (out / "bank_truth").is_dir():
+    if (out / "COMPLETE").is_file():
         return out
     from kizashi.synth.bank import BankOptions
     from kizashi.synth.writer import write_portfolio
@@ -64,6 +64,7 @@ def generate(n: int, root: Path) -> Path:
         out, n, seed=1, months=24, end_month=AS_OF, chunk_size=10_000, bank=BankOptions(seed=1)
     )
     print(f"generated {n:,} businesses in {time.perf_counter() - t:.0f} s", file=sys.stderr)
+    (out / "COMPLETE").write_text("")  # an interrupted generation is not reused
     return out
 
 
@@ -174,7 +175,7 @@ def main() -> None:
                 continue
             res = json.loads(out.stdout.strip().splitlines()[-1])
             det = res.pop("detection", None)
-            print(json.dumps({"businesses": n, **res}))
+            print(json.dumps({"businesses": n, **res, "load": round(os.getloadavg()[0], 1)}))
             if det:
                 print(f"{'check':42} {'planted':>8} {'found':>6} {'false alarms':>13} (of clean)")
                 for rule, d in det.items():

@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     rules_cmd,
     run_cmd,
     serve_cmd,
+    stress_cmd,
     synth_cmd,
     user_cmd,
 )
