@@ -251,21 +251,19 @@ def read_flags(
 def response_view(session: Session, response: FlagResponse) -> FlagView:
     """The flag as its organisation now answers it, right after a change the action gated
     (no second access decision)."""
-    names = (
-        dict(
-            session.execute(
-                select(User.id, User.display_name).where(User.id == response.assignee_user_id)
-            ).all()
-        )
+    name = (
+        session.execute(
+            select(User.display_name).where(User.id == response.assignee_user_id)
+        ).scalar_one_or_none()
         if response.assignee_user_id
-        else {}
+        else None
     )
     flag = response.flag
     return flag_view(
         session,
         flag,
         response=response,
-        assignee_name=names.get(response.assignee_user_id),
+        assignee_name=name,
         latest_run=latest_runs(session, {flag.pack_ref}).get(flag.pack_ref),
     )
 

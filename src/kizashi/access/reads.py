@@ -178,6 +178,12 @@ class LoanView:
     grace_end_date: date | None
     maturity_date: date
     events: tuple[CreditEventView, ...]
+    guarantee_number: str | None = None  # 保証番号
+    paid_off_on: date | None = None  # 完済: shown as paid off, balance 0
+
+    @property
+    def paid_off(self) -> bool:
+        return self.paid_off_on is not None
 
 
 @dataclass(frozen=True)
@@ -562,6 +568,8 @@ def read_loans(
             loan.grace_end_date,
             loan.maturity_date,
             tuple(events.get(loan.id, ())),
+            loan.guarantee_number,
+            loan.paid_off_on,
         )
         for loan in loans
     )

@@ -42,22 +42,22 @@ from kizashi.store.models import Flag, FlagResponse, FlagResponseEvent, User
 ALLOWED = {state: set(person_moves(state)) for state in FlagState}
 
 
-class _Unset:
+class Unset:
     def __repr__(self) -> str:
         return "UNSET"
 
 
-UNSET: Final = _Unset()
+UNSET: Final = Unset()
 
 
 @dataclass(frozen=True)
 class ResponseChange:
     """What a person asks to change; a field left UNSET stays as it is."""
 
-    state: FlagState | _Unset = UNSET
+    state: FlagState | Unset = UNSET
     reason: str | None = None
-    assignee_user_id: int | _Unset | None = UNSET
-    due_on: date | _Unset | None = UNSET
+    assignee_user_id: int | Unset | None = UNSET
+    due_on: date | Unset | None = UNSET
 
 
 def _gate(
@@ -159,7 +159,7 @@ def do_update_flag_response(
             )
     old_assignee = response.assignee_user_id if response else None
     new_assignee = old_assignee
-    if not isinstance(change.assignee_user_id, _Unset):
+    if not isinstance(change.assignee_user_id, Unset):
         if change.assignee_user_id is not None:
             try:
                 _check_assignee(session, actor, change.assignee_user_id)
@@ -170,7 +170,7 @@ def do_update_flag_response(
             changes.append(("assignee", _str(old_assignee), _str(new_assignee)))
     old_due = response.due_on if response else None
     new_due = old_due
-    if not isinstance(change.due_on, _Unset):
+    if not isinstance(change.due_on, Unset):
         new_due = change.due_on
         if new_due != old_due:
             changes.append(("due_on", _str(old_due), _str(new_due)))
@@ -246,8 +246,8 @@ def do_assign_flag(
     actor: Actor,
     *,
     flag_id: int,
-    assignee_user_id: int | _Unset | None = UNSET,
-    due_on: date | _Unset | None = UNSET,
+    assignee_user_id: int | Unset | None = UNSET,
+    due_on: date | Unset | None = UNSET,
     purpose: Purpose,
     reason: str | None = None,
     today: date | None = None,

@@ -17,7 +17,7 @@ from rich.markup import escape
 from sqlalchemy import select
 
 from kizashi.access.monitoring import read_flag_response
-from kizashi.actions.flags import UNSET, do_assign_flag, do_change_flag_state
+from kizashi.actions.flags import UNSET, Unset, do_assign_flag, do_change_flag_state
 from kizashi.domain.vocabulary import FlagState, Purpose
 from kizashi.store.errors import NotFound
 from kizashi.store.models import User
@@ -88,7 +88,7 @@ def flag_assign(
     actor = actor_for(as_)
     try:
         with store().session() as s:
-            assignee = UNSET if not (to or nobody) else None
+            assignee: int | Unset | None = UNSET if not (to or nobody) else None
             if to:
                 assignee = s.execute(select(User.id).where(User.login == to)).scalar_one_or_none()
                 if assignee is None:
@@ -102,7 +102,8 @@ def flag_assign(
                 purpose=purpose,
                 reason=reason,
             )
-            who = s.get(User, r.assignee_user_id).display_name if r.assignee_user_id else "なし"
+            person = s.get(User, r.assignee_user_id) if r.assignee_user_id else None
+            who = person.display_name if person else "なし"
             when = r.due_on.isoformat() if r.due_on else "なし"
         console.print(escape(f"予兆フラグ {flag_id}: 担当者 {who} · 期限 {when}"))
     except (NotFound, ValueError, PermissionError) as exc:
