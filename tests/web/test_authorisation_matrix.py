@@ -45,6 +45,9 @@ ROUTES: dict[str, set[str]] = {
     "/api/v1/businesses/{id}/flags": {"cgc_officer", "owner"},
     "/api/v1/businesses/{id}/flags?include_closed=true": {"cgc_officer", "owner"},
     "/api/v1/businesses/{id}/indicators": {"a_officer", "cgc_officer", "owner"},
+    # consent: the business's own grants and requests, and who looked — the business only
+    "/api/v1/businesses/{id}/consents": {"owner"},
+    "/api/v1/businesses/{id}/access-log": {"owner"},
 }
 ACTORS = [*DENIED_EVERYWHERE, "b_officer", "a_officer", "cgc_officer", "owner"]
 

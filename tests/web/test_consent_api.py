@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 
 from kizashi.store.db import Store
@@ -177,3 +178,71 @@ def test_application_consent(app, store: Store, web_world: WebWorld) -> None:
     with as_user(app, "a_officer") as (bank, h):
         # the bank cannot revoke the business's grants, nor answer requests
         assert bank.post(f"/api/v1/consents/{g['id']}/revoke", headers=h).status_code == 404
+
+
+WRITES = {
+    # route → who may (everyone else: 404, nothing changed, the refusal audited)
+    "/api/v1/businesses/{bid}/consents": {"owner"},
+    "/api/v1/consents/{gid}/revoke": {"owner"},
+    "/api/v1/consent-requests/{rid}/respond": {"owner"},
+    "/api/v1/consent-requests/{rid}/withdraw": {"a_officer"},
+    # an organisation that knows the business: linked, or holding a live grant
+    "/api/v1/businesses/{bid}/consent-requests": {"a_officer", "cgc_officer"},
+    # 包括同意: a lender or guarantor linked to the business
+    "/api/v1/businesses/{bid}/application-consents": {"a_officer"},
+}
+ACTORS = [
+    "c_officer",
+    "b_officer",
+    "rev_officer",
+    "exp_officer",
+    "a_admin",
+    "a_auditor",
+    "other_owner",
+    "a_officer",
+    "cgc_officer",
+    "owner",
+]
+
+
+def _body(route: str, orgs: dict[str, int]) -> dict:
+    if route.endswith("/consents"):
+        return {"organisation_id": orgs["bank-b"], "categories": ["profile"], "purpose": "support"}
+    if route.endswith("/respond"):
+        return {"approve": ["financials"]}
+    if route.endswith("/consent-requests"):
+        return {"categories": ["loans"], "purpose": "support", "reason": "相談のため"}
+    if route.endswith("/application-consents"):
+        return {"categories": ["loans"], "purpose": "support", "document_ref": "申込書 第1号"}
+    return {}
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("route", list(WRITES))
+def test_write_matrix(app, store: Store, web_world: WebWorld, route: str, actor: str) -> None:
+    bid = web_world.business_id
+    with as_user(app, "a_officer") as (bank, h):
+        rid = bank.post(
+            f"/api/v1/businesses/{bid}/consent-requests",
+            json={"categories": ["financials"], "purpose": "credit_review", "reason": "審査"},
+            headers=h,
+        ).json()["id"]
+    with store.session() as s:
+        from sqlalchemy import select
+
+        from kizashi.store.models import ConsentGrant, Organisation
+
+        gid = s.execute(select(ConsentGrant.id).order_by(ConsentGrant.id)).scalars().first()
+        orgs = dict(s.execute(select(Organisation.code, Organisation.id)).all())
+    url = route.format(bid=bid, gid=gid, rid=rid)
+    with as_user(app, actor) as (c, h):
+        before = snapshot(store)
+        r = c.post(url, json=_body(route, orgs), headers=h)
+        if actor in WRITES[route]:
+            assert r.status_code in (200, 201), (actor, route, r.text)
+            return
+        assert r.status_code == 404, (actor, route, r.status_code, r.text)
+        assert web_world.business_name not in r.text
+        assert snapshot(store) == before
+        last = last_audit(store)
+        assert last.decision == "deny" and last.actor_user_id is not None, (actor, route)
