@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     demo_cmd,
     flag_cmd,
     ingest_cmd,
+    loan_cmd,
     model_cmd,
     rules_cmd,
     run_cmd,
