@@ -236,12 +236,15 @@ def _rows(session: Session, events: Iterable[AuditEvent]) -> list[AuditRow]:
         except ValueError:
             detail = {"raw": e.detail}
         user = users.get(e.actor_user_id) if e.actor_user_id is not None else None
+        typed = detail.get("login") if isinstance(detail, dict) else None
+        if user is None and e.actor_org_id is None and not e.action.startswith("login"):
+            typed = None  # the system actor (the operator's commands, jobs): no person
         out.append(
             AuditRow(
                 id=e.id,
                 at=e.at if e.at.tzinfo else e.at.replace(tzinfo=UTC),
                 actor_user_id=e.actor_user_id,
-                login=user.login if user else detail.get("login"),
+                login=user.login if user else typed,
                 display_name=user.display_name if user else None,
                 organisation=orgs.get(e.actor_org_id) if e.actor_org_id is not None else None,
                 action=e.action,
