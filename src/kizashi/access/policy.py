@@ -244,19 +244,24 @@ def require_role(actor: Actor, *roles: Role) -> None:
 
 
 def decide_upload(
-    session: Session, actor: Actor, business: Business | None, today: date | None = None
+    session: Session,
+    actor: Actor,
+    business: Business | None,
+    today: date | None = None,
+    *,
+    category: Category = Category.FINANCIALS,
 ) -> Decision:
-    """Pure decision (no audit): may ``actor`` submit financial data for ``business``?
+    """Pure decision (no audit): may ``actor`` submit ``category`` data (by default financial
+    statements) for ``business``?
 
-    ``rule.upload_condition``: whoever may read its ``financials`` for some purpose — the
-    owner, or an officer of an organisation the business trusts with its financials (e.g. its
-    accountant uploading on its behalf). Nobody else, whatever their role. Pages use it only to
-    decide whether to offer an upload link; the upload itself goes through
-    ``access_business_for_upload``.
+    ``rule.upload_condition``: whoever may read that category for some purpose — the owner, or
+    an officer of an organisation the business trusts with it (e.g. its accountant uploading on
+    its behalf). Nobody else, whatever their role. Pages use it only to decide whether to offer
+    an upload link; the upload itself goes through ``access_business_for_upload``.
     """
     if business is None:
         return Decision(False, "no such business")
-    return _decide(session, actor, business.id, UPLOAD, today)[1]
+    return _decide(session, actor, business.id, (category, None), today)[1]
 
 
 def access_business_for_upload(

@@ -162,11 +162,13 @@ def knows_condition(actor: Actor, on: date) -> ColumnElement[bool]:
     return or_(*(consent_condition(actor, c, None, on) for c in Category))
 
 
-def upload_condition(actor: Actor, on: date) -> ColumnElement[bool]:
-    """Who may submit financial data for a business: whoever may read its ``financials``
-    for some purpose (the owner; an officer whose organisation the business trusts with its
-    financials, e.g. its accountant uploading on its behalf)."""
-    return consent_condition(actor, Category.FINANCIALS, None, on)
+def upload_condition(
+    actor: Actor, on: date, category: Category = Category.FINANCIALS
+) -> ColumnElement[bool]:
+    """Who may submit ``category`` data (financial statements; bank statements, invoices) for a
+    business: whoever may read it for some purpose (the owner; an officer whose organisation the
+    business trusts with it, e.g. its accountant uploading on its behalf)."""
+    return consent_condition(actor, category, None, on)
 
 
 # ---------------------------------------------------------------------- rows of a category
