@@ -8,7 +8,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, admin_users, audit, businesses, consent, flag_responses, monitoring, uploads
+from . import (
+    admin,
+    admin_users,
+    audit,
+    businesses,
+    cash,
+    consent,
+    flag_responses,
+    monitoring,
+    uploads,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
@@ -19,4 +29,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_users.router,
     audit.router,
     consent.router,
+    cash.router,
 )
