@@ -16,6 +16,7 @@ from . import (
     cash,
     consent,
     flag_responses,
+    model,
     monitoring,
     uploads,
 )
@@ -30,4 +31,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     consent.router,
     cash.router,
+    model.router,
 )

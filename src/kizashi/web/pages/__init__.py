@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, audit, businesses, consent, monitoring, uploads
+from . import admin, audit, businesses, consent, model, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
@@ -16,4 +16,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     consent.router,
     admin.router,
     audit.router,
+    model.router,
 )

@@ -48,6 +48,7 @@ from ..views.businesses import (
     monthly_figures,
 )
 from .consent import business_consent_section
+from .model import risk_section
 from .monitoring import (
     flag_error_message,
     flags_context,
@@ -246,6 +247,7 @@ def business_page(
         flags = read_flags_section(s, log, user, business_id, purpose)
         indicators = read_indicators_section(s, log, user, settings.data_dir, business_id, purpose)
         consent = business_consent_section(request, s, user, business_id, purpose)
+        risk = risk_section(s, log, user, settings.data_dir, business_id, purpose)
     # The API's view models (GET /api/v1/businesses/{id}, …/monthly, …/loans).
     figures = monthly_figures(points) if points is not None else None
     book = loan_list(business_id, loans) if loans is not None else None
@@ -270,5 +272,6 @@ def business_page(
         **flags_context(flags, user),
         **indicators_context(indicators, t),
         **consent,
+        **risk,
     }
     return render(request, "business.html", ctx)

@@ -1,0 +1,174 @@
+"""The risk model under ``/api/v1``: a business's score with its reasons, and the model versions.
+
+``GET /businesses/{id}/risk``: the active model's newest score of the business (category
+``financials``, read and audited through ``kizashi.access``), its peer median, the change from
+the previous month and the reasons in the user's language. The score ranks dialogue; it never
+decides credit. ``/admin/models``: an institution's administrator lists versions, reads one's
+card and activates one (audited); anyone else gets 404. Training runs at the command line
+(``kizashi model train``: minutes, not a request)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel, Field
+
+from kizashi.access.risk import read_risk
+from kizashi.actions.risk_models import do_activate_risk_model
+from kizashi.domain.vocabulary import OrgKind, Purpose, Role
+from kizashi.model import registry
+from kizashi.store.errors import NotFound
+
+from ..auth import CurrentUser
+from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, UnitOfWork
+from .contract import READ, WRITE, ApiRoute, BusinessId, errors
+
+router = APIRouter(prefix="/api/v1", tags=["risk model"], route_class=ApiRoute)
+
+NOTE = {
+    "ja": "このスコアは対話の優先順位づけに使うもので、与信の判断には使いません。",
+    "en": "The score ranks dialogue; it never decides credit.",
+}
+Version = Path(pattern=r"^v\d{8}-\d{6}(-\d+)?$", max_length=40, description="A model version")
+
+
+class ReasonOut(BaseModel):
+    feature: str = Field(description="The indicator (or flag count) the reason is about")
+    contribution: float = Field(description="SHAP value in log-odds; > 0 raises the probability")
+    value: float | None
+    peer_percentile: float | None = Field(description="Share of peers below (0–100)")
+    text: str = Field(description="The reason as a sentence in the requested language")
+
+
+class RiskOut(BaseModel):
+    business_id: int
+    scored: bool = Field(description="False: no active model, or no score of it yet")
+    model_version: str | None = None
+    as_of: str | None = Field(None, description="The last day of the scored month")
+    probability: float | None = Field(
+        None, description="Probability of a serious credit event within 12 months"
+    )
+    peer_median: float | None = None
+    change: float | None = Field(None, description="Change from the previous scored month")
+    triage: float | None = Field(None, description="Combined priority 0–100 (rules and score)")
+    reasons: list[ReasonOut] = []
+    note: str
+
+
+@router.get(
+    "/businesses/{business_id}/risk",
+    response_model=RiskOut,
+    summary="A business's risk score (12-month probability) with its reasons",
+    responses=errors(*READ, 404, s404="No such business, or no consent for financials"),
+)
+def get_risk(
+    business_id: BusinessId,
+    user: CurrentUserDep,
+    s: UnitOfWork,
+    settings: SettingsDep,
+    purpose: ApiPurpose = Purpose.MONITORING,
+    lang: str = Query("ja", pattern="^(ja|en)$", description="Language of the reasons"),
+) -> RiskOut:
+    view = read_risk(s, user.actor, settings.data_dir, business_id, purpose)
+    if view is None:
+        return RiskOut(business_id=business_id, scored=False, note=NOTE[lang])
+    return RiskOut(
+        business_id=business_id,
+        scored=True,
+        model_version=view.version,
+        as_of=view.as_of.isoformat(),
+        probability=view.probability,
+        peer_median=view.peer_median,
+        change=view.change,
+        triage=view.triage,
+        reasons=[
+            ReasonOut(
+                feature=r.feature,
+                contribution=r.contribution,
+                value=r.value,
+                peer_percentile=r.percentile,
+                text=r.ja if lang == "ja" else r.en,
+            )
+            for r in view.reasons
+        ],
+        note=NOTE[lang],
+    )
+
+
+def require_model_admin(user: CurrentUser) -> None:
+    """An institution's administrator (anyone else: the same 404 as a missing version)."""
+    if user.role != Role.ADMIN or user.org_kind == OrgKind.BUSINESS:
+        raise NotFound("model administration")
+
+
+class ModelOut(BaseModel):
+    version: str
+    active: bool
+    meta: dict[str, Any] = Field(description="Data period, counts, measures (the card's content)")
+
+
+class ModelDetail(ModelOut):
+    card: str = Field(description="The model card (Markdown) in the requested language")
+
+
+ADMIN_ERRORS = errors(*READ, 404, s404="No such version, or you are not an administrator")
+
+
+@router.get(
+    "/admin/models",
+    response_model=list[ModelOut],
+    summary="Saved risk model versions, newest first",
+    responses=ADMIN_ERRORS,
+)
+def list_models(user: CurrentUserDep, settings: SettingsDep) -> list[ModelOut]:
+    require_model_admin(user)
+    return [ModelOut(**r) for r in registry.list_versions(settings.data_dir)]
+
+
+@router.get(
+    "/admin/models/{version}",
+    response_model=ModelDetail,
+    summary="One version with its model card",
+    responses=ADMIN_ERRORS,
+)
+def get_model(
+    user: CurrentUserDep,
+    settings: SettingsDep,
+    version: str = Version,
+    lang: str = Query("ja", pattern="^(ja|en)$"),
+) -> ModelDetail:
+    require_model_admin(user)
+    try:
+        doc = registry.read_doc(settings.data_dir, version)
+        card = registry.card_text(settings.data_dir, version, lang)
+    except registry.ModelNotFound:
+        raise NotFound(f"model {version}") from None
+    return ModelDetail(
+        version=version,
+        active=registry.active_version(settings.data_dir) == version,
+        meta=doc.get("meta", {}),
+        card=card,
+    )
+
+
+class ActivatedOut(BaseModel):
+    version: str
+    previous: str | None
+
+
+@router.post(
+    "/admin/models/{version}/activate",
+    response_model=ActivatedOut,
+    summary="Make a version the one later monitoring runs score with (audited)",
+    responses=errors(*WRITE, 404, s404="No such version, or you are not an administrator"),
+)
+def activate_model(
+    user: CurrentUserDep, s: UnitOfWork, settings: SettingsDep, version: str = Version
+) -> ActivatedOut:
+    require_model_admin(user)
+    try:
+        before = do_activate_risk_model(s, user.actor, data_dir=settings.data_dir, version=version)
+    except registry.ModelNotFound:
+        raise NotFound(f"model {version}") from None
+    return ActivatedOut(version=version, previous=before)

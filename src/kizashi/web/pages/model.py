@@ -1,0 +1,104 @@
+"""The risk model's pages: the administrator's versions page (``/admin/models``) and the
+business page's risk section (``risk_section``, hooked into ``pages.businesses``).
+
+Only an institution's administrator sees ``/admin/models`` (anyone else: the 404 page): the
+saved versions with their test measures, one version's model card, and a button that makes a
+version active (audited). Training runs at the command line (``kizashi model train``). Every
+page says it: the score ranks dialogue; it never decides credit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from kizashi.access.read_log import ReadLog
+from kizashi.access.risk import RiskView, read_risk
+from kizashi.actions.risk_models import do_activate_risk_model
+from kizashi.domain.vocabulary import OrgKind, Purpose, Role
+from kizashi.model import registry
+from kizashi.store.errors import NotFound
+
+from ..auth import CurrentUser, require_user
+from ..state import app_settings, app_store, render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _require_admin(user: CurrentUser) -> None:
+    if user.role != Role.ADMIN or user.org_kind == OrgKind.BUSINESS:
+        raise NotFound("model administration")
+
+
+@router.get("/admin/models")
+def models_page(request: Request, user: CurrentUser = Depends(require_user)) -> Response:
+    _require_admin(user)
+    data_dir: Path = app_settings(request).data_dir
+    versions = registry.list_versions(data_dir)
+    chosen = request.query_params.get("version") or registry.active_version(data_dir)
+    lang = "ja" if getattr(user, "locale", "ja") == "ja" else "en"
+    card = None
+    if chosen:
+        try:
+            card = registry.card_text(data_dir, chosen, lang)
+        except registry.ModelNotFound:
+            chosen, card = None, None
+    rows = []
+    for v in versions:
+        m = (v["meta"].get("metrics") or {}).get("model") or {}
+        rows.append(
+            {
+                "version": v["version"],
+                "active": v["active"],
+                "cutoff": v["meta"].get("cutoff"),
+                "created_at": v["meta"].get("created_at"),
+                "auc": m.get("auc"),
+                "brier": m.get("brier"),
+                "recall_top10": m.get("recall_top10"),
+            }
+        )
+    return render(
+        request,
+        "models.html",
+        {
+            "versions": rows,
+            "chosen": chosen,
+            "card": card,
+            "activated": request.query_params.get("activated"),
+        },
+    )
+
+
+@router.post("/admin/models/{version}/activate")
+def activate(version: str, request: Request, user: CurrentUser = Depends(require_user)) -> Response:
+    _require_admin(user)
+    data_dir: Path = app_settings(request).data_dir
+    try:
+        with app_store(request).session() as s:
+            do_activate_risk_model(s, user.actor, data_dir=data_dir, version=version)
+    except registry.ModelNotFound:
+        raise NotFound(f"model {version}") from None
+    return RedirectResponse(f"/admin/models?activated={version}&version={version}", status_code=303)
+
+
+def risk_section(
+    s: Session, log: ReadLog, user: CurrentUser, data_dir: Path, business_id: int, purpose: Purpose
+) -> dict[str, Any]:
+    """The business page's risk context: ``risk`` (a ``RiskView`` or None) and whether to show
+    the section (institutions only: the owner's page talks about figures, not a probability)."""
+    if user.role == Role.OWNER:
+        return {"risk_shown": False, "risk": None, "pct": pct}
+    view: RiskView | None = log.section(
+        lambda: read_risk(s, user.actor, data_dir, business_id, purpose)
+    )
+    return {"risk_shown": True, "risk": view, "pct": pct}
+
+
+def pct(x: float | None) -> str:
+    """A probability as the page shows it (below 0.1 %: "< 0.1%", never a flat 0)."""
+    if x is None:
+        return "—"
+    return "< 0.1%" if x < 0.001 else f"{x:.1%}"
