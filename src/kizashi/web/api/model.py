@@ -45,13 +45,15 @@ class RiskOut(BaseModel):
     business_id: int
     scored: bool = Field(description="False: no active model, or no score of it yet")
     model_version: str | None = None
-    as_of: str | None = Field(None, description="The last day of the scored month")
+    as_of: str | None = Field(default=None, description="The last day of the scored month")
     probability: float | None = Field(
-        None, description="Probability of a serious credit event within 12 months"
+        default=None, description="Probability of a serious credit event within 12 months"
     )
     peer_median: float | None = None
-    change: float | None = Field(None, description="Change from the previous scored month")
-    triage: float | None = Field(None, description="Combined priority 0–100 (rules and score)")
+    change: float | None = Field(default=None, description="Change from the previous scored month")
+    triage: float | None = Field(
+        default=None, description="Combined priority 0–100 (rules and score)"
+    )
     reasons: list[ReasonOut] = []
     note: str
 
