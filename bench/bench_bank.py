@@ -46,6 +46,8 @@ TARGETS = {
     "bank.negative_balance_days": "negative_balance",
     "bank.customer_concentration": "customer_concentration",
 }
+# rules without a plant: how many businesses they flag
+UNPLANTED = ("cash.projected_shortfall",)
 
 
 def peak_mb() -> float:
@@ -94,7 +96,7 @@ def measure(step: str, data: Path, threads: int | None) -> dict[str, object]:
         from kizashi.engine.exec.bank_features import compute_bank_features
 
         out = compute_bank_features(
-            data, AS_OF, invoices=data, open_items=data, panel=data, con=con
+            data, AS_OF, invoices=data, open_items=data, panel=data, instalments=data, con=con
         )
         res["groups"] = out.num_rows
     else:
@@ -105,7 +107,7 @@ def measure(step: str, data: Path, threads: int | None) -> dict[str, object]:
         from kizashi.synth import LOAN_COLUMNS
 
         feats = compute_bank_features(
-            data, AS_OF, invoices=data, open_items=data, panel=data, con=con
+            data, AS_OF, invoices=data, open_items=data, panel=data, instalments=data, con=con
         )
         t = time.perf_counter()
         r = run_monitoring(
@@ -142,6 +144,8 @@ def measure(step: str, data: Path, threads: int | None) -> dict[str, object]:
                 "clean_businesses": len(with_bank) - len(p),
             }
         res["detection"] = table
+        res["flagged"] = {rule: len(flagged.get(rule, set())) for rule in UNPLANTED}
+        res["with_bank"] = len(with_bank)
     res["seconds"] = round(time.perf_counter() - t, 2)
     res["rows_per_minute"] = round(int(rows) / max(float(res["seconds"]), 1e-9) * 60)  # type: ignore[arg-type]
     res["peak_rss_mb"] = round(peak_mb())

@@ -217,7 +217,7 @@ TWIN_CONDITIONS = {
     "efficiency.payables_lengthening": "(payable_turnover_change >= turnover_lengthening_months)",
     "locaben.score_drop": "(rolling_max(locaben_total_change, 3.0) <= locaben_drop_points)",
     "data.submission_gap": "((data_gap_months >= data_gap_months_max) and (rolling_max(span, 12.0) < 12.0))",
-    # 2026.3.0 真贋性: they read the bank features and the lenders' balances, which the twin's
+    # 2026.3.0 真贋性 and the cash forecast: they read the bank features and the lenders' balances, which the twin's
     # portfolios (synth without --bank) lack or never contradict: unknown in the twin (below)
     "authenticity.deposit_balance_mismatch": "(has_data and (abs((cash_and_deposits - bank_balance)) > max(deposit_gap_min_yen, ((abs(cash_and_deposits) * deposit_gap_pct) / 100.0))))",
     "authenticity.sales_unsupported": "(((rolling_sum(sales, 3.0) > 0.0) and (rolling_sum(bank_deposits, 3.0) < ((rolling_sum(sales, 3.0) * money_cover_pct) / 100.0))) and coalesce((rolling_sum(invoices_issued, 3.0) < ((rolling_sum(sales, 3.0) * money_cover_pct) / 100.0)), true))",
@@ -229,6 +229,7 @@ TWIN_CONDITIONS = {
     "bank.high_rate_lender": "(rolling_max(bank_high_rate_tx, 3.0) > 0.0)",
     "bank.negative_balance_days": "(bank_negative_days >= negative_days_min)",
     "bank.customer_concentration": "(streak((bank_top_customer_pct >= customer_share_pct)) >= 3.0)",
+    "cash.projected_shortfall": "(cash_shortfall_week >= 1.0)",
 }
 # the indicators (data/indicators.yaml) as the twin computes them
 TWIN_FORMULAS = {
@@ -698,7 +699,7 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
     )
     evid["data.submission_gap"] = {"months": gap}
     for rule in pack.rules:  # 真贋性 (2026.3.0): no bank data and no hidden debt here
-        if rule.id.startswith(("authenticity.", "bank.")):
+        if rule.id.startswith(("authenticity.", "bank.")) or rule.id == "cash.projected_shortfall":
             cond[rule.id] = pd.Series(pd.NA, index=s.index, dtype="boolean")
             evid[rule.id] = {k: pd.Series(np.nan, index=s.index) for k in rule.evidence_nodes}
     rule_ids = [rule.id for rule in pack.rules]

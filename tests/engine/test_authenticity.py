@@ -84,8 +84,8 @@ def books(bid: int, ends: list[int], **override: Callable[[int], int]) -> list[d
 def portfolio() -> dict[str, Any]:
     tx: list[dict[str, Any]] = []
     panel: list[dict[str, Any]] = []
-    lenders = dict.fromkeys(range(1, 13), 5_000_000)
-    open_ar = dict.fromkeys(range(1, 13), 1_234_567)
+    lenders = dict.fromkeys(range(1, 14), 5_000_000)
+    open_ar = dict.fromkeys(range(1, 14), 1_234_567)
 
     def add(
         bid: int, month_tx: Callable[[int], list[Tx]], **override: Callable[[int], int]
@@ -151,6 +151,11 @@ def portfolio() -> dict[str, Any]:
 
     add(11, one_customer)
     panel.extend(books(12, [2_000_000] * MONTHS))  # no bank data at all
+
+    def burning(i: int) -> list[Tx]:  # 300,000 more out than in every month: 200,000 left
+        return [*clean_month(i), (20, -300_000, "other", "S4")]
+
+    add(13, burning)
     bid = pa.array(sorted(lenders), pa.int64())
     return {
         "tx": pa.Table.from_pylist(tx),
@@ -158,8 +163,8 @@ def portfolio() -> dict[str, Any]:
         "businesses": pa.table(
             {
                 "business_id": bid,
-                "industry_code": ["09"] * 12,
-                "employees": pa.array([5] * 12, pa.int32()),
+                "industry_code": ["09"] * 13,
+                "employees": pa.array([5] * 13, pa.int32()),
             }
         ),
         "loan_balances": pa.table(
@@ -169,15 +174,15 @@ def portfolio() -> dict[str, Any]:
                 "loan_balance": pa.array(
                     [v for v in lenders.values() for _ in range(MONTHS)], pa.int64()
                 ),
-                "guaranteed_balance": pa.array([0] * 12 * MONTHS, pa.int64()),
+                "guaranteed_balance": pa.array([0] * 13 * MONTHS, pa.int64()),
             }
         ),
         "open_items": pa.table(
             {
                 "business_id": pa.array(list(open_ar), pa.int32()),
-                "side": ["receivable"] * 12,
-                "counterparty": ["A"] * 12,
-                "due_date": [dt.date(2023, 10, 31)] * 12,
+                "side": ["receivable"] * 13,
+                "counterparty": ["A"] * 13,
+                "due_date": [dt.date(2023, 10, 31)] * 13,
                 "amount_yen": pa.array(list(open_ar.values()), pa.int64()),
             }
         ),
@@ -229,6 +234,7 @@ EXPECTED = {
     "bank.high_rate_lender": {9},
     "bank.negative_balance_days": {10},
     "bank.customer_concentration": {11},
+    "cash.projected_shortfall": {13},
 }
 
 

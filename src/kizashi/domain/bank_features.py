@@ -63,6 +63,16 @@ BANK_FEATURES: tuple[tuple[str, str, str], ...] = (
         "receivables schedule or unpaid invoices issued (as-of month only, yen)",
     ),
     (
+        "cash_shortfall_week",
+        "資金繰り予測で残高がマイナスになる最初の週(基準月のみ、0 = 不足なし)",
+        "first week the 13-week cash forecast goes below zero (as-of month only; 0 = none)",
+    ),
+    (
+        "cash_lowest_yen",
+        "資金繰り予測の13週間の最低残高(基準月のみ、円)",
+        "lowest closing balance of the 13-week cash forecast (as-of month only, yen)",
+    ),
+    (
         "book_round_items",
         "試算表の主な科目のうち1万円単位で割り切れる科目の数",
         "main P/L items of the books that are whole multiples of ¥10,000",

@@ -29,6 +29,8 @@ import pyarrow as pa
 
 from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS, BENFORD, ROUND_ITEMS
 
+from .cash_forecast import forecast_sql
+
 Source: TypeAlias = str | Path | pa.Table | None
 
 
@@ -44,6 +46,20 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, src: Source, subdir: st
         f"CREATE OR REPLACE VIEW {name} AS SELECT * FROM read_parquet('{glob}', union_by_name=true)"
     )
     return True
+
+
+def _register_instalments(con: duckdb.DuckDBPyConnection, src: Source) -> bool:
+    if src is not None and not isinstance(src, pa.Table):
+        path = Path(src)
+        if (path / "repayments").is_dir() and (path / "loans").is_dir():
+            _register(con, "bank_rp", path, "repayments")
+            _register(con, "bank_loans", path, "loans")
+            con.execute(
+                "CREATE OR REPLACE VIEW bank_inst AS SELECT l.business_id, r.due_date, "
+                "r.principal, r.interest, r.paid_on FROM bank_rp r JOIN bank_loans l USING (loan_id)"
+            )
+            return True
+    return _register(con, "bank_inst", src, "repayments")
 
 
 def _mi(col: str) -> str:
@@ -170,12 +186,16 @@ def compute_bank_features(
     invoices: Source = None,
     open_items: Source = None,
     panel: Source = None,
+    instalments: Source = None,
     con: duckdb.DuckDBPyConnection | None = None,
 ) -> pa.Table:
     """The features as an Arrow table (business_id, month, the ``BANK_FEATURE_COLUMNS``).
 
     Sources are Arrow tables or Parquet (a file, a glob, or a ``kizashi synth --bank``
-    directory). ``open_items`` is the schedule as of ``as_of``'s month.
+    directory). ``open_items`` is the schedule as of ``as_of``'s month; ``instalments``
+    (business_id, due_date, principal, interest, paid_on) the loans' repayment schedules (a
+    synthetic portfolio directory: its repayments joined to its loans). The cash forecast
+    features are computed for the as-of month (``cash_forecast``).
     """
     own = con is None
     con = con or duckdb.connect(config={"preserve_insertion_order": False})
@@ -184,8 +204,15 @@ def compute_bank_features(
         has_inv = _register(con, "bank_inv", invoices, "invoices")
         has_oi = _register(con, "bank_oi", open_items, "open_items")
         has_pn = _register(con, "bank_panel", panel, "panel")
+        has_inst = _register_instalments(con, instalments)
         as_of_m = as_of.year * 12 + as_of.month - 1
         sql = features_sql(as_of_m, invoices=has_inv, open_items=has_oi, panel=has_pn)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE bank_feat AS {sql}")
+        con.execute(
+            "CREATE OR REPLACE TEMP VIEW bal AS SELECT business_id, m, bank_balance FROM bank_feat"
+        )
+        fc = forecast_sql(as_of_m, open_items=has_oi, instalments=has_inst)
+        sql = f"SELECT * FROM bank_feat LEFT JOIN ({fc}) AS fc USING (business_id, m)"
         floats = {"bank_top_customer_pct", "bank_benford_mad"}
         cols = ", ".join(
             f"CAST({c} AS {'DOUBLE' if c in floats else 'BIGINT'}) AS {c}"
