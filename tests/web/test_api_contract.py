@@ -65,6 +65,18 @@ api_key = "{csrf}"
 [[operations]]
 include-name = "POST /api/v1/businesses/{{business_id}}/submissions"
 checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-name = "POST /api/v1/loans/import"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-name = "POST /api/v1/credit-events/import"
+checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-name = "POST /api/v1/businesses/{{business_id}}/money-files"
+checks.positive_data_acceptance.enabled = false
 """
 
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from kizashi.access.flag_responses import ResponseEventView, response_history
 from kizashi.access.monitoring import read_flag_response, response_view
@@ -68,7 +68,7 @@ class FlagResponsePatch(BaseModel):
         None, description="acknowledged | in_progress | not_needed (with a reason)"
     )
     reason: str | None = Field(None, max_length=2000, pattern=NO_NUL)
-    assignee_user_id: int | None = Field(
+    assignee_user_id: StrictInt | None = Field(
         None, ge=1, le=MAX_ID, description="A user of your organisation; null: nobody"
     )
     due_on: date | None = Field(None, description="Your organisation's due date; null: none")

@@ -125,6 +125,8 @@ class LoanOut(BaseModel):
     grace_end_date: date | None = Field(description="End of the grace period (据置期間)")
     maturity_date: date
     events: list[CreditEventOut]
+    guarantee_number: str | None = Field(None, description="保証番号")
+    paid_off_on: date | None = Field(None, description="完済日; null while outstanding")
 
 
 class LoanList(BaseModel):
@@ -221,6 +223,8 @@ def loan_list(business_id: int, book: LoanBook) -> LoanList:
                 grace_end_date=ln.grace_end_date,
                 maturity_date=ln.maturity_date,
                 events=[credit_event(e) for e in ln.events],
+                guarantee_number=ln.guarantee_number,
+                paid_off_on=ln.paid_off_on,
             )
             for ln in book.loans
         ],
