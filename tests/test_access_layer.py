@@ -41,7 +41,7 @@ SYSTEM_JOBS = {
     "kizashi/jobs/risk_model.py",  # train and score the risk model over the whole panel
 }
 # The analytics file holds business data too (panel, indicator values, bank transactions).
-ANALYTICS_MODULES = ("kizashi.store.analytics",)
+ANALYTICS_MODULES = ("kizashi.store.analytics", "kizashi.store.risk_scores")
 
 
 def _business_tables() -> set[str]:

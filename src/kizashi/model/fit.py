@@ -103,7 +103,7 @@ def fit_model(
         valid = lgb.Dataset(X[calib_mask], y[calib_mask], reference=train)
         valid_sets = [valid]
         callbacks = [lgb.early_stopping(EARLY_STOP, verbose=False)]
-        p["metric"] = "binary_logloss"
+        p.setdefault("metric", "binary_logloss")
     booster = lgb.train(
         p, train, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
     )

@@ -17,7 +17,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Reserved slot in the chain; the tables arrive with the feature that owns this revision.
+    # Decided (issue 15): no table. Scores for a whole portfolio (1.5M businesses a month) live
+    # in the analytics file (store/risk_scores.py: risk_scores, risk_peer_stats, each row with
+    # its model version); model versions are files in the data directory (model/registry.py);
+    # training and activation are audit events. The revision stays so the chain is unbroken.
     pass
 
 
