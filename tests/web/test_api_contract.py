@@ -6,9 +6,9 @@ as served by uvicorn over the web test world, logged in as an officer and as a b
 so it also tries requests without them). Generation is deterministic and bounded, so a
 failure repeats and the run stays short. Zero failures is the bar.
 
-One allowance, stated in the config below: an upload's 422 ("the report has errors") depends
-on the file's content, which no schema can describe; schemathesis would call that a valid
-request rejected.
+One allowance, stated in the config below: an upload's (or a money file's) 422 ("the report
+has errors") depends on the file's content, which no schema can describe; schemathesis would
+call that a valid request rejected.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from . import (
     flag_responses,
     loans,
     model,
+    money,
     monitoring,
     uploads,
 )
@@ -32,6 +33,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin_users.router,
     audit.router,
     consent.router,
+    money.router,
     cash.router,
     model.router,
 )
