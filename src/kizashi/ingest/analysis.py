@@ -202,9 +202,8 @@ def _fy_month(parsed: list[_Parsed], given: int | None, issues: list[Issue]) -> 
     issues.append(
         warning(
             "fiscal_year.assumed",
-            f"the fiscal-year start month is not given; assumed {DEFAULT_FISCAL_YEAR_START_MONTH} "
-            "(April). Pass --fiscal-year-start-month to be exact.",
             file=parsed[0].source.filename,
+            params={"start_month": DEFAULT_FISCAL_YEAR_START_MONTH},
         )
     )
     return DEFAULT_FISCAL_YEAR_START_MONTH
@@ -344,8 +343,8 @@ def _journals(
             issues.append(
                 warning(
                     "period.missing",
-                    f"{am.period_end:%Y-%m}: no journal entries in this month",
                     file=fname,
+                    params={"variant": "journal", "month": f"{am.period_end:%Y-%m}"},
                     value=f"{am.period_end:%Y-%m}",
                 )
             )
@@ -354,10 +353,8 @@ def _journals(
         issues.append(
             warning(
                 "opening.missing",
-                f"no opening balances (開始残高) were given: balance-sheet items start "
-                f"from zero at "
-                f"{first:%Y-%m}. Upload them with the journal for a true balance sheet.",
                 file=fname,
+                params={"month": f"{first:%Y-%m}"},
             )
         )
 
@@ -389,9 +386,8 @@ def _tables(
                 issues.append(
                     warning(
                         "period.overlap",
-                        f"{end:%Y-%m} appears in more than one "
-                        "file or table; the later one is used",
                         file=p.source.filename,
+                        params={"month": f"{end:%Y-%m}"},
                         value=f"{end:%Y-%m}",
                     )
                 )

@@ -17,9 +17,12 @@ from functools import lru_cache
 from kizashi.domain.periods import add_months, month_end  # noqa: F401  (re-exported)
 from kizashi.domain.periods import fiscal_year_start as _fiscal_year_start
 
+from .errors import CellError
 
-class DateError(ValueError):
-    """The text is not a valid date."""
+
+class DateError(CellError):
+    """The text is not a valid date (``reason``: empty, not_a_date, no_such_date,
+    no_year_zero, outside_era)."""
 
 
 # (letter, kanji, first day, last day)
@@ -50,7 +53,7 @@ def _make(y: int, m: int, d: int, raw: str) -> date:
     try:
         return date(y, m, d)
     except ValueError as exc:
-        raise DateError(f"no such date: {raw!r}") from exc
+        raise DateError(f"no such date: {raw!r}", "no_such_date", text=raw) from exc
 
 
 @lru_cache(maxsize=4096)
@@ -59,22 +62,27 @@ def parse_date(text: str) -> date:
     raw = text
     s = unicodedata.normalize("NFKC", text or "").strip().strip("\"'")
     if not s:
-        raise DateError("date is empty")
+        raise DateError("date is empty", "empty")
     m = _COMPACT.match(s) or _SEIREKI.match(s)
     if m:
         return _make(int(m["y"]), int(m["m"]), int(m["d"]), raw)
     m = _WAREKI.match(s)
     if not m:
-        raise DateError(f"not a date: {raw!r}")
+        raise DateError(f"not a date: {raw!r}", "not_a_date", text=raw)
     _, kanji, first, last = _BY_NAME[m["era"].upper() if len(m["era"]) == 1 else m["era"]]
     year = 1 if m["y"] == "元" else int(m["y"])
     if year < 1:
-        raise DateError(f"{kanji} has no year 0: {raw!r}")
+        raise DateError(f"{kanji} has no year 0: {raw!r}", "no_year_zero", era=kanji, text=raw)
     result = _make(first.year + year - 1, int(m["m"]), int(m["d"]), raw)
     if not first <= result <= last:
         raise DateError(
             f"{raw!r} is outside {kanji} ({first.isoformat()} … "
-            f"{'' if last.year == 9999 else last.isoformat()})"
+            f"{'' if last.year == 9999 else last.isoformat()})",
+            "outside_era",
+            text=raw,
+            era=kanji,
+            first=first.isoformat(),
+            last="" if last.year == 9999 else last.isoformat(),
         )
     return result
 

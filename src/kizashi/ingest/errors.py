@@ -1,4 +1,8 @@
-"""Problems found while importing: located issues (errors block, warnings inform)."""
+"""Problems found while importing: located issues (errors block, warnings inform).
+
+An issue's code names what happened; its ``params`` carry the numbers and names, from which
+``messages`` makes the English ``message`` and the Japanese text the pages and the CLI show.
+"""
 
 from __future__ import annotations
 
@@ -39,9 +43,34 @@ class Issue:
         return out
 
 
-def error(code: str, message: str, **where: Any) -> Issue:
-    return Issue("error", code, message, **where)
+class CellError(ValueError):
+    """A cell that cannot be read (an amount, a date): ``reason`` picks the catalogue's variant
+    (``amount.invalid:fraction`` …) and ``params`` fill it."""
+
+    def __init__(self, message: str, reason: str = "", **params: Any) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.params = params
 
 
-def warning(code: str, message: str, **where: Any) -> Issue:
-    return Issue("warning", code, message, **where)
+def error(code: str, message: str | None = None, **where: Any) -> Issue:
+    """An error; without ``message``, its English text is made from ``messages`` and ``params``."""
+    return _issue("error", code, message, where)
+
+
+def warning(code: str, message: str | None = None, **where: Any) -> Issue:
+    return _issue("warning", code, message, where)
+
+
+def cell_error(code: str, exc: Exception, **where: Any) -> Issue:
+    """An error for a cell the reader refused, with the refusal's reason and its parameters."""
+    params = {"variant": getattr(exc, "reason", ""), **getattr(exc, "params", {})}
+    return Issue("error", code, str(exc), params=params, **where)
+
+
+def _issue(severity: Severity, code: str, message: str | None, where: dict[str, Any]) -> Issue:
+    if message is None:
+        from .messages import english
+
+        message = english(code, where.get("params"))
+    return Issue(severity, code, message, **where)

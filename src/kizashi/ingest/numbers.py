@@ -11,9 +11,11 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from .errors import CellError
 
-class AmountError(ValueError):
-    """The text is not an amount."""
+
+class AmountError(CellError):
+    """The text is not an amount (``reason``: empty, not_amount, fraction, too_large)."""
 
 
 _NEGATIVE_MARKS = ("▲", "△", "-", "−", "－")
@@ -27,7 +29,7 @@ def parse_decimal(text: str | None, *, blank: Decimal | None = Decimal(0)) -> De
     s = raw.strip()
     if not s:
         if blank is None:
-            raise AmountError("amount is empty")
+            raise AmountError("amount is empty", "empty")
         return blank
     s = unicodedata.normalize("NFKC", s).translate(_STRIP)
     negative = False
@@ -40,11 +42,11 @@ def parse_decimal(text: str | None, *, blank: Decimal | None = Decimal(0)) -> De
     elif s[:1] == "+":
         s = s[1:]
     if not _DECIMAL.match(s):
-        raise AmountError(f"not an amount: {raw!r}")
+        raise AmountError(f"not an amount: {raw!r}", "not_amount", text=raw)
     try:
         value = Decimal(s)
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
-        raise AmountError(f"not an amount: {raw!r}") from exc
+        raise AmountError(f"not an amount: {raw!r}", "not_amount", text=raw) from exc
     return -value if negative else value
 
 
@@ -54,9 +56,9 @@ def parse_yen(text: str | None, *, blank_as_zero: bool = True) -> int:
         return int(text)  # the common case, kept fast
     value = parse_decimal(text, blank=Decimal(0) if blank_as_zero else None)
     if value != value.to_integral_value():
-        raise AmountError(f"yen amount with a fraction: {text!r}")
+        raise AmountError(f"yen amount with a fraction: {text!r}", "fraction", text=text)
     if abs(value) >= Decimal(10) ** 15:
-        raise AmountError(f"amount too large: {text!r}")
+        raise AmountError(f"amount too large: {text!r}", "too_large", text=text)
     return int(value)
 
 

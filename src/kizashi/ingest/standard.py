@@ -85,15 +85,7 @@ def exclude_current_profit(
             if s.period_end == end and (total_code(s.name) or ("",))[0] == "net_income"
         ]
         if not stated:
-            issues.append(
-                warning(
-                    "statement.no_pl",
-                    "a balance sheet without a profit and loss statement: "
-                    "繰越利益剰余金 is kept as "
-                    "reported (it includes the current year's profit)",
-                    file=filename,
-                )
-            )
+            issues.append(warning("statement.no_pl", file=filename))
             return
         profit = stated[0]
     amounts["retained_earnings"] = amounts.get("retained_earnings", 0) - profit

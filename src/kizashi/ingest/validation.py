@@ -32,8 +32,8 @@ def check_balance(chart: Chart, month: MonthlyTrialBalance, file: str) -> list[I
         return [
             error(
                 "bs.unbalanced",
-                f"{month.period_end}: 資産合計 − 負債・純資産合計 = {diff:,} (should be 0)",
                 file=file,
+                params={"date": month.period_end.isoformat(), "difference": diff},
                 field="total_assets",
                 value=str(diff),
             )
@@ -57,8 +57,14 @@ def check_signs(chart: Chart, months: Iterable[MonthlyTrialBalance], file: str) 
     return [
         warning(
             "sign.unusual",
-            f"{chart[code].ja} is negative ({v:,} at {d}; {n} month(s))",
             file=file,
+            params={
+                "item": code,
+                "item_ja": chart[code].ja,
+                "amount": v,
+                "date": d.isoformat(),
+                "months": n,
+            },
             field=code,
             value=str(v),
         )
@@ -75,8 +81,8 @@ def check_missing_months(periods: Iterable[date], file: str) -> list[Issue]:
             out.append(
                 warning(
                     "period.missing",
-                    f"no data between {a:%Y-%m} and {b:%Y-%m}",
                     file=file,
+                    params={"from_month": f"{a:%Y-%m}", "to_month": f"{b:%Y-%m}"},
                     value=f"{expected:%Y-%m}",
                 )
             )
@@ -102,8 +108,8 @@ def check_subtotals(
             out.append(
                 warning(
                     "subtotal.mismatch",
-                    f"{s.name}: the file says {s.amount:,}, its items sum to {computed:,}",
                     file=file,
+                    params={"name": s.name, "amount": s.amount, "computed": computed},
                     line=s.line,
                     field=s.name,
                     value=str(s.amount),
@@ -137,9 +143,13 @@ def check_opening(
                 out.append(
                     warning(
                         "opening.mismatch",
-                        f"{r.account} {r.period_end:%Y-%m}: opening {r.opening:,} ≠ "
-                        f"previous closing {prev[1]:,}",
                         file=file,
+                        params={
+                            "account": r.account,
+                            "month": f"{r.period_end:%Y-%m}",
+                            "opening": r.opening,
+                            "previous": prev[1],
+                        },
                         field=r.account,
                         value=str(r.opening),
                     )
@@ -155,8 +165,8 @@ def check_mapping(mapped: Mapping[str, Mapped], nonzero: set[str], file: str) ->
             out.append(
                 error(
                     "mapping.unmapped",
-                    f"「{m.name}」: no standard item found; confirm one",
                     file=file,
+                    params={"name": m.name},
                     field=m.account,
                     value=m.name,
                 )
@@ -165,8 +175,8 @@ def check_mapping(mapped: Mapping[str, Mapped], nonzero: set[str], file: str) ->
             out.append(
                 warning(
                     "mapping.unmapped_zero",
-                    f"「{m.name}」: no standard item found (all amounts are zero)",
                     file=file,
+                    params={"name": m.name},
                     field=m.account,
                     value=m.name,
                 )
@@ -175,9 +185,14 @@ def check_mapping(mapped: Mapping[str, Mapped], nonzero: set[str], file: str) ->
             out.append(
                 warning(
                     "mapping.confirm",
-                    f"「{m.name}」 → {m.code} ({m.method}, confidence "
-                    f"{m.confidence}); please confirm",
                     file=file,
+                    params={
+                        "name": m.name,
+                        "item": m.code,
+                        "method": m.method,
+                        "confidence": m.confidence,
+                        "confidence_pct": round(m.confidence * 100),
+                    },
                     field=m.account,
                     value=m.name,
                 )
@@ -189,8 +204,8 @@ def check_clearing(rows: list[AccountRow], file: str) -> list[Issue]:
     return [
         warning(
             "clearing.nonzero",
-            f"{r.period_end:%Y-%m}: clearing account {r.account} is {r.closing:,}, not zero",
             file=file,
+            params={"month": f"{r.period_end:%Y-%m}", "account": r.account, "closing": r.closing},
             field=r.account,
             value=str(r.closing),
         )

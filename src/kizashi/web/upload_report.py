@@ -18,6 +18,7 @@ from kizashi.ingest import load_importers
 from kizashi.ingest.errors import Issue
 from kizashi.ingest.limits import message_params
 from kizashi.ingest.mapping import CLEARING
+from kizashi.ingest.messages import headline, issue_text
 
 from .i18n import N_, Translator
 
@@ -196,22 +197,28 @@ def method_label(method: str, t: Translator) -> str:
 
 def issue_message(issue: Issue, t: Translator) -> str:
     """The issue's details in the page's language: a limit's message from its code and
-    numbers; other importers' messages are English only, so a Japanese page leaves them out
-    (its headline, place and value say what and where) and an English page shows them."""
+    numbers (the gettext catalogue); any other importer's from ``ingest.messages``, the
+    catalogue of every importer code in Japanese and English, filled with the issue's
+    parameters (its place is shown beside it)."""
     template = LIMIT_MESSAGES.get(issue.code)
     if template is None or issue.params is None:
-        return issue.message if t.locale == "en" else ""
+        return issue_text(issue, t.locale)
     return t.gettext(template, **message_params(issue.params))
 
 
+def issue_headline(code: str, t: Translator) -> str:
+    """What kind of issue, in the page's language (never the code itself)."""
+    label = ISSUE_LABELS.get(code)
+    return t.gettext(label) if label else headline(code, t.locale)
+
+
 def issue_row(issue: Issue, t: Translator) -> IssueRow:
-    label = ISSUE_LABELS.get(issue.code)
     chart = load_chart()
     field = item_label(chart, issue.field, t) if issue.field in chart else issue.field
     return IssueRow(
         issue.severity,
         issue.code,
-        t.gettext(label) if label else issue.code,
+        issue_headline(issue.code, t),
         issue_message(issue, t),
         issue.file,
         issue.line,
@@ -336,7 +343,6 @@ def omitted_rows(
     error_codes = {i.code for i in errors}
     rows = []
     for code, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        label = ISSUE_LABELS.get(code)
         severity = "error" if code in error_codes or code in LIMIT_MESSAGES else "warning"
-        rows.append(OmittedRow(severity, code, t.gettext(label) if label else code, n))
+        rows.append(OmittedRow(severity, code, issue_headline(code, t), n))
     return tuple(rows)

@@ -72,12 +72,13 @@ class BugyoJournal:
             result.issues.append(
                 error(
                     "bugyo.columns",
-                    "勘定奉行: cannot find "
-                    + ", ".join(["OBCD001 (伝票区切)"] * ("OBCD001" not in codes) + missing)
-                    + " in the header; the OBC item codes for these columns are not in our notes. "
-                    "Save a column mapping for this layout.",
                     file=file.filename,
                     line=1,
+                    params={
+                        "columns": ", ".join(
+                            ["OBCD001 (伝票区切)"] * ("OBCD001" not in codes) + missing
+                        )
+                    },
                 )
             )
             return result
@@ -104,7 +105,6 @@ class BugyoJournal:
                 result.issues.append(
                     error(
                         "bugyo.voucher",
-                        "first voucher row lacks '*' in 伝票区切",
                         file=file.filename,
                         line=n,
                         column=delim + 1,

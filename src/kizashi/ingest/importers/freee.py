@@ -123,7 +123,12 @@ class FreeeDeals:
         missing = [f for f in DEAL_REQUIRED if f not in idx]
         if missing:
             result.issues.append(
-                error("header.missing", f"missing columns: {missing}", file=file.filename, line=1)
+                error(
+                    "header.missing",
+                    file=file.filename,
+                    line=1,
+                    params={"columns": missing},
+                )
             )
             return result
         width = len(rows[0])
@@ -140,7 +145,6 @@ class FreeeDeals:
                     issues.append(
                         error(
                             "freee.kind",
-                            "収支区分 must be 収入 or 支出",
                             file=fn,
                             line=n,
                             column=idx["kind"] + 1,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..dates import DateError, parse_date
-from ..errors import Issue, error
+from ..errors import Issue, cell_error, error
 from ..model import Account, JournalLine
 from ..numbers import AmountError, parse_yen
 
@@ -46,7 +46,7 @@ def header_columns(
     """The pair layout from a header index; every missing required column reported on line 1."""
     missing = [f for f in required if f not in idx]
     if missing:
-        issues.append(error("header.missing", f"missing columns: {missing}", file=filename, line=1))
+        issues.append(error("header.missing", file=filename, line=1, params={"columns": missing}))
         return None
     optional = ("debit_code", "credit_code", "debit_category", "credit_category")
     return PairColumns(
@@ -71,9 +71,9 @@ def read_date(
         return parse_date(raw)
     except DateError as exc:
         issues.append(
-            error(
+            cell_error(
                 "date.invalid",
-                str(exc),
+                exc,
                 file=filename,
                 line=lineno,
                 column=idx + 1,
@@ -92,9 +92,9 @@ def read_amount(
         return parse_yen(raw)
     except AmountError as exc:
         issues.append(
-            error(
+            cell_error(
                 "amount.invalid",
-                str(exc),
+                exc,
                 file=filename,
                 line=lineno,
                 column=idx + 1,
@@ -133,7 +133,6 @@ def read_pair(
                 issues.append(
                     error(
                         "account.missing",
-                        "amount without an account",
                         file=filename,
                         line=lineno,
                         column=acc_i + 1,
@@ -171,8 +170,8 @@ def check_entries(lines: list[JournalLine], filename: str, issues: list[Issue]) 
             issues.append(
                 error(
                     "entry.unbalanced",
-                    f"entry {entry}: debits {dr:,} ≠ credits {cr:,} (difference {dr - cr:,})",
                     file=filename,
+                    params={"entry": entry, "debit": dr, "credit": cr, "difference": dr - cr},
                     line=first,
                     field="entry",
                     value=entry,
@@ -188,8 +187,12 @@ def check_width(
         issues.append(
             error(
                 "row.columns",
-                f"{len(row)} columns; expected {'exactly' if exact else 'at least'} {width}",
                 file=filename,
+                params={
+                    "variant": "exact" if exact else "at_least",
+                    "columns": len(row),
+                    "width": width,
+                },
                 line=lineno,
                 value=str(len(row)),
             )

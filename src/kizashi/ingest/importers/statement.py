@@ -23,7 +23,7 @@ from collections import Counter
 from datetime import date
 
 from ..columns import find_header
-from ..errors import error
+from ..errors import cell_error, error
 from ..model import ParseResult
 from ..numbers import AmountError, is_amount, parse_yen
 from ..periods import dates_in, parse_period
@@ -124,14 +124,7 @@ def parse_statement_sheet(file: DecodedFile, period_end: str | None = None) -> P
     given = parse_period(period_end) if period_end else None
     end = given or end
     if end is None:
-        result.issues.append(
-            error(
-                "period.unknown",
-                "the fiscal-year end is not in the title lines (至 … or … 現在); "
-                "give it as the period end",
-                file=fn,
-            )
-        )
+        result.issues.append(error("period.unknown", file=fn, params={"variant": "title"}))
         return result
     result.fiscal_year_start = start
     units, unit = [], 1  # the unit stated on or above each line
@@ -262,9 +255,9 @@ def _amount_right_of(
         except AmountError as exc:
             if re.search(r"\d", _text(cell)) and not _NOT_AN_AMOUNT.search(_text(cell)):
                 result.issues.append(
-                    error(
+                    cell_error(
                         "amount.invalid",
-                        str(exc),
+                        exc,
                         file=fn,
                         line=line,
                         column=j + 1,

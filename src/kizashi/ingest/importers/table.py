@@ -13,7 +13,7 @@ import re
 from datetime import date
 
 from ..columns import ColumnMapping, classify_header, find_header
-from ..errors import Issue, error
+from ..errors import Issue, cell_error, error
 from ..mapping import load_synonyms, normalise_name, total_code
 from ..model import Account, BalanceRow, Convention, Kind, ParseResult, Subtotal
 from ..numbers import AmountError, parse_yen
@@ -80,11 +80,7 @@ def parse_table(
         if found is None:
             result = ParseResult(kind="trial_balance")
             result.issues.append(
-                error(
-                    "header.missing",
-                    "no header row with 科目 and amount columns in the first 30 rows",
-                    file=fn,
-                )
+                error("header.missing", file=fn, params={"variant": "no_header", "rows": 30})
             )
             return result
         h, fields = found
@@ -106,9 +102,7 @@ def parse_table(
     fixed = fixed or (parse_period(period_end) if period_end else None) or end
     result.fiscal_year_start = start
     if "account" not in groups[0]:
-        result.issues.append(
-            error("header.account", "no account (科目) column", file=fn, line=h + 1)
-        )
+        result.issues.append(error("header.account", file=fn, line=h + 1))
         return result
     raw: list[tuple[BalanceRow, bool]] = []
     for g in groups:
@@ -140,7 +134,7 @@ def _finish(result: ParseResult, raw: list[tuple[BalanceRow, bool]], stated: str
         result.balances.append(_with_convention(item, convention, result.issues, fn))
     _check_totals(result, fn)
     if not result.balances and not result.issues:
-        result.issues.append(error("table.empty", "no account rows with amounts", file=fn))
+        result.issues.append(error("table.empty", file=fn))
 
 
 def _amount(
@@ -153,8 +147,8 @@ def _amount(
         return parse_yen(raw)
     except AmountError as exc:
         issues.append(
-            error(
-                "amount.invalid", str(exc), file=fn, line=n, column=idx + 1, field=field, value=raw
+            cell_error(
+                "amount.invalid", exc, file=fn, line=n, column=idx + 1, field=field, value=raw
             )
         )
         return None
@@ -204,7 +198,6 @@ def _read_group(
             issues.append(
                 error(
                     "period.unknown",
-                    "the period end is not in the file; give it in the column mapping (period_end)",
                     file=fn,
                     line=n,
                 )
@@ -306,10 +299,14 @@ def _with_convention(
             issues.append(
                 error(
                     "tb.arithmetic",
-                    f"{r.account.name}: 前月残高 {r.opening:,} ± 借方 {r.debit:,} "
-                    f"∓ 貸方 {r.credit:,} "
-                    f"≠ 残高 {r.closing:,}",
                     file=fn,
+                    params={
+                        "account": r.account.name,
+                        "opening": r.opening,
+                        "debit": r.debit,
+                        "credit": r.credit,
+                        "closing": r.closing,
+                    },
                     line=r.line,
                     field=r.account.name,
                     value=str(r.closing),
@@ -334,8 +331,13 @@ def _check_totals(result: ParseResult, fn: str) -> None:
             result.issues.append(
                 error(
                     "tb.unbalanced",
-                    f"{period:%Y-%m}: 借方合計 {dr:,} ≠ 貸方合計 {cr:,} (difference {dr - cr:,})",
                     file=fn,
+                    params={
+                        "month": f"{period:%Y-%m}",
+                        "debit": dr,
+                        "credit": cr,
+                        "difference": dr - cr,
+                    },
                     field="借方/貸方",
                     value=str(dr - cr),
                 )

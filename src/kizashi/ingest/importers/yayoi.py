@@ -60,7 +60,6 @@ class YayoiJournal:
                 issues.append(
                     error(
                         "yayoi.flag",
-                        "unknown 識別フラグ",
                         file=file.filename,
                         line=n,
                         column=1,
@@ -78,7 +77,6 @@ class YayoiJournal:
                 issues.append(
                     error(
                         "yayoi.voucher",
-                        "voucher continuation row without a 2110 first row",
                         file=file.filename,
                         line=n,
                         column=1,
