@@ -28,6 +28,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from kizashi.domain.consent import GrantSource, RequestStatus
+
 # The vocabulary lives in the domain; re-exported here for code that still imports it from
 # the store (new code imports kizashi.domain.vocabulary).
 from kizashi.domain.vocabulary import (
@@ -41,7 +43,6 @@ from kizashi.domain.vocabulary import (
     RunStatus,
     StatementKind,
 )
-from kizashi.domain.consent import GrantSource, RequestStatus
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
