@@ -7,11 +7,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, audit, businesses, consent, model, monitoring, uploads
+from . import admin, audit, businesses, consent, loans, model, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
     businesses.router,
     monitoring.router,
+    loans.router,
     uploads.router,
     consent.router,
     admin.router,
