@@ -19,6 +19,7 @@ from rich.markup import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kizashi.access.loans import party_loan
 from kizashi.access.reads import LoanBook, read_loans
 from kizashi.actions.loans import (
     LoanInput,
@@ -32,7 +33,7 @@ from kizashi.actions.loans import (
 from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest.loans import KIND_WORDS, LoanFileError
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Loan, Organisation
+from kizashi.store.models import Organisation
 
 from .app import app
 from .context import actor_for, console, fail, store
@@ -246,9 +247,7 @@ def event_add(
             actor = actor_for(as_)
             target = None
             if loan is not None:
-                target = s.get(Loan, loan)
-                if target is None:
-                    raise NotFound(f"loan {loan} not found")
+                target = party_loan(s, actor, loan)
             ev = do_record_credit_event(
                 s,
                 actor,

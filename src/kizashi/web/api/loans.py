@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, StrictInt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from kizashi.access.loans import party_loan
 from kizashi.actions.loans import (
     LoanInput,
     do_add_loan,
@@ -29,8 +30,7 @@ from kizashi.actions.loans import (
 )
 from kizashi.domain.vocabulary import CreditEventKind
 from kizashi.ingest.loans import LoanFileError
-from kizashi.store.errors import NotFound
-from kizashi.store.models import Loan, Organisation
+from kizashi.store.models import Organisation
 
 from ..deps import CurrentUserDep, StoreDep
 from .contract import MAX_ID, NO_NUL, NON_BLANK, WRITE, ApiRoute, BusinessId, errors
@@ -208,9 +208,7 @@ def post_credit_event(
         with store.session() as s:
             loan = None
             if body.loan_id is not None:
-                loan = s.get(Loan, body.loan_id)
-                if loan is None or loan.business_id != business_id:
-                    raise NotFound(f"loan {body.loan_id} not found")
+                loan = party_loan(s, user.actor, body.loan_id, business_id=business_id)
             ev = do_record_credit_event(
                 s,
                 user.actor,

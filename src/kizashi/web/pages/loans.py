@@ -19,6 +19,7 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from kizashi.access.loans import party_loan
 from kizashi.access.reads import read_business_profile, read_loans
 from kizashi.actions.loans import (
     LoanInput,
@@ -32,7 +33,7 @@ from kizashi.actions.loans import (
 from kizashi.domain.vocabulary import CreditEventKind, OrgKind, Role
 from kizashi.ingest.loans import LoanFileError
 from kizashi.store.errors import NotFound
-from kizashi.store.models import Loan, Organisation
+from kizashi.store.models import Organisation
 
 from ..deps import CurrentUserDep, StoreDep, TranslatorDep
 from ..i18n import N_
@@ -213,9 +214,7 @@ def close_loan(
 ) -> Response:
     try:
         with store.session() as s:
-            loan = s.get(Loan, loan_id)
-            if loan is None or loan.business_id != business_id:
-                raise NotFound(f"loan {loan_id} not found")
+            party_loan(s, user.actor, loan_id, business_id=business_id)
             do_close_loan(
                 s, user.actor, loan_id=loan_id, paid_off_on=_date(paid_off_on) or date.today()
             )
@@ -256,9 +255,7 @@ def add_credit_event(
         with store.session() as s:
             loan = None
             if loan_id.isdigit():
-                loan = s.get(Loan, int(loan_id))
-                if loan is None or loan.business_id != business_id:
-                    raise NotFound(f"loan {loan_id} not found")
+                loan = party_loan(s, user.actor, int(loan_id), business_id=business_id)
             do_record_credit_event(
                 s,
                 user.actor,
