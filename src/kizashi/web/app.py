@@ -151,7 +151,6 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         return response
 
     app.mount("/static", StaticFiles(directory=str(web.joinpath("static"))), name="static")
-    app.include_router(auth.router)
     for router in (*pages.ROUTERS, *api.ROUTERS):
         app.include_router(router)
 

@@ -1,4 +1,5 @@
-"""Login, logout, the session and CSRF protection.
+"""The session, who is logged in, and CSRF protection (the login and logout pages are
+``pages/login.py``).
 
 * Sessions live in the store (``actions.sessions``): the cookie carries a random token whose
   sha256 names a ``web_session`` row (user, idle and absolute expiry, revocation). Logout
@@ -21,23 +22,21 @@
 
 from __future__ import annotations
 
-import math
 import secrets
 from dataclasses import dataclass
 from functools import cache
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Request
 
 from kizashi.access import Actor
-from kizashi.actions.logins import LoginPolicy, Outcome, check_login, do_login
-from kizashi.actions.sessions import do_end_session, resolve_session, touch_session
+from kizashi.actions.logins import LoginPolicy
+from kizashi.actions.sessions import resolve_session, touch_session
 from kizashi.domain.vocabulary import OrgKind, Role
 from kizashi.settings import Settings
 
-from .state import app_settings, app_store, render
+from .state import app_settings, app_store
 
 SESSION_COOKIE = "kizashi_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -45,8 +44,6 @@ CSRF_FIELD = "csrf_token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 MAX_LOGIN_CHARS = 200
 MAX_PASSWORD_CHARS = 1024  # argon2 hashes anything, but there is no need to hash megabytes
-
-router = APIRouter()
 
 
 class CSRFError(Exception):
@@ -122,7 +119,7 @@ async def csrf_protect(request: Request) -> None:
         raise CSRFError()
 
 
-def _forget_login(request: Request) -> None:
+def forget_login(request: Request) -> None:
     """Empty the cookie but keep the chosen language."""
     lang = request.session.get("lang")
     request.session.clear()
@@ -155,7 +152,7 @@ def current_user(request: Request) -> CurrentUser | None:
                 live.id,
             )
         if found is None:
-            _forget_login(request)  # logged out, expired, revoked or deactivated since login
+            forget_login(request)  # logged out, expired, revoked or deactivated since login
     request.state.user = found
     return found
 
@@ -168,7 +165,7 @@ def require_user(request: Request) -> CurrentUser:
     return user
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     """Only same-site relative paths: never an open redirect."""
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
@@ -178,54 +175,3 @@ def _safe_next(target: str | None) -> str:
 def login_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return f"/login?next={quote(target, safe='')}"
-
-
-@router.get("/login", include_in_schema=False)
-def login_page(request: Request, next: str | None = None) -> Response:
-    if current_user(request) is not None:
-        return RedirectResponse(_safe_next(next), status_code=303)
-    return render(request, "login.html", {"next": _safe_next(next), "error": None, "login": ""})
-
-
-@router.post("/login", include_in_schema=False)
-def login_submit(
-    request: Request, login: str = Form(""), password: str = Form(""), next: str = Form("/")
-) -> Response:
-    settings = app_settings(request)
-    policy = login_policy(settings)
-    store = app_store(request)
-    address = client_address(request)
-    login = login.strip()[:MAX_LOGIN_CHARS]
-    # 1. reads only (argon2 runs here, holding no write lock); 2. the writes and the audit.
-    with store.read_session() as s:
-        check = check_login(s, login, password[:MAX_PASSWORD_CHARS], address=address, policy=policy)
-    with store.session() as s:
-        result = do_login(s, check, policy=policy, user_agent=request.headers.get("user-agent"))
-    if result.outcome is Outcome.OK:
-        lang = request.session.get("lang")
-        request.session.clear()
-        request.session.update(
-            {"sid": result.token, "csrf": secrets.token_urlsafe(32), "lang": lang or result.locale}
-        )
-        return RedirectResponse(_safe_next(next), status_code=303)
-    context: dict[str, object] = {
-        "next": _safe_next(next),
-        "login": login,
-        "error": result.outcome.value,
-    }
-    if result.outcome is Outcome.THROTTLED:
-        context["retry_minutes"] = max(1, math.ceil(result.retry_after / 60))
-        response = render(request, "login.html", context, status_code=429)
-        response.headers["Retry-After"] = str(result.retry_after)
-        return response
-    return render(request, "login.html", context, status_code=401)
-
-
-@router.post("/logout", include_in_schema=False)
-def logout(request: Request) -> Response:
-    token = request.session.get("sid")
-    if isinstance(token, str):
-        with app_store(request).session() as s:
-            do_end_session(s, token, address=client_address(request))
-    _forget_login(request)
-    return RedirectResponse("/login", status_code=303)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, audit, businesses, consent, loans, model, monitoring, uploads
+from . import admin, audit, businesses, consent, loans, login, model, monitoring, uploads
 
 ROUTERS: tuple[APIRouter, ...] = (
+    login.router,
     businesses.router,
     monitoring.router,
     loans.router,
