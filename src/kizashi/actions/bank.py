@@ -191,28 +191,7 @@ def do_import_money(
 
 
 def _matches(business: Business, party: money.Party) -> bool | None:
-    """True: the party is the business; False: plainly another company; None: can't tell."""
-    corp = business.corporate_number or ""
-    numbers = {party.corporate_number, money.corporate_number_of(party.registration_number)}
-    numbers.discard("")
-    if corp and numbers:
-        return corp in numbers
-    if not party.name.strip():
-        return None
-    if money.same_company_name(party.name, business.name):
-        return True
-    if _comparable(party.name, business.name):
-        return False
-    return None
-
-
-def _comparable(a: str, b: str) -> bool:
-    """Names in the same script can be compared; half-width kana cannot be compared to kanji."""
-
-    def has_kanji(s: str) -> bool:
-        return any("\u4e00" <= ch <= "\u9fff" for ch in s)
-
-    return has_kanji(a) == has_kanji(b)
+    return money.party_is(business.name, business.corporate_number, party)
 
 
 def _check_parties(

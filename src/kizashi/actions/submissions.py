@@ -32,6 +32,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_for_upload
+from kizashi.domain.bank import Party, party_is
 from kizashi.domain.chart import Chart, load_chart
 from kizashi.domain.vocabulary import StatementKind
 from kizashi.ingest import (
@@ -46,7 +47,7 @@ from kizashi.ingest import (
 from kizashi.ingest.errors import Issue, error, warning
 from kizashi.ingest.mapping import CLEARING, Mapped
 from kizashi.store.audit import audit_write
-from kizashi.store.models import Statement, StatementLine, Submission
+from kizashi.store.models import Business, Statement, StatementLine, Submission
 from kizashi.store.rawfiles import put_raw_file
 
 from .mappings import load_column_preset, load_confirmations
@@ -137,6 +138,7 @@ def do_import_submission(
     max_bytes: int = DEFAULT_MAX_BYTES,
     limits: Limits | None = None,
     analyser: Analyser | None = None,
+    confirm_other_company: bool = False,
 ) -> ImportOutcome:
     """Analyse ``files`` (uploaded together) for a business and store them atomically.
 
@@ -170,6 +172,8 @@ def do_import_submission(
     except IngestError as exc:
         report = Report(errors=[error("upload.rejected", str(exc), file=first_name)])
     outcome = ImportOutcome(report, business.id, _source_format(report), dry_run=dry_run)
+    if not confirm_other_company:
+        report.errors.extend(other_company_errors(business, report))
     if report.sources:
         outcome.raw_sha256 = _bundle(files)[0]
     kinds = {s.kind for s in report.sources}
@@ -215,6 +219,27 @@ def do_import_submission(
         return outcome
     _store(session, actor, outcome, files, kind, todo, raw_dir)
     return outcome
+
+
+def other_company_errors(business: Business, report: Report) -> list[Issue]:
+    """The file is about this business: a file that names another company (EPSON's 入力会社 …)
+    is an error unless the uploader confirms it (``confirm_other_company``)."""
+    out = []
+    for s in report.sources:
+        if (
+            s.company
+            and party_is(business.name, business.corporate_number, Party(s.company)) is False
+        ):
+            out.append(
+                error(
+                    "upload.other_company",
+                    f"{s.filename}: the file names {s.company}, not {business.name}; "
+                    "confirm to store it for this business",
+                    file=s.filename,
+                    params={"company": s.company, "business": business.name},
+                )
+            )
+    return out
 
 
 Remembered = Mapping[str, Mapping[str, str]]

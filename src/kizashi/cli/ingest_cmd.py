@@ -311,7 +311,7 @@ def ingest_cmd(
         bool,
         typer.Option(
             "--confirm-other-party",
-            help="bank files: store although the file names another account holder",
+            help="store although the file names another company or account holder",
         ),
     ] = False,
     side: Annotated[
@@ -390,6 +390,7 @@ def ingest_cmd(
                 dry_run=dry_run,
                 max_bytes=limit,
                 limits=limits,
+                confirm_other_company=confirm_party,
             )
     except NotFound:
         _fatal(f"business {business} not found, or {login} may not submit its data", as_json)

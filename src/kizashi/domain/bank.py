@@ -406,3 +406,27 @@ def _name_core(name: str) -> str:
     for form in _LEGAL_FORMS:
         key = key.replace(form, "")
     return re.sub(r"[\.\,\-・･()（）]", "", key)
+
+
+def party_is(
+    business_name: str, business_corporate_number: str | None, party: Party
+) -> bool | None:
+    """Whether a file's party is this business: True by 法人番号/T番号 or by name, False when it
+    plainly names someone else, None when it cannot be told (no number to compare, and a name in
+    half-width kana that cannot be compared with a kanji name)."""
+    corp = business_corporate_number or ""
+    numbers = {party.corporate_number, corporate_number_of(party.registration_number)}
+    numbers.discard("")
+    if corp and numbers:
+        return corp in numbers
+    if not party.name.strip():
+        return None
+    if same_company_name(party.name, business_name):
+        return True
+    if _has_kanji(party.name) == _has_kanji(business_name):
+        return False
+    return None
+
+
+def _has_kanji(s: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in s)

@@ -182,6 +182,7 @@ def _parse_one(
         encoding=file.encoding,
         encoding_reason=file.encoding_reason,
         kind=result.kind,
+        company=result.company,
     )
     return _Parsed(source, result)
 

@@ -237,6 +237,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "種別コード differs from the first header",
         "種別コードが最初のヘッダーと違います",
     ),
+    "upload.other_company": (
+        "{file}: the file names {company}, not {business}; confirm to store it for this business",
+        "{file}: このファイルの会社は「{company}」で、「{business}」ではありません。"
+        "この事業者のデータとして保存するなら確認してください",
+    ),
     "zengin.time_deposit": (
         "定期性預金 (預金種目 5/6/7) statements are not supported",
         "定期性預金（預金種目 5・6・7）の明細には対応していません",

@@ -82,3 +82,4 @@ class ParseResult:
     fiscal_year_start: date | None = None  # when the file itself says so
     closed_statement: bool = False  # 決算書: retained earnings include current-year profit
     notes: list[str] = field(default_factory=list)
+    company: str = ""  # the company the file itself names (EPSON 入力会社 …), checked on storing

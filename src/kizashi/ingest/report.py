@@ -22,6 +22,7 @@ class SourceInfo:
     encoding: str
     encoding_reason: str
     kind: str
+    company: str = ""  # the company the file names, when it does
 
 
 @dataclass(frozen=True)

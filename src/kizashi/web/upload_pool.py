@@ -130,6 +130,7 @@ class UploadOptions:
     fiscal_year_start_month: int | None = None
     column_mapping: str | None = None
     dry_run: bool = False
+    confirm_other_company: bool = False  # the file names another company: store it anyway
 
 
 def _refusal(exc: WorkerFailed, pool: UploadPool, filename: str) -> LimitExceeded:
@@ -210,6 +211,7 @@ def run_import(
             max_bytes=settings.max_upload_bytes,
             limits=limits,
             analyser=analyser,
+            confirm_other_company=options.confirm_other_company,
         )
 
 

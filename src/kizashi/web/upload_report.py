@@ -80,6 +80,7 @@ ISSUE_LABELS = {
     "statement.no_pl": N_("A balance sheet without a profit and loss statement"),
     "fiscal_year.assumed": N_("The fiscal-year start was assumed"),
     "upload.rejected": N_("The file cannot be read"),
+    "upload.other_company": N_("The file names another company"),
     "upload.mixed_kinds": N_("Annual statements and monthly data were uploaded together"),
     "upload.too_many_lines": N_("The file has too many lines"),
     "upload.too_many_cells": N_("The file has too many cells"),

@@ -22,6 +22,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "credit_account": ("貸方科目名",),
     "credit_amount": ("貸方金額",),
 }
+COMPANY: dict[str, tuple[str, ...]] = {"company": ("入力会社",)}
 MARKERS = ("月種別", "伝票日付", "借方科目名", "借方消費税コード", "貸方資金区分", "入力アプリ")
 
 
@@ -59,4 +60,9 @@ class EpsonR4Journal:
             entry = f"{day.isoformat()}#{cell(row, idx['voucher'])}"
             result.lines.extend(read_pair(row, cols, n, file.filename, entry, day, result.issues))
         check_entries(result.lines, file.filename, result.issues)
+        at = header_index(header, COMPANY).get("company")
+        if at is not None:  # the company the journal was entered for (checked on storing)
+            result.company = next(
+                (r[at].strip() for r in rows[1:] if len(r) > at and r[at].strip()), ""
+            )
         return result

@@ -251,10 +251,17 @@ async def post_submission(
         pattern=NO_NUL,
         description="Name of a column mapping saved by your organisation",
     ),
+    confirm_other_company: bool = Form(
+        False,
+        description="Store although the file names another company (EPSON 入力会社 …): "
+        "without it, such a file is an error (upload.other_company)",
+    ),
 ) -> JSONResponse:
     fmt = parse_format(format)
     payload = await read_uploads(files, settings.max_upload_bytes)
-    options = UploadOptions(fmt, fiscal_year_start_month, column_mapping or None, dry_run)
+    options = UploadOptions(
+        fmt, fiscal_year_start_month, column_mapping or None, dry_run, confirm_other_company
+    )
     outcome = await import_upload(
         request.app,
         store,

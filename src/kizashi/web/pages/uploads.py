@@ -85,12 +85,13 @@ def upload_page(
     return render(request, "upload.html", ctx)
 
 
-def _options(fmt: str, fy: str, dry_run: bool) -> dict[str, Any]:
+def _options(fmt: str, fy: str, dry_run: bool, other_company: bool = False) -> dict[str, Any]:
     month = int(fy) if fy.isdigit() and 1 <= int(fy) <= 12 else None
     return {
         "format": parse_format(fmt or None),
         "fiscal_year_start_month": month,
         "dry_run": dry_run,
+        "confirm_other_company": other_company,
     }
 
 
@@ -108,6 +109,7 @@ async def _import(
         format=options.get("format"),
         fiscal_year_start_month=options.get("fiscal_year_start_month"),
         dry_run=bool(options.get("dry_run")),
+        confirm_other_company=bool(options.get("confirm_other_company")),
     )
     return await import_upload(
         request.app,
@@ -169,6 +171,7 @@ async def upload_submit(
     format: str = Form("", max_length=64),
     fiscal_year_start_month: str = Form("", max_length=2),
     dry_run: bool = Form(False),
+    confirm_other_company: bool = Form(False),
     *,
     user: CurrentUserDep,
     store: StoreDep,
@@ -176,7 +179,7 @@ async def upload_submit(
     t: TranslatorDep,
 ) -> Response:
     payload = await read_uploads([f for f in files if f.filename], settings.max_upload_bytes)
-    options = _options(format, fiscal_year_start_month, dry_run)
+    options = _options(format, fiscal_year_start_month, dry_run, confirm_other_company)
     if not payload:
         ctx = _form_context(store, settings, t, user, business_id)
         return render(request, "upload.html", {**ctx, "no_file": True}, status_code=400)
