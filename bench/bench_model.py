@@ -105,7 +105,7 @@ def bench_synth(businesses: int, months: int, seed: int) -> dict[str, Any]:
     observed = (np.datetime64(res.as_of, "M") + 1).astype("datetime64[D]") - 1
     firsts = first_serious(tabs["credit_events"])
     t = time.perf_counter()
-    model, meta = train_evaluate(frame, firsts, observed, test_months=12)
+    _model, meta = train_evaluate(frame, firsts, observed, test_months=12)
     out["train_seconds"] = round(time.perf_counter() - t, 1)
     out["train"], out["test"], out["cutoff"] = meta["train"], meta["test"], meta["cutoff"]
     out["trees"], out["calibration_method"] = meta["trees"], meta["calibration_method"]
