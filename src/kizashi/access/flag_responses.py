@@ -179,3 +179,20 @@ def queue_counts(
         .group_by(Flag.business_id)
         .subquery("queue")
     )
+
+
+def assignable_users(session: Session, actor: Actor) -> list[tuple[int, str]]:
+    """The people an organisation may give its flags to: its own active officers (the
+    business: its owners), by name. Not business data: one's own colleagues."""
+    if actor.org_id is None:
+        return []
+    rows = session.execute(
+        select(User.id, User.display_name)
+        .where(
+            User.org_id == actor.org_id,
+            User.active.is_(True),
+            User.role.in_(["officer", "owner"]),
+        )
+        .order_by(User.display_name, User.id)
+    ).all()
+    return [(int(i), str(n)) for i, n in rows]

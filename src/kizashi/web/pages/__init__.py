@@ -7,12 +7,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, audit, businesses, consent, loans, login, model, monitoring, uploads
+from . import (
+    admin,
+    audit,
+    businesses,
+    consent,
+    flag_responses,
+    loans,
+    login,
+    model,
+    monitoring,
+    uploads,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     login.router,
     businesses.router,
     monitoring.router,
+    flag_responses.router,
     loans.router,
     uploads.router,
     consent.router,
