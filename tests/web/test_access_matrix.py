@@ -39,7 +39,15 @@ from kizashi.actions.organisations import do_add_organisation, do_add_user
 from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
 from kizashi.settings import Settings
 from kizashi.store.db import Store
-from kizashi.store.models import AuditEvent, Base, Business, ConsentGrant, ConsentRequest, User
+from kizashi.store.models import (
+    AuditEvent,
+    Base,
+    Business,
+    ConsentGrant,
+    ConsentRequest,
+    Loan,
+    User,
+)
 from kizashi.web.app import create_app
 from tests.conftest import BACKENDS, TEST_AUDIT_KEY, _truncate_all
 
@@ -58,11 +66,16 @@ ADMIN = "admin"  # an administrator, for a user of their own organisation (user_
 ADMIN_OWN = "admin_own"  # an administrator, on their own organisation (its user list, a new user)
 AUDITOR = "auditor"  # the audit log: an auditor only
 MODEL_ADMIN = "model_admin"  # the risk models: an institution's administrator
+LOAN_WRITE = "loan_write"  # enter a loan or a credit event: the loan's lender or guarantor
 # Routes that refuse nobody (listing only what the caller may see, or the caller's own
 # things): run for every case, checked for no business data only.
 LIST = "list"
 SELF = "self"  # the caller's own user or own business; unsafe ones are not sent (see below)
 PUBLIC = "public"
+# An import file names its businesses row by row (all rows or none; each row's business
+# decided and audited by the import): not a route about one business. Its refusals are tested
+# with the import (tests/web/test_loans_api.py, test_loans_pages.py); the unsafe ones are not sent.
+FILE = "file"
 
 
 @dataclass(frozen=True)
@@ -85,6 +98,18 @@ _NEW_USER = {
     "password": "password-123456",
     "locale": "ja",
 }
+_LOAN = {
+    "loan_number": "X-9",
+    "original_amount": 1_000_000,
+    "balance": 1_000_000,
+    "balance_as_of": "2026-11-30",
+    "start_date": "2025-04-01",
+    "maturity_date": "2030-03-31",
+}
+_LOAN_FORM = {**_LOAN, "lender": "bank-a", "interest_rate_pct": "1.5", "guarantee_ratio_pct": 0}
+_LOAN_JSON = {**_LOAN, "lender_code": "bank-a", "interest_rate_bp": 150}
+_EVENT_JSON = {"kind": "delinquency", "occurred_on": "2026-11-30", "days_past_due": 31}
+_EVENT_FORM = {**_EVENT_JSON, "days_past_due": "31"}
 _MAPPING = {
     "mappings": [
         {"source_format": "yayoi", "as_reported_name": "販促費", "item_code": "advertising"}
@@ -154,6 +179,26 @@ ROUTES: dict[str, R] = {
     "POST /api/v1/businesses/{business_id}/money-files": R(
         UPLOAD_MONEY, form={}, files=True, file_field="file"
     ),
+    # --- loans, guarantees and credit events (issue 12); loan_id: bank A's loan A-1 (guaranteed
+    # by the guarantor), the new loan is bank A's
+    "GET /businesses/{business_id}/loans": R(Category.LOANS),
+    "POST /businesses/{business_id}/loans": R(LOAN_WRITE, form=_LOAN_FORM),
+    "POST /businesses/{business_id}/loans/{loan_id}/close": R(
+        LOAN_WRITE, form={"paid_off_on": "2026-11-30"}
+    ),
+    "POST /businesses/{business_id}/credit-events": R(LOAN_WRITE, form=_EVENT_FORM),
+    "GET /loans/import": R(FILE),
+    "POST /loans/import": R(FILE),
+    "POST /api/v1/businesses/{business_id}/loans": R(LOAN_WRITE, json=_LOAN_JSON),
+    "POST /api/v1/loans/{loan_id}/close": R(LOAN_WRITE, json={"paid_off_on": "2026-11-30"}),
+    "POST /api/v1/businesses/{business_id}/credit-events": R(LOAN_WRITE, json=_EVENT_JSON),
+    "POST /api/v1/loans/import": R(FILE),
+    "POST /api/v1/credit-events/import": R(FILE),
+    # --- each organisation's response to a flag (pages; the API's is above)
+    "GET /businesses/{business_id}/flags/{flag_id}/response": R(Category.FLAGS),
+    "POST /businesses/{business_id}/flags/{flag_id}/response": R(
+        Category.FLAGS, form={"note": "確認中"}
+    ),
     # --- the risk model: a business's score is read under its financials; models are the
     # institution administrator's (no business data)
     "GET /api/v1/businesses/{business_id}/risk": R(Category.FINANCIALS),
@@ -202,7 +247,9 @@ CASES: dict[str, tuple[str, Purpose]] = {
 # a lender or guarantor sees its own loans for any purpose (docs/security.md); an
 # organisation holding a live consent may ask for more.
 PASSES: dict[str, set[Category | str]] = {
-    "no_consent": {Category.LOANS},
+    # bank B lends to the business: it reads its own loan, records credit events on the
+    # business and enters its own loans (naming another lender is a 409, audited)
+    "no_consent": {Category.LOANS, LOAN_WRITE},
     "wrong_purpose": {Category.LOANS, UPLOAD, ASK},
     "partial": {ASK},
     "wrong_role_admin": {ADMIN_OWN, MODEL_ADMIN},  # its organisation's users, the models
@@ -211,8 +258,16 @@ PASSES: dict[str, set[Category | str]] = {
 # Cases whose own consent records (expired, revoked, partial or for another purpose) name the
 # business: its name may show on their consent lists, nothing more.
 NAME_MAY_SHOW = {"expired", "revoked", "partial", "wrong_purpose"}
-NOT_REFUSING = {LIST, SELF, PUBLIC}
-NOT_SENT = {"POST /login", "POST /logout", "POST /consent/grants", "PUT /api/v1/me/locale"}
+NOT_REFUSING = {LIST, SELF, PUBLIC, FILE}
+NOT_SENT = {
+    "POST /login",
+    "POST /logout",
+    "POST /consent/grants",
+    "PUT /api/v1/me/locale",
+    "POST /loans/import",
+    "POST /api/v1/loans/import",
+    "POST /api/v1/credit-events/import",
+}
 
 
 def _app_routes() -> list[tuple[str, APIRoute]]:
@@ -345,6 +400,7 @@ def _extras(store: Store, w: WebWorld) -> dict[str, Any]:
             "grant_id": grant,
             "request_id": req.id,
             "user_id": owner.id,
+            "loan_id": s.execute(select(Loan.id).where(Loan.loan_number == "A-1")).scalar_one(),
             "version": "v20260101-000000",  # a model version (none exists: refused before that)
             "event_id": s.execute(
                 select(func.min(AuditEvent.id)).where(AuditEvent.business_id == business.id)

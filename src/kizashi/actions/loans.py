@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
+from kizashi.access.loans import party_loan
 from kizashi.domain.vocabulary import Category, CreditEventKind, OrgKind, Purpose, Role
 from kizashi.ingest.loans import (
     BusinessRef,
@@ -31,8 +32,8 @@ from kizashi.ingest.loans import (
     read_loans_file,
     read_schedule_file,
 )
-from kizashi.store.audit import audit_write
-from kizashi.store.errors import NotFound
+from kizashi.store.audit import AuditRecord, audit_write
+from kizashi.store.errors import NotFound, with_audit
 from kizashi.store.models import Business, CreditEvent, Loan, Organisation, RepaymentInstalment
 
 GUARANTEE_RATIOS = (0, 80, 100)  # 80: 責任共有制度
@@ -56,13 +57,30 @@ class LoanInput:
     paid_off_on: date | None = None  # 完済日
 
 
-def _check_party(actor: Actor, *org_ids: int | None) -> None:
+def _check_party(actor: Actor, *org_ids: int | None, business_id: int | None, action: str) -> None:
+    """The actor is an officer of one of ``org_ids`` (or the system); else PermissionError
+    carrying its ``deny`` audit record (kept by ``Store.session`` after the rollback)."""
     if actor.is_system:
         return
     if actor.role != Role.OFFICER or actor.org_id not in org_ids:
-        raise PermissionError(
-            "融資を登録・変更できるのは貸付金融機関か保証協会の担当者だけです "
-            "(only an officer of the lender or guarantor records loan data)"
+        raise with_audit(
+            PermissionError(
+                "融資を登録・変更できるのは貸付金融機関か保証協会の担当者だけです "
+                "(only an officer of the lender or guarantor records loan data)"
+            ),
+            AuditRecord(
+                action=action,
+                decision="deny",
+                actor_user_id=actor.user_id,
+                actor_org_id=actor.org_id,
+                business_id=business_id,
+                category=Category.LOANS.value,
+                object_type="loan",
+                detail={
+                    "reason": "not an officer of the lender or guarantor",
+                    "login": actor.login,
+                },
+            ),
         )
 
 
@@ -123,8 +141,15 @@ def check_loan(session: Session, data: LoanInput) -> list[tuple[str, str]]:
 
 def do_add_loan(session: Session, actor: Actor, data: LoanInput) -> Loan:
     """One loan (with its guarantee, if any). ValueError lists what is wrong, in Japanese."""
-    _check_party(actor, data.lender_org_id, data.guarantor_org_id)
+    # the business first: whoever may not see it gets the same audited 404 as for a missing one
     _gate_business(session, actor, data.business_id, "add_loan")
+    _check_party(
+        actor,
+        data.lender_org_id,
+        data.guarantor_org_id,
+        business_id=data.business_id,
+        action="add_loan",
+    )
     problems = check_loan(session, data)
     if problems:
         raise ValueError("; ".join(m for _, m in problems))
@@ -147,17 +172,9 @@ def do_add_loan(session: Session, actor: Actor, data: LoanInput) -> Loan:
 
 
 def _party_loan(session: Session, actor: Actor, loan_id: int) -> Loan:
-    """A loan the actor's organisation lent or guaranteed; NotFound otherwise (no hint)."""
-    loan = session.get(Loan, loan_id)
-    if loan is None or not (
-        actor.is_system
-        or (
-            actor.role == Role.OFFICER
-            and actor.org_id in (loan.lender_org_id, loan.guarantor_org_id)
-        )
-    ):
-        raise NotFound(f"loan {loan_id} not found")
-    return loan
+    """A loan the actor's organisation lent or guaranteed; NotFound otherwise (no hint),
+    audited (``access.loans.party_loan``)."""
+    return party_loan(session, actor, loan_id)
 
 
 def do_close_loan(session: Session, actor: Actor, *, loan_id: int, paid_off_on: date) -> Loan:
@@ -198,12 +215,18 @@ def do_record_credit_event(
     """A credit event on a loan (or, without one, on the business: the recording organisation
     must lend to or guarantee the business, or be linked to it)."""
     if loan is not None:
-        _check_party(actor, loan.lender_org_id, loan.guarantor_org_id)
+        _check_party(
+            actor,
+            loan.lender_org_id,
+            loan.guarantor_org_id,
+            business_id=loan.business_id,
+            action="record_credit_event",
+        )
         business_id = loan.business_id
     else:
         if business_id is None:
             raise ValueError("融資か事業者を指定してください")
-        _check_party(actor, actor.org_id)
+        _check_party(actor, actor.org_id, business_id=business_id, action="record_credit_event")
         _gate_business(session, actor, business_id, "record_credit_event")
     if kind == CreditEventKind.DELINQUENCY and (days_past_due is None or days_past_due <= 0):
         raise ValueError("延滞には延滞日数 (1 以上) が必要です (延滞 needs days past due)")
