@@ -112,3 +112,30 @@ def test_no_consent_no_response(client: TestClient, store: Store, web_world: Web
         r = _patch(client, web_world.flag_id, {"state": "acknowledged"})
         assert r.status_code == 404, (who, r.text)
         assert snapshot(store) == before
+
+
+def test_the_portfolio_filters_by_my_organisations_state(
+    client: TestClient, store: Store, web_world: WebWorld
+) -> None:
+    bid = web_world.business_id
+    login(client, "cgc_officer")
+    assert (
+        _patch(client, web_world.flag_id, {"state": "not_needed", "reason": CGC_REASON}).status_code
+        == 200
+    )
+
+    def ids(query: str) -> set[int]:
+        r = client.get(f"/api/v1/businesses?{query}")
+        assert r.status_code == 200, r.text
+        return {x["id"] for x in r.json()["items"]}
+
+    assert bid in ids("flag_state=not_needed")
+    assert bid not in ids("flag_state=new")
+    [row] = [x for x in client.get("/api/v1/businesses").json()["items"] if x["id"] == bid]
+    assert row["monitoring"] is None or (
+        row["monitoring"]["open_flags"],
+        row["monitoring"]["handled"],
+    ) == (0, 1)
+    page = client.get("/portfolio?state=not_needed")
+    assert page.status_code == 200 and f"/businesses/{bid}" in page.text
+    assert f'/businesses/{bid}"' not in client.get("/portfolio?state=in_progress").text

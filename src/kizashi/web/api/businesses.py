@@ -20,7 +20,7 @@ from kizashi.access.reads import (
     read_loans,
     read_monthly_series,
 )
-from kizashi.domain.vocabulary import OrgKind, Purpose, Role
+from kizashi.domain.vocabulary import FlagState, OrgKind, Purpose, Role
 
 from ..deps import ApiPurpose, CurrentUserDep, UnitOfWork
 from ..i18n import LOCALES
@@ -36,6 +36,7 @@ from ..views.businesses import (
     monthly_figures,
 )
 from .contract import (
+    MAX_ID,
     MAX_PAGE,
     NO_NUL,
     READ,
@@ -115,6 +116,20 @@ def list_businesses(
     page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=200),
     purpose: ApiPurpose = Purpose.MONITORING,
+    flag_state: FlagState | None = Query(
+        None, description="Only businesses with a flag in this state for your organisation"
+    ),
+    assignee_user_id: int | None = Query(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="Only businesses with an open flag your organisation gave to this user",
+    ),
+    new_since_last_run: bool = Query(
+        False,
+        description="Only businesses with a flag first found by the latest run and "
+        "still open for your organisation",
+    ),
 ) -> BusinessList:
     result = list_portfolio(
         s,
@@ -126,6 +141,9 @@ def list_businesses(
         sort=sort,
         page=page,
         page_size=page_size,
+        flag_state=flag_state,
+        assignee_user_id=assignee_user_id,
+        new_since_last_run=new_since_last_run,
     )
     return business_list(result)
 

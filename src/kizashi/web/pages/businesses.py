@@ -32,7 +32,7 @@ from kizashi.access.reads import (
 from kizashi.domain.credit_events import credit_episodes
 from kizashi.domain.industry import major_groups, prefectures
 from kizashi.domain.periods import add_months, months_between
-from kizashi.domain.vocabulary import Purpose, Role
+from kizashi.domain.vocabulary import FlagState, Purpose, Role
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 
@@ -90,9 +90,14 @@ def portfolio(
     pref: str | None = Query(None, max_length=2),
     sort: str | None = Query(None, max_length=20),
     page: int = Query(1, ge=1, le=1_000_000),
+    state: str | None = Query(None, max_length=20),
+    mine: str | None = Query(None, max_length=1),
+    new: str | None = Query(None, max_length=1),
 ) -> Response:
     # Staff see who to talk to first; an owner's list is their own business(es), by name.
     default_sort = "name" if user.role == Role.OWNER else "priority"
+    # your organisation's queue: a flag state (its own), flags given to you, new since the run
+    flag_state = FlagState(state) if state in FlagState._value2member_map_ else None
     with store.session() as s:
         result = list_portfolio(
             s,
@@ -104,11 +109,17 @@ def portfolio(
             sort=sort or default_sort,
             page=page,
             page_size=settings.page_size,
+            flag_state=flag_state,
+            assignee_user_id=user.actor.user_id if mine == "1" else None,
+            new_since_last_run=new == "1",
         )
     filters = {
         "q": q or "",
         "industry": industry or "",
         "pref": pref or "",
+        "state": flag_state.value if flag_state else "",
+        "mine": "1" if mine == "1" else "",
+        "new": "1" if new == "1" else "",
         "purpose": chosen.purpose.value if chosen.given else "",
     }
 
@@ -123,6 +134,7 @@ def portfolio(
         "filters": filters,
         "purpose": chosen.purpose,
         "purposes": list(Purpose),
+        "flag_states": list(FlagState),
         "majors": list(major_groups().values()),
         "prefs": list(prefectures().values()),
         "link": link,

@@ -53,19 +53,29 @@ class BusinessDetail(BusinessSummary):
 
 
 class MonitoringOut(BaseModel):
-    """The latest monitoring summary (default rule pack); present only under a flags consent."""
+    """The latest monitoring summary (default rule pack); present only under a flags consent.
+
+    The counts and the priority are **your organisation's**: flags still open for it (新規,
+    確認済, 対応中 in its own response); a flag it marked 対応不要 leaves them."""
 
     as_of_month: date
     priority: float = Field(
-        description="対応優先度: higher means talk to them sooner (ranking only)"
+        description="対応優先度 for your organisation: higher means talk to them sooner "
+        "(ranking only)"
     )
-    open_flags: int
+    open_flags: int = Field(description="Flags still open for your organisation")
     open_critical: int
     open_high: int
     open_medium: int
     open_low: int
     locaben_rating: str | None = Field(description="ローカルベンチマーク A–D")
     locaben_total: int | None
+    new_since_last_run: int = Field(
+        0, description="Of the open ones, first found by the latest monitoring run"
+    )
+    handled: int = Field(
+        0, description="Open flags your organisation has handled (対応不要): out of its queue"
+    )
 
 
 class BusinessListItem(BusinessSummary):
