@@ -334,6 +334,8 @@ def who_looked(
             AuditEvent.decision.in_(("allow", "deny")),
             AuditEvent.actor_org_id.is_not(None),
             AuditEvent.actor_org_id != business.org_id,
+            # the consent process itself (asking, recording) shows in the requests and grants
+            or_(AuditEvent.object_type.is_(None), AuditEvent.object_type != "consent"),
         )
         .order_by(AuditEvent.id.desc())
         .limit(limit)
