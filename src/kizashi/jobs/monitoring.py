@@ -54,6 +54,7 @@ from kizashi.store.analytics_schema import INDICATOR_VALUES, PEER_STATS, write_r
 from kizashi.store.db import Store
 from kizashi.store.models import Business, CreditEvent, Loan, RulePack
 
+from .money_sync import sync_money
 from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run
 from .panel_sync import read_loan_balances, read_panel, sync_panel
 
@@ -239,6 +240,11 @@ def _evaluate(
     say("パネル(事業者ごとの月次データ)を更新しています…")
     sync = sync_panel(store, data_dir, path=staged)
     say(f"パネル: {sync.businesses_changed:,} 事業者を更新({sync.rows_written:,} 行)")
+    money = sync_money(store, data_dir, path=staged)
+    say(
+        f"入出金明細: {money.transactions_added:,} 件を追加、請求書・売掛金・買掛金: "
+        f"{money.businesses_rewritten:,} 事業者を更新"
+    )
     ensure_default_pack(store)
     panel = read_panel(data_dir, path=staged)
     if panel.num_rows == 0:
