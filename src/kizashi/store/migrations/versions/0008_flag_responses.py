@@ -139,7 +139,7 @@ def _move_person_states() -> None:
         sa.text(
             "SELECT id, org_id, state, state_reason, is_open, updated_at FROM flag "
             "WHERE state IN ('acknowledged', 'in_progress', 'not_needed')"
-        )
+        ).columns(updated_at=sa.DateTime(timezone=True))  # typed: SQLite gives text otherwise
     ).all()
     now = datetime.now(UTC)
     responses, events = [], []
@@ -149,7 +149,7 @@ def _move_person_states() -> None:
                 "SELECT actor_org_id, actor_user_id, at, detail FROM audit_event "
                 "WHERE action = 'change_flag_state' AND decision = 'write' "
                 "AND object_type = 'flag' AND object_id = :fid ORDER BY id DESC LIMIT 1"
-            ),
+            ).columns(at=sa.DateTime(timezone=True)),
             {"fid": str(flag_id)},
         ).first()
         org_id, user_id, at = (last[0], last[1], last[2]) if last else (flag_org, None, None)
