@@ -97,7 +97,7 @@ def portfolio(
     # Staff see who to talk to first; an owner's list is their own business(es), by name.
     default_sort = "name" if user.role == Role.OWNER else "priority"
     # your organisation's queue: a flag state (its own), flags given to you, new since the run
-    flag_state = FlagState(state) if state in FlagState._value2member_map_ else None
+    flag_state = next((x for x in FlagState if x.value == state), None)
     with store.session() as s:
         result = list_portfolio(
             s,
