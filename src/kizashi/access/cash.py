@@ -3,9 +3,9 @@
 The 13-week forecast (``domain.cash.build_forecast``) needs the bank (口座: the opening balance
 and the history the recurring flows are learned from) and, when the actor may read them, the
 open items (請求書: the receivable and payable schedule, else the unpaid invoices) and the loans'
-unpaid instalments (金融取引). The bank is required (a refusal is ``NotFound``, as for any
-read); a refused 請求書 or 金融取引 read leaves that part out, says so in ``missing``, and keeps
-its denial in the audit log.
+unpaid instalments (金融取引). The bank is required (a refusal is ``NotFound``, audited, as for
+any read); 請求書 and 金融取引 are read (and audited) only when the actor may read them, else that
+part is left out and named in ``missing``.
 """
 
 from __future__ import annotations
@@ -25,12 +25,10 @@ from kizashi.domain.cash import (
     grace_ends,
 )
 from kizashi.domain.vocabulary import Category, Purpose
-from kizashi.store.audit import append_audit
-from kizashi.store.errors import NotFound
-from kizashi.store.models import BankTransaction, Invoice, OpenItem, RepaymentInstalment
+from kizashi.store.models import BankTransaction, Business, Invoice, OpenItem, RepaymentInstalment
 
 from .actor import Actor
-from .policy import access_business_by_id, access_loans_by_business
+from .policy import access_business_by_id, access_loans_by_business, decide
 
 HISTORY_DAYS = 130  # four months and a little: three complete months before any as-of date
 
@@ -60,6 +58,27 @@ def _balance(session: Session, business_id: int, as_of: date | None) -> tuple[da
     if not latest:
         return None
     return (as_of or max(v[0] for v in latest.values()), sum(v[1] for v in latest.values()))
+
+
+def _may(
+    session: Session,
+    actor: Actor,
+    business: Business,
+    category: Category,
+    purpose: Purpose,
+    today: date | None,
+) -> bool:
+    """Whether to read an optional part (not audited: nothing is read; a part the actor may
+    not read is left out and named in ``missing``; the read that follows is audited)."""
+    return decide(session, actor, business, category, purpose, today).allowed
+
+
+def may_read_cash(
+    session: Session, actor: Actor, business_id: int, purpose: Purpose, today: date | None = None
+) -> bool:
+    """Whether to offer the cash section at all (not audited: nothing is read)."""
+    business = session.get(Business, business_id)
+    return decide(session, actor, business, Category.BANK_TRANSACTIONS, purpose, today).allowed
 
 
 def read_cash_forecast(
@@ -99,7 +118,7 @@ def read_cash_forecast(
     ]
     missing: list[str] = []
     items: list[OpenItemLine] = []
-    try:
+    if _may(session, actor, business, Category.INVOICES, purpose, today):
         access_business_by_id(
             session,
             actor,
@@ -126,13 +145,11 @@ def read_cash_forecast(
                     )
                 )
             ]
-    except NotFound as exc:
+    else:
         missing.append(Category.INVOICES.value)
-        if exc.pending_audit is not None:
-            append_audit(session, exc.pending_audit)
     instalments: list[Instalment] = []
     grace: list[GraceEnd] = []
-    try:
+    if _may(session, actor, business, Category.LOANS, purpose, today):
         loans = access_loans_by_business(session, actor, business_id, purpose, today=today)
         by_id = {loan.id: loan for loan in loans}
         rows: list[RepaymentInstalment] = (
@@ -151,9 +168,7 @@ def read_cash_forecast(
             if r.paid_on is None:
                 instalments.append(Instalment(number, r.due_date, r.principal, r.interest))
         grace = grace_ends(schedules, {x.loan_number: x.grace_end_date for x in loans}, on)
-    except NotFound as exc:
+    else:
         missing.append(Category.LOANS.value)
-        if exc.pending_audit is not None:
-            append_audit(session, exc.pending_audit)
     plan = build_forecast(opening, on, history, items, instalments)
     return CashView(business_id, business.name, on, opening, plan, tuple(grace), tuple(missing))

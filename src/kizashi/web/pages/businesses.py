@@ -47,6 +47,7 @@ from ..views.businesses import (
     loan_list,
     monthly_figures,
 )
+from .cash import cash_section
 from .consent import business_consent_section
 from .model import risk_section
 from .monitoring import (
@@ -260,6 +261,7 @@ def business_page(
         indicators = read_indicators_section(s, log, user, settings.data_dir, business_id, purpose)
         consent = business_consent_section(request, s, user, business_id, purpose)
         risk = risk_section(s, log, user, settings.data_dir, business_id, purpose)
+        cash = cash_section(s, log, actor, business_id, purpose, t)
     # The API's view models (GET /api/v1/businesses/{id}, …/monthly, …/loans).
     figures = monthly_figures(points) if points is not None else None
     book = loan_list(business_id, loans) if loans is not None else None
@@ -285,5 +287,6 @@ def business_page(
         **indicators_context(indicators, t),
         **consent,
         **risk,
+        **cash,
     }
     return render(request, "business.html", ctx)
