@@ -39,6 +39,7 @@ from ..upload_limit import format_size
 from ..upload_pool import UploadOptions, import_upload
 from ..upload_report import choice_groups, formats, report_view
 from .businesses import _section
+from .money_upload import is_money_upload, money_upload
 
 router = APIRouter(include_in_schema=False)
 SUBMISSION_LIST = 20
@@ -172,6 +173,8 @@ async def upload_submit(
     fiscal_year_start_month: str = Form("", max_length=2),
     dry_run: bool = Form(False),
     confirm_other_company: bool = Form(False),
+    direction: str = Form("", pattern="^(|issued|received)$"),
+    side: str = Form("", pattern="^(|receivable|payable)$"),
     *,
     user: CurrentUserDep,
     store: StoreDep,
@@ -183,6 +186,20 @@ async def upload_submit(
     if not payload:
         ctx = _form_context(store, settings, t, user, business_id)
         return render(request, "upload.html", {**ctx, "no_file": True}, status_code=400)
+    if is_money_upload(payload, options["format"]):
+        return money_upload(
+            request,
+            store,
+            settings,
+            t,
+            user,
+            business_id,
+            payload[0],
+            dry_run=dry_run,
+            confirm_other_party=confirm_other_company,
+            direction=direction or None,
+            side=side or None,
+        )
     outcome = await _import(request, store, settings, user, business_id, payload, options)
     return _result(request, store, settings, t, user, business_id, outcome, payload, options)
 
