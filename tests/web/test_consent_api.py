@@ -68,7 +68,7 @@ def test_request_approve_part_read_revoke(app, store: Store, web_world: WebWorld
         )
         assert again.status_code == 409
         grants = owner.get(f"/api/v1/businesses/{bid}/consents").json()["grants"]
-        (grant,) = [g for g in grants if g["request_id"] == req["id"]]
+        (grant,) = [g for g in grants if g["from_request"] == req["id"]]
         assert grant["standing"] == "ending_soon" and grant["source"] == "request"
     with as_user(app, "a_officer") as (bank, h):
         assert bank.get(monthly).status_code == 200  # exactly the approved part
@@ -246,3 +246,19 @@ def test_write_matrix(app, store: Store, web_world: WebWorld, route: str, actor:
         assert snapshot(store) == before
         last = last_audit(store)
         assert last.decision == "deny" and last.actor_user_id is not None, (actor, route)
+
+
+def test_dates_are_iso_days_only(app, web_world: WebWorld) -> None:
+    """A number is not a date (pydantic would read it as a Unix time): 422, as the schema says."""
+    bid = web_world.business_id
+    with as_user(app, "owner") as (owner, h):
+        assert owner.get(f"/api/v1/businesses/{bid}/access-log?since=0").status_code == 422
+        assert owner.get(f"/api/v1/businesses/{bid}/access-log?since=2026-01-01").status_code == 200
+        body = {
+            "organisation_id": 1,
+            "categories": ["flags"],
+            "purpose": "support",
+            "valid_from": 0,
+        }
+        r = owner.post(f"/api/v1/businesses/{bid}/consents", json=body, headers=h)
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "valid_from"]

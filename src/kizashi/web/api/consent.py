@@ -10,10 +10,12 @@ audited as the user's.
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy.orm import Session
 
 from kizashi.access.consent import (
@@ -64,6 +66,19 @@ from .contract import (
 
 router = APIRouter(prefix="/api/v1", tags=["consent"], route_class=ApiRoute)
 
+
+def _iso_date(value: object) -> object:
+    """Dates only as ``YYYY-MM-DD`` (the schema's ``format: date``): no numbers read as Unix
+    times, no datetimes."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
 GrantId = Path(ge=1, le=MAX_ID, description="The consent grant's id")
 RequestId = Path(ge=1, le=MAX_ID, description="The consent request's id")
 S404 = "No such object, or not one this user may act on (the same answer)"
@@ -99,7 +114,7 @@ class GrantOut(BaseModel):
         description="owner (granted), request (an approved request) or application (包括同意)"
     )
     document_ref: str | None = Field(description="The application document (包括同意)")
-    request_id: int | None
+    from_request: int | None = Field(description="The consent request this grant approved")
     granted_by: str | None = Field(description="The person who granted or recorded it")
     created_at: UtcDateTime
 
@@ -152,8 +167,8 @@ class GrantIn(BaseModel):
     organisation_id: int = Field(ge=1, le=MAX_ID, description="The institution consented to")
     categories: list[Category] = Categories
     purpose: Purpose
-    valid_from: date | None = Field(None, description="First day (default: today)")
-    valid_to: date | None = Field(None, description="Last day, inclusive (default: no end)")
+    valid_from: IsoDate | None = Field(None, description="First day (default: today)")
+    valid_to: IsoDate | None = Field(None, description="Last day, inclusive (default: no end)")
 
 
 class RequestIn(BaseModel):
@@ -162,8 +177,8 @@ class RequestIn(BaseModel):
     reason: str = Field(
         max_length=MAX_REASON_CHARS, pattern=NON_BLANK, description="Shown to the business"
     )
-    valid_from: date | None = Field(None, description="First day wanted (default: today)")
-    valid_to: date | None = Field(None, description="Last day wanted (default: no end)")
+    valid_from: IsoDate | None = Field(None, description="First day wanted (default: today)")
+    valid_to: IsoDate | None = Field(None, description="Last day wanted (default: no end)")
 
 
 class ApplicationConsentIn(BaseModel):
@@ -174,8 +189,8 @@ class ApplicationConsentIn(BaseModel):
         pattern=NON_BLANK,
         description="The application document the consent was given on (number, name)",
     )
-    valid_from: date | None = None
-    valid_to: date | None = None
+    valid_from: IsoDate | None = None
+    valid_to: IsoDate | None = None
 
 
 class RespondIn(BaseModel):
@@ -186,7 +201,7 @@ class RespondIn(BaseModel):
     note: str | None = Field(
         None, max_length=MAX_REASON_CHARS, pattern=NO_NUL, description="Optional reason"
     )
-    valid_to: date | None = Field(None, description="Last day (default: the one asked for)")
+    valid_to: IsoDate | None = Field(None, description="Last day (default: the one asked for)")
 
 
 def grant_out(g: GrantView) -> GrantOut:
@@ -205,7 +220,7 @@ def grant_out(g: GrantView) -> GrantOut:
         standing=g.standing,
         source=g.source,
         document_ref=g.document_ref,
-        request_id=g.request_id,
+        from_request=g.request_id,
         granted_by=g.granted_by,
         created_at=g.created_at,
     )
@@ -489,7 +504,7 @@ def record_application_consent(
 def access_log(
     request: Request,
     business_id: BusinessId,
-    since: date | None = Query(None, description="Only reads on or after this day"),
+    since: IsoDate | None = Query(None, description="Only reads on or after this day"),
     limit: int = Query(100, ge=1, le=1000),
     me: CurrentUser = Depends(require_user),
 ) -> list[LookOut]:
