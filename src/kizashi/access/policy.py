@@ -235,6 +235,23 @@ def audit_listing(
     )
 
 
+def audited_refusal(actor: Actor, action: str, object_type: str, reason: str) -> NotFound:
+    """A NotFound (the answer for "missing or not yours") carrying its ``deny`` record, for a
+    refusal that is not about a business (e.g. administering the risk models): raised inside
+    a unit of work, ``Store.session`` keeps the record after the rollback."""
+    return NotFound(
+        f"{object_type} not found",
+        pending_audit=AuditRecord(
+            action=action,
+            decision="deny",
+            actor_user_id=actor.user_id,
+            actor_org_id=actor.org_id,
+            object_type=object_type,
+            detail={"reason": reason, "login": actor.login},
+        ),
+    )
+
+
 def require_role(actor: Actor, *roles: Role) -> None:
     """For non-data operations (user management, audit log): the actor must hold a role."""
     if actor.is_system:

@@ -14,14 +14,16 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from kizashi.access.policy import audited_refusal
 from kizashi.access.risk import read_risk
 from kizashi.actions.risk_models import do_activate_risk_model
 from kizashi.domain.vocabulary import OrgKind, Purpose, Role
 from kizashi.model import registry
+from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 
 from ..auth import CurrentUser
-from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, UnitOfWork
+from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
 from .contract import READ, WRITE, ApiRoute, BusinessId, errors
 
 router = APIRouter(prefix="/api/v1", tags=["risk model"], route_class=ApiRoute)
@@ -98,10 +100,18 @@ def get_risk(
     )
 
 
-def require_model_admin(user: CurrentUser) -> None:
-    """An institution's administrator (anyone else: the same 404 as a missing version)."""
-    if user.role != Role.ADMIN or user.org_kind == OrgKind.BUSINESS:
-        raise NotFound("model administration")
+def require_model_admin(user: CurrentUser, store: Store | None = None) -> None:
+    """An institution's administrator (anyone else: the same 404 as a missing version, the
+    refusal audited: in ``store``'s own unit of work, or None: in the caller's)."""
+    if user.role == Role.ADMIN and user.org_kind != OrgKind.BUSINESS:
+        return
+    refusal = audited_refusal(
+        user.actor, "administer_models", "risk_model", "not an institution's administrator"
+    )
+    if store is None:
+        raise refusal
+    with store.session():
+        raise refusal
 
 
 class ModelOut(BaseModel):
@@ -123,8 +133,8 @@ ADMIN_ERRORS = errors(*READ, 404, s404="No such version, or you are not an admin
     summary="Saved risk model versions, newest first",
     responses=ADMIN_ERRORS,
 )
-def list_models(user: CurrentUserDep, settings: SettingsDep) -> list[ModelOut]:
-    require_model_admin(user)
+def list_models(user: CurrentUserDep, settings: SettingsDep, store: StoreDep) -> list[ModelOut]:
+    require_model_admin(user, store)
     return [ModelOut(**r) for r in registry.list_versions(settings.data_dir)]
 
 
@@ -137,10 +147,11 @@ def list_models(user: CurrentUserDep, settings: SettingsDep) -> list[ModelOut]:
 def get_model(
     user: CurrentUserDep,
     settings: SettingsDep,
+    store: StoreDep,
     version: str = Version,
     lang: str = Query("ja", pattern="^(ja|en)$"),
 ) -> ModelDetail:
-    require_model_admin(user)
+    require_model_admin(user, store)
     try:
         doc = registry.read_doc(settings.data_dir, version)
         card = registry.card_text(settings.data_dir, version, lang)

@@ -18,24 +18,20 @@ from sqlalchemy.orm import Session
 from kizashi.access.read_log import ReadLog
 from kizashi.access.risk import RiskView, read_risk
 from kizashi.actions.risk_models import do_activate_risk_model
-from kizashi.domain.vocabulary import OrgKind, Purpose, Role
+from kizashi.domain.vocabulary import Purpose, Role
 from kizashi.model import registry
 from kizashi.store.errors import NotFound
 
+from ..api.model import require_model_admin
 from ..auth import CurrentUser, require_user
 from ..state import app_settings, app_store, render
 
 router = APIRouter(include_in_schema=False)
 
 
-def _require_admin(user: CurrentUser) -> None:
-    if user.role != Role.ADMIN or user.org_kind == OrgKind.BUSINESS:
-        raise NotFound("model administration")
-
-
 @router.get("/admin/models")
 def models_page(request: Request, user: CurrentUser = Depends(require_user)) -> Response:
-    _require_admin(user)
+    require_model_admin(user, app_store(request))
     data_dir: Path = app_settings(request).data_dir
     versions = registry.list_versions(data_dir)
     chosen = request.query_params.get("version") or registry.active_version(data_dir)
@@ -74,7 +70,7 @@ def models_page(request: Request, user: CurrentUser = Depends(require_user)) -> 
 
 @router.post("/admin/models/{version}/activate")
 def activate(version: str, request: Request, user: CurrentUser = Depends(require_user)) -> Response:
-    _require_admin(user)
+    require_model_admin(user, app_store(request))
     data_dir: Path = app_settings(request).data_dir
     try:
         with app_store(request).session() as s:
