@@ -107,3 +107,59 @@ def test_without_bank_consent_nothing_is_shown(cli, banked):
         r = cli("cash", "--business", str(banked), "--as", login)
         assert r.exit_code == 1
         assert "同意がありません" in r.output and "円" not in r.output
+
+
+def test_grace_period_list(cli, store, banked):
+    """A loan whose grace period ends on 2026-12-31: principal 250,000 a month from 2027-01-20;
+    the bank balance of 2,300,001 covers 9 months of it."""
+    from kizashi.actions.loans import LoanInput, do_add_loan, do_import_schedule
+    from kizashi.store.models import Organisation
+    from sqlalchemy import select
+    from tests.world import SYSTEM
+
+    with store.session() as s:
+        bank_a = s.execute(select(Organisation).where(Organisation.code == "bank-a")).scalar_one()
+        do_add_loan(
+            s,
+            SYSTEM,
+            LoanInput(
+                business_id=banked,
+                lender_org_id=bank_a.id,
+                guarantor_org_id=None,
+                loan_number="A-9",
+                original_amount=6_000_000,
+                balance=6_000_000,
+                balance_as_of=date(2026, 9, 30),
+                guarantee_ratio_pct=0,
+                interest_rate_bp=100,
+                start_date=date(2026, 1, 20),
+                grace_end_date=date(2026, 12, 31),
+                maturity_date=date(2028, 12, 20),
+            ),
+        )
+        csv = "事業者ID,融資番号,約定返済日,元金,利息,返済日\n" + "\n".join(
+            [
+                f"{banked},A-9,2026-11-20,0,5000,",
+                f"{banked},A-9,2027-01-20,250000,5000,",
+                f"{banked},A-9,2027-02-20,250000,4800,",
+            ]
+        )
+        do_import_schedule(s, SYSTEM, csv.encode("utf-8"), "schedule.csv")
+    r = cli("grace", "--as", "a_officer", "--today", "2026-10-01", "--json")
+    assert r.exit_code == 0, r.output
+    rows = json.loads(r.output)
+    assert len(rows) == 1 and rows[0]["business_id"] == banked
+    assert rows[0]["loans"] == [
+        {"loan": "A-9", "first_principal_on": "2027-01-20", "monthly_principal_yen": 250_000}
+    ]
+    assert (rows[0]["bank_balance_yen"], rows[0]["months_covered"]) == (2_300_001, 9)
+    # the November interest (week 8) is in the forecast; the lowest is still the opening balance
+    assert rows[0]["lowest_13w_yen"] == 2_300_001
+    r = cli("grace", "--as", "a_officer", "--today", "2026-10-01")
+    assert "据置期間" in r.output and "9 か月" in r.output and latin_words(r.output) == []
+    r = cli("grace", "--as", "b_officer", "--today", "2026-10-01", "--json")
+    assert json.loads(r.output) == []
+    r = cli("cash", "--business", str(banked), "--as", "a_officer", "--json")
+    weeks = json.loads(r.output)["weeks"]
+    assert weeks[7]["by_kind_yen"]["loan_interest"] == -5_000
+    assert weeks[7]["closing_yen"] == 2_695_001

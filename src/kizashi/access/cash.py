@@ -25,10 +25,23 @@ from kizashi.domain.cash import (
     grace_ends,
 )
 from kizashi.domain.vocabulary import Category, Purpose
-from kizashi.store.models import BankTransaction, Business, Invoice, OpenItem, RepaymentInstalment
+from kizashi.store.models import (
+    BankTransaction,
+    Business,
+    Invoice,
+    Loan,
+    OpenItem,
+    RepaymentInstalment,
+)
 
 from .actor import Actor
-from .policy import access_business_by_id, access_loans_by_business, decide
+from .policy import (
+    access_business_by_id,
+    access_loans_by_business,
+    accessible_business_ids,
+    audit_listing,
+    decide,
+)
 
 HISTORY_DAYS = 130  # four months and a little: three complete months before any as-of date
 
@@ -172,3 +185,83 @@ def read_cash_forecast(
         missing.append(Category.LOANS.value)
     plan = build_forecast(opening, on, history, items, instalments)
     return CashView(business_id, business.name, on, opening, plan, tuple(grace), tuple(missing))
+
+
+@dataclass(frozen=True)
+class GraceRow:
+    """A business whose grace period (据置期間) ends soon, with the cash that covers it."""
+
+    business_id: int
+    business_name: str
+    loans: tuple[GraceEnd, ...]
+    monthly_principal: int  # the new principal per month, all those loans
+    bank_balance: int | None  # None: no bank data, or no consent for 口座
+    months_covered: int | None  # bank balance ÷ the new monthly principal (whole months)
+    lowest_13w: int | None  # the 13-week forecast's lowest balance
+
+
+def list_grace_ends(
+    session: Session,
+    actor: Actor,
+    *,
+    purpose: Purpose = Purpose.MONITORING,
+    today: date | None = None,
+    within_months: int = 12,
+) -> list[GraceRow]:
+    """The businesses the actor may read loans of whose grace period ends after ``today`` and
+    within ``within_months``: the loans, the principal that starts, and the projected coverage
+    (the bank balance in months of that principal, the 13-week lowest balance) where the actor
+    may read 口座. The listing is audited; each business's reads too."""
+    on = today or date.today()
+    y, m = divmod(on.year * 12 + on.month - 1 + within_months, 12)
+    limit = date(y, m + 1, 1)
+    ids = list(
+        session.execute(
+            select(Loan.business_id)
+            .where(
+                Loan.business_id.in_(accessible_business_ids(actor, Category.LOANS, purpose, on)),
+                Loan.grace_end_date > on,
+                Loan.grace_end_date < limit,
+            )
+            .distinct()
+            .order_by(Loan.business_id)
+        ).scalars()
+    )
+    audit_listing(session, actor, Category.LOANS, purpose, len(ids), {"list": "grace_ends"})
+    out = []
+    for bid in ids:
+        loans = access_loans_by_business(session, actor, bid, purpose, today=on)
+        by_id = {x.id: x for x in loans}
+        schedules: dict[str, list[tuple[date, int, int]]] = {}
+        for r in session.execute(
+            select(RepaymentInstalment).where(RepaymentInstalment.loan_id.in_(list(by_id)))
+        ).scalars():
+            schedules.setdefault(by_id[r.loan_id].loan_number, []).append(
+                (r.due_date, r.principal, r.interest)
+            )
+        ends = grace_ends(
+            schedules, {x.loan_number: x.grace_end_date for x in loans}, on, within_months
+        )
+        if not ends:
+            continue
+        monthly = sum(g.monthly_principal for g in ends)
+        business = session.get(Business, bid)
+        assert business is not None
+        view = (
+            read_cash_forecast(session, actor, bid, purpose=purpose, today=on)
+            if may_read_cash(session, actor, bid, purpose, on)
+            else None
+        )
+        balance = view.opening if view is not None else None
+        out.append(
+            GraceRow(
+                bid,
+                business.name,
+                tuple(ends),
+                monthly,
+                balance,
+                None if balance is None or monthly <= 0 else max(balance, 0) // monthly,
+                view.plan.forecast.lowest if view is not None else None,
+            )
+        )
+    return out

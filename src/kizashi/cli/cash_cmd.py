@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from kizashi.access.cash import CashView, read_cash_forecast
+from kizashi.access.cash import CashView, list_grace_ends, read_cash_forecast
 from kizashi.domain.calendar import format_month
 from kizashi.store.errors import NotFound
 from kizashi.web.i18n import format_yen
@@ -162,3 +162,75 @@ def cash(
         _console.print(
             f"{CATEGORY_JA.get(c, c)}を見る同意がないため、その分は予測に含めていません。"
         )
+
+
+@app.command("grace")
+def grace(
+    login: Annotated[str, typer.Option("--as", help="この利用者として読む(同意と監査)")],
+    months: Annotated[int, typer.Option("--months", min=1, max=60, help="何か月先までか")] = 12,
+    today: Annotated[
+        str | None, typer.Option("--today", help="基準日 YYYY-MM-DD(既定: 今日)")
+    ] = None,
+    as_json_out: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
+) -> None:
+    """据置期間が終わり元金返済が始まる事業者の一覧(資金の手当ての見込みつき)。"""
+    try:
+        on = date.fromisoformat(today) if today else None
+    except ValueError:
+        fail("--today は YYYY-MM-DD で指定してください")
+        return
+    actor = actor_for(login)
+    with store().session() as s:
+        rows = list_grace_ends(s, actor, today=on, within_months=months)
+    checkpoint_audit()
+    if as_json_out:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "business_id": r.business_id,
+                        "business_name": r.business_name,
+                        "loans": [
+                            {
+                                "loan": g.loan,
+                                "first_principal_on": g.first_principal_on.isoformat(),
+                                "monthly_principal_yen": g.monthly_principal,
+                            }
+                            for g in r.loans
+                        ],
+                        "monthly_principal_yen": r.monthly_principal,
+                        "bank_balance_yen": r.bank_balance,
+                        "months_covered": r.months_covered,
+                        "lowest_13w_yen": r.lowest_13w,
+                    }
+                    for r in rows
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    if not rows:
+        _console.print(f"{months} か月以内に据置期間が終わる融資はありません。")
+        return
+    t = Table(title=f"{months} か月以内に据置期間が終わる事業者")
+    for col, right in (
+        ("事業者", False),
+        ("元金返済の開始", False),
+        ("元金(月)", True),
+        ("口座残高", True),
+        ("残高で払える月数", True),
+        ("13週の最低残高", True),
+    ):
+        t.add_column(col, justify="right" if right else "left")
+    for r in rows:
+        first = min(g.first_principal_on for g in r.loans)
+        t.add_row(
+            f"{r.business_name}({r.business_id})",
+            f"{first.year}年{_jp(first)}",
+            format_yen(r.monthly_principal),
+            "—" if r.bank_balance is None else format_yen(r.bank_balance),
+            "—" if r.months_covered is None else f"{r.months_covered} か月",
+            "—" if r.lowest_13w is None else format_yen(r.lowest_13w),
+        )
+    _console.print(t)
