@@ -26,7 +26,7 @@ from kizashi.access import Actor, access_business_by_id, decide, decide_upload
 from kizashi.access.policy import access_loans_by_business
 from kizashi.access.read_log import audited_reads
 from kizashi.access.reads import read_loans
-from kizashi.access.rule import OWN_DATA, flag_rows, loan_rows, visible_businesses
+from kizashi.access.rule import OWN_DATA, flag_rows, knows_condition, loan_rows, visible_businesses
 from kizashi.actions.consent import do_grant_consent, do_revoke_consent
 from kizashi.actions.loans import do_record_credit_event
 from kizashi.actions.organisations import do_add_organisation
@@ -382,3 +382,17 @@ def test_rows_of_an_allowed_business(store: Store, facts: Facts) -> None:
         assert (
             0 < len(expected_loans(facts, officer_a, biz, Purpose.MONITORING, T)) < len(facts.loans)
         )
+
+
+def test_knowing_a_business_is_reading_something_of_it(store: Store, facts: Facts) -> None:
+    """``knows_condition``: some category, for some purpose."""
+    with store.session() as s:
+        for on in DAYS:
+            for a in facts.actors:
+                known = set(s.execute(select(Business.id).where(knows_condition(a, on))).scalars())
+                want = {
+                    biz
+                    for biz, _ in facts.businesses
+                    if any(expected(facts, a, biz, c, None, on) for c in ALL_CATEGORIES)
+                }
+                assert known == want, (a.login, on)
