@@ -184,3 +184,25 @@ def test_loans_are_read_only_under_the_loans_category(store, world):
     assert [x.loan_number for x in book.loans] == ["B-1"]
     with pytest.raises(NotFound), store.session() as s:  # another business's owner
         read_loans(s, world.actors["other_owner"], bid, purpose=M, today=TODAY)
+
+
+def test_an_entered_delinquency_feeds_the_credit_event_rule(cli, store, settings, tmp_path, world):
+    from kizashi.jobs.monitoring import run_monitoring_job
+    from kizashi.store.models import Flag
+    from tests.jobs.test_reimport import _history, _import
+
+    bid = world.business.id
+    _import(cli, tmp_path, bid, _history(date(2026, 9, 1)), "tb.csv")  # healthy books
+    run_monitoring_job(store, settings)
+    with store.session() as s:
+        rules = set(s.execute(select(Flag.rule_id).where(Flag.business_id == bid)).scalars())
+    assert "credit.delinquency" not in rules
+    events = _csv("事業者ID,融資番号,種別,発生日,延滞日数", f"{bid},A-1,延滞,2026-08-31,40")
+    with store.session() as s:
+        do_import_credit_events(s, world.actors["a_officer"], events, "events.csv")
+    run_monitoring_job(store, settings)
+    with store.session() as s:
+        flag = s.execute(
+            select(Flag).where(Flag.business_id == bid, Flag.rule_id == "credit.delinquency")
+        ).scalar_one()
+    assert flag.is_open and flag.category
