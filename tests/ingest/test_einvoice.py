@@ -157,3 +157,9 @@ def test_element_limit() -> None:
     data = b"<Invoice>" + b"<a/>" * 50 + b"</Invoice>"
     with pytest.raises(IngestError, match="elements"):
         parse_xml(data, "many.xml", max_elements=20)
+
+
+def test_unknown_encoding_declaration_is_a_clear_error() -> None:
+    # found by the fuzzer: a mutated declaration (encoding="tf-8") made expat raise LookupError
+    with pytest.raises(IngestError, match="encoding"):
+        parse_xml(b'<?xml version="1.0" encoding="tf-8"?><Invoice/>', "enc.xml")

@@ -77,6 +77,10 @@ def parse_xml(data: bytes, filename: str, *, max_elements: int = MAX_ELEMENTS) -
             f"{filename}: 安全でない XML 構造 ({type(exc).__name__}) のため読みません"
             f" / refused unsafe XML ({type(exc).__name__})"
         ) from exc
+    except (LookupError, UnicodeError) as exc:  # an unknown or lying encoding declaration
+        raise IngestError(
+            f"{filename}: XML の文字コード宣言が読めません / the XML's encoding cannot be read ({exc})"
+        ) from exc
     except ParseError as exc:
         line, column = getattr(exc, "position", (0, 0))
         raise IngestError(
