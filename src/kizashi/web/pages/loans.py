@@ -47,6 +47,7 @@ DONE = {
     "closed": N_("The loan was marked as paid off."),
     "event": N_("The credit event was recorded."),
 }
+REFUSED = N_("The entry was refused: check the number, the amounts, the dates and the parties.")
 IMPORT_KINDS = {
     "loans": N_("Loans and guarantees"),
     "schedule": N_("Repayment schedule"),
@@ -63,6 +64,17 @@ def _refusal(exc: Exception) -> str:
     if isinstance(exc, PermissionError):
         return N_("Only an officer of the lender or the guarantor records loan data.")
     return str(exc).split(" (")[0]
+
+
+def _error_text(t: TranslatorDep, error: str | None) -> str | None:
+    """The refusal in the page's language: the actions word their reasons in Japanese, so an
+    English page says what was refused without them."""
+    if error is None:
+        return None
+    translated = t.gettext(error)
+    if t.locale != "ja" and not translated.isascii():
+        return t.gettext(REFUSED)
+    return translated
 
 
 def _date(text: str) -> date | None:
@@ -110,7 +122,7 @@ def _page(
             "guarantors": [(c, n) for c, n, k in orgs if k == OrgKind.GUARANTOR],
             "kinds": list(CreditEventKind),
             "done": t.gettext(DONE[done]) if done in DONE else None,
-            "error": t.gettext(error) if error else None,
+            "error": _error_text(t, error),
         },
         status_code=status_code,
     )
