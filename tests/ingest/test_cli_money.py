@@ -100,3 +100,64 @@ def test_schedule_needs_a_side_and_refusal_without_consent(cli, store, bid, tmp_
 def test_formats_lists_money_importers(cli):
     r = cli("ingest", "formats")
     assert "zengin" in r.output and "ubl_invoice" in r.output and "open_items" in r.output
+
+
+def test_a_saved_layout_reads_an_unusual_bank_csv(cli, store, bid, tmp_path):
+    f = tmp_path / "odd.csv"
+    f.write_text(
+        "取引年月日,ご利用内容,引落額,振込額,口座残高\n2024-04-01,ｳﾘｱｹﾞ,,100,1100\n",
+        encoding="utf-8",
+    )
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner", "--format", "netbank_csv")
+    assert r.exit_code == 1  # no known header
+    layout = (
+        '{"date": "取引年月日", "description": "ご利用内容", "out": "引落額", '
+        '"in": "振込額", "balance": "口座残高", "account": "7654321"}'
+    )
+    r = cli(
+        "ingest",
+        str(f),
+        "--business",
+        str(bid),
+        "--as",
+        "owner",
+        "--format",
+        "netbank_csv",
+        "--column-mapping",
+        layout,
+        "--save-column-mapping",
+        "うちの銀行",
+    )
+    assert r.exit_code == 0, r.output
+    g = tmp_path / "odd2.csv"
+    g.write_text(
+        "取引年月日,ご利用内容,引落額,振込額,口座残高\n2024-04-02,ﾃｽｳﾘﾖｳ,10,,1090\n",
+        encoding="utf-8",
+    )
+    r = cli(
+        "ingest",
+        str(g),
+        "--business",
+        str(bid),
+        "--as",
+        "owner",
+        "--format",
+        "netbank_csv",
+        "--column-mapping",
+        "うちの銀行",
+    )
+    assert r.exit_code == 0, r.output
+    assert _count(store, BankTransaction) == 2
+    r = cli(
+        "ingest",
+        str(g),
+        "--business",
+        str(bid),
+        "--as",
+        "owner",
+        "--format",
+        "netbank_csv",
+        "--column-mapping",
+        "ないレイアウト",
+    )
+    assert r.exit_code == 1

@@ -50,6 +50,7 @@ from kizashi.store.models import (
     BankAccount,
     BankTransaction,
     Business,
+    ColumnMappingPreset,
     Counterparty,
     Invoice,
     OpenItem,
@@ -528,3 +529,67 @@ def _replace_open_items(
         )
     session.flush()
     outcome.added["open_item"] += len(items)
+
+
+# --------------------------------------------------------------------------- saved column layouts
+
+PRESET_PREFIX = "money:"  # kept beside the trial-balance presets, never confused with them
+
+
+def preset_fields() -> frozenset[str]:
+    """The logical fields a bank-CSV or balance-list layout may name."""
+    from kizashi.ingest.importers import netbank_csv, open_items
+
+    return frozenset({*netbank_csv.NAMES, *open_items.NAMES, "account"})
+
+
+def do_save_money_preset(
+    session: Session, actor: Actor, org_id: int, name: str, columns: dict[str, str]
+) -> ColumnMappingPreset:
+    """Save (or replace) the organisation's layout ``name`` for bank CSVs and balance lists:
+    logical field (date, out, in, balance, description, counterparty, due, side …) → header
+    text or 1-based column number; ``account`` → the account number the file lacks."""
+    if actor.org_id != org_id and not actor.is_system:
+        raise PermissionError("a layout belongs to your own organisation")
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ValueError("a layout name is 1 to 100 characters")
+    unknown = sorted(set(columns) - preset_fields())
+    if unknown or not columns:
+        raise ValueError(f"unknown fields {unknown}; known: {sorted(preset_fields())}")
+    key = PRESET_PREFIX + name
+    row = session.execute(
+        select(ColumnMappingPreset).where(
+            ColumnMappingPreset.org_id == org_id, ColumnMappingPreset.name == key
+        )
+    ).scalar_one_or_none()
+    replaced = row is not None
+    if row is None:
+        row = ColumnMappingPreset(org_id=org_id, name=key, created_at=datetime.now(UTC))
+        session.add(row)
+    row.mapping_json = json.dumps({"money_columns": columns}, ensure_ascii=False, sort_keys=True)
+    session.flush()
+    audit_write(
+        session,
+        actor,
+        "save_money_preset",
+        object_type="column_mapping_preset",
+        object_id=row.id,
+        org_id=org_id,
+        name=name,
+        replaced=replaced,
+    )
+    return row
+
+
+def load_money_preset(session: Session, actor: Actor, name: str) -> dict[str, str]:
+    """The actor's organisation's saved layout ``name`` (IngestError when there is none)."""
+    row = session.execute(
+        select(ColumnMappingPreset).where(
+            ColumnMappingPreset.org_id == actor.org_id,
+            ColumnMappingPreset.name == PRESET_PREFIX + name,
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        raise IngestError(f"no saved layout named {name!r} in your organisation")
+    return {str(k): str(v) for k, v in json.loads(row.mapping_json)["money_columns"].items()}

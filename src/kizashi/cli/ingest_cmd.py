@@ -357,6 +357,8 @@ def ingest_cmd(
             dry_run=dry_run,
             as_json=as_json,
             max_bytes=limit,
+            preset=mapping,
+            save_preset=save_mapping,
         )
         return
     column_mapping = _column_mapping(mapping, as_json)

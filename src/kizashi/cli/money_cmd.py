@@ -9,14 +9,20 @@ names one). ``--business ID --as LOGIN`` stores through ``actions.bank.do_import
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from kizashi.actions.bank import MoneyOutcome, do_import_money, money_format_of
+from kizashi.actions.bank import (
+    MoneyOutcome,
+    do_import_money,
+    do_save_money_preset,
+    load_money_preset,
+    money_format_of,
+)
 from kizashi.ingest import IngestError
 from kizashi.ingest.errors import Issue
 from kizashi.ingest.money import MoneyOptions, MoneyResult, analyse_money
@@ -47,8 +53,10 @@ def is_money(payload: list[tuple[bytes, str]], fmt: str | None) -> bool:
 def money_options(
     preset: str | None, side: str | None, as_of: str | None, today: str | None
 ) -> MoneyOptions:
+    """The options; ``--column-mapping`` is a JSON file, JSON text, or (see ``preset_name``) the
+    name of a layout saved by the organisation."""
     mapping: dict[str, str] | None = None
-    if preset:
+    if preset and preset_name(preset) is None:
         path = Path(preset)
         try:
             raw = json.loads(path.read_text("utf-8")) if path.is_file() else json.loads(preset)
@@ -70,6 +78,13 @@ def money_options(
         raise typer.BadParameter(str(exc)) from exc
 
 
+def preset_name(value: str | None) -> str | None:
+    """``value`` when it names a saved layout (not a file, not JSON), else None."""
+    if not value or Path(value).is_file() or value.lstrip().startswith("{"):
+        return None
+    return value
+
+
 def ingest_money(
     payload: list[tuple[bytes, str]],
     *,
@@ -82,6 +97,8 @@ def ingest_money(
     dry_run: bool,
     as_json: bool,
     max_bytes: int,
+    preset: str | None = None,
+    save_preset: str | None = None,
 ) -> None:
     t = Translator("ja")
     failed = False
@@ -105,6 +122,10 @@ def ingest_money(
         actor = actor_for(login)
         try:
             with store().session() as s:
+                if save_preset and options.preset and not dry_run:
+                    do_save_money_preset(s, actor, actor.org_id or 0, save_preset, options.preset)
+                if preset_name(preset):
+                    options = replace(options, preset=load_money_preset(s, actor, str(preset)))
                 outcome = do_import_money(
                     s,
                     actor,
@@ -119,6 +140,9 @@ def ingest_money(
                     dry_run=dry_run,
                     max_bytes=max_bytes,
                 )
+        except (IngestError, ValueError, PermissionError) as exc:
+            typer.echo(f"エラー: {exc}", err=True)
+            raise typer.Exit(EXIT_ERRORS) from None
         except NotFound:
             checkpoint_audit()
             if as_json:
