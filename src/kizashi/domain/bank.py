@@ -341,6 +341,9 @@ _KIND_WORDS: tuple[tuple[TxKind, tuple[str, ...]], ...] = (
 )
 
 
+_NOT_TAX = ("ゼイリシ", "税理士", "ゼイコミ", "税込", "ゼイヌキ", "税抜")
+
+
 def classify(description: str, counterparty: str, amount_yen: int) -> TxKind:
     """A first guess at a transaction's kind from its words and sign.
 
@@ -348,6 +351,8 @@ def classify(description: str, counterparty: str, amount_yen: int) -> TxKind:
     (振込入金 with a remitter), else other.
     """
     key = match_key(f"{description} {counterparty}")
+    for word in _NOT_TAX:  # 税理士 fees and 税込 notes are no tax payment
+        key = key.replace(match_key(word), "")
     for kind, words in _KIND_WORDS:
         if kind in (TxKind.TAX,) and amount_yen > 0:
             continue  # a tax refund is not a tax payment
