@@ -46,15 +46,16 @@ from kizashi.actions.monitoring import do_install_default_pack, do_record_run
 from kizashi.domain.calendar import format_month
 from kizashi.domain.panel import LOAN_COLUMNS
 from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
+from kizashi.engine.exec.bank_features import compute_bank_features
 from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
 from kizashi.settings import Settings
 from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
 from kizashi.store.analytics_schema import INDICATOR_VALUES, PEER_STATS, write_run_output
 from kizashi.store.db import Store
-from kizashi.store.models import Business, CreditEvent, Loan, RulePack
+from kizashi.store.models import Business, CreditEvent, Loan, RepaymentInstalment, RulePack
 
-from .money_sync import sync_money
+from .money_sync import read_money_table, sync_money
 from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run
 from .panel_sync import read_loan_balances, read_panel, sync_panel
 
@@ -252,6 +253,9 @@ def _evaluate(
         return []
     as_of = month or max(panel.column("month").to_pylist())
     balances = read_loan_balances(data_dir, path=staged)
+    bank = _bank_features(store, staged, panel, as_of)
+    if bank is not None:
+        say(f"入出金明細の特徴量: {bank.num_rows:,} 行(事業者 × 月)")
     out = []
     for pack, org_id in active_packs(store):
         businesses, events, loans = _register_inputs(store, org_id, as_of)
@@ -278,8 +282,13 @@ def _evaluate(
             lb = lb.filter(
                 pc.is_in(lb.column("business_id"), value_set=businesses.column("business_id"))
             )
+        bf = bank
+        if bf is not None and org_id is not None:
+            bf = bf.filter(
+                pc.is_in(bf.column("business_id"), value_set=businesses.column("business_id"))
+            )
         result = run_monitoring(
-            scoped, businesses, events, pack, as_of, loans=loans, loan_balances=lb
+            scoped, businesses, events, pack, as_of, loans=loans, loan_balances=lb, bank_features=bf
         )
         _store_analytics(staged, result, pack)
         if org_id is None:  # the active risk model scores the shared pack's run (if any)
@@ -290,6 +299,43 @@ def _evaluate(
         heartbeat(store, token)
         out.append(_Evaluated(pack, org_id, run_id, businesses, result))
     return out
+
+
+def _bank_features(store: Store, staged: Path, panel: pa.Table, as_of: date) -> pa.Table | None:
+    """The bank features (``engine.exec.bank_features``) from the staged analytics file's money
+    tables and the store's repayment schedules; None when no bank transaction is stored."""
+    tx = read_money_table(staged.parent, "bank_transactions", path=staged)
+    if tx.num_rows == 0:
+        return None
+    inv = read_money_table(staged.parent, "invoices", path=staged)
+    oi = read_money_table(staged.parent, "open_items", path=staged)
+    with store.read_session() as s:
+        rows = s.execute(
+            select(
+                Loan.business_id,
+                RepaymentInstalment.due_date,
+                RepaymentInstalment.principal,
+                RepaymentInstalment.interest,
+                RepaymentInstalment.paid_on,
+            ).join(Loan, Loan.id == RepaymentInstalment.loan_id)
+        ).all()
+    inst = pa.table(
+        {
+            "business_id": pa.array([r[0] for r in rows], pa.int64()),
+            "due_date": pa.array([r[1] for r in rows], pa.date32()),
+            "principal": pa.array([r[2] for r in rows], pa.int64()),
+            "interest": pa.array([r[3] for r in rows], pa.int64()),
+            "paid_on": pa.array([r[4] for r in rows], pa.date32()),
+        }
+    )
+    return compute_bank_features(
+        tx,
+        as_of,
+        invoices=inv if inv.num_rows else None,
+        open_items=oi if oi.num_rows else None,
+        panel=panel,
+        instalments=inst,
+    )
 
 
 def _commit(store: Store, evaluated: list[_Evaluated], token: str) -> list[PackRun]:

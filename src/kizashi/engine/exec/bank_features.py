@@ -71,7 +71,8 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
     relations ``bank_tx`` and, when present, ``bank_inv``, ``bank_oi`` and ``bank_panel``."""
     digits = ", ".join(f"COUNT(*) FILTER (WHERE d = {k}) AS d{k}" for k in range(1, 10))
     kinds = {
-        "bank_deposits": "kind = 'sales_receipt' AND amount_yen > 0",
+        # money in from customers; unclassified money in too (a statement without remitters)
+        "bank_deposits": "kind IN ('sales_receipt', 'other') AND amount_yen > 0",
         "bank_payroll": "kind = 'payroll' AND amount_yen < 0",
         "bank_social_insurance": "kind = 'social_insurance' AND amount_yen < 0",
         "bank_rent": "kind = 'rent' AND amount_yen < 0",
