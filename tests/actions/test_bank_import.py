@@ -7,6 +7,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from kizashi.actions.bank import do_import_money
@@ -246,3 +248,35 @@ def test_transfer_request_becomes_planned_payables(store, world, tmp_path):
     assert sorted(tuple(r) for r in rows) == [
         ("transfer_request", a, date(2026, 2, 24)) for a in (1, 2, 3)
     ]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 2), st.integers(0, 10**5), st.integers(0, 255)),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_mutated_files_store_all_or_nothing(store, world, tmp_path, edits):
+    """Any mutation of a statement: stored whole, or refused with nothing written."""
+    data = bytearray(b"\n".join(zb.statement03()))
+    for kind, pos, byte in edits:
+        p = pos % len(data)
+        if kind == 0:
+            data[p] = byte
+        elif kind == 1:
+            del data[p]
+        else:
+            data.insert(p, byte)
+    before = _counts(store)
+    out = _import(store, world.actors["owner"], world.business.id, bytes(data), "f.txt", tmp_path)
+    after = _counts(store)
+    if out.stored:
+        assert after["submission"] == before["submission"] + 1
+        assert (
+            after["bank_transaction"] - before["bank_transaction"] == out.added["bank_transaction"]
+        )
+    else:
+        assert after == before
+        assert all(i.file == "f.txt" for i in out.errors)
