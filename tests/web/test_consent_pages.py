@@ -207,3 +207,15 @@ def test_purpose_follows_the_organisation_and_survives_navigation(
     client.cookies.clear()
     login(client, "a_officer")  # a bank opens on 期中モニタリング
     assert selected.findall(client.get("/portfolio").text)[:1] == ["monitoring"]
+
+
+def test_english_pages_speak_english(client: TestClient, web_world: WebWorld) -> None:
+    login(client, "owner")
+    html = client.get("/consent?lang=en").text
+    assert "Who can see what, for which purpose, until when" in html
+    assert "Trial balances and financial statements" in html and "Monitoring" in html
+    assert "試算表・決算書" not in html and "誰が" not in html
+    client.cookies.clear()
+    login(client, "a_officer")
+    html = client.get(f"/businesses/{web_world.business_id}?purpose=support&lang=en").text
+    assert "No consent for Business support:" in html and "Ask the business for consent" in html
