@@ -112,9 +112,10 @@ def test_without_bank_consent_nothing_is_shown(cli, banked):
 def test_grace_period_list(cli, store, banked):
     """A loan whose grace period ends on 2026-12-31: principal 250,000 a month from 2027-01-20;
     the bank balance of 2,300,001 covers 9 months of it."""
+    from sqlalchemy import select
+
     from kizashi.actions.loans import LoanInput, do_add_loan, do_import_schedule
     from kizashi.store.models import Organisation
-    from sqlalchemy import select
     from tests.world import SYSTEM
 
     with store.session() as s:
