@@ -20,9 +20,10 @@ from typing import Any, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from kizashi.access.money import list_bank_transactions, list_invoices, list_open_items
-from kizashi.actions.bank import do_import_money
+from kizashi.actions.bank import MoneyOutcome, do_import_money
 from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest.money import MoneyOptions
 
@@ -161,21 +162,25 @@ async def post_money_file(
     fmt = None if not format or format == "auto" else str(format)
     ((data, name),) = await read_uploads([file], settings.max_upload_bytes)
     options = MoneyOptions(side=side, as_of=as_of)
-    with store.session() as s:
-        outcome = do_import_money(
-            s,
-            user.actor,
-            business_id=business_id,
-            data=data,
-            filename=name,
-            raw_dir=settings.raw_dir,
-            format=fmt,
-            options=options,
-            direction=direction,
-            confirm_other_party=confirm_other_party,
-            dry_run=dry_run,
-            max_bytes=settings.max_upload_bytes,
-        )
+
+    def run() -> MoneyOutcome:  # parsing and storing off the event loop (a worker thread)
+        with store.session() as s:
+            return do_import_money(
+                s,
+                user.actor,
+                business_id=business_id,
+                data=data,
+                filename=name,
+                raw_dir=settings.raw_dir,
+                format=fmt,
+                options=options,
+                direction=direction,
+                confirm_other_party=confirm_other_party,
+                dry_run=dry_run,
+                max_bytes=settings.max_upload_bytes,
+            )
+
+    outcome = await run_in_threadpool(run)
     body = MoneyOutcomeOut.model_validate(outcome.to_dict())
     status = 201 if outcome.stored else (422 if outcome.reason == "errors" else 200)
     return JSONResponse(body.model_dump(mode="json"), status_code=status)

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from kizashi.access.reads import list_submissions, read_upload_target
 from kizashi.actions.mappings import do_confirm_account_mapping
@@ -187,7 +188,8 @@ async def upload_submit(
         ctx = _form_context(store, settings, t, user, business_id)
         return render(request, "upload.html", {**ctx, "no_file": True}, status_code=400)
     if is_money_upload(payload, options["format"]):
-        return money_upload(
+        return await run_in_threadpool(
+            money_upload,
             request,
             store,
             settings,
