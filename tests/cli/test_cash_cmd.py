@@ -164,3 +164,20 @@ def test_grace_period_list(cli, store, banked):
     weeks = json.loads(r.output)["weeks"]
     assert weeks[7]["by_kind_yen"]["loan_interest"] == -5_000
     assert weeks[7]["closing_yen"] == 2_695_001
+
+
+def test_twelve_month_outlook_from_the_trial_balances(cli, store, banked, tmp_path):
+    """Trial balances to 2026-09 with 0 ordinary profit and 2,000,000 cash; A-9's principal of
+    250,000 in Jan and Feb 2027: the outlook falls to 1,500,000 from February."""
+    from tests.jobs.test_reimport import _history, _import
+
+    _import(cli, tmp_path, banked, _history(None), "tb.csv")
+    test_grace_period_list(cli, store, banked)  # adds loan A-9 and its schedule
+    r = cli("cash", "--business", str(banked), "--as", "a_officer", "--json")
+    out = json.loads(r.output)["outlook_12_months"]
+    assert [o["month"] for o in out][:1] == ["2026-10"] and len(out) == 12
+    assert [o["closing_yen"] for o in out][2:6] == [2_000_000, 1_750_000, 1_500_000, 1_500_000]
+    assert {o["operating_yen"] for o in out} == {0}
+    r = cli("cash", "--business", str(banked), "--as", "a_officer")
+    assert "12か月の見通し" in r.output and "1,500,000円" in r.output
+    assert latin_words(r.output) == [], r.output

@@ -21,8 +21,11 @@ from kizashi.domain.cash import (
     GraceEnd,
     Instalment,
     OpenItemLine,
+    OutlookMonth,
     build_forecast,
     grace_ends,
+    monthly_operating_cash,
+    monthly_outlook,
 )
 from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.store.models import (
@@ -42,6 +45,7 @@ from .policy import (
     audit_listing,
     decide,
 )
+from .reads import read_monthly_series
 
 HISTORY_DAYS = 130  # four months and a little: three complete months before any as-of date
 
@@ -55,6 +59,8 @@ class CashView:
     plan: CashPlan
     grace: tuple[GraceEnd, ...]
     missing: tuple[str, ...] = field(default_factory=tuple)  # categories left out (no consent)
+    # the 12-month outlook from the trial balances (empty without 12 months of figures)
+    outlook: tuple[OutlookMonth, ...] = field(default_factory=tuple)
 
 
 def _balance(session: Session, business_id: int, as_of: date | None) -> tuple[date, int] | None:
@@ -184,7 +190,51 @@ def read_cash_forecast(
     else:
         missing.append(Category.LOANS.value)
     plan = build_forecast(opening, on, history, items, instalments)
-    return CashView(business_id, business.name, on, opening, plan, tuple(grace), tuple(missing))
+    outlook: list[OutlookMonth] = []
+    if _may(session, actor, business, Category.FINANCIALS, purpose, today):
+        outlook = _outlook(session, actor, business_id, purpose, today, instalments)
+    else:
+        missing.append(Category.FINANCIALS.value)
+    return CashView(
+        business_id,
+        business.name,
+        on,
+        opening,
+        plan,
+        tuple(grace),
+        tuple(missing),
+        tuple(outlook),
+    )
+
+
+def _outlook(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    purpose: Purpose,
+    today: date | None,
+    instalments: list[Instalment],
+) -> list[OutlookMonth]:
+    """12 months after the latest trial balance: its 現金及び預金, plus each month the last 12
+    months' 経常利益 ÷ 12 (the series carries no depreciation or taxes: they count 0), less the
+    scheduled principal of that month. Empty unless the last 12 months are all there."""
+    points = read_monthly_series(
+        session, actor, business_id, months=12, purpose=purpose, today=today
+    )
+    if len(points) < 12:
+        return []
+    ops = [p.values.get("ordinary_profit") for p in points]
+    cash = points[-1].values.get("cash_and_deposits")
+    if cash is None or any(v is None for v in ops):
+        return []
+    last = points[-1].month
+    start = (last.year + last.month // 12, last.month % 12 + 1)
+    principal: dict[tuple[int, int], int] = {}
+    for i in instalments:
+        key = (i.due.year, i.due.month)
+        principal[key] = principal.get(key, 0) + i.principal
+    operating = monthly_operating_cash(sum(v or 0 for v in ops), 0, 0)
+    return monthly_outlook(cash, start, operating, principal)
 
 
 @dataclass(frozen=True)

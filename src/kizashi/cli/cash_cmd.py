@@ -36,7 +36,7 @@ KIND_JA = {
     "loan_principal": "借入金の元金返済",
     "loan_interest": "借入金の利息",
 }
-CATEGORY_JA = {"invoices": "請求書", "loans": "金融取引"}
+CATEGORY_JA = {"invoices": "請求書", "loans": "金融取引", "financials": "試算表"}
 
 
 def _jp(d: date) -> str:
@@ -84,6 +84,16 @@ def as_json(v: CashView) -> dict[str, Any]:
             for g in v.grace
         ],
         "missing_categories": list(v.missing),
+        "outlook_12_months": [
+            {
+                "month": f"{o.year:04d}-{o.month:02d}",
+                "opening_yen": o.opening,
+                "operating_yen": o.operating,
+                "principal_yen": o.principal,
+                "closing_yen": o.closing,
+            }
+            for o in v.outlook
+        ],
     }
 
 
@@ -158,6 +168,19 @@ def cash(
             f"据置期間終了: 融資 {g.loan} は {format_month(g.first_principal_on, 'ja')} から"
             f"元金返済 月 {format_yen(g.monthly_principal)} が始まります。"
         )
+    if view.outlook:
+        o = Table(title="12か月の見通し(試算表の直近12か月の経常利益 ÷ 12 − 返済予定の元金)")
+        for col in ("月", "月初の現預金", "経常利益(月)", "元金返済", "月末の現預金"):
+            o.add_column(col, justify="left" if col == "月" else "right")
+        for m in view.outlook:
+            o.add_row(
+                f"{m.year}年{m.month}月",
+                format_yen(m.opening),
+                format_yen(m.operating),
+                format_yen(m.principal),
+                format_yen(m.closing),
+            )
+        _console.print(o)
     for c in view.missing:
         _console.print(
             f"{CATEGORY_JA.get(c, c)}を見る同意がないため、その分は予測に含めていません。"

@@ -56,6 +56,14 @@ class GraceEndOut(BaseModel):
     monthly_principal_yen: int
 
 
+class OutlookMonthOut(BaseModel):
+    month: str = Field(description="YYYY-MM")
+    opening_yen: int
+    operating_yen: int = Field(description="TTM ordinary profit ÷ 12")
+    principal_yen: int = Field(description="Scheduled principal that month")
+    closing_yen: int
+
+
 class CashForecastOut(BaseModel):
     business_id: int
     available: bool = Field(description="False when the business has no bank balance yet")
@@ -66,6 +74,9 @@ class CashForecastOut(BaseModel):
     recurring: list[CashRecurring]
     grace_period_ends: list[GraceEndOut]
     missing_categories: list[str] = Field(description="Categories left out (no consent)")
+    outlook_12_months: list[OutlookMonthOut] = Field(
+        description="From the trial balances: empty without 12 months of figures or consent"
+    )
 
 
 def forecast_body(business_id: int, v: CashView | None) -> dict[str, Any]:
@@ -80,6 +91,7 @@ def forecast_body(business_id: int, v: CashView | None) -> dict[str, Any]:
             "recurring": [],
             "grace_period_ends": [],
             "missing_categories": [],
+            "outlook_12_months": [],
         }
     f = v.plan.forecast
     s = f.shortfall
@@ -122,6 +134,16 @@ def forecast_body(business_id: int, v: CashView | None) -> dict[str, Any]:
             for g in v.grace
         ],
         "missing_categories": list(v.missing),
+        "outlook_12_months": [
+            {
+                "month": f"{o.year:04d}-{o.month:02d}",
+                "opening_yen": o.opening,
+                "operating_yen": o.operating,
+                "principal_yen": o.principal,
+                "closing_yen": o.closing,
+            }
+            for o in v.outlook
+        ],
     }
 
 
