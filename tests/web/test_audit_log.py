@@ -12,6 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from kizashi.access import Actor
+from kizashi.access.audit_reads import AuditFilter, export_audit_log
 from kizashi.store.db import Store
 from kizashi.store.models import AuditEvent, Organisation, User
 
@@ -184,3 +186,16 @@ def test_nobody_else_reads_the_audit_log(client: TestClient, store: Store, who: 
 def test_anonymous_gets_nothing(client: TestClient, web_world: WebWorld) -> None:
     assert client.get("/api/v1/audit/events").status_code == 401
     assert client.get("/audit").status_code in (303, 307)
+
+
+def test_csv_cells_are_not_formulas(client: TestClient, store: Store, web_world: WebWorld) -> None:
+    """A failed login under a typed ID like ``=HYPERLINK(…)`` must not become a formula."""
+    page = client.get("/login")
+    client.post(
+        "/login",
+        data={"login": "=1+1", "password": "wrong-password", "csrf_token": csrf_from(page.text)},
+    )
+    with store.session() as s:  # unknown IDs name no organisation: the operator sees them
+        text = export_audit_log(s, Actor.system(), AuditFilter(action="login_failed"))
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [r["login"] for r in rows] == ["'=1+1"]

@@ -325,7 +325,15 @@ def export_audit_log(session: Session, actor: Actor, flt: AuditFilter | None = N
     return audit_csv(rows)
 
 
+def _cell(value: object) -> str:
+    """A text cell a spreadsheet will not run: one starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe (a typed login ID or a business name could be a formula)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def audit_csv(rows: Iterable[AuditRow]) -> str:
+    """The rows as CSV (``CSV_COLUMNS``); text cells made safe to open in a spreadsheet."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow(CSV_COLUMNS)
@@ -334,16 +342,16 @@ def audit_csv(rows: Iterable[AuditRow]) -> str:
             [
                 r.id,
                 r.at.astimezone(UTC).isoformat(timespec="seconds"),
-                r.login or "",
-                r.organisation or "",
-                r.action,
+                _cell(r.login),
+                _cell(r.organisation),
+                _cell(r.action),
                 r.decision,
                 "" if r.business_id is None else r.business_id,
-                r.business_name or "",
+                _cell(r.business_name),
                 r.category or "",
                 r.purpose or "",
-                r.object_type or "",
-                r.object_id or "",
+                _cell(r.object_type),
+                _cell(r.object_id),
                 json.dumps(r.detail, ensure_ascii=False, sort_keys=True),
             ]
         )
