@@ -18,8 +18,10 @@ MAX_EXAMPLES = 20
 @pytest.mark.slow
 @pytest.mark.parametrize("user", ["a_admin", "a_auditor"])
 def test_schemathesis_on_admin_and_audit_routes(
-    live_server: str, user: str, tmp_path: Path
-) -> None:  # noqa: F811
+    live_server: str,  # noqa: F811  (the fixture imported above)
+    user: str,
+    tmp_path: Path,
+) -> None:
     session, csrf = log_in(live_server, user)
     config = tmp_path / "schemathesis.toml"
     config.write_text(CONFIG.format(max_examples=MAX_EXAMPLES, session=session, csrf=csrf), "utf-8")
