@@ -5,9 +5,11 @@ from __future__ import annotations
 from . import (  # noqa: F401  (imported for their command registrations)
     admin_cmd,
     audit_log_cmd,
+    case_cmd,
     cash_cmd,
     consent_cmd,
     demo_cmd,
+    document_cmd,
     flag_cmd,
     ingest_cmd,
     loan_cmd,
