@@ -9,7 +9,6 @@ from . import (  # noqa: F401  (imported for their command registrations)
     cash_cmd,
     consent_cmd,
     demo_cmd,
-    document_cmd,
     flag_cmd,
     ingest_cmd,
     loan_cmd,
