@@ -6,8 +6,8 @@ from datetime import date
 
 from kizashi.domain.triage import (
     Candidate,
-    OpenFlag,
     Officer,
+    OpenFlag,
     allocate,
     rank,
     reason_of,

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from kizashi.domain.triage import Candidate, OpenFlag, Officer, Proposal, allocate, remaining
+from kizashi.domain.triage import Candidate, Officer, OpenFlag, Proposal, allocate, remaining
 from kizashi.domain.vocabulary import OPEN_STATES, Category, Purpose, Role
 from kizashi.model import registry
 from kizashi.store.models import Business, Flag, FlagResponse, Loan, User

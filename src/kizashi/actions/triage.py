@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
+from kizashi.access.policy import audited_refusal
 from kizashi.access.triage import month_of
 from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.store.audit import audit_write
@@ -42,12 +43,12 @@ def do_set_capacity(session: Session, actor: Actor, *, user_id: int, per_month: 
     """Set how many businesses an officer of the administrator's organisation can contact per
     month (0–1000). Returns the previous value (None → -1)."""
     if not actor.is_system and actor.role != Role.ADMIN:
-        raise PermissionError("only the organisation's administrator sets capacities")
+        raise audited_refusal(actor, "set_staff_capacity", "user", "not an administrator")
     if not 0 <= per_month <= MAX_CAPACITY:
         raise ValueError(f"per_month must be between 0 and {MAX_CAPACITY}")
     target = session.get(User, user_id)
     if target is None or (not actor.is_system and target.org_id != actor.org_id):
-        raise NotFound(f"user {user_id} not found")
+        raise audited_refusal(actor, "set_staff_capacity", "user", "not a user of the organisation")
     user = _officer(session, target.org_id, user_id)
     row = session.get(StaffCapacity, user.id)
     old = row.per_month if row else None
@@ -83,8 +84,6 @@ def do_assign_triage(
 ) -> TriageAssignment:
     """Assign (or reassign) a business of the queue to an officer for the month of ``period``.
     Refused when the officer's capacity for the month is used up (CapacityFull)."""
-    if actor.role != Role.OFFICER or actor.org_id is None:
-        raise PermissionError("only an officer of the organisation assigns the queue")
     access_business_by_id(
         session,
         actor,
@@ -94,6 +93,8 @@ def do_assign_triage(
         action="assign_triage",
         today=today,
     )
+    if actor.role != Role.OFFICER or actor.org_id is None:
+        raise audited_refusal(actor, "assign_triage", "triage_assignment", "not an officer")
     officer = _officer(session, actor.org_id, officer_user_id)
     month = month_of(period)
     row = session.execute(
@@ -148,7 +149,7 @@ def do_unassign_triage(
 ) -> None:
     """Take a business off an officer's list for the month (it returns to the proposals)."""
     if actor.role != Role.OFFICER or actor.org_id is None:
-        raise PermissionError("only an officer of the organisation assigns the queue")
+        raise audited_refusal(actor, "unassign_triage", "triage_assignment", "not an officer")
     month = month_of(period)
     row = session.execute(
         select(TriageAssignment).where(

@@ -153,7 +153,7 @@ def allocate(
     left, or over capacity. No officer is proposed more than their capacity minus what is
     already assigned to them."""
     loads = {o.user_id: Load(o) for o in officers}
-    for business_id, officer_id in assigned.items():
+    for officer_id in assigned.values():
         if officer_id in loads:
             loads[officer_id].used += 1
     out: list[Proposal] = []

@@ -20,6 +20,7 @@ from . import (
     model,
     money,
     monitoring,
+    triage,
     uploads,
 )
 
@@ -36,4 +37,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     money.router,
     cash.router,
     model.router,
+    triage.router,
 )

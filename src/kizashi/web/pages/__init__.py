@@ -17,6 +17,7 @@ from . import (
     login,
     model,
     monitoring,
+    triage,
     uploads,
 )
 
@@ -31,4 +32,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     admin.router,
     audit.router,
     model.router,
+    triage.router,
 )

@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from kizashi.access.triage import officers_with_capacity
 from kizashi.access.user_reads import list_org_users
 from kizashi.actions.logins import do_unlock_login
 from kizashi.actions.organisations import (
@@ -78,6 +79,7 @@ def _page(
     with app_store(request).session() as s:
         users = list_org_users(s, me.actor)  # an administrator, or the 404 page (audited)
         roles = _roles(s, me)
+        capacities = officers_with_capacity(s, me.actor.org_id) if me.actor.org_id else []
     done = request.query_params.get("done")
     return render(
         request,
@@ -90,6 +92,7 @@ def _page(
             "problem": PROBLEMS.get(problem or ""),
             "form": form or {},
             "me_id": me.actor.user_id,
+            "capacities": capacities,  # triage under staff limits (pages/triage.py)
         },
         status_code=status_code,
     )

@@ -1,0 +1,205 @@
+"""The triage queue in the JSON API (and as CSV/.xlsx), its assignments, officers' capacities.
+
+``GET /api/v1/triage?period=YYYY-MM&format=json|csv|xlsx``: the organisation's queue for the
+month (ranked, each row proposed to an officer within capacity, assigned, or over capacity, with
+the reason in words in the user's language); the downloads carry exactly the same rows.
+``POST /api/v1/triage/assignments``: assign or reassign a business to an officer for the month
+(409 when the officer's capacity is used up); ``POST /api/v1/triage/unassign`` takes it back.
+``PUT /api/v1/admin/users/{user_id}/capacity``: the administrator sets an officer's capacity.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
+
+from kizashi.access.triage import read_triage_queue
+from kizashi.actions.triage import (
+    MAX_CAPACITY,
+    CapacityFull,
+    do_assign_triage,
+    do_set_capacity,
+    do_unassign_triage,
+)
+from kizashi.domain.vocabulary import Purpose
+
+from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
+from ..tabular import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
+from ..views.triage import queue_rows, table
+from .contract import MAX_ID, READ, WRITE, ApiRoute, errors
+
+router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
+PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def parse_period(text: str | None) -> date | None:
+    return date.fromisoformat(text + "-01") if text else None
+
+
+class TriageRowOut(BaseModel):
+    rank: int
+    business_id: int
+    name: str
+    score: float = Field(description="The priority (docs/support.md)")
+    officer_user_id: int | None
+    officer_name: str | None
+    status: str = Field(description="assigned | proposed | over (no officer has capacity left)")
+    reason: str = Field(description="Which flags and how new, exposure, guarantee share")
+
+
+class OfficerLoadOut(BaseModel):
+    user_id: int
+    name: str
+    capacity: int | None = Field(description="Per month; null: not set (takes none)")
+    assigned: int
+    proposed: int
+    left: int = Field(description="Capacity left after the month's assignments")
+
+
+class TriageOut(BaseModel):
+    period: str = Field(description="YYYY-MM")
+    items: list[TriageRowOut]
+    officers: list[OfficerLoadOut]
+
+
+class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    business_id: StrictInt = Field(ge=1, le=MAX_ID)
+    officer_user_id: StrictInt = Field(ge=1, le=MAX_ID)
+    period: str = Field(pattern=PERIOD, description="YYYY-MM")
+    purpose: Purpose = Purpose.MONITORING
+
+
+class UnassignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    business_id: StrictInt = Field(ge=1, le=MAX_ID)
+    period: str = Field(pattern=PERIOD, description="YYYY-MM")
+
+
+class CapacityIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    per_month: StrictInt = Field(ge=0, le=MAX_CAPACITY)
+
+
+class CapacityOut(BaseModel):
+    user_id: int
+    per_month: int
+
+
+@router.get(
+    "/triage",
+    response_model=TriageOut,
+    summary="Your organisation's triage queue for a month (JSON, CSV or .xlsx)",
+    responses=errors(*READ),
+)
+def get_triage(
+    user: CurrentUserDep,
+    s: UnitOfWork,
+    settings: SettingsDep,
+    period: Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")] = None,
+    format: Literal["json", "csv", "xlsx"] = "json",
+    purpose: ApiPurpose = Purpose.MONITORING,
+) -> TriageOut | Response:
+    lang = "ja" if user.locale == "ja" else "en"
+    q = read_triage_queue(
+        s,
+        user.actor,
+        period=parse_period(period),
+        purpose=purpose,
+        data_dir=settings.data_dir,
+        lang=lang,
+    )
+    name = f"triage-{q.period:%Y-%m}"
+    if format == "csv":
+        headers, rows = table(q, lang)
+        return Response(
+            to_csv(headers, rows),
+            media_type=CSV_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "xlsx":
+        headers, rows = table(q, lang)
+        return Response(
+            to_xlsx(name, headers, rows),
+            media_type=XLSX_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return TriageOut(
+        period=f"{q.period:%Y-%m}",
+        items=[TriageRowOut(**r) for r in queue_rows(q, lang)],
+        officers=[OfficerLoadOut(**o.__dict__) for o in q.officers],
+    )
+
+
+@router.post(
+    "/triage/assignments",
+    summary="Assign or reassign a business of the queue to an officer for a month",
+    responses=errors(*WRITE, 404, 409, s409="The officer has no capacity left in the month"),
+)
+def post_assignment(
+    body: Annotated[AssignIn, Body()], user: CurrentUserDep, store: StoreDep
+) -> dict[str, int | str]:
+    try:
+        with store.session() as s:
+            row = do_assign_triage(
+                s,
+                user.actor,
+                business_id=body.business_id,
+                officer_user_id=body.officer_user_id,
+                period=date.fromisoformat(body.period + "-01"),
+                purpose=body.purpose,
+            )
+            return {
+                "business_id": row.business_id,
+                "officer_user_id": row.officer_user_id,
+                "period": body.period,
+            }
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    except CapacityFull as exc:
+        raise HTTPException(409, str(exc)) from None
+
+
+@router.post(
+    "/triage/unassign",
+    summary="Take a business off an officer's list for a month",
+    responses=errors(*WRITE, 404),
+)
+def post_unassign(
+    body: Annotated[UnassignIn, Body()], user: CurrentUserDep, store: StoreDep
+) -> dict[str, bool]:
+    try:
+        with store.session() as s:
+            do_unassign_triage(
+                s,
+                user.actor,
+                business_id=body.business_id,
+                period=date.fromisoformat(body.period + "-01"),
+            )
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    return {"ok": True}
+
+
+@router.put(
+    "/admin/users/{user_id}/capacity",
+    response_model=CapacityOut,
+    summary="Set an officer's capacity (businesses to contact per month)",
+    responses=errors(*WRITE, 404),
+)
+def put_capacity(
+    user_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The officer's user id")],
+    body: Annotated[CapacityIn, Body()],
+    user: CurrentUserDep,
+    store: StoreDep,
+) -> CapacityOut:
+    try:
+        with store.session() as s:
+            do_set_capacity(s, user.actor, user_id=user_id, per_month=body.per_month)
+    except PermissionError as exc:
+        raise HTTPException(403, str(exc)) from None
+    return CapacityOut(user_id=user_id, per_month=body.per_month)
