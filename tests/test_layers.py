@@ -21,6 +21,7 @@ LEVEL = {
     "access": 2,
     "actions": 3,
     "jobs": 4,
+    "documents": 4,  # the documents for the dialogue: access reads laid out as .xlsx / PDF
     "web": 5,
     "cli": 5,
 }

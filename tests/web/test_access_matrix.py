@@ -150,6 +150,8 @@ ROUTES: dict[str, R] = {
     "GET /api/v1/businesses/{business_id}/flags": R(Category.FLAGS),
     "GET /api/v1/businesses/{business_id}/indicators": R(Category.FINANCIALS),
     "GET /api/v1/businesses/{business_id}/indicators/history": R(Category.FINANCIALS),
+    "GET /api/v1/businesses/{business_id}/documents/locaben.xlsx": R(Category.FINANCIALS),
+    "GET /api/v1/businesses/{business_id}/documents/monitoring-sheet.pdf": R(Category.FINANCIALS),
     "POST /api/v1/flags/{flag_id}/state": R(Category.FLAGS, json=_FLAG_MOVE),
     "GET /api/v1/flags/{flag_id}/response": R(Category.FLAGS),
     "PATCH /api/v1/flags/{flag_id}/response": R(Category.FLAGS, json={"state": "acknowledged"}),

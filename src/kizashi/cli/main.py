@@ -9,6 +9,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     cash_cmd,
     consent_cmd,
     demo_cmd,
+    document_cmd,
     flag_cmd,
     ingest_cmd,
     loan_cmd,

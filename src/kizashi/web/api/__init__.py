@@ -15,6 +15,7 @@ from . import (
     businesses,
     cash,
     consent,
+    documents,
     flag_responses,
     loans,
     model,
@@ -38,4 +39,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     cash.router,
     model.router,
     triage.router,
+    documents.router,
 )
