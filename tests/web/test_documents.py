@@ -57,6 +57,65 @@ def three_years(store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatc
     context.store.cache_clear()
 
 
+def _case_with_a_dialogue(store: Store, settings: Settings, bid: int) -> None:
+    """hosho opens a case, records a dialogue with two agreed actions, enters two non-financial
+    items (through the actions, audited) — what the documents must carry."""
+    from kizashi.access import Actor
+    from kizashi.actions.cases import (
+        ActionInput,
+        DialogueInput,
+        do_add_dialogue,
+        do_open_case,
+        do_set_non_financial,
+    )
+    from kizashi.domain.support import ActionParty, Channel, NonFinancialItem, SupportType
+    from kizashi.domain.vocabulary import Purpose
+    from kizashi.store.models import User
+
+    with store.session() as s:
+        user = s.execute(select(User).where(User.login == "hosho")).scalar_one()
+        actor = Actor.from_user(user)
+        case = do_open_case(
+            s,
+            actor,
+            business_id=bid,
+            purpose=Purpose.MONITORING,
+            support_type=SupportType.IMPROVEMENT,
+            title="資金繰りの相談",
+        )
+        do_add_dialogue(
+            s,
+            actor,
+            case_id=case.id,
+            purpose=Purpose.MONITORING,
+            raw_dir=settings.raw_dir,
+            dialogue=DialogueInput(
+                held_on=date(2026, 10, 14),
+                channel=Channel.VISIT,
+                topics="運転資金の見通しを確認した",
+                attendees=("代表取締役", "担当者"),
+                owner_said="冬の受注が読めない",
+                actions=(
+                    ActionInput("13週の資金繰り表を作る", ActionParty.OWNER, date(2026, 11, 14)),
+                    ActionInput("条件変更の可否を確認する", ActionParty.OFFICER, None),
+                ),
+            ),
+        )
+        for item, body in (
+            (NonFinancialItem.MANAGER, "二代目、後継者は長男"),
+            (NonFinancialItem.INTERNAL, "月次の会議なし"),
+        ):
+            do_set_non_financial(
+                s,
+                actor,
+                case_id=case.id,
+                period="2026",
+                item=item,
+                body=body,
+                purpose=Purpose.MONITORING,
+            )
+
+
 def _view(month: int, year: int = 2026) -> IndicatorsView:
     return IndicatorsView("p", date(year, month, 28), None, None, None, [])
 
@@ -88,8 +147,11 @@ def _indicators(client: TestClient, bid: int, month: date) -> dict:  # type: ign
     return r.json()
 
 
-def test_locaben_xlsx_equals_the_indicators_api(three_years, store: Store) -> None:  # type: ignore[no-untyped-def]
+def test_locaben_xlsx_equals_the_indicators_api(
+    three_years, store: Store, settings: Settings
+) -> None:  # type: ignore[no-untyped-def]
     client, bid = three_years
+    _case_with_a_dialogue(store, settings, bid)
     r = client.get(f"/api/v1/businesses/{bid}/documents/locaben.xlsx")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("application/vnd.openxmlformats")
@@ -119,13 +181,16 @@ def test_locaben_xlsx_equals_the_indicators_api(three_years, store: Store) -> No
     nonfin = [c.value for c in wb[SHEET_NONFIN]["A"] if c.value]
     for item in ("経営者", "事業", "企業を取り巻く環境・関係者", "内部管理体制"):
         assert item in nonfin
+    bodies = [c.value for c in wb[SHEET_NONFIN]["C"] if c.value]
+    assert "二代目、後継者は長男" in bodies and "月次の会議なし" in bodies
     with store.session() as s:
-        last = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)).scalar_one()
-        assert last.business_id == bid and last.decision == "allow"
+        last = s.execute(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(3)).scalars()
+        assert {(e.business_id, e.decision) for e in last} == {(bid, "allow")}
 
 
-def test_monitoring_sheet_pdf_text(three_years) -> None:  # type: ignore[no-untyped-def]
+def test_monitoring_sheet_pdf_text(three_years, store: Store, settings: Settings) -> None:  # type: ignore[no-untyped-def]
     client, bid = three_years
+    _case_with_a_dialogue(store, settings, bid)
     r = client.get(f"/api/v1/businesses/{bid}/documents/monitoring-sheet.pdf")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/pdf"
@@ -144,6 +209,15 @@ def test_monitoring_sheet_pdf_text(three_years) -> None:  # type: ignore[no-unty
     assert flags
     for f in flags:
         assert f["title"]["ja"] in text
+    for words in (
+        "2026年10月14日・訪問",
+        "運転資金の見通しを確認した",
+        "冬の受注が読めない",
+        "13週の資金繰り表を作る",
+        "2026-11-14",
+        "条件変更の可否を確認する",
+    ):
+        assert words in text, words
     monthly = client.get(f"/api/v1/businesses/{bid}/monthly").json()["items"]
     assert f"{monthly[-1]['sales']:,}円" in text
     # the Japanese font is embedded (a subset), not referenced

@@ -17,6 +17,13 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from kizashi.access.actor import Actor
+from kizashi.access.cases import (
+    DialogueView,
+    NonFinancialView,
+    list_cases,
+    read_case,
+    shared_dialogues,
+)
 from kizashi.access.monitoring import FlagView, IndicatorsView, read_flags, read_indicator_history
 from kizashi.access.policy import decide
 from kizashi.access.reads import (
@@ -25,7 +32,7 @@ from kizashi.access.reads import (
     read_business_profile,
     read_monthly_series,
 )
-from kizashi.domain.vocabulary import Category, Purpose
+from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.store.models import Business
 
 LOCABEN_GROUP = "locaben"
@@ -42,6 +49,34 @@ class DocumentData:
     monthly: list[MonthlyPoint] = field(default_factory=list)
     flags: list[FlagView] | None = None  # None: no flags consent (left out, said so)
     missing: list[Category] = field(default_factory=list)  # parts left out for want of consent
+    # the newest dialogue record the user may read (support cases, 定性・面談記録) and the
+    # non-financial ロカベン items of the newest period entered in a case the user may read
+    dialogue: DialogueView | None = None
+    non_financial: list[NonFinancialView] = field(default_factory=list)
+
+
+def read_dialogue_parts(
+    session: Session, actor: Actor, business_id: int, purpose: Purpose, today: date | None
+) -> tuple[DialogueView | None, list[NonFinancialView]]:
+    """The newest dialogue and the newest period's non-financial items, from the cases the user
+    may read (``access.cases``: its organisation's own, others' under a 定性 consent; the owner
+    only the records shared with them, and no non-financial items)."""
+    if actor.role == Role.OWNER:
+        shared = shared_dialogues(session, actor, business_id, purpose)
+        return (shared[0] if shared else None), []
+    if actor.role != Role.OFFICER:
+        return None, []
+    dialogues: list[DialogueView] = []
+    items: list[NonFinancialView] = []
+    for row in list_cases(session, actor, purpose, business_id=business_id, today=today)[:10]:
+        detail = read_case(session, actor, row.id, purpose, today=today)
+        dialogues += detail.dialogues
+        items += detail.non_financial
+    newest = max(dialogues, key=lambda d: (d.held_on, d.id), default=None)
+    if items:
+        period = max(n.period for n in items)
+        items = [n for n in items if n.period == period]
+    return newest, items
 
 
 def pick_periods(history: list[IndicatorsView], n: int = 3) -> list[IndicatorsView]:
@@ -104,6 +139,7 @@ def gather(
     flags = None
     if with_flags and may(Category.FLAGS):
         flags = read_flags(session, actor, business_id, purpose, today=today)
+    dialogue, non_financial = read_dialogue_parts(session, actor, business_id, purpose, today)
     return DocumentData(
         business_id=business_id,
         business_name=profile.name if profile is not None else f"事業者 {business_id}",
@@ -114,6 +150,8 @@ def gather(
         monthly=monthly,
         flags=flags,
         missing=missing,
+        dialogue=dialogue,
+        non_financial=non_financial,
     )
 
 

@@ -40,9 +40,10 @@ CATEGORY_JA = {
     Category.QUALITATIVE: "定性・面談記録",
 }
 # ローカルベンチマーク's four non-financial items with the points it asks about
-NON_FINANCIAL: list[tuple[str, list[str]]] = [
-    ("経営者", ["経営者自身について(ビジョン・経営理念)", "事業の経験", "後継者の有無"]),
+NON_FINANCIAL: list[tuple[str, str, list[str]]] = [
+    ("manager", "経営者", ["経営者自身について(ビジョン・経営理念)", "事業の経験", "後継者の有無"]),
     (
+        "business",
         "事業",
         [
             "企業及び事業沿革",
@@ -52,6 +53,7 @@ NON_FINANCIAL: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        "environment",
         "企業を取り巻く環境・関係者",
         [
             "市場動向・規模・シェアの把握",
@@ -62,6 +64,7 @@ NON_FINANCIAL: list[tuple[str, list[str]]] = [
         ],
     ),
     (
+        "internal",
         "内部管理体制",
         ["組織体制", "経営目標の共有状況", "社内会議の実施状況", "人事育成のやり方・システム"],
     ),
@@ -197,23 +200,29 @@ def _non_financial(ws: Worksheet, data: DocumentData) -> None:
     ws["A2"] = "kizashi 独自の様式です(経済産業省の公式ツールではありません)。"
     ws["A3"] = "事業者名"
     ws["B3"] = data.business_name
-    ws["A4"] = (
-        "非財務の内容は、支援案件で入力された非財務項目からまだ転記されません。"
-        "対話の場で記入してください。"
-    )
+    bodies = {n.item: n.body for n in data.non_financial}
+    if data.non_financial:
+        ws["A4"] = (
+            f"支援案件で入力された非財務項目({data.non_financial[0].period} の期)を転記しています。"
+        )
+    else:
+        ws["A4"] = "支援案件に非財務項目がまだ入力されていません。対話の場で記入してください。"
     row = 6
     for col, text in enumerate(("視点", "着眼点", "内容(対話で確認したこと)"), 1):
         _box(ws, row, col, text, head=True)
-    for item, points in NON_FINANCIAL:
+    for key, item, points in NON_FINANCIAL:
         first = row + 1
         for point in points:
             row += 1
             _box(ws, row, 1, item)
             _box(ws, row, 2, point)
             _box(ws, row, 3, None)
-            ws.row_dimensions[row].height = 36
+            ws.row_dimensions[row].height = 30
         ws.merge_cells(start_row=first, end_row=row, start_column=1, end_column=1)
+        ws.merge_cells(start_row=first, end_row=row, start_column=3, end_column=3)
         ws.cell(row=first, column=1).alignment = Alignment(vertical="center", wrap_text=True)
+        body = ws.cell(row=first, column=3, value=bodies.get(key))
+        body.alignment = Alignment(vertical="top", wrap_text=True)
     ws.column_dimensions["A"].width = 18
     ws.column_dimensions["B"].width = 36
     ws.column_dimensions["C"].width = 60

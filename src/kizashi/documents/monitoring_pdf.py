@@ -37,6 +37,14 @@ PURPOSE_JA = {
     "credit_review": "与信審査",
     "support": "経営支援",
 }
+CHANNEL_JA = {
+    "visit": "訪問",
+    "office": "来店・来所",
+    "phone": "電話",
+    "online": "オンライン",
+    "other": "その他",
+}
+PARTY_JA = {"owner": "事業者", "officer": "当組織", "accountant": "税理士等", "other": "その他"}
 TRENDS = (
     ("sales", "売上高(月)"),
     ("operating_profit", "営業利益(月)"),
@@ -278,12 +286,34 @@ def monitoring_sheet_pdf(data: DocumentData, *, made_on: date | None = None) -> 
 
     # dialogue
     story.append(Paragraph("5. 前回の対話と合意した行動", st["h"]))
-    story.append(
-        Paragraph(
-            "面談記録はこのシートにまだ転記されません(支援案件の画面で確認してください)。",
-            st["base"],
+    d = data.dialogue
+    if d is None:
+        story.append(Paragraph("読める面談記録はまだありません。", st["base"]))
+    else:
+        story.append(
+            Paragraph(
+                f"{d.held_on.year}年{d.held_on.month}月{d.held_on.day}日・"
+                f"{CHANNEL_JA.get(d.channel, d.channel)}"
+                + (f"({d.place})" if d.place else "")
+                + (f"・出席: {'、'.join(d.attendees)}" if d.attendees else ""),
+                st["base"],
+            )
         )
-    )
+        story.append(Paragraph(f"話し合ったこと: {d.topics}", st["small"]))
+        if d.owner_said:
+            story.append(Paragraph(f"経営者の話: {d.owner_said}", st["small"]))
+        if d.actions:
+            rows = [["合意した行動", "担当", "期限", "完了"]]
+            for a in d.actions:
+                rows.append(
+                    [
+                        Paragraph(a.what, st["small"]),
+                        PARTY_JA.get(a.party, a.party),
+                        "—" if a.due_on is None else f"{a.due_on:%Y-%m-%d}",
+                        "—" if a.done_on is None else f"{a.done_on:%Y-%m-%d}",
+                    ]
+                )
+            story.append(_table(rows, [width - 76 * mm, 24 * mm, 26 * mm, 26 * mm]))
     story.append(Spacer(1, 4 * mm))
     story.append(
         Paragraph(
