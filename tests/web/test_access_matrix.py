@@ -67,6 +67,8 @@ ADMIN_OWN = "admin_own"  # an administrator, on their own organisation (its user
 AUDITOR = "auditor"  # the audit log: an auditor only
 MODEL_ADMIN = "model_admin"  # the risk models: an institution's administrator
 LOAN_WRITE = "loan_write"  # enter a loan or a credit event: the loan's lender or guarantor
+CASE_WRITE = "case_write"  # change a support case: an officer of the organisation holding it
+CASE_COMMENT = "case_comment"  # comment on a dialogue record: the owner it is shared with
 # Routes that refuse nobody (listing only what the caller may see, or the caller's own
 # things): run for every case, checked for no business data only.
 LIST = "list"
@@ -231,6 +233,48 @@ ROUTES: dict[str, R] = {
     "GET /api/v1/audit/events.csv": R(AUDITOR),
     "GET /api/v1/audit/events/{event_id}": R(AUDITOR),
     "POST /api/v1/audit/verify": R(AUDITOR),
+    # --- support cases (issue 13): reading a case is its 定性・面談記録 (its own organisation
+    # always); writing it is its organisation's officers'; commenting is the business owner's
+    "GET /api/v1/cases": R(LIST),
+    "POST /api/v1/businesses/{business_id}/cases": R(
+        Category.PROFILE, json={"support_type": "improvement", "purpose": "monitoring"}
+    ),
+    "GET /api/v1/cases/{case_id}": R(Category.QUALITATIVE),
+    "PATCH /api/v1/cases/{case_id}": R(CASE_WRITE, json={"note": "x", "purpose": "monitoring"}),
+    "POST /api/v1/cases/{case_id}/close": R(
+        CASE_WRITE, json={"outcome": "improved", "purpose": "monitoring"}
+    ),
+    "POST /api/v1/cases/{case_id}/dialogues": R(
+        CASE_WRITE,
+        json={"held_on": "2026-11-30", "channel": "phone", "topics": "x", "purpose": "monitoring"},
+    ),
+    "POST /api/v1/cases/{case_id}/non-financial": R(
+        CASE_WRITE,
+        json={"period": "2026", "item": "manager", "body": "x", "purpose": "monitoring"},
+    ),
+    "POST /api/v1/dialogues/{dialogue_id}/comments": R(
+        CASE_COMMENT, json={"body": "x", "purpose": "monitoring"}
+    ),
+    "GET /api/v1/dialogue-attachments/{attachment_id}": R(Category.QUALITATIVE),
+    "GET /api/v1/me/reminders": R(SELF),
+    "GET /api/v1/businesses/{business_id}/shared-dialogues": R(OWNER),
+    # --- triage under staff limits (issue 13): the queue lists what the reader's flags allow;
+    # assigning a business is reading its flags; capacities are the administrator's
+    "GET /triage": R(LIST),
+    "GET /triage/export.csv": R(LIST),
+    "GET /triage/export.xlsx": R(LIST),
+    "GET /api/v1/triage": R(LIST),
+    "POST /businesses/{business_id}/triage/assign": R(
+        Category.FLAGS, form={"officer_user_id": "1", "period": "2026-12"}
+    ),
+    "POST /api/v1/businesses/{business_id}/triage-assignment": R(
+        Category.FLAGS, json={"officer_user_id": 1, "period": "2026-12", "purpose": "monitoring"}
+    ),
+    "POST /api/v1/businesses/{business_id}/triage-assignment/remove": R(
+        Category.FLAGS, json={"period": "2026-12", "purpose": "monitoring"}
+    ),
+    "POST /admin/users/{user_id}/capacity": R(ADMIN, form={"per_month": "1"}),
+    "PUT /api/v1/admin/users/{user_id}/capacity": R(ADMIN, json={"per_month": 1}),
 }
 
 # Cases: (login, purpose asked for).
@@ -253,7 +297,7 @@ PASSES: dict[str, set[Category | str]] = {
     # business and enters its own loans (naming another lender is a 409, audited)
     "no_consent": {Category.LOANS, LOAN_WRITE},
     "wrong_purpose": {Category.LOANS, UPLOAD, ASK},
-    "partial": {ASK},
+    "partial": {ASK, Category.QUALITATIVE},  # its 定性 consent reads cases (not writes them)
     "wrong_role_admin": {ADMIN_OWN, MODEL_ADMIN},  # its organisation's users, the models
     "wrong_role_auditor": {AUDITOR},  # its own organisation's audit log
 }
@@ -404,10 +448,48 @@ def _extras(store: Store, w: WebWorld) -> dict[str, Any]:
             "user_id": owner.id,
             "loan_id": s.execute(select(Loan.id).where(Loan.loan_number == "A-1")).scalar_one(),
             "version": "v20260101-000000",  # a model version (none exists: refused before that)
+            **_case_ids(s, a_officer, business.id),
             "event_id": s.execute(
                 select(func.min(AuditEvent.id)).where(AuditEvent.business_id == business.id)
             ).scalar_one(),
         }
+
+
+def _case_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
+    """Bank A's support case on the business, a dialogue record shared with the owner and its
+    attachment (issue 13)."""
+    import tempfile
+
+    from kizashi.access import Actor
+    from kizashi.actions.cases import DialogueInput, do_add_dialogue, do_open_case
+    from kizashi.domain.support import Channel, SupportType
+    from kizashi.store.support_models import DialogueAttachment
+
+    actor = Actor.from_user(officer)
+    case = do_open_case(
+        s,
+        actor,
+        business_id=business_id,
+        purpose=Purpose.MONITORING,
+        support_type=SupportType.IMPROVEMENT,
+    )
+    rec = do_add_dialogue(
+        s,
+        actor,
+        case_id=case.id,
+        dialogue=DialogueInput(
+            held_on=date.today(),
+            channel=Channel.VISIT,
+            topics="面談の中身",
+            shared_with_owner=True,
+            attachments=[("memo.txt", b"memo")],
+        ),
+        purpose=Purpose.MONITORING,
+        raw_dir=Path(tempfile.mkdtemp()),
+    )
+    s.flush()
+    att = s.execute(select(DialogueAttachment.id)).scalars().first()
+    return {"case_id": case.id, "dialogue_id": rec.id, "attachment_id": att}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -431,7 +431,19 @@ def shared_dialogues(
     """The dialogue records about a business shared with its owner, newest first (the owner's
     portal; gated as the business's own ``qualitative`` data)."""
     if actor.role != Role.OWNER:
-        raise NotFound(f"business {business_id} not found")
+        raise NotFound(
+            f"business {business_id} not found",
+            pending_audit=AuditRecord(
+                action="read_shared_dialogues",
+                decision="deny",
+                actor_user_id=actor.user_id,
+                actor_org_id=actor.org_id,
+                business_id=business_id,
+                category=Category.QUALITATIVE.value,
+                purpose=purpose.value,
+                detail={"login": actor.login, "reason": "the business's owner only"},
+            ),
+        )
     access_business_by_id(
         session, actor, business_id, Category.QUALITATIVE, purpose, action="read_shared_dialogues"
     )
