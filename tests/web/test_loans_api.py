@@ -81,6 +81,19 @@ def test_the_lender_enters_imports_and_closes(
         headers=h,
     )
     assert r.status_code == 409  # 延滞 needs its days
+    r = client.post(
+        f"/api/v1/businesses/{bid}/credit-events",
+        json={"kind": "restructuring", "occurred_on": "2026-11-30", "days_past_due": False},
+        headers=h,
+    )
+    assert r.status_code == 422  # a JSON boolean is not a number of days
+    r = client.post(
+        f"/api/v1/businesses/{bid}/credit-events",
+        json={"kind": "delinquency", "occurred_on": "2026-12-01", "loan_id": loan_id,
+              "days_past_due": 91.0},
+        headers=h,
+    )  # fmt: skip
+    assert r.status_code == 201, r.text  # JSON Schema's integer: 91.0 is 91
     r = client.post(f"/api/v1/loans/{loan_id}/close", json={"paid_off_on": "2026-12-20"}, headers=h)
     assert r.status_code == 200 and r.json()["paid_off_on"] == "2026-12-20"
 

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kizashi.access.flag_responses import ResponseEventView, response_history
 from kizashi.access.monitoring import read_flag_response, response_view
@@ -35,6 +35,18 @@ from .contract import (
     UtcDateTime,
     errors,
 )
+
+
+def _no_bool(value: object) -> object:
+    """JSON ``true``/``false`` are not numbers (pydantic's lax int would take them as 1/0);
+    ``5.0`` is (JSON Schema's integer), and becomes 5."""
+    if isinstance(value, bool):
+        raise ValueError("not an integer")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_no_bool)]
+
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such flag, or not visible to this user"
@@ -68,7 +80,7 @@ class FlagResponsePatch(BaseModel):
         None, description="acknowledged | in_progress | not_needed (with a reason)"
     )
     reason: str | None = Field(None, max_length=2000, pattern=NO_NUL)
-    assignee_user_id: StrictInt | None = Field(
+    assignee_user_id: Whole | None = Field(
         None, ge=1, le=MAX_ID, description="A user of your organisation; null: nobody"
     )
     due_on: date | None = Field(None, description="Your organisation's due date; null: none")

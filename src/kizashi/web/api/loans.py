@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, File, Form, HTTPException, Path, UploadFile
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,11 +35,23 @@ from kizashi.store.models import Organisation
 from ..deps import CurrentUserDep, StoreDep
 from .contract import MAX_ID, NO_NUL, NON_BLANK, WRITE, ApiRoute, BusinessId, errors
 
+
+def _no_bool(value: object) -> object:
+    """JSON ``true``/``false`` are not numbers (pydantic's lax int would take them as 1/0);
+    ``5.0`` is (JSON Schema's integer), and becomes 5."""
+    if isinstance(value, bool):
+        raise ValueError("not an integer")
+    return value
+
+
+Whole = Annotated[int, BeforeValidator(_no_bool)]
+
+
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such business or loan, or not yours to enter"
 MAX_FILE = 5 * 1024 * 1024
 LoanId = Annotated[int, Path(ge=1, le=MAX_ID, description="The loan's id", examples=[1])]
-Yen = Annotated[StrictInt, Field(ge=0, le=10**15 - 1)]
+Yen = Annotated[Whole, Field(ge=0, le=10**15 - 1)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=NON_BLANK)]
 
 
@@ -54,7 +66,7 @@ class LoanIn(BaseModel):
     original_amount: Yen
     balance: Yen
     balance_as_of: date
-    interest_rate_bp: StrictInt = Field(ge=0, le=9999, description="Annual rate in basis points")
+    interest_rate_bp: Whole = Field(ge=0, le=9999, description="Annual rate in basis points")
     start_date: date
     grace_end_date: date | None = Field(None, description="据置期間の終了")
     maturity_date: date
@@ -77,12 +89,10 @@ class CreditEventIn(BaseModel):
         "| subrogation (代位弁済)"
     )
     occurred_on: date
-    loan_id: StrictInt | None = Field(
+    loan_id: Whole | None = Field(
         None, ge=1, le=MAX_ID, description="null: the business as a whole"
     )
-    days_past_due: StrictInt | None = Field(
-        None, ge=0, le=100_000, description="延滞: required, ≥ 1"
-    )
+    days_past_due: Whole | None = Field(None, ge=0, le=100_000, description="延滞: required, ≥ 1")
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
