@@ -285,3 +285,18 @@ def _owner_of_another(client: TestClient, bid: int) -> str:
             .order_by(User.login)
             .limit(1)
         ).scalar_one()
+
+
+def test_the_business_page_links_the_documents(three_years) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    client, bid = three_years
+    html = client.get(f"/businesses/{bid}").text
+    assert "対話の資料" in html
+    links = re.findall(r'href="(/api/v1/businesses/\d+/documents/[^"]+)"', html)
+    assert len(links) == 2
+    assert "ローカルベンチマーク(.xlsx)" in html and "モニタリングシート(PDF)" in html
+    for link in links:
+        r = client.get(link.replace("&amp;", "&"))
+        assert r.status_code == 200, link
+        assert r.content[:4] in (b"PK\x03\x04", b"%PDF")
