@@ -74,9 +74,8 @@ def test_capacity_queue_assignment_and_exports(client, store, web_world):  # typ
 
     # over capacity: officer 1 has none
     r = client.post(
-        "/api/v1/triage/assignments",
+        f"/api/v1/businesses/{web_world.business_id}/triage-assignment",
         json={
-            "business_id": web_world.business_id,
             "officer_user_id": ids["cgc_officer"],
             "period": period,
         },
@@ -84,9 +83,8 @@ def test_capacity_queue_assignment_and_exports(client, store, web_world):  # typ
     )
     assert r.status_code == 409
     r = client.post(
-        "/api/v1/triage/assignments",
+        f"/api/v1/businesses/{web_world.business_id}/triage-assignment",
         json={
-            "business_id": web_world.business_id,
             "officer_user_id": ids["cgc_officer2"],
             "period": period,
         },
@@ -143,9 +141,8 @@ def test_page_assigns_in_one_click(client, store, web_world):  # type: ignore[no
     page = client.get("/triage").text
     tok = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
     r = client.post(
-        "/triage/assign",
+        f"/businesses/{web_world.business_id}/triage/assign",
         data={
-            "business_id": str(web_world.business_id),
             "officer_user_id": str(ids["cgc_officer"]),
             "period": period,
             "csrf_token": tok,

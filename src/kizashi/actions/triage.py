@@ -146,8 +146,19 @@ def do_unassign_triage(
     *,
     business_id: int,
     period: date,
+    purpose: Purpose = Purpose.MONITORING,
+    today: date | None = None,
 ) -> None:
     """Take a business off an officer's list for the month (it returns to the proposals)."""
+    access_business_by_id(
+        session,
+        actor,
+        business_id,
+        Category.FLAGS,
+        purpose,
+        action="unassign_triage",
+        today=today,
+    )
     if actor.role != Role.OFFICER or actor.org_id is None:
         raise audited_refusal(actor, "unassign_triage", "triage_assignment", "not an officer")
     month = month_of(period)

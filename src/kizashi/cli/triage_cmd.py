@@ -127,12 +127,15 @@ def triage_unassign(
     business_id: Annotated[int, typer.Argument(help="Business id")],
     as_: Annotated[str, typer.Option("--as", help="Act as this user (login)")],
     period: Annotated[str | None, typer.Option(help="Month YYYY-MM (default: this month)")] = None,
+    purpose: Annotated[Purpose, typer.Option(help="Purpose")] = Purpose.MONITORING,
 ) -> None:
     """割り当てを外す (take a business off an officer's list for the month)."""
     month = _month(period) or date.today()
     try:
         with store().session() as s:
-            do_unassign_triage(s, actor_for(as_), business_id=business_id, period=month)
+            do_unassign_triage(
+                s, actor_for(as_), business_id=business_id, period=month, purpose=purpose
+            )
     except NotFound:
         fail("その月の割り当てはありません")
     console.print(f"事業者 {business_id} の割り当てを外しました（{month:%Y年%m月}）")

@@ -3,8 +3,9 @@
 ``GET /api/v1/triage?period=YYYY-MM&format=json|csv|xlsx``: the organisation's queue for the
 month (ranked, each row proposed to an officer within capacity, assigned, or over capacity, with
 the reason in words in the user's language); the downloads carry exactly the same rows.
-``POST /api/v1/triage/assignments``: assign or reassign a business to an officer for the month
-(409 when the officer's capacity is used up); ``POST /api/v1/triage/unassign`` takes it back.
+``POST /api/v1/businesses/{id}/triage-assignment``: assign or reassign the business to an
+officer for the month (409 when the officer's capacity is used up);
+``POST /api/v1/businesses/{id}/triage-assignment/remove`` takes it back.
 ``PUT /api/v1/admin/users/{user_id}/capacity``: the administrator sets an officer's capacity.
 """
 
@@ -30,7 +31,7 @@ from kizashi.domain.vocabulary import Purpose
 from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
 from ..tabular import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from ..views.triage import queue_rows, table
-from .contract import MAX_ID, READ, WRITE, ApiRoute, errors
+from .contract import MAX_ID, READ, WRITE, ApiRoute, BusinessId, errors
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
@@ -68,7 +69,6 @@ class TriageOut(BaseModel):
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    business_id: StrictInt = Field(ge=1, le=MAX_ID)
     officer_user_id: StrictInt = Field(ge=1, le=MAX_ID)
     period: str = Field(pattern=PERIOD, description="YYYY-MM")
     purpose: Purpose = Purpose.MONITORING
@@ -76,8 +76,8 @@ class AssignIn(BaseModel):
 
 class UnassignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    business_id: StrictInt = Field(ge=1, le=MAX_ID)
     period: str = Field(pattern=PERIOD, description="YYYY-MM")
+    purpose: Purpose = Purpose.MONITORING
 
 
 class CapacityIn(BaseModel):
@@ -136,19 +136,22 @@ def get_triage(
 
 
 @router.post(
-    "/triage/assignments",
+    "/businesses/{business_id}/triage-assignment",
     summary="Assign or reassign a business of the queue to an officer for a month",
     responses=errors(*WRITE, 404, 409, s409="The officer has no capacity left in the month"),
 )
 def post_assignment(
-    body: Annotated[AssignIn, Body()], user: CurrentUserDep, store: StoreDep
+    business_id: BusinessId,
+    body: Annotated[AssignIn, Body()],
+    user: CurrentUserDep,
+    store: StoreDep,
 ) -> dict[str, int | str]:
     try:
         with store.session() as s:
             row = do_assign_triage(
                 s,
                 user.actor,
-                business_id=body.business_id,
+                business_id=business_id,
                 officer_user_id=body.officer_user_id,
                 period=date.fromisoformat(body.period + "-01"),
                 purpose=body.purpose,
@@ -158,30 +161,29 @@ def post_assignment(
                 "officer_user_id": row.officer_user_id,
                 "period": body.period,
             }
-    except PermissionError as exc:
-        raise HTTPException(403, str(exc)) from None
     except CapacityFull as exc:
         raise HTTPException(409, str(exc)) from None
 
 
 @router.post(
-    "/triage/unassign",
+    "/businesses/{business_id}/triage-assignment/remove",
     summary="Take a business off an officer's list for a month",
     responses=errors(*WRITE, 404),
 )
 def post_unassign(
-    body: Annotated[UnassignIn, Body()], user: CurrentUserDep, store: StoreDep
+    business_id: BusinessId,
+    body: Annotated[UnassignIn, Body()],
+    user: CurrentUserDep,
+    store: StoreDep,
 ) -> dict[str, bool]:
-    try:
-        with store.session() as s:
-            do_unassign_triage(
-                s,
-                user.actor,
-                business_id=body.business_id,
-                period=date.fromisoformat(body.period + "-01"),
-            )
-    except PermissionError as exc:
-        raise HTTPException(403, str(exc)) from None
+    with store.session() as s:  # a refusal (404) keeps its audit record
+        do_unassign_triage(
+            s,
+            user.actor,
+            business_id=business_id,
+            period=date.fromisoformat(body.period + "-01"),
+            purpose=body.purpose,
+        )
     return {"ok": True}
 
 
@@ -197,9 +199,6 @@ def put_capacity(
     user: CurrentUserDep,
     store: StoreDep,
 ) -> CapacityOut:
-    try:
-        with store.session() as s:
-            do_set_capacity(s, user.actor, user_id=user_id, per_month=body.per_month)
-    except PermissionError as exc:
-        raise HTTPException(403, str(exc)) from None
+    with store.session() as s:  # a refusal (404) keeps its audit record
+        do_set_capacity(s, user.actor, user_id=user_id, per_month=body.per_month)
     return CapacityOut(user_id=user_id, per_month=body.per_month)

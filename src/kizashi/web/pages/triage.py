@@ -1,6 +1,6 @@
 """The triage queue as a page (``GET /triage``): the month's businesses to contact first, each
 proposed to an officer within capacity, with the reason in words; an officer assigns or
-reassigns a row in one click (``POST /triage/assign``), and the same rows download as CSV or
+reassigns a row in one click (``POST /businesses/{id}/triage/assign``), and the same rows download as CSV or
 .xlsx (``GET /triage/export.csv``, ``/triage/export.xlsx``: the month chosen on the page).
 Administrators set officers' capacities on the users page (``POST /admin/users/{id}/capacity``).
 """
@@ -122,12 +122,12 @@ def triage_xlsx(
     return _export(user, store, settings, t, purpose, period, "xlsx")
 
 
-@router.post("/triage/assign")
+@router.post("/businesses/{business_id}/triage/assign")
 def triage_assign(
+    business_id: int,
     user: CurrentUserDep,
     store: StoreDep,
     purpose: PagePurpose,
-    business_id: int = Form(..., ge=1, le=2**31 - 1),
     officer_user_id: int = Form(..., ge=1, le=2**31 - 1),
     period: str = Form(..., pattern=PERIOD),
 ) -> Response:
