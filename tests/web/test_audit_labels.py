@@ -20,10 +20,18 @@ LOGINS = {"a_officer", "a_admin", "a_auditor", "cgc_officer", "owner", "b_office
 
 def recorded_actions() -> dict[str, str]:
     """Action codes written as constants where audit records are made (``audit_write(s,
-    actor, "…")``, ``action="…"``, the login and audit-read helpers): code → where."""
+    actor, "…")``, ``action="…"``, ``action = "…"``, the login and audit-read helpers):
+    code → where."""
     found: dict[str, str] = {}
     for path in SRC.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+            if (  # action = "open_case" (then passed on)
+                isinstance(node, ast.Assign)
+                and [ast.unparse(x) for x in node.targets] == ["action"]
+                and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
+            ):
+                found.setdefault(node.value.value, f"{path.relative_to(SRC)}:{node.lineno}")
             if not isinstance(node, ast.Call):
                 continue
             name = ast.unparse(node.func).split(".")[-1]
