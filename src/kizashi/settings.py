@@ -167,6 +167,13 @@ class Settings(BaseSettings):
             "only); the rest goes to the rules' priority. Both enter as percentile ranks."
         ),
     )
+    submission_deadline_days: int = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="Days after a month's end by which its trial balance counts as delivered on "
+        "time (submission timeliness).",
+    )
     consent_request_days: int = Field(
         default=30,
         ge=1,

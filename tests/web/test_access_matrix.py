@@ -275,6 +275,9 @@ ROUTES: dict[str, R] = {
     ),
     "POST /admin/users/{user_id}/capacity": R(ADMIN, form={"per_month": "1"}),
     "PUT /api/v1/admin/users/{user_id}/capacity": R(ADMIN, json={"per_month": 1}),
+    # --- submission timeliness (issue 13): the business's financials
+    "GET /businesses/{business_id}/timeliness": R(Category.FINANCIALS),
+    "GET /api/v1/businesses/{business_id}/timeliness": R(Category.FINANCIALS),
 }
 
 # Cases: (login, purpose asked for).

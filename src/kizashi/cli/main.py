@@ -19,6 +19,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     serve_cmd,
     stress_cmd,
     synth_cmd,
+    timeliness_cmd,
     triage_cmd,
     user_cmd,
 )

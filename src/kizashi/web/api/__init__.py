@@ -22,6 +22,7 @@ from . import (
     model,
     money,
     monitoring,
+    timeliness,
     triage,
     uploads,
 )
@@ -41,5 +42,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     cash.router,
     model.router,
     triage.router,
+    timeliness.router,
     documents.router,
 )

@@ -17,6 +17,7 @@ from . import (
     login,
     model,
     monitoring,
+    timeliness,
     triage,
     uploads,
 )
@@ -33,4 +34,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     model.router,
     triage.router,
+    timeliness.router,
 )
