@@ -134,6 +134,18 @@ def decide(
     return _decide(session, actor, business.id, (category, purpose), today)[1]
 
 
+def decide_by_id(
+    session: Session,
+    actor: Actor,
+    business_id: int,
+    category: Category,
+    purpose: Purpose,
+    today: date | None = None,
+) -> Decision:
+    """``decide`` for a business named by its id (a missing one is refused)."""
+    return _decide(session, actor, business_id, (category, purpose), today)[1]
+
+
 def accessible_business_ids(
     actor: Actor, category: Category, purpose: Purpose, today: date | None = None
 ) -> Select[int]:

@@ -25,7 +25,7 @@ from kizashi.access.cases import (
     shared_dialogues,
 )
 from kizashi.access.monitoring import FlagView, IndicatorsView, read_flags, read_indicator_history
-from kizashi.access.policy import decide
+from kizashi.access.policy import decide_by_id
 from kizashi.access.reads import (
     BusinessProfile,
     MonthlyPoint,
@@ -33,7 +33,6 @@ from kizashi.access.reads import (
     read_monthly_series,
 )
 from kizashi.domain.vocabulary import Category, Purpose, Role
-from kizashi.store.models import Business
 
 LOCABEN_GROUP = "locaben"
 
@@ -116,12 +115,10 @@ def gather(
 ) -> DocumentData:
     """Read what a document needs; ``NotFound`` without a financials consent (audited)."""
     history = read_indicator_history(session, actor, data_dir, business_id, purpose, today=today)
-    business = session.get(Business, business_id)
-    assert business is not None  # the read above found it
     missing: list[Category] = []
 
     def may(category: Category) -> bool:
-        ok = decide(session, actor, business, category, purpose, today).allowed
+        ok = decide_by_id(session, actor, business_id, category, purpose, today).allowed
         if not ok:
             missing.append(category)
         return ok
