@@ -258,6 +258,22 @@ ROUTES: dict[str, R] = {
     "GET /api/v1/dialogue-attachments/{attachment_id}": R(Category.QUALITATIVE),
     "GET /api/v1/me/reminders": R(SELF),
     "GET /api/v1/businesses/{business_id}/shared-dialogues": R(OWNER),
+    "GET /cases": R(LIST),
+    "GET /businesses/{business_id}/cases": R(LIST),  # only the cases and flags the caller sees
+    "POST /businesses/{business_id}/cases": R(
+        Category.PROFILE, form={"support_type": "improvement"}
+    ),
+    "GET /cases/{case_id}": R(Category.QUALITATIVE),
+    "POST /cases/{case_id}": R(CASE_WRITE, form={"note": "x"}),
+    "POST /cases/{case_id}/close": R(CASE_WRITE, form={"outcome": "improved"}),
+    "POST /cases/{case_id}/non-financial": R(
+        CASE_WRITE, form={"period": "2026", "item": "manager", "body": "x"}
+    ),
+    "POST /cases/{case_id}/dialogues": R(
+        CASE_WRITE, form={"held_on": "2026-11-30", "channel": "phone", "topics": "x"}
+    ),
+    "GET /businesses/{business_id}/dialogues": R(OWNER),
+    "POST /dialogues/{dialogue_id}/comments": R(CASE_COMMENT, form={"body": "x"}),
     # --- triage under staff limits (issue 13): the queue lists what the reader's flags allow;
     # assigning a business is reading its flags; capacities are the administrator's
     "GET /triage": R(LIST),

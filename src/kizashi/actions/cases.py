@@ -386,7 +386,7 @@ def do_add_dialogue(
         files.append({"filename": clean, "sha256": raw.sha256})
     following = next_contact(Cadence(case.cadence), dialogue.held_on)
     if following is not None and following != case.next_contact_on:
-        _event(session, actor, case, "next_contact_on", case.next_contact_on, following, "cadence")
+        _event(session, actor, case, "next_contact_on", case.next_contact_on, following)
         case.next_contact_on = following
     audit_write(
         session,
