@@ -18,8 +18,8 @@ BANK_FEATURES: tuple[tuple[str, str, str], ...] = (
     ("bank_tx", "その月の入出金の件数", "bank transactions in the month"),
     (
         "bank_deposits",
-        "売上入金(取引先からの入金と分類できない入金、円)",
-        "deposits from customers and unclassified money in (yen)",
+        "売上入金(取引先からの入金。それがない月は分類できない入金、円)",
+        "deposits from customers (in a month without any, the unclassified money in; yen)",
     ),
     ("bank_payroll", "給与・賞与の支払(円)", "payroll paid (yen)"),
     ("bank_social_insurance", "社会保険料・労働保険料の支払(円)", "social insurance paid (yen)"),

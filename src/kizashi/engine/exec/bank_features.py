@@ -71,8 +71,10 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
     relations ``bank_tx`` and, when present, ``bank_inv``, ``bank_oi`` and ``bank_panel``."""
     digits = ", ".join(f"COUNT(*) FILTER (WHERE d = {k}) AS d{k}" for k in range(1, 10))
     kinds = {
-        # money in from customers; unclassified money in too (a statement without remitters)
-        "bank_deposits": "kind IN ('sales_receipt', 'other') AND amount_yen > 0",
+        # money in from customers; in a month without any (a statement without remitters),
+        # the unclassified money in (``other_in``)
+        "bank_deposits": "kind = 'sales_receipt' AND amount_yen > 0",
+        "other_in": "kind = 'other' AND amount_yen > 0",
         "bank_payroll": "kind = 'payroll' AND amount_yen < 0",
         "bank_social_insurance": "kind = 'social_insurance' AND amount_yen < 0",
         "bank_rent": "kind = 'rent' AND amount_yen < 0",
@@ -168,7 +170,9 @@ ben AS (
   SELECT business_id, m, ({mad}) / 9 AS bank_benford_mad, {n12} AS bank_benford_n FROM mo
 )
 SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx,
-       {", ".join(f"COALESCE(mo.{n}, 0) AS {n}" for n in kinds)},
+       {", ".join(f"COALESCE(mo.{n}, 0) AS {n}" for n in kinds if n not in ("bank_deposits", "other_in"))},
+       CASE WHEN COALESCE(mo.bank_deposits, 0) > 0 THEN mo.bank_deposits
+            ELSE COALESCE(mo.other_in, 0) END AS bank_deposits,
        mo.bank_high_rate_tx, bal.bank_negative_days,
        cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_n,
        {inv_col} AS invoices_issued, {oi_col} AS open_receivables, {pn_col} AS book_round_items
