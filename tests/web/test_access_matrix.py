@@ -294,6 +294,11 @@ ROUTES: dict[str, R] = {
     # --- submission timeliness (issue 13): the business's financials
     "GET /businesses/{business_id}/timeliness": R(Category.FINANCIALS),
     "GET /api/v1/businesses/{business_id}/timeliness": R(Category.FINANCIALS),
+    # --- downloads of the portfolio and a business's flags (issue 13), as the lists they copy
+    "GET /portfolio/export.csv": R(LIST),
+    "GET /portfolio/export.xlsx": R(LIST),
+    "GET /businesses/{business_id}/flags/export.csv": R(Category.FLAGS),
+    "GET /businesses/{business_id}/flags/export.xlsx": R(Category.FLAGS),
 }
 
 # Cases: (login, purpose asked for).

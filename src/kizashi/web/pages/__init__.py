@@ -13,6 +13,7 @@ from . import (
     businesses,
     cases,
     consent,
+    exports,
     flag_responses,
     loans,
     login,
@@ -37,4 +38,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     model.router,
     triage.router,
     timeliness.router,
+    exports.router,
 )
