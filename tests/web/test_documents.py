@@ -19,7 +19,7 @@ from kizashi.access.monitoring import IndicatorsView, IndicatorValue
 from kizashi.cli import context
 from kizashi.documents import pick_periods
 from kizashi.documents.locaben_xlsx import FIRST_ROW, HEADER_ROW, SHEET_FIN, SHEET_NONFIN
-from kizashi.documents.monitoring_pdf import figure
+from kizashi.documents.monitoring_pdf import MAX_FLAGS, figure
 from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
@@ -207,8 +207,9 @@ def test_monitoring_sheet_pdf_text(three_years, store: Store, settings: Settings
             assert figure(iv) in text, v
     flags = client.get(f"/api/v1/businesses/{bid}/flags").json()["items"]
     assert flags
-    for f in flags:
+    for f in [f for f in flags if f["is_open"]][:MAX_FLAGS]:
         assert f["title"]["ja"] in text
+        assert f["explanation"]["ja"] in text  # the evidence, quoted in words
     for words in (
         "2026年10月14日・訪問",
         "運転資金の見通しを確認した",

@@ -31,6 +31,7 @@ from .gather import DocumentData, period_label
 from .locaben_xlsx import CATEGORY_JA, UNIT_JA, locaben_indicators
 
 FONT = "IPAexGothic"
+MAX_FLAGS = 8  # the most severe and newest open flags: the sheet stays within two pages
 SEVERITY_JA = {"critical": "重大", "high": "高", "medium": "中", "low": "低"}
 PURPOSE_JA = {
     "monitoring": "期中管理",
@@ -86,16 +87,6 @@ def band(v: IndicatorValue) -> str:
         f"{v.peer_p25:,.{d}f}〜{v.peer_p75:,.{d}f}{UNIT_JA.get(v.unit, v.unit)}"
         f"(中央値 {v.peer_median:,.{d}f})"
     )
-
-
-def _evidence(evidence: dict[str, Any]) -> str:
-    parts = []
-    for k, val in evidence.items():
-        if isinstance(val, float):
-            parts.append(f"{k}={val:,.2f}")
-        elif isinstance(val, (int, str)):
-            parts.append(f"{k}={val}")
-    return "、".join(parts)
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -269,7 +260,7 @@ def monitoring_sheet_pdf(data: DocumentData, *, made_on: date | None = None) -> 
         open_flags: list[FlagView] = [f for f in data.flags if f.is_open]
         if not open_flags:
             story.append(Paragraph("未対応の予兆フラグはありません。", st["base"]))
-        for f in open_flags:
+        for f in open_flags[:MAX_FLAGS]:
             opened = f.opened_month
             story.append(
                 Paragraph(
@@ -278,11 +269,17 @@ def monitoring_sheet_pdf(data: DocumentData, *, made_on: date | None = None) -> 
                     st["base"],
                 )
             )
-            story.append(Paragraph(f.explanation["ja"], st["small"]))
-            ev = _evidence(f.evidence)
-            if ev:
-                story.append(Paragraph(f"根拠: {ev}", st["small"]))
+            # the explanation quotes the evidence's numbers in words (the raw keys are codes)
+            story.append(Paragraph(f"根拠: {f.explanation['ja']}", st["small"]))
             story.append(Paragraph(f"次の一手: {f.next_step['ja']}", st["small"]))
+
+        if len(open_flags) > MAX_FLAGS:
+            story.append(
+                Paragraph(
+                    f"ほか {len(open_flags) - MAX_FLAGS} 件(事業者ページで確認できます)。",
+                    st["small"],
+                )
+            )
 
     # dialogue
     story.append(Paragraph("5. 前回の対話と合意した行動", st["h"]))
