@@ -678,3 +678,6 @@ from kizashi.store import support_models as _support_models  # noqa: E402, F401
 
 # Triage under staff limits (issue 13, 0014): capacities and assignments, registered on Base here.
 from kizashi.store import triage_models as _triage_models  # noqa: E402, F401
+
+# Business plans and plan against actual (issue 13, 0012): their own module, registered here.
+from kizashi.store import plan_models as _plan_models  # noqa: E402, F401
