@@ -681,3 +681,6 @@ from kizashi.store import triage_models as _triage_models  # noqa: E402, F401
 
 # Business plans and plan against actual (issue 13, 0012): their own module, registered here.
 from kizashi.store import plan_models as _plan_models  # noqa: E402, F401
+
+# Referrals across organisations (issue 13, 0013): their own module, registered on Base here.
+from kizashi.store import referral_models as _referral_models  # noqa: E402, F401
