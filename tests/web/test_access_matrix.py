@@ -299,6 +299,8 @@ ROUTES: dict[str, R] = {
     "GET /portfolio/export.xlsx": R(LIST),
     "GET /businesses/{business_id}/flags/export.csv": R(Category.FLAGS),
     "GET /businesses/{business_id}/flags/export.xlsx": R(Category.FLAGS),
+    "GET /changes": R(LIST),
+    "GET /api/v1/changes": R(LIST),
 }
 
 # Cases: (login, purpose asked for).

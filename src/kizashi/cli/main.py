@@ -7,6 +7,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     audit_log_cmd,
     case_cmd,
     cash_cmd,
+    changes_cmd,
     consent_cmd,
     demo_cmd,
     document_cmd,

@@ -15,6 +15,7 @@ from . import (
     businesses,
     cases,
     cash,
+    changes,
     consent,
     documents,
     flag_responses,
@@ -43,5 +44,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     model.router,
     triage.router,
     timeliness.router,
+    changes.router,
     documents.router,
 )

@@ -12,6 +12,7 @@ from . import (
     audit,
     businesses,
     cases,
+    changes,
     consent,
     exports,
     flag_responses,
@@ -39,4 +40,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     triage.router,
     timeliness.router,
     exports.router,
+    changes.router,
 )
