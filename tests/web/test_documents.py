@@ -296,7 +296,7 @@ def test_the_business_page_links_the_documents(three_years) -> None:  # type: ig
     assert "対話の資料" in html
     links = re.findall(r'href="(/api/v1/businesses/\d+/documents/[^"]+)"', html)
     assert len(links) == 2
-    assert "ローカルベンチマーク(.xlsx)" in html and "モニタリングシート(PDF)" in html
+    assert "ローカルベンチマーク(Excel)" in html and "モニタリングシート(PDF)" in html
     for link in links:
         r = client.get(link.replace("&amp;", "&"))
         assert r.status_code == 200, link
