@@ -10,6 +10,7 @@ missing and one the user may not see give the same 404; every decision is audite
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import date
 from typing import Annotated
 
@@ -45,7 +46,17 @@ def _no_bool(value: object) -> object:
     return value
 
 
-Whole = Annotated[int, BeforeValidator(_no_bool)]
+def _iso_date(value: object) -> object:
+    """Dates only as ``YYYY-MM-DD`` (the schema's ``format: date``): no numbers read as Unix
+    times, no datetimes."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
@@ -80,10 +91,10 @@ class FlagResponsePatch(BaseModel):
         None, description="acknowledged | in_progress | not_needed (with a reason)"
     )
     reason: str | None = Field(None, max_length=2000, pattern=NO_NUL)
-    assignee_user_id: Whole | None = Field(
-        None, ge=1, le=MAX_ID, description="A user of your organisation; null: nobody"
+    assignee_user_id: Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_no_bool)] | None = (
+        Field(None, description="A user of your organisation; null: nobody")
     )
-    due_on: date | None = Field(None, description="Your organisation's due date; null: none")
+    due_on: IsoDate | None = Field(None, description="Your organisation's due date; null: none")
     purpose: Purpose = Purpose.MONITORING
 
 

@@ -9,6 +9,7 @@ the rules of a loan (a duplicate number, a guarantee without its 保証協会, �
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Literal
 
@@ -44,14 +45,24 @@ def _no_bool(value: object) -> object:
     return value
 
 
-Whole = Annotated[int, BeforeValidator(_no_bool)]
+def _iso_date(value: object) -> object:
+    """Dates only as ``YYYY-MM-DD`` (the schema's ``format: date``): no numbers read as Unix
+    times, no datetimes."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such business or loan, or not yours to enter"
 MAX_FILE = 5 * 1024 * 1024
 LoanId = Annotated[int, Path(ge=1, le=MAX_ID, description="The loan's id", examples=[1])]
-Yen = Annotated[Whole, Field(ge=0, le=10**15 - 1)]
+Yen = Annotated[int, Field(ge=0, le=10**15 - 1), BeforeValidator(_no_bool)]
 Code = Annotated[str, Field(min_length=1, max_length=64, pattern=NON_BLANK)]
 
 
@@ -65,22 +76,24 @@ class LoanIn(BaseModel):
     guarantee_ratio_pct: Literal[0, 80, 100] = Field(0, description="80: 責任共有制度")
     original_amount: Yen
     balance: Yen
-    balance_as_of: date
-    interest_rate_bp: Whole = Field(ge=0, le=9999, description="Annual rate in basis points")
-    start_date: date
-    grace_end_date: date | None = Field(None, description="据置期間の終了")
-    maturity_date: date
+    balance_as_of: IsoDate
+    interest_rate_bp: Annotated[int, Field(ge=0, le=9999), BeforeValidator(_no_bool)] = Field(
+        description="Annual rate in basis points"
+    )
+    start_date: IsoDate
+    grace_end_date: IsoDate | None = Field(None, description="据置期間の終了")
+    maturity_date: IsoDate
 
 
 class LoanCreated(BaseModel):
     id: int
     business_id: int
     loan_number: str
-    paid_off_on: date | None
+    paid_off_on: IsoDate | None
 
 
 class CloseIn(BaseModel):
-    paid_off_on: date = Field(description="完済日")
+    paid_off_on: IsoDate = Field(description="完済日")
 
 
 class CreditEventIn(BaseModel):
@@ -88,11 +101,13 @@ class CreditEventIn(BaseModel):
         description="delinquency (延滞) | restructuring (条件変更) | accident_report (事故報告) "
         "| subrogation (代位弁済)"
     )
-    occurred_on: date
-    loan_id: Whole | None = Field(
-        None, ge=1, le=MAX_ID, description="null: the business as a whole"
+    occurred_on: IsoDate
+    loan_id: Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(_no_bool)] | None = Field(
+        None, description="null: the business as a whole"
     )
-    days_past_due: Whole | None = Field(None, ge=0, le=100_000, description="延滞: required, ≥ 1")
+    days_past_due: Annotated[int, Field(ge=0, le=100_000), BeforeValidator(_no_bool)] | None = (
+        Field(None, description="延滞: required, ≥ 1")
+    )
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
 
 
