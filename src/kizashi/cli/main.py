@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     ingest_cmd,
     loan_cmd,
     model_cmd,
+    plan_cmd,
     rules_cmd,
     run_cmd,
     serve_cmd,
