@@ -151,3 +151,26 @@ def test_page_assigns_in_one_click(client, store, web_world):  # type: ignore[no
     assert r.status_code == 303
     page = client.get(r.headers["location"]).text
     assert f'id="b{web_world.business_id}" data-status="assigned"' in page
+
+
+def test_a_business_in_an_open_case_leaves_the_queue(client, store, web_world):  # type: ignore[no-untyped-def]
+    from kizashi.access import Actor
+    from kizashi.actions.cases import do_open_case
+    from kizashi.domain.support import SupportType
+    from kizashi.domain.vocabulary import Purpose
+
+    login(client, "cgc_officer")
+    ids = [i["business_id"] for i in client.get("/api/v1/triage").json()["items"]]
+    assert web_world.business_id in ids
+    with store.session() as s:
+        officer = s.execute(select(User).where(User.login == "cgc_officer")).scalar_one()
+        case = do_open_case(
+            s,
+            Actor.from_user(officer),
+            business_id=web_world.business_id,
+            purpose=Purpose.MONITORING,
+            support_type=list(SupportType)[0],
+        )
+        case_id = case.id
+    ids = [i["business_id"] for i in client.get("/api/v1/triage").json()["items"]]
+    assert web_world.business_id not in ids, case_id
