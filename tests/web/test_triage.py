@@ -169,7 +169,7 @@ def test_a_business_in_an_open_case_leaves_the_queue(client, store, web_world): 
             Actor.from_user(officer),
             business_id=web_world.business_id,
             purpose=Purpose.MONITORING,
-            support_type=list(SupportType)[0],
+            support_type=SupportType.IMPROVEMENT,
         )
         case_id = case.id
     ids = [i["business_id"] for i in client.get("/api/v1/triage").json()["items"]]
