@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date
 
 from kizashi.actions.bank import do_import_money
-from kizashi.domain.bank import BANK_TRANSACTIONS
 from kizashi.ingest.money import MoneyOptions
 from kizashi.jobs.money_sync import read_money_table, sync_money
+from kizashi.store.analytics_schema import BANK_TRANSACTIONS
 from tests.ingest import zengin_builder as zb
 from tests.world import make_world
 

@@ -1,9 +1,9 @@
 """Money that moved: bank transactions, invoices and open items, in one vocabulary.
 
 Pure Python. Importers (``ingest.importers.zengin`` …) produce these records, ``actions.bank``
-stores them, and the analytics file holds them as the columnar tables declared here
-(:data:`BANK_TRANSACTIONS`, :data:`INVOICES`, :data:`OPEN_ITEMS`). The table and column names
-are a contract with the cash forecast and the 真贋性 checks: add columns, never rename.
+stores them, and the analytics file holds them as the columnar tables declared in
+``kizashi.store.analytics_schema`` (``BANK_TRANSACTIONS``, ``INVOICES``, ``OPEN_ITEMS``). The table
+and column names are a contract with the cash forecast and the 真贋性 checks: add columns, never rename.
 
 Amounts are integer yen. A transaction's ``amount_yen`` is signed: + money in, − money out.
 """
@@ -200,64 +200,8 @@ class MoneyFile:
     named_parties: list[Party] = field(default_factory=list)
 
 
-# --------------------------------------------------------------------------- columnar schema
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type)
-
-    def ddl(self) -> str:
-        cols = ", ".join(f"{n} {t}" for n, t in self.columns)
-        return f"CREATE TABLE IF NOT EXISTS {self.name} ({cols})"
-
-    @property
-    def column_names(self) -> tuple[str, ...]:
-        return tuple(n for n, _ in self.columns)
-
-
-BANK_TRANSACTIONS = Table(
-    "bank_transactions",
-    (
-        ("business_id", "INTEGER NOT NULL"),
-        ("account_id", "INTEGER NOT NULL"),
-        ("booked_on", "DATE NOT NULL"),
-        ("amount_yen", "BIGINT NOT NULL"),  # + in, − out
-        ("balance_yen", "BIGINT"),
-        ("counterparty", "VARCHAR"),
-        ("description", "VARCHAR"),
-        ("kind", "VARCHAR NOT NULL"),  # TxKind value
-    ),
-)
-
-INVOICES = Table(
-    "invoices",
-    (
-        ("business_id", "INTEGER NOT NULL"),
-        ("invoice_id", "VARCHAR NOT NULL"),
-        ("direction", "VARCHAR NOT NULL"),  # InvoiceDirection value
-        ("counterparty", "VARCHAR"),
-        ("issue_date", "DATE NOT NULL"),
-        ("due_date", "DATE"),
-        ("total_yen", "BIGINT NOT NULL"),
-        ("tax_yen", "BIGINT NOT NULL"),
-        ("paid", "BOOLEAN NOT NULL"),
-    ),
-)
-
-OPEN_ITEMS = Table(
-    "open_items",
-    (
-        ("business_id", "INTEGER NOT NULL"),
-        ("side", "VARCHAR NOT NULL"),  # OpenItemSide value
-        ("counterparty", "VARCHAR"),
-        ("due_date", "DATE"),
-        ("amount_yen", "BIGINT NOT NULL"),
-    ),
-)
-
-MONEY_TABLES: tuple[Table, ...] = (BANK_TRANSACTIONS, INVOICES, OPEN_ITEMS)
+# The columnar tables (bank_transactions, invoices, open_items) are declared in
+# kizashi.store.analytics_schema.
 
 
 # --------------------------------------------------------------------------- classification

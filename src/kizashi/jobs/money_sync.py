@@ -1,6 +1,6 @@
 """Money that moved, copied from the store to the analytics file, incrementally.
 
-The columnar tables of ``kizashi.domain.bank`` (``bank_transactions``, ``invoices``,
+The money tables of ``kizashi.store.analytics_schema`` (``bank_transactions``, ``invoices``,
 ``open_items``) live beside the panel in ``<data_dir>/analytics.duckdb``, for the bank
 features, the 真贋性 checks and the cash forecast at scale.
 
@@ -25,8 +25,16 @@ import duckdb
 import pyarrow as pa
 from sqlalchemy import select
 
-from kizashi.domain.bank import BANK_TRANSACTIONS, INVOICES, MONEY_TABLES, OPEN_ITEMS
 from kizashi.store.analytics import analytics_path
+from kizashi.store.analytics_schema import (
+    BANK_TRANSACTIONS,
+    INVOICES,
+    MONEY_META,
+    MONEY_TABLES,
+    OPEN_ITEMS,
+    ensure_money,
+    tables,
+)
 from kizashi.store.db import Store
 from kizashi.store.models import (
     BankTransaction,
@@ -36,7 +44,6 @@ from kizashi.store.models import (
     Submission,
 )
 
-MONEY_META = "money_meta"
 BATCH = 200_000
 MONEY_FORMATS = ("zengin", "netbank_csv", "ubl_invoice", "sme_edi", "open_items")
 
@@ -47,17 +54,6 @@ class MoneySyncResult:
     businesses_rewritten: int
     transaction_watermark: int
     submission_watermark: int
-
-
-def ensure_money(con: duckdb.DuckDBPyConnection) -> None:
-    for table in MONEY_TABLES:
-        con.execute(table.ddl())
-    con.execute(
-        f"CREATE TABLE IF NOT EXISTS {MONEY_META} (transaction_watermark BIGINT, "
-        "submission_watermark BIGINT)"
-    )
-    if con.execute(f"SELECT COUNT(*) FROM {MONEY_META}").fetchall()[0][0] == 0:
-        con.execute(f"INSERT INTO {MONEY_META} VALUES (0, 0)")
 
 
 def _arrow(
@@ -224,10 +220,9 @@ def read_money_table(data_dir: Path, name: str, path: Path | None = None) -> pa.
         return pa.table({})
     con = duckdb.connect(str(target), read_only=True)
     try:
-        have = {
-            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-        if name not in have:
+        if name not in {t.name for t in MONEY_TABLES}:
+            raise ValueError(f"{name} is not a money table")
+        if name not in tables(con):
             return pa.table({})
         return con.sql(f"SELECT * FROM {name}").to_arrow_table()
     finally:

@@ -51,7 +51,14 @@ from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
 from kizashi.settings import Settings
 from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
-from kizashi.store.analytics_schema import INDICATOR_VALUES, PEER_STATS, write_run_output
+from kizashi.store.analytics_schema import (
+    BANK_TRANSACTIONS,
+    INDICATOR_VALUES,
+    INVOICES,
+    OPEN_ITEMS,
+    PEER_STATS,
+    write_run_output,
+)
 from kizashi.store.db import Store
 from kizashi.store.models import Business, CreditEvent, Loan, RepaymentInstalment, RulePack
 
@@ -304,11 +311,11 @@ def _evaluate(
 def _bank_features(store: Store, staged: Path, panel: pa.Table, as_of: date) -> pa.Table | None:
     """The bank features (``engine.exec.bank_features``) from the staged analytics file's money
     tables and the store's repayment schedules; None when no bank transaction is stored."""
-    tx = read_money_table(staged.parent, "bank_transactions", path=staged)
+    tx = read_money_table(staged.parent, BANK_TRANSACTIONS.name, path=staged)
     if tx.num_rows == 0:
         return None
-    inv = read_money_table(staged.parent, "invoices", path=staged)
-    oi = read_money_table(staged.parent, "open_items", path=staged)
+    inv = read_money_table(staged.parent, INVOICES.name, path=staged)
+    oi = read_money_table(staged.parent, OPEN_ITEMS.name, path=staged)
     with store.read_session() as s:
         rows = s.execute(
             select(

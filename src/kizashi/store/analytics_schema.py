@@ -16,10 +16,22 @@ table              rows
 ``peer_stats``     pack × as-of month × peer group × indicator: ``n``, ``p25``, ``median``,
                    ``p75``
 ``generation``     one row: the token of the job that wrote a staged file
+``bank_transactions``  bank account movements (``kizashi.jobs.money_sync``; ``BANK_TRANSACTIONS``)
+``invoices``       invoices issued and received, paid or not (``INVOICES``)
+``open_items``     receivables and payables still open (``OPEN_ITEMS``)
+``money_meta``     one row: the transaction and submission watermarks of the last money sync
+``risk_scores``    model version × as-of month × business: the probability, priorities and the
+                   inputs the reasons need (``kizashi.store.risk_scores``; columns follow the
+                   model's rows)
+``risk_peer_stats``  model version × as-of month × peer group: ``n``, ``median`` probability
 =================  ============================================================================
+
+``TABLES`` names every table a file may hold; a test compares it with a full run's file.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import duckdb
 import pyarrow as pa
@@ -32,6 +44,9 @@ LOAN_BALANCES = "loan_balances"
 INDICATOR_VALUES = "indicator_values"
 PEER_STATS = "peer_stats"
 GENERATION = "generation"
+MONEY_META = "money_meta"
+RISK_SCORES = "risk_scores"
+RISK_PEER_STATS = "risk_peer_stats"
 
 RUN_OUTPUTS = (INDICATOR_VALUES, PEER_STATS)  # written by a monitoring run per pack × month
 PEER_STAT_COLUMNS = ("indicator", "n", "p25", "median", "p75")
@@ -40,6 +55,113 @@ LOAN_BALANCE_COLUMNS = ("business_id", "month", "loan_balance", "guaranteed_bala
 # panel columns added after the first panel files were written: a file without one is
 # re-pivoted (its watermark reset)
 PANEL_LATER = {"span_months": "SMALLINT", **{c: "BIGINT" for c in subtotal_columns()}}
+
+
+# --------------------------------------------------------------------------- money tables
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table with fixed columns: its name and (column, DuckDB type) pairs."""
+
+    name: str
+    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type)
+
+    def ddl(self) -> str:
+        cols = ", ".join(f"{n} {t}" for n, t in self.columns)
+        return f"CREATE TABLE IF NOT EXISTS {self.name} ({cols})"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.columns)
+
+
+BANK_TRANSACTIONS = Table(
+    "bank_transactions",
+    (
+        ("business_id", "INTEGER NOT NULL"),
+        ("account_id", "INTEGER NOT NULL"),
+        ("booked_on", "DATE NOT NULL"),
+        ("amount_yen", "BIGINT NOT NULL"),  # + in, − out
+        ("balance_yen", "BIGINT"),
+        ("counterparty", "VARCHAR"),
+        ("description", "VARCHAR"),
+        ("kind", "VARCHAR NOT NULL"),  # kizashi.domain.bank.TxKind value
+    ),
+)
+
+INVOICES = Table(
+    "invoices",
+    (
+        ("business_id", "INTEGER NOT NULL"),
+        ("invoice_id", "VARCHAR NOT NULL"),
+        ("direction", "VARCHAR NOT NULL"),  # kizashi.domain.bank.InvoiceDirection value
+        ("counterparty", "VARCHAR"),
+        ("issue_date", "DATE NOT NULL"),
+        ("due_date", "DATE"),
+        ("total_yen", "BIGINT NOT NULL"),
+        ("tax_yen", "BIGINT NOT NULL"),
+        ("paid", "BOOLEAN NOT NULL"),
+    ),
+)
+
+OPEN_ITEMS = Table(
+    "open_items",
+    (
+        ("business_id", "INTEGER NOT NULL"),
+        ("side", "VARCHAR NOT NULL"),  # kizashi.domain.bank.OpenItemSide value
+        ("counterparty", "VARCHAR"),
+        ("due_date", "DATE"),
+        ("amount_yen", "BIGINT NOT NULL"),
+    ),
+)
+
+MONEY_TABLES: tuple[Table, ...] = (BANK_TRANSACTIONS, INVOICES, OPEN_ITEMS)
+MONEY_META_TABLE = Table(
+    MONEY_META, (("transaction_watermark", "BIGINT"), ("submission_watermark", "BIGINT"))
+)
+
+# --------------------------------------------------------------------------- risk scores
+
+# risk_scores: these keys, then the columns of the rows the model writes
+RISK_SCORE_KEYS = ("model_version", "as_of")
+RISK_PEER_STATS_TABLE = Table(
+    RISK_PEER_STATS,
+    (
+        ("model_version", "VARCHAR"),
+        ("as_of", "DATE"),
+        ("peer_group", "VARCHAR"),
+        ("n", "BIGINT"),
+        ("median", "DOUBLE"),
+    ),
+)
+
+TABLES = frozenset(
+    {PANEL, PANEL_META, LOAN_BALANCES, INDICATOR_VALUES, PEER_STATS, GENERATION}
+    | {t.name for t in MONEY_TABLES}
+    | {MONEY_META, RISK_SCORES, RISK_PEER_STATS}
+)
+
+
+def ensure_money(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the money tables and their watermark row when the file lacks them."""
+    for table in MONEY_TABLES:
+        con.execute(table.ddl())
+    con.execute(MONEY_META_TABLE.ddl())
+    if con.execute(f"SELECT COUNT(*) FROM {MONEY_META}").fetchall()[0][0] == 0:
+        con.execute(f"INSERT INTO {MONEY_META} VALUES (0, 0)")
+
+
+def ensure_risk_scores(con: duckdb.DuckDBPyConnection, version: str, as_of: object) -> None:
+    """Create the risk tables when the file lacks them; ``risk_scores`` takes its columns from
+    the registered relation ``new_rows`` after the keys."""
+    if RISK_SCORES not in tables(con):
+        con.execute(
+            f"CREATE TABLE {RISK_SCORES} AS SELECT ?::VARCHAR AS {RISK_SCORE_KEYS[0]}, "
+            f"?::DATE AS {RISK_SCORE_KEYS[1]}, * FROM new_rows WHERE FALSE",
+            [version, as_of],
+        )
+    con.execute(RISK_PEER_STATS_TABLE.ddl())
 
 
 def tables(con: duckdb.DuckDBPyConnection) -> set[str]:

@@ -3,8 +3,8 @@
 Scores for a whole portfolio (1.5M businesses a month) belong in the columnar file, not in the
 operational store: ``risk_scores`` holds model version × as-of month × business (the calibrated
 probability, the rules-only priority, the combined triage priority and the flag/arrears inputs
-the reasons need); ``risk_peer_stats`` the peer group's median probability. Written by the
-monitoring run into its staged file; read here, read-only, after ``kizashi.access`` allowed it.
+the reasons need); ``risk_peer_stats`` the peer group's median probability. The tables are declared in
+``kizashi.store.analytics_schema``. Written by the monitoring run into its staged file; read here, read-only, after ``kizashi.access`` allowed it.
 """
 
 from __future__ import annotations
@@ -17,15 +17,8 @@ import duckdb
 import pyarrow as pa
 
 from .analytics import analytics_path
-
-RISK_SCORES = "risk_scores"
-RISK_PEER_STATS = "risk_peer_stats"
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> set[str]:
-    return {
-        r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-    }
+from .analytics_schema import RISK_PEER_STATS, RISK_SCORES, ensure_risk_scores
+from .analytics_schema import tables as _tables
 
 
 def write_scores(path: Path, version: str, as_of: date, rows: pa.Table) -> None:
@@ -34,16 +27,7 @@ def write_scores(path: Path, version: str, as_of: date, rows: pa.Table) -> None:
     con = duckdb.connect(str(path))
     try:
         con.register("new_rows", rows)
-        if RISK_SCORES not in _tables(con):
-            con.execute(
-                f"CREATE TABLE {RISK_SCORES} AS SELECT ?::VARCHAR AS model_version, "
-                "?::DATE AS as_of, * FROM new_rows WHERE FALSE",
-                [version, as_of],
-            )
-            con.execute(
-                f"CREATE TABLE {RISK_PEER_STATS} (model_version VARCHAR, as_of DATE, "
-                "peer_group VARCHAR, n BIGINT, median DOUBLE)"
-            )
+        ensure_risk_scores(con, version, as_of)
         for t in (RISK_SCORES, RISK_PEER_STATS):
             con.execute(f"DELETE FROM {t} WHERE model_version = ? AND as_of = ?", [version, as_of])
         con.execute(
