@@ -118,6 +118,15 @@ def test_case_commands(cli, store, tmp_path):
     assert r.exit_code == 1
     r = cli("case", "reminders", "--as", "a_officer", "--days", "3650")
     assert r.exit_code == 0 and "条件変更を検討" in r.output and "接触予定" in r.output
+    r = cli("case", "show", case_id, "--as", "a_officer", "--json")
+    actions = json.loads(r.output)["dialogues"][0]["actions"]
+    officer_action = next(a["id"] for a in actions if a["party"] == "officer")
+    r = cli("case", "action-done", str(officer_action), "--as", "b_officer")
+    assert r.exit_code == 1
+    r = cli("case", "action-done", str(officer_action), "--as", "a_officer", "--date", "2026-11-29")
+    assert r.exit_code == 0 and "完了にしました" in r.output
+    r = cli("case", "reminders", "--as", "a_officer", "--days", "3650")
+    assert "条件変更を検討" not in r.output
     r = cli("case", "close", case_id, "--as", "a_officer", "--outcome", "plan_agreed")
     assert r.exit_code == 0 and "計画合意" in r.output
     r = cli("case", "reminders", "--as", "a_officer", "--days", "3650")

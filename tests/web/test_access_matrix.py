@@ -259,6 +259,10 @@ ROUTES: dict[str, R] = {
     "GET /api/v1/me/reminders": R(SELF),
     "GET /api/v1/businesses/{business_id}/shared-dialogues": R(OWNER),
     "GET /cases": R(LIST),
+    "POST /cases/{case_id}/actions/{action_id}/done": R(CASE_WRITE, form={}),
+    "POST /api/v1/dialogue-actions/{action_id}/done": R(
+        CASE_WRITE, json={"done_on": "2026-11-30", "purpose": "monitoring"}
+    ),
     "GET /businesses/{business_id}/cases": R(LIST),  # only the cases and flags the caller sees
     "POST /businesses/{business_id}/cases": R(
         Category.PROFILE, form={"support_type": "improvement"}
@@ -487,9 +491,9 @@ def _case_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
     import tempfile
 
     from kizashi.access import Actor
-    from kizashi.actions.cases import DialogueInput, do_add_dialogue, do_open_case
-    from kizashi.domain.support import Channel, SupportType
-    from kizashi.store.support_models import DialogueAttachment
+    from kizashi.actions.cases import ActionInput, DialogueInput, do_add_dialogue, do_open_case
+    from kizashi.domain.support import ActionParty, Channel, SupportType
+    from kizashi.store.support_models import DialogueAction, DialogueAttachment
 
     actor = Actor.from_user(officer)
     case = do_open_case(
@@ -509,13 +513,15 @@ def _case_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
             topics="面談の中身",
             shared_with_owner=True,
             attachments=[("memo.txt", b"memo")],
+            actions=[ActionInput("資料を送る", ActionParty.OFFICER, date.today())],
         ),
         purpose=Purpose.MONITORING,
         raw_dir=Path(tempfile.mkdtemp()),
     )
     s.flush()
     att = s.execute(select(DialogueAttachment.id)).scalars().first()
-    return {"case_id": case.id, "dialogue_id": rec.id, "attachment_id": att}
+    action = s.execute(select(DialogueAction.id)).scalars().first()
+    return {"case_id": case.id, "dialogue_id": rec.id, "attachment_id": att, "action_id": action}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)

@@ -78,6 +78,14 @@ def test_case_api_walk(client, store, web_world):  # type: ignore[no-untyped-def
     assert [(x["kind"], x["what"]) for x in reminders] == [("action", "返済条件の検討")]
     r = client.get("/api/v1/me/reminders", params={"within_days": 40}).json()
     assert {x["kind"] for x in r} == {"action", "contact"}  # monthly cadence: next month
+    mine = next(a for a in detail["dialogues"][0]["actions"] if a["party"] == "officer")
+    r = client.post(
+        f"/api/v1/dialogue-actions/{mine['id']}/done",
+        json={"done_on": today.isoformat(), "purpose": "monitoring"},
+        headers=h,
+    )
+    assert r.status_code == 200, r.text
+    assert client.get("/api/v1/me/reminders").json() == []
     # another organisation without a 定性 consent: 404, the same as a missing case; nothing written
     client.cookies.clear()
     login(client, "b_officer")

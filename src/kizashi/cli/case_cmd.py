@@ -27,6 +27,7 @@ from kizashi.actions.cases import (
     do_add_dialogue,
     do_close_case,
     do_comment_dialogue,
+    do_complete_action,
     do_open_case,
     do_set_non_financial,
     do_update_case,
@@ -452,3 +453,23 @@ def case_reminders(
                 f"{r.due_on.isoformat()}{late}  {kind}  支援案件 {r.case_id}  {r.business_name}  {r.what}"
             )
         )
+
+
+@case_app.command("action-done")
+def case_action_done(
+    action_id: Annotated[int, typer.Argument(help="Agreed action id")],
+    as_: As,
+    on: Annotated[str | None, typer.Option("--date", help="完了日 YYYY-MM-DD (既定: 今日)")] = None,
+    undo: Annotated[bool, typer.Option("--undo", help="未完了に戻す")] = False,
+    purpose: PurposeOpt = Purpose.SUPPORT,
+) -> None:
+    """合意事項を完了にする (mark an agreed action done, or not done again)."""
+    day = None if undo else (_date(on, "--date") or date.today())
+    try:
+        with store().session() as s:
+            do_complete_action(s, actor_for(as_), action_id=action_id, done_on=day, purpose=purpose)
+    except (NotFound, ValueError, PermissionError) as exc:
+        fail(_refusal(exc))
+        return
+    checkpoint_audit()
+    console.print(f"合意事項 {action_id}: {'未完了に戻しました' if undo else '完了にしました'}")

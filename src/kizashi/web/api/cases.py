@@ -38,6 +38,7 @@ from kizashi.actions.cases import (
     do_add_dialogue,
     do_close_case,
     do_comment_dialogue,
+    do_complete_action,
     do_open_case,
     do_set_non_financial,
     do_update_case,
@@ -146,6 +147,12 @@ class CommentIn(BaseModel):
 
 class CreatedOut(BaseModel):
     id: int
+
+
+class ActionDone(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    done_on: date | None = Field(description="The day it was done; null: not done")
+    purpose: Purpose = Purpose.SUPPORT
 
 
 def _write(store: StoreDep, fn: Callable[..., Any], *args: Any, **kw: Any) -> int:
@@ -354,6 +361,29 @@ def post_comment(
         user.actor,
         dialogue_id=dialogue_id,
         body=body.body,
+        purpose=body.purpose,
+    )
+    return CreatedOut(id=new_id)
+
+
+@router.post(
+    "/dialogue-actions/{action_id}/done",
+    response_model=CreatedOut,
+    summary="Mark an agreed action done (or not done again)",
+    responses=errors(*WRITE, 404, 409, s404="No such action, or not visible", s409=CONFLICT),
+)
+def post_action_done(
+    action_id: Annotated[int, Path(ge=1, le=MAX_ID, description="The agreed action's id")],
+    body: Annotated[ActionDone, Body()],
+    user: CurrentUserDep,
+    store: StoreDep,
+) -> CreatedOut:
+    new_id = _write(
+        store,
+        do_complete_action,
+        user.actor,
+        action_id=action_id,
+        done_on=body.done_on,
         purpose=body.purpose,
     )
     return CreatedOut(id=new_id)

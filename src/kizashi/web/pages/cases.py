@@ -30,6 +30,7 @@ from kizashi.actions.cases import (
     do_add_dialogue,
     do_close_case,
     do_comment_dialogue,
+    do_complete_action,
     do_open_case,
     do_set_non_financial,
     do_update_case,
@@ -45,6 +46,7 @@ from kizashi.domain.support import (
 )
 from kizashi.domain.vocabulary import Role
 from kizashi.store.errors import NotFound
+from kizashi.store.support_models import DialogueRecord
 
 from ..deps import CurrentUserDep, PagePurpose, SettingsDep, StoreDep, TranslatorDep
 from ..i18n import N_, Translator
@@ -365,6 +367,34 @@ async def add_dialogue(
         dialogue=dialogue,
         raw_dir=settings.raw_dir,
     )
+
+
+@router.post("/cases/{case_id}/actions/{action_id}/done")
+def action_done(
+    case_id: int,
+    action_id: int,
+    user: CurrentUserDep,
+    store: StoreDep,
+    purpose: PagePurpose,
+    done_on: str = Form("", max_length=10),
+) -> Response:
+    try:
+        day = _date(done_on) or date.today()
+    except ValueError:
+        return _back(f"/cases/{case_id}", purpose, error="date")
+    try:
+        with store.session() as s:  # NotFound → the 404 page, audited
+            row = do_complete_action(
+                s, user.actor, action_id=action_id, done_on=day, purpose=purpose.purpose
+            )
+            record = s.get(DialogueRecord, row.dialogue_id)
+            if record is None or record.case_id != case_id:
+                raise NotFound(f"action {action_id} not found")  # rolls the change back
+    except PermissionError:
+        raise HTTPException(403, REFUSED) from None
+    except ValueError:
+        return _back(f"/cases/{case_id}", purpose, error="invalid")
+    return _back(f"/cases/{case_id}", purpose, saved="1")
 
 
 @router.get("/businesses/{business_id}/dialogues")
