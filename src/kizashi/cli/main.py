@@ -16,6 +16,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     loan_cmd,
     model_cmd,
     plan_cmd,
+    referral_cmd,
     rules_cmd,
     run_cmd,
     serve_cmd,
