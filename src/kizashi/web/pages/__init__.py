@@ -20,6 +20,7 @@ from . import (
     login,
     model,
     monitoring,
+    plans,
     timeliness,
     triage,
     uploads,
@@ -39,6 +40,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     model.router,
     triage.router,
     timeliness.router,
+    plans.router,
     exports.router,
     changes.router,
 )
