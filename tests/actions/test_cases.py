@@ -294,3 +294,35 @@ def test_a_case_opens_from_the_flags_the_officer_sees(store, flagged):  # noqa: 
             support_type=SupportType.IMPROVEMENT,
             flag_ids=[flag_id],
         )
+
+
+def test_a_change_of_officer_reads_as_names_in_the_history(store, world):
+    from kizashi.access import Actor
+    from kizashi.actions.organisations import do_add_user
+    from kizashi.domain.vocabulary import Role
+
+    w = world
+    case_id = _open(store, w)
+    with store.session() as s:
+        other = do_add_user(
+            s,
+            Actor.system(),
+            org=w.bank_a,
+            login="a_officer2",
+            password="password-123456",
+            display_name="二人目の担当",
+            role=Role.OFFICER,
+        )
+        s.flush()
+        do_update_case(
+            s,
+            w.actors["a_officer"],
+            case_id=case_id,
+            change=CaseChange(owner_user_id=other.id, note="異動のため"),
+            purpose=S,
+        )
+    with store.session() as s:
+        detail = read_case(s, w.actors["a_officer"], case_id, S)
+        moves = [(e.old, e.new) for e in detail.history if e.field == "owner_user_id"]
+        assert moves == [("a_officer", "二人目の担当")]
+        assert detail.row.owner_name == "二人目の担当"

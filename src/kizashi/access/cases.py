@@ -369,7 +369,15 @@ def read_case(
         )
     )
     wanted: set[int | None] = {c.owner_user_id, *(e.user_id for e in events)}
+    # an officer change reads as people's names (users of the case's organisation)
+    wanted |= {int(v) for e in events if e.field == "owner_user_id" for v in (e.old, e.new) if v}
     names = _names(session, wanted)
+
+    def shown(e: SupportCaseEvent, value: str | None) -> str | None:
+        if e.field == "owner_user_id" and value and value.isdigit():
+            return names.get(int(value), value)
+        return value
+
     flag_ids = [
         int(i)
         for i in session.execute(
@@ -412,7 +420,12 @@ def read_case(
         flag_ids=[] if owner_view else flag_ids,
         history=[
             CaseEventView(
-                _utc(e.at) or e.at, names.get(e.user_id or 0), e.field, e.old, e.new, e.note
+                _utc(e.at) or e.at,
+                names.get(e.user_id or 0),
+                e.field,
+                shown(e, e.old),
+                shown(e, e.new),
+                e.note,
             )
             for e in events
         ],
