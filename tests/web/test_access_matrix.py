@@ -298,6 +298,23 @@ ROUTES: dict[str, R] = {
     # --- submission timeliness (issue 13): the business's financials
     "GET /businesses/{business_id}/timeliness": R(Category.FINANCIALS),
     "GET /api/v1/businesses/{business_id}/timeliness": R(Category.FINANCIALS),
+    # --- business plans (issue 13): read under the financials consent; written by whoever may
+    # submit the business's financial data (plan_id: the owner's plan of the business)
+    "GET /businesses/{business_id}/plans": R(Category.FINANCIALS),
+    "POST /businesses/{business_id}/plans": R(
+        UPLOAD, form={"kind": "business", "title": "計画"}, files=True, file_field="file"
+    ),
+    "GET /plans/{plan_id}": R(Category.FINANCIALS),
+    "POST /plans/{plan_id}/import": R(UPLOAD, form={}, files=True, file_field="file"),
+    "GET /api/v1/businesses/{business_id}/plans": R(Category.FINANCIALS),
+    "POST /api/v1/businesses/{business_id}/plans": R(
+        UPLOAD, json={"kind": "business", "title": "計画"}
+    ),
+    "GET /api/v1/plans/{plan_id}": R(Category.FINANCIALS),
+    "POST /api/v1/plans/{plan_id}/versions": R(
+        UPLOAD, json={"targets": [{"period": "2026-04-01", "sales": 1}]}
+    ),
+    "POST /api/v1/plans/{plan_id}/import": R(UPLOAD, form={}, files=True, file_field="file"),
     # --- downloads of the portfolio and a business's flags (issue 13), as the lists they copy
     "GET /portfolio/export.csv": R(LIST),
     "GET /portfolio/export.xlsx": R(LIST),
@@ -479,10 +496,25 @@ def _extras(store: Store, w: WebWorld) -> dict[str, Any]:
             "loan_id": s.execute(select(Loan.id).where(Loan.loan_number == "A-1")).scalar_one(),
             "version": "v20260101-000000",  # a model version (none exists: refused before that)
             **_case_ids(s, a_officer, business.id),
+            "plan_id": _plan_id(s, owner, business.id),
             "event_id": s.execute(
                 select(func.min(AuditEvent.id)).where(AuditEvent.business_id == business.id)
             ).scalar_one(),
         }
+
+
+def _plan_id(s: Any, owner: User, business_id: int) -> int:
+    """The owner's plan of the business, one version (issue 13)."""
+    from kizashi.access import Actor
+    from kizashi.actions.plans import do_add_plan, do_add_plan_version
+    from kizashi.domain.plans import Granularity, PlanKind
+
+    actor = Actor.from_user(owner)
+    plan = do_add_plan(s, actor, business_id, kind=PlanKind.BUSINESS, title="事業計画")
+    do_add_plan_version(
+        s, actor, plan.id, granularity=Granularity.MONTHLY, targets={date(2026, 4, 1): {"sales": 1}}
+    )
+    return plan.id
 
 
 def _case_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
