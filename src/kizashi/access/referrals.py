@@ -325,3 +325,32 @@ def referrals_of_case(session: Session, case_id: int) -> list[Referral]:
             .order_by(Referral.id)
         ).scalars()
     )
+
+
+@dataclass(frozen=True)
+class OrgChoice:
+    id: int
+    code: str
+    name: str
+    kind: str
+
+
+def referral_receivers(session: Session, actor: Actor) -> list[OrgChoice]:
+    """The organisations an officer may refer to: every institution but its own (not
+    business data: the list of organisations on the instance)."""
+    if actor.role != Role.OFFICER or actor.org_id is None:
+        return []
+    return [
+        OrgChoice(int(i), str(c), str(n), str(k))
+        for i, c, n, k in session.execute(
+            select(Organisation.id, Organisation.code, Organisation.name, Organisation.kind)
+            .where(Organisation.kind != "business", Organisation.id != actor.org_id)
+            .order_by(Organisation.kind, Organisation.name)
+        ).all()
+    ]
+
+
+def organisation_id_by_code(session: Session, code: str) -> int | None:
+    """An organisation's id by its code (None: no such organisation)."""
+    found = session.execute(select(Organisation.id).where(Organisation.code == code)).scalar()
+    return int(found) if found is not None else None
