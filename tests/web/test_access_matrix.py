@@ -69,6 +69,12 @@ MODEL_ADMIN = "model_admin"  # the risk models: an institution's administrator
 LOAN_WRITE = "loan_write"  # enter a loan or a credit event: the loan's lender or guarantor
 CASE_WRITE = "case_write"  # change a support case: an officer of the organisation holding it
 CASE_COMMENT = "case_comment"  # comment on a dialogue record: the owner it is shared with
+# referrals (issue 13): bank A's referral to C銀行, still waiting for the owner — the receiver
+# takes no part yet; each step is its party's only
+REFERRAL = "referral"  # read: the sender, the receiver once approved, the business's owner
+REFERRAL_OWNER = "referral_owner"  # approve or refuse: the business's owner
+REFERRAL_RECEIVER = "referral_receiver"  # accept or decline: the receiver, once approved
+REFERRAL_SENDER = "referral_sender"  # withdraw: the referring organisation
 # Routes that refuse nobody (listing only what the caller may see, or the caller's own
 # things): run for every case, checked for no business data only.
 LIST = "list"
@@ -322,6 +328,17 @@ ROUTES: dict[str, R] = {
     "GET /businesses/{business_id}/flags/export.xlsx": R(Category.FLAGS),
     "GET /changes": R(LIST),
     "GET /api/v1/changes": R(LIST),
+    # --- referrals across organisations (issue 13)
+    "GET /api/v1/referrals": R(LIST),
+    "POST /api/v1/businesses/{business_id}/referrals": R(
+        Category.PROFILE, json={"to_org_code": "cgc", "kind": "yorozu", "note": "x"}
+    ),
+    "GET /api/v1/referrals/{referral_id}": R(REFERRAL),
+    "POST /api/v1/referrals/{referral_id}/approve": R(REFERRAL_OWNER, json={"share_flags": True}),
+    "POST /api/v1/referrals/{referral_id}/refuse": R(REFERRAL_OWNER, json={}),
+    "POST /api/v1/referrals/{referral_id}/accept": R(REFERRAL_RECEIVER, json={}),
+    "POST /api/v1/referrals/{referral_id}/decline": R(REFERRAL_RECEIVER, json={"reason": "x"}),
+    "POST /api/v1/referrals/{referral_id}/withdraw": R(REFERRAL_SENDER, json={}),
 }
 
 # Cases: (login, purpose asked for).
@@ -496,6 +513,7 @@ def _extras(store: Store, w: WebWorld) -> dict[str, Any]:
             "loan_id": s.execute(select(Loan.id).where(Loan.loan_number == "A-1")).scalar_one(),
             "version": "v20260101-000000",  # a model version (none exists: refused before that)
             **_case_ids(s, a_officer, business.id),
+            **_referral_ids(s, a_officer, business.id),
             "plan_id": _plan_id(s, owner, business.id),
             "event_id": s.execute(
                 select(func.min(AuditEvent.id)).where(AuditEvent.business_id == business.id)
@@ -554,6 +572,25 @@ def _case_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
     att = s.execute(select(DialogueAttachment.id)).scalars().first()
     action = s.execute(select(DialogueAction.id)).scalars().first()
     return {"case_id": case.id, "dialogue_id": rec.id, "attachment_id": att, "action_id": action}
+
+
+def _referral_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
+    """Bank A's referral of the business to C銀行, waiting for the owner (issue 13)."""
+    from kizashi.access import Actor
+    from kizashi.actions.referrals import do_create_referral
+    from kizashi.domain.referrals import ReferralKind
+    from kizashi.store.models import Organisation
+
+    bank_c = s.execute(select(Organisation.id).where(Organisation.code == "bank-c")).scalar_one()
+    ref = do_create_referral(
+        s,
+        Actor.from_user(officer),
+        business_id=business_id,
+        to_org_id=bank_c,
+        kind=ReferralKind.YOROZU,
+        note="引継ぎ",
+    )
+    return {"referral_id": ref.id}
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
