@@ -25,7 +25,7 @@ def test_org_user_business_and_audit(cli, store, tmp_path):
     r = cli(
         "user", "add", "taro", "--org", "cgc-test", "--role", "owner", "--password", "s3cret-pass"
     )
-    assert r.exit_code == 1 and "does not exist in a guarantor" in r.output
+    assert r.exit_code == 1 and "信用保証協会の組織には「事業者」の役割がありません" in r.output
     r = cli(
         "business",
         "add",

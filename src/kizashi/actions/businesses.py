@@ -18,6 +18,8 @@ from kizashi.domain.vocabulary import OrgKind, Relation, Role
 from kizashi.store.audit import audit_write
 from kizashi.store.models import Business, BusinessLink, Organisation
 
+from .organisations import AlreadyExists
+
 
 @dataclass
 class BusinessInput:
@@ -99,7 +101,11 @@ def do_add_business(
         if session.execute(
             select(Business.id).where(Business.corporate_number == data.corporate_number)
         ).first():
-            raise ValueError(f"法人番号 {data.corporate_number} is already registered")
+            raise AlreadyExists(
+                f"法人番号 {data.corporate_number} is already registered",
+                what="corporate_number",
+                value=data.corporate_number,
+            )
     biz = _create(session, data, registrar, relation)
     audit_write(
         session,

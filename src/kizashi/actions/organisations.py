@@ -26,6 +26,19 @@ ROLES_BY_KIND = {
 }
 
 
+class AlreadyExists(ValueError):
+    """The code, login or 法人番号 is taken (``what`` names it, ``value`` is the value)."""
+
+    def __init__(self, message: str, *, what: str, value: str) -> None:
+        super().__init__(message)
+        self.what = what
+        self.value = value
+
+
+class RoleNotOffered(ValueError):
+    """The role does not exist in this kind of organisation."""
+
+
 def do_add_organisation(
     session: Session,
     actor: Actor,
@@ -37,7 +50,7 @@ def do_add_organisation(
 ) -> Organisation:
     require_role(actor)  # system operator only
     if session.execute(select(Organisation.id).where(Organisation.code == code)).first():
-        raise ValueError(f"organisation code {code!r} already exists")
+        raise AlreadyExists(f"organisation code {code!r} already exists", what="code", value=code)
     org = Organisation(
         kind=kind,
         name=name,
@@ -74,9 +87,9 @@ def do_add_user(
     if not actor.is_system and actor.org_id != org.id:
         raise PermissionError("an administrator manages only their own organisation's users")
     if role not in ROLES_BY_KIND[org.kind]:
-        raise ValueError(f"role {role.value} does not exist in a {org.kind.value} organisation")
+        raise RoleNotOffered(f"role {role.value} does not exist in a {org.kind.value} organisation")
     if session.execute(select(User.id).where(User.login == login)).first():
-        raise ValueError(f"login {login!r} already exists")
+        raise AlreadyExists(f"login {login!r} already exists", what="login", value=login)
     user = User(
         org_id=org.id,
         login=login,

@@ -9,9 +9,16 @@ from typing import Annotated, NoReturn
 import typer
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from kizashi.actions.businesses import BusinessInput, do_add_business, do_import_businesses
-from kizashi.actions.organisations import do_add_organisation, do_add_user, org_by_code
+from kizashi.actions.organisations import (
+    AlreadyExists,
+    RoleNotOffered,
+    do_add_organisation,
+    do_add_user,
+    org_by_code,
+)
 from kizashi.domain.vocabulary import OrgKind, Relation, Role
 from kizashi.store.audit import ChainProblem, ResealRefused, reseal_chain, verify_chain
 from kizashi.store.audit_checkpoints import (
@@ -29,7 +36,7 @@ from kizashi.store.db import (
     sqlite_path,
     upgrade,
 )
-from kizashi.store.models import AuditHead
+from kizashi.store.models import AuditHead, Organisation
 
 from .app import app
 from .context import actor_for, console, err_console, fail, settings, store
@@ -198,16 +205,42 @@ def audit_reseal(
     console.print(f"新しいチェックポイント: イベント {cp.count} 件")
 
 
+_KIND_JA = {
+    OrgKind.BUSINESS: "事業者",
+    OrgKind.SUPPORTER: "支援者",
+    OrgKind.BANK: "金融機関",
+    OrgKind.GUARANTOR: "信用保証協会",
+    OrgKind.REVITALIZATION: "中小企業活性化協議会",
+}
+_ROLE_JA = {
+    Role.OWNER: "事業者",
+    Role.OFFICER: "担当者",
+    Role.ADMIN: "管理者",
+    Role.AUDITOR: "監査担当",
+}
+
+
+def _org_ja(s: Session, code: str) -> Organisation:
+    try:
+        return org_by_code(s, code)
+    except ValueError:
+        _fail_ja(f"組織コード「{code}」の組織はありません")
+
+
 @org_app.command("add")
 def org_add(
-    code: Annotated[str, typer.Argument(help="Short stable handle, e.g. cgc-hokkaido")],
-    name: Annotated[str, typer.Option(help="Display name, e.g. 北海道信用保証協会")],
+    code: Annotated[str, typer.Argument(help="組織コード (短い固定の識別子、例: cgc-hokkaido)")],
+    name: Annotated[str, typer.Option(help="表示名 (例: 北海道信用保証協会)")],
     kind: Annotated[
-        OrgKind, typer.Option(help="business | supporter | bank | guarantor | revitalization")
+        OrgKind,
+        typer.Option(
+            help="種類: business (事業者) | supporter (支援者) | bank (金融機関) | "
+            "guarantor (信用保証協会) | revitalization (中小企業活性化協議会)"
+        ),
     ],
-    corporate_number: Annotated[str | None, typer.Option(help="法人番号 (optional)")] = None,
+    corporate_number: Annotated[str | None, typer.Option(help="法人番号 (任意)")] = None,
 ) -> None:
-    """Add an organisation."""
+    """組織を追加する。"""
     try:
         with store().session() as s:
             org = do_add_organisation(
@@ -218,84 +251,116 @@ def org_add(
                 code=code,
                 corporate_number=corporate_number,
             )
-            console.print(f"organisation {org.id} {org.code} ({kind.value}) added")
-    except ValueError as exc:
-        fail(str(exc))
+            console.print(
+                f"組織を追加しました: 番号 {org.id}、コード {org.code}（{_KIND_JA[kind]}）"
+            )
+    except AlreadyExists:
+        _fail_ja(f"組織コード「{code}」はすでに使われています")
 
 
 @user_app.command("add")
 def user_add(
-    login: Annotated[str, typer.Argument(help="Login name")],
-    org: Annotated[str, typer.Option(help="Organisation code")],
-    role: Annotated[Role, typer.Option(help="owner | officer | admin | auditor")],
-    name: Annotated[str | None, typer.Option(help="Display name")] = None,
+    login: Annotated[str, typer.Argument(help="ログインID")],
+    org: Annotated[str, typer.Option(help="組織コード")],
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="役割: owner (事業者) | officer (担当者) | admin (管理者) | auditor (監査担当)"
+        ),
+    ],
+    name: Annotated[str | None, typer.Option(help="表示名")] = None,
     password: Annotated[
-        str | None, typer.Option(help="Password (asked for if omitted)", hide_input=True)
+        str | None, typer.Option(help="パスワード (省略すると入力を求める)", hide_input=True)
     ] = None,
 ) -> None:
-    """Add a user to an organisation."""
+    """組織に利用者を追加する。"""
     if password is None:
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
-    try:
-        with store().session() as s:
+        password = typer.prompt("パスワード", hide_input=True, confirmation_prompt=True)
+    with store().session() as s:
+        organisation = _org_ja(s, org)
+        try:
             user = do_add_user(
                 s,
                 actor_for(None),
-                org=org_by_code(s, org),
+                org=organisation,
                 login=login,
                 password=password,
                 display_name=name or login,
                 role=role,
             )
-            console.print(f"user {user.id} {login} ({role.value}) added")
-    except (ValueError, PermissionError) as exc:
-        fail(str(exc))
+        except AlreadyExists:
+            _fail_ja(f"ログインID「{login}」はすでに使われています")
+        except RoleNotOffered:
+            _fail_ja(
+                f"{_KIND_JA[organisation.kind]}の組織には「{_ROLE_JA[role]}」の役割がありません"
+            )
+        console.print(f"利用者を追加しました: 番号 {user.id}、{login}（{_ROLE_JA[role]}）")
 
 
 @business_app.command("add")
 def business_add(
-    name: Annotated[str, typer.Argument(help="商号 (name)")],
-    industry: Annotated[str, typer.Option(help="日本標準産業分類 中分類 code, e.g. 09")],
-    prefecture: Annotated[str, typer.Option(help="都道府県 name or JIS code")],
+    name: Annotated[str, typer.Argument(help="商号")],
+    industry: Annotated[str, typer.Option(help="日本標準産業分類 中分類のコード (例: 09)")],
+    prefecture: Annotated[str, typer.Option(help="都道府県名または JIS コード")],
     fiscal_year_end_month: Annotated[int, typer.Option(min=1, max=12, help="決算月")],
     corporate_number: Annotated[
-        str | None, typer.Option(help="法人番号 (13 digits; none for 個人事業主)")
+        str | None, typer.Option(help="法人番号 (13桁; 個人事業主は省略)")
     ] = None,
-    employees: Annotated[int | None, typer.Option(min=0)] = None,
-    capital: Annotated[int | None, typer.Option(min=0, help="資本金 (yen)")] = None,
-    founded: Annotated[str | None, typer.Option(help="設立日 YYYY-MM-DD")] = None,
-    registrar: Annotated[
-        str | None, typer.Option(help="Code of the registering organisation")
-    ] = None,
+    employees: Annotated[int | None, typer.Option(min=0, help="従業員数")] = None,
+    capital: Annotated[int | None, typer.Option(min=0, help="資本金 (円)")] = None,
+    founded: Annotated[str | None, typer.Option(help="設立日 (例: 2001-04-01)")] = None,
+    registrar: Annotated[str | None, typer.Option(help="登録する組織のコード")] = None,
     relation: Annotated[
-        Relation, typer.Option(help="The registrar's relation to the business")
+        Relation,
+        typer.Option(
+            help="登録する組織と事業者の関係: lender (融資) | guarantor (保証) | "
+            "advisor (支援) | registrar (登録のみ)"
+        ),
     ] = Relation.REGISTRAR,
 ) -> None:
-    """Register one business."""
-    from kizashi.domain.industry import prefecture_by_name_or_code
+    """事業者を1件登録する。"""
+    from kizashi.domain.corporate_number import CorporateNumberError, normalize_corporate_number
+    from kizashi.domain.industry import industry_by_code, prefecture_by_name_or_code
 
     try:
-        with store().session() as s:
-            reg = org_by_code(s, registrar) if registrar else None
+        prefecture_code = prefecture_by_name_or_code(prefecture).code
+    except ValueError:
+        _fail_ja(f"都道府県「{prefecture}」が見つかりません")
+    try:
+        industry_by_code(industry)
+    except ValueError:
+        _fail_ja(f"業種コード「{industry}」は日本標準産業分類の中分類にありません")
+    if corporate_number:
+        try:
+            normalize_corporate_number(corporate_number)
+        except CorporateNumberError as exc:
+            _fail_ja(str(exc))
+    try:
+        founded_on = date.fromisoformat(founded) if founded else None
+    except ValueError:
+        _fail_ja(f"設立日「{founded}」は 2001-04-01 のような日付で書いてください")
+    with store().session() as s:
+        reg = _org_ja(s, registrar) if registrar else None
+        try:
             biz = do_add_business(
                 s,
                 actor_for(None),
                 BusinessInput(
                     name=name,
                     industry_code=industry,
-                    prefecture_code=prefecture_by_name_or_code(prefecture).code,
+                    prefecture_code=prefecture_code,
                     fiscal_year_end_month=fiscal_year_end_month,
                     corporate_number=corporate_number,
                     employees=employees,
                     capital_yen=capital,
-                    founded_on=date.fromisoformat(founded) if founded else None,
+                    founded_on=founded_on,
                 ),
                 registrar=reg,
                 relation=relation,
             )
-            console.print(f"business {biz.id} {biz.name} added")
-    except ValueError as exc:
-        fail(str(exc))
+        except AlreadyExists as exc:
+            _fail_ja(f"法人番号 {exc.value} の事業者はすでに登録されています")
+        console.print(f"事業者を登録しました: 番号 {biz.id}、{biz.name}")
 
 
 @business_app.command("import")

@@ -28,11 +28,11 @@ def normalize_corporate_number(value: str) -> str:
     """
     text = unicodedata.normalize("NFKC", value).replace("-", "").replace(" ", "").strip()
     if len(text) != 13 or not text.isdigit():
-        raise CorporateNumberError(f"法人番号は13桁の数字です (got {value!r})")
+        raise CorporateNumberError(f"法人番号は13桁の数字です（入力:「{value}」）")
     expected = check_digit(text[1:])
     if int(text[0]) != expected:
         raise CorporateNumberError(
-            f"法人番号のチェックデジットが一致しません: {value!r} (expected {expected}, got {text[0]})"
+            f"法人番号のチェックデジットが一致しません:「{value}」（正しくは {expected}、入力は {text[0]}）"
         )
     return text
 
