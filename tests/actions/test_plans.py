@@ -207,3 +207,28 @@ def test_without_consent_another_bank_neither_reads_nor_writes(store, world):
         read_plan(s, stranger, plan_id)
     with pytest.raises(NotFound), store.session() as s:
         do_add_plan(s, stranger, bid, kind=PlanKind.BUSINESS, title="x")
+
+
+def test_an_xlsx_plan_with_annual_targets_is_read(store, world, tmp_path):
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["年度末", "売上高", "営業利益", "借入金"])
+    ws.append(["2026年3月", 12_000_000, -300_000, 4_000_000])
+    buf = io.BytesIO()
+    wb.save(buf)
+    owner, bid = world.actors["owner"], world.business.id
+    _upload(store, owner, bid, CUMULATIVE, tmp_path, "tb.csv")
+    plan_id = _plan(store, owner, bid, buf.getvalue(), "計画.xlsx")
+    with store.session() as s:
+        progress = read_plan_progress(s, owner, plan_id)
+    assert progress.detail.version.granularity == "annual" and progress.shortfall is None
+    [year] = progress.comparison
+    assert year.period == date(2026, 3, 1)
+    assert year.item("sales").plan == 12_000_000
+    assert year.item("operating_profit").plan == -300_000
+    # only April–August 2025 delivered: the year's sales are unknown, not a partial sum
+    assert year.item("sales").actual is None and year.item("sales").deviation is None

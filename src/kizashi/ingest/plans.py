@@ -82,7 +82,7 @@ def _yen(raw: str) -> int:
 
 def _rows(data: bytes, filename: str) -> list[list[str]]:
     if is_xlsx(data, filename):
-        return read_xlsx(data, filename).rows
+        return read_xlsx(data, filename).rows()
     return split_rows(decode(data, filename).text, filename=filename)
 
 

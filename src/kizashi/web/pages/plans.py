@@ -91,7 +91,7 @@ def add_plan(
 ) -> Response:
     got = _read(file)
     if got is None or kind not in PlanKind.__members__.values() or not title.strip():
-        extra = {"too_large": got is None, "bad_form": got is not None}
+        extra: dict[str, Any] = {"too_large": got is None, "bad_form": got is not None}
         return _list_page(request, store, user, business_id, purpose, extra, 422)
     data, name = got
     try:
