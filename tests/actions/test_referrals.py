@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from kizashi.access import Actor
-from kizashi.access.cases import read_case
+from kizashi.access.cases import list_cases, read_case
 from kizashi.access.monitoring import read_flags, read_indicators
 from kizashi.access.referrals import list_referrals, read_referral
 from kizashi.actions.cases import DialogueInput, do_add_dialogue, do_open_case
@@ -182,8 +182,11 @@ def test_the_council_sees_exactly_what_the_owner_sent_and_the_cases_link(
         assert "行内の検討メモ" not in repr(detail)
     with pytest.raises(NotFound), store.session() as s:
         read_indicators(s, council, settings.data_dir, w.business.id, R, today=TODAY)
-    with pytest.raises(NotFound), store.session() as s:
-        read_case(s, council, case_id, S, today=TODAY)
+    for purpose in (S, R):  # the sender's case itself stays with the sender
+        with pytest.raises(NotFound), store.session() as s:
+            read_case(s, council, case_id, purpose, today=TODAY)
+    with store.session() as s:
+        assert list_cases(s, council, R, today=TODAY) == []
 
     with store.session() as s:
         ref, new_case = do_accept_referral(s, council, referral_id=ref_id, today=TODAY)

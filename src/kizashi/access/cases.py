@@ -104,6 +104,23 @@ def access_case_by_id(
         business = session.get(Business, case.business_id)
         assert business is not None
         return CaseAccess(case, business, "own")
+    if purpose == Purpose.REFERRAL and actor.role != Role.OWNER:
+        # a referral's 定性 grant covers only the records sent with it (access.referrals)
+        raise NotFound(
+            f"case {case_id} not found",
+            pending_audit=AuditRecord(
+                action=action,
+                decision="deny",
+                actor_user_id=actor.user_id,
+                actor_org_id=actor.org_id,
+                business_id=case.business_id,
+                category=Category.QUALITATIVE.value,
+                purpose=purpose.value,
+                object_type="support_case",
+                object_id=str(case_id),
+                detail={"login": actor.login, "reason": "referral: read through the referral"},
+            ),
+        )
     business = access_business_by_id(
         session, actor, case.business_id, Category.QUALITATIVE, purpose, action=action, today=today
     )
@@ -116,6 +133,8 @@ def case_rows(actor: Actor, purpose: Purpose, on: date) -> ColumnElement[bool]:
     shared records: :func:`shared_dialogues`)."""
     if not reads_data(actor) or actor.role != Role.OFFICER or actor.org_id is None:
         return false()
+    if purpose == Purpose.REFERRAL:  # a referral's records are read through the referral
+        return SupportCase.org_id == actor.org_id
     grant = _active_grant(actor.org_id, Category.QUALITATIVE, purpose, on)
     granted = exists().where(Business.id == SupportCase.business_id, grant)
     return or_(SupportCase.org_id == actor.org_id, granted)
