@@ -150,7 +150,7 @@ def _flags(
     return _download(fmt, f"flags-{business_id}", FLAG_HEADERS[lang], rows)
 
 
-def _portfolio_route(fmt: str):  # type: ignore[no-untyped-def]
+def _portfolio_route(fmt: str) -> Any:
     def route(
         user: CurrentUserDep,
         store: StoreDep,
@@ -169,7 +169,7 @@ def _portfolio_route(fmt: str):  # type: ignore[no-untyped-def]
     return route
 
 
-def _flags_route(fmt: str):  # type: ignore[no-untyped-def]
+def _flags_route(fmt: str) -> Any:
     def route(
         business_id: int,
         user: CurrentUserDep,
