@@ -307,6 +307,7 @@ ROUTES: dict[str, R] = {
     # --- business plans (issue 13): read under the financials consent; written by whoever may
     # submit the business's financial data (plan_id: the owner's plan of the business)
     "GET /businesses/{business_id}/plans": R(Category.FINANCIALS),
+    "GET /businesses/{business_id}/plans/summary": R(Category.FINANCIALS),
     "POST /businesses/{business_id}/plans": R(
         UPLOAD, form={"kind": "business", "title": "計画"}, files=True, file_field="file"
     ),

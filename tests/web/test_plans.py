@@ -53,6 +53,10 @@ def test_plan_api_page_and_import(client, store, web_world):  # type: ignore[no-
     assert page.count('data-kind="deviation" data-value="-1234"') == 3
     biz = client.get(f"/businesses/{bid}").text
     assert f'href="/businesses/{bid}/plans"' in biz
+    assert f'hx-get="/businesses/{bid}/plans/summary' in biz
+    summary = client.get(f"/businesses/{bid}/plans/summary").text
+    assert "予実" in summary and "中期事業計画" in summary
+    assert summary.count('data-item="sales" data-value="-1234"') == 3
     listing = client.get(f"/businesses/{bid}/plans").text
     assert "中期事業計画" in listing and f'href="/plans/{plan_id}"' in listing
     # a bad file: nothing stored, the problem named by line and column

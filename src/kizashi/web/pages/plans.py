@@ -168,3 +168,28 @@ def import_version(
         extra = {"problems": exc.problems, "filename": name}
         return _plan_page(request, store, user, plan_id, purpose, extra, 422)
     return RedirectResponse(f"/plans/{plan_id}?done=imported", status_code=303)
+
+
+@router.get("/businesses/{business_id}/plans/summary")
+def plan_summary(
+    request: Request, business_id: int, user: CurrentUserDep, store: StoreDep, purpose: PagePurpose
+) -> Response:
+    """The business page's plan section (loaded into it): the newest plan's last six months
+    with an actual — plan, actual and deviation of sales, operating profit and cash — and the
+    shortfall notice."""
+    with store.session() as s:  # NotFound → the 404 page, audited
+        plans = [p for p in list_plans(s, user.actor, business_id, purpose.purpose) if p.latest]
+        progress = (
+            read_plan_progress(s, user.actor, plans[-1].id, purpose.purpose) if plans else None
+        )
+    rows: list[dict[str, Any]] = []
+    if progress is not None:
+        known = [
+            r for r in progress_rows(progress) if any(c.actual is not None for c in r["cells"])
+        ]
+        rows = known[-6:]
+    return render(
+        request,
+        "_plan_summary.html",
+        {"b_id": business_id, "p": progress, "rows": rows, "plans": plans, **_labels()},
+    )
