@@ -56,7 +56,7 @@ from kizashi.domain.vocabulary import Purpose
 from kizashi.store.rawfiles import read_raw_file
 
 from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
-from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, errors
+from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, errors, invalid
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such case, or not visible to this user"
@@ -112,7 +112,11 @@ class ActionIn(BaseModel):
 class AttachmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     filename: str = Field(min_length=1, max_length=400, pattern=NO_NUL)
-    content_base64: str = Field(max_length=28_000_000)
+    content_base64: str = Field(
+        max_length=28_000_000,
+        pattern=r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$",
+        description="The file's bytes in standard base64",
+    )
 
 
 class DialogueIn(BaseModel):
@@ -290,11 +294,11 @@ def post_dialogue(
     settings: SettingsDep,
 ) -> CreatedOut:
     files: list[tuple[str, bytes]] = []
-    for a in body.attachments:
+    for i, a in enumerate(body.attachments):
         try:
             files.append((a.filename, base64.b64decode(a.content_base64, validate=True)))
         except (binascii.Error, ValueError):
-            raise HTTPException(422, f"attachment {a.filename!r}: not base64") from None
+            raise invalid(("body", "attachments", i, "content_base64"), "not base64") from None
     dialogue = DialogueInput(
         held_on=body.held_on,
         channel=body.channel,
