@@ -340,6 +340,17 @@ ROUTES: dict[str, R] = {
     "POST /api/v1/referrals/{referral_id}/accept": R(REFERRAL_RECEIVER, json={}),
     "POST /api/v1/referrals/{referral_id}/decline": R(REFERRAL_RECEIVER, json={"reason": "x"}),
     "POST /api/v1/referrals/{referral_id}/withdraw": R(REFERRAL_SENDER, json={}),
+    "GET /referrals": R(LIST),
+    "GET /referrals/{referral_id}": R(REFERRAL),
+    "GET /businesses/{business_id}/referrals/new": R(Category.PROFILE),  # an officer's form
+    "POST /businesses/{business_id}/referrals": R(
+        Category.PROFILE, form={"to_org": "1", "kind": "yorozu", "note": "x"}
+    ),
+    "POST /referrals/{referral_id}/approve": R(REFERRAL_OWNER, form={"share_flags": "1"}),
+    "POST /referrals/{referral_id}/refuse": R(REFERRAL_OWNER, form={}),
+    "POST /referrals/{referral_id}/accept": R(REFERRAL_RECEIVER, form={}),
+    "POST /referrals/{referral_id}/decline": R(REFERRAL_RECEIVER, form={"reason": "x"}),
+    "POST /referrals/{referral_id}/withdraw": R(REFERRAL_SENDER, form={}),
 }
 
 # Cases: (login, purpose asked for).
