@@ -10,6 +10,7 @@ from kizashi.store.models import User
 from kizashi.store.plan_models import PlanVersion
 
 from .conftest import csrf_from, login
+from .japanese_only import latin_words, visible_text
 
 
 def _actual_sales(store, business_id):  # type: ignore[no-untyped-def]
@@ -51,6 +52,11 @@ def test_plan_api_page_and_import(client, store, web_world):  # type: ignore[no-
     page = client.get(f"/plans/{plan_id}").text
     assert "予実" in page and "値上げ交渉" in page
     assert page.count('data-kind="deviation" data-value="-1234"') == 3
+    # the Japanese page speaks Japanese only (the file's own column names aside)
+    assert latin_words(visible_text(page), {"CSV", "xlsx", "docs", "formats", "md"}) == []
+    en = client.get(f"/plans/{plan_id}?lang=en").text
+    assert "Plan against actual" in en and "Sales" in en
+    client.get(f"/plans/{plan_id}?lang=ja")
     biz = client.get(f"/businesses/{bid}").text
     assert f'href="/businesses/{bid}/plans"' in biz
     assert f'hx-get="/businesses/{bid}/plans/summary' in biz
