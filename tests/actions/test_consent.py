@@ -239,8 +239,12 @@ def test_requester_withdraws_and_others_cannot(store, world):
 
 
 def test_who_may_ask(store, world):
-    # bank B lends but is not linked and holds no grant: it does not know the business
-    for login in ("b_officer", "owner", "a_admin", "other_owner"):
+    # who may ask is who knows the business (access.rule.knows_condition): bank B lends to it
+    # (its own loan) though it is neither linked nor granted anything, so it may ask
+    with store.session() as s:
+        assert access_business_for_request(s, world.actors["b_officer"], world.business.id)
+    assert _last(store).decision == "allow"
+    for login in ("owner", "a_admin", "other_owner"):
         with pytest.raises(NotFound), store.session() as s:
             access_business_for_request(s, world.actors[login], world.business.id)
         assert _last(store).decision == "deny"

@@ -366,12 +366,13 @@ CASES: dict[str, tuple[str, Purpose]] = {
     "other_owner": ("other_owner", Purpose.MONITORING),
 }
 # Gates a case legitimately passes in this world (so it is no refusal case for that route):
-# a lender or guarantor sees its own loans for any purpose (docs/security.md); an
+# a lender or guarantor sees its own loans for any purpose (docs/security.md) and so knows the
+# business (may ask it for consent); an
 # organisation holding a live consent may ask for more.
 PASSES: dict[str, set[Category | str]] = {
     # bank B lends to the business: it reads its own loan, records credit events on the
     # business and enters its own loans (naming another lender is a 409, audited)
-    "no_consent": {Category.LOANS, LOAN_WRITE},
+    "no_consent": {Category.LOANS, LOAN_WRITE, ASK},  # a lender knows the business: may ask
     "wrong_purpose": {Category.LOANS, UPLOAD, ASK},
     "partial": {ASK, Category.QUALITATIVE},  # its 定性 consent reads cases (not writes them)
     "wrong_role_admin": {ADMIN_OWN, MODEL_ADMIN},  # its organisation's users, the models

@@ -186,8 +186,9 @@ WRITES = {
     "/api/v1/consents/{gid}/revoke": {"owner"},
     "/api/v1/consent-requests/{rid}/respond": {"owner"},
     "/api/v1/consent-requests/{rid}/withdraw": {"a_officer"},
-    # an organisation that knows the business: linked, or holding a live grant
-    "/api/v1/businesses/{bid}/consent-requests": {"a_officer", "cgc_officer"},
+    # an organisation that knows the business: linked, lending to it (bank B: its own loan,
+    # no link) or holding a live grant
+    "/api/v1/businesses/{bid}/consent-requests": {"a_officer", "cgc_officer", "b_officer"},
     # 包括同意: a lender or guarantor linked to the business
     "/api/v1/businesses/{bid}/application-consents": {"a_officer"},
 }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, aliased
 
 from kizashi.domain.consent import (
@@ -33,7 +33,6 @@ from kizashi.store.errors import NotFound
 from kizashi.store.models import (
     AuditEvent,
     Business,
-    BusinessLink,
     ConsentGrant,
     ConsentRequest,
     Organisation,
@@ -41,6 +40,7 @@ from kizashi.store.models import (
 )
 
 from .actor import Actor
+from .rule import knows_condition
 
 LIVE = frozenset({GrantStanding.ACTIVE, GrantStanding.ENDING_SOON, GrantStanding.NOT_YET})
 
@@ -433,35 +433,13 @@ def request_for_requester(session: Session, actor: Actor, request_id: int) -> Co
 
 def may_ask(session: Session, actor: Actor, business: Business | None, today: date) -> bool:
     """May ``actor`` ask the business for consent (or record a 包括同意)? An officer of an
-    organisation that knows the business: linked to it, or holding a live grant from it."""
-    if business is None or actor.is_system or actor.role != Role.OFFICER or actor.org_id is None:
-        return False
-    if actor.org_id == business.org_id:
+    organisation that knows the business: what the consent rule lets it read something of for
+    some purpose (``access.rule.knows_condition``): linked to it, lender or guarantor of a loan
+    to it, or holding a live grant from it. Never the business's own organisation."""
+    if business is None or actor.role != Role.OFFICER:
         return False
     known = session.execute(
-        select(Business.id)
-        .where(Business.id == business.id)
-        .where(
-            or_(
-                select(BusinessLink.id)
-                .where(
-                    BusinessLink.business_id == business.id,
-                    BusinessLink.org_id == actor.org_id,
-                )
-                .exists(),
-                select(ConsentGrant.id)
-                .where(
-                    and_(
-                        ConsentGrant.business_id == business.id,
-                        ConsentGrant.grantee_org_id == actor.org_id,
-                        ConsentGrant.valid_from <= today,
-                        or_(ConsentGrant.valid_to.is_(None), ConsentGrant.valid_to >= today),
-                        ConsentGrant.revoked_at.is_(None),
-                    )
-                )
-                .exists(),
-            )
-        )
+        select(Business.id).where(Business.id == business.id, knows_condition(actor, today))
     ).first()
     return known is not None
 
