@@ -90,6 +90,12 @@ def test_plan_api_page_and_import(client, store, web_world):  # type: ignore[no-
     assert all(
         next(i for i in p["items"] if i["item"] == "sales")["deviation"] == 0 for p in v2["periods"]
     )
+    r = client.post(
+        f"/api/v1/plans/{plan_id}/versions",
+        headers=csrf,
+        json={"targets": [{"period": actual[0][0].isoformat(), "sales": 1}], "note": "改訂"},
+    )
+    assert r.status_code == 201 and r.json()["version"] == 3 and r.json()["note"] == "改訂"
     v1 = client.get(f"/api/v1/plans/{plan_id}?version=1").json()
     assert v1["shown_version"] == 1 and len(v1["actions"]) == 1
     client.cookies.clear()

@@ -22,11 +22,12 @@ from fastapi import APIRouter, Body, File, HTTPException, Path, Query, UploadFil
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 
-from kizashi.access.plans import PlanProgress, PlanView, list_plans, read_plan, read_plan_progress
+from kizashi.access.plans import PlanProgress, PlanView, list_plans, read_plan_progress
 from kizashi.actions.plans import do_add_plan, do_add_plan_version, do_import_plan
 from kizashi.domain.plans import Granularity, PlanKind
 from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest.plans import ActionRow, PlanFileError
+from kizashi.store.plan_models import PlanVersion
 
 from ..deps import ApiPurpose, CurrentUserDep, StoreDep, UnitOfWork
 from .contract import MAX_ID, NON_BLANK, READ, WRITE, ApiRoute, BusinessId, errors
@@ -114,6 +115,18 @@ class PlanDetailOut(PlanOut):
     shortfall: ShortfallOut | None = Field(description="Monthly plans: the 売上高 check")
 
 
+def _version_out(v: PlanVersion) -> VersionOut:
+    """The version just written, as written (no read-back: the writer may hold a consent for
+    another purpose than a read's default)."""
+    return VersionOut(
+        version=v.version,
+        granularity=v.granularity,
+        note=v.note,
+        source=v.source,
+        source_name=v.source_name,
+    )
+
+
 def _plan_out(p: PlanView) -> PlanOut:
     return PlanOut(
         id=p.id,
@@ -197,9 +210,10 @@ def post_plan(
     try:
         with store.session() as s:
             plan = do_add_plan(s, user.actor, business_id, kind=body.kind, title=body.title)
+            versions = []
             if body.first_version is not None:
                 v = body.first_version
-                do_add_plan_version(
+                got = do_add_plan_version(
                     s,
                     user.actor,
                     plan.id,
@@ -208,11 +222,18 @@ def post_plan(
                     actions=[ActionRow(a.due_on, a.title, a.owner) for a in v.actions],
                     note=v.note,
                 )
-            plan_id = plan.id
+                versions.append(_version_out(got))
+            # what was written, as written: no read-back (the writer may hold a consent for
+            # another purpose than the default one of a read)
+            return PlanOut(
+                id=plan.id,
+                business_id=plan.business_id,
+                kind=plan.kind,
+                title=plan.title,
+                versions=versions,
+            )
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
-    with store.session() as s:
-        return _plan_out(next(p for p in list_plans(s, user.actor, business_id) if p.id == plan_id))
 
 
 @router.get(
@@ -233,18 +254,18 @@ def get_plan(
 
 @router.post(
     "/plans/{plan_id}/versions",
-    response_model=PlanOut,
+    response_model=VersionOut,
     status_code=201,
     summary="Add a new version of a plan (targets and actions as JSON)",
     responses=errors(*WRITE, 404, 409),
 )
 def post_version(
     plan_id: PlanId, body: Annotated[VersionIn, Body()], user: CurrentUserDep, store: StoreDep
-) -> PlanOut:
+) -> VersionOut:
     targets = _targets(body)
     try:
         with store.session() as s:
-            do_add_plan_version(
+            got = do_add_plan_version(
                 s,
                 user.actor,
                 plan_id,
@@ -253,15 +274,14 @@ def post_version(
                 actions=[ActionRow(a.due_on, a.title, a.owner) for a in body.actions],
                 note=body.note,
             )
+            return _version_out(got)
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
-    with store.session() as s:
-        return _plan_out(read_plan(s, user.actor, plan_id).plan)
 
 
 @router.post(
     "/plans/{plan_id}/import",
-    response_model=PlanOut,
+    response_model=VersionOut,
     status_code=201,
     summary="Import a plan file (CSV/.xlsx) as a new version: all rows or none",
     responses=errors(*WRITE, 404),
@@ -271,13 +291,14 @@ def import_version(
     user: CurrentUserDep,
     store: StoreDep,
     file: UploadFile = File(..., description="CSV or .xlsx, docs/formats.md (事業計画)"),
-) -> PlanOut:
+) -> VersionOut:
     data = file.file.read(MAX_FILE + 1)
     if len(data) > MAX_FILE:
         raise HTTPException(413, "file too large")
     try:
         with store.session() as s:
-            do_import_plan(s, user.actor, plan_id, data, file.filename or "plan.csv")
+            got = do_import_plan(s, user.actor, plan_id, data, file.filename or "plan.csv")
+            return _version_out(got)
     except PlanFileError as exc:
         raise RequestValidationError(
             [
@@ -285,5 +306,3 @@ def import_version(
                 for p in exc.problems
             ]
         ) from None
-    with store.session() as s:
-        return _plan_out(read_plan(s, user.actor, plan_id).plan)
