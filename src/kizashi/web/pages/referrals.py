@@ -58,8 +58,7 @@ STATUSES = {
 PARTIES = {"sender": N_("Referred by us"), "receiver": N_("Referred to us"), "owner": N_("Ours")}
 ERRORS = {
     "invalid": N_(
-        "This could not be done: check the receiver, the note or the reason, "
-        "and that the referral is still at this step."
+        "This could not be done: check the receiver, the note or the reason, and that the referral is still at this step."
     ),
 }
 
