@@ -6,6 +6,7 @@ nothing and is audited."""
 from __future__ import annotations
 
 from .conftest import last_audit, login, snapshot
+from .japanese_only import latin_words, visible_text
 
 
 def _csrf(client) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -46,6 +47,10 @@ def test_referral_api_walk(client, store, web_world):  # type: ignore[no-untyped
     assert last_audit(store).decision == "deny"
 
     _as(client, "owner")
+    page = client.get("/referrals").text
+    assert "事業者の同意待ち" in page and latin_words(visible_text(page), {"kizashi", "API"}) == []
+    page = client.get(f"/referrals/{rid}").text
+    assert 'id="approve-form"' in page and latin_words(visible_text(page), {"kizashi", "API"}) == []
     r = client.get(f"/api/v1/referrals/{rid}")
     assert r.status_code == 200 and r.json()["row"]["party"] == "owner"
     r = client.post(
@@ -63,6 +68,10 @@ def test_referral_api_walk(client, store, web_world):  # type: ignore[no-untyped
     assert w.flag_id in [f["id"] for f in body["flags"]]
     assert body["dialogues"] == [] and body["indicators"] is None
     assert body["row"]["note"] == "本業支援の相談先として"
+    # the receiver's page speaks Japanese only and shows the flags that were sent
+    page = client.get(f"/referrals/{rid}").text
+    assert f'id="shared-flag-{w.flag_id}"' in page and 'id="accept-form"' in page
+    assert latin_words(visible_text(page), {"kizashi", "API"}) == []
     r = client.post(f"/api/v1/referrals/{rid}/accept", json={}, headers=_csrf(client))
     assert r.status_code == 200, r.text
     case_id = r.json()["row"]["to_case_id"]
