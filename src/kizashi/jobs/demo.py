@@ -16,6 +16,7 @@ from kizashi.store.db import Store
 from kizashi.store.models import Business, Organisation
 
 from .demo_consent import add_consent_day
+from .demo_referrals import add_referrals
 from .demo_support import add_support_cases
 from .demo_world import BANKS, DEMO_PASSWORD, GUARANTOR, INSTITUTIONS, OWNER_ACCOUNTS, SUPPORTERS
 from .portfolio_load import Institutions, LoadSummary, load_synthetic_portfolio
@@ -153,4 +154,6 @@ def build_demo(
     )
     # support cases with dialogue records and due reminders for every institution's officer
     add_support_cases(store, settings.raw_dir)
-    return replace(summary, consents=summary.consents + added)
+    # referrals: one waiting at the council, one waiting for its owner's consent
+    granted = add_referrals(store)
+    return replace(summary, consents=summary.consents + added + granted)
