@@ -7,12 +7,10 @@ an event that does not exist, audited as a denial. Every read is itself audited.
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 
 from kizashi.access.audit_reads import (
     AuditFilter,
@@ -25,18 +23,7 @@ from kizashi.access.audit_reads import (
 
 from ..auth import CurrentUser, require_user
 from ..state import app_settings, app_store
-from .contract import MAX_ID, MAX_PAGE, NO_NUL, READ, ApiRoute, UtcDateTime, errors
-
-
-def _iso_date(value: object) -> object:
-    """A day only as ``YYYY-MM-DD`` (the schema's ``format: date``): no number read as a Unix
-    time."""
-    if value is None or isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("a date as YYYY-MM-DD")
-    return value
-
+from .contract import MAX_ID, MAX_PAGE, NO_NUL, READ, ApiRoute, IsoDate, UtcDateTime, errors
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=ApiRoute)
 S404 = "Not an auditor, or no such event in your organisation's log (the same answer)"
@@ -110,13 +97,11 @@ def audit_filter(
     business_id: int | None = Query(None, ge=1, le=MAX_ID),
     action: str | None = Query(None, max_length=64, pattern=NO_NUL),
     since: Annotated[
-        date | None,
-        BeforeValidator(_iso_date),
+        IsoDate | None,
         Query(description="First day (Japan time), included"),
     ] = None,
     until: Annotated[
-        date | None,
-        BeforeValidator(_iso_date),
+        IsoDate | None,
         Query(description="Last day (Japan time), included"),
     ] = None,
 ) -> AuditFilter:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
@@ -56,7 +55,7 @@ from kizashi.domain.vocabulary import Purpose
 from kizashi.store.rawfiles import read_raw_file
 
 from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
-from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, errors, invalid
+from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, IsoDate, errors, invalid
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such case, or not visible to this user"
@@ -78,7 +77,7 @@ class CaseOpen(BaseModel):
     owner_user_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
     stage: CaseStage = CaseStage.INTAKE
     cadence: Cadence = Cadence.MONTHLY
-    next_contact_on: date | None = None
+    next_contact_on: IsoDate | None = None
     purpose: Purpose = Purpose.SUPPORT
 
 
@@ -89,7 +88,7 @@ class CasePatch(BaseModel):
     support_type: SupportType | None = None
     stage: CaseStage | None = None
     owner_user_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
-    next_contact_on: date | None = None
+    next_contact_on: IsoDate | None = None
     cadence: Cadence | None = None
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
     purpose: Purpose = Purpose.SUPPORT
@@ -106,7 +105,7 @@ class ActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     what: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
     party: ActionParty
-    due_on: date | None = None
+    due_on: IsoDate | None = None
 
 
 class AttachmentIn(BaseModel):
@@ -121,7 +120,7 @@ class AttachmentIn(BaseModel):
 
 class DialogueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    held_on: date
+    held_on: IsoDate
     channel: Channel
     place: str | None = Field(None, max_length=200, pattern=NO_NUL)
     attendees: list[Annotated[str, Field(max_length=200, pattern=NO_NUL)]] = Field(
@@ -155,7 +154,7 @@ class CreatedOut(BaseModel):
 
 class ActionDone(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    done_on: date | None = Field(description="The day it was done; null: not done")
+    done_on: IsoDate | None = Field(description="The day it was done; null: not done")
     purpose: Purpose = Purpose.SUPPORT
 
 

@@ -19,7 +19,7 @@ from kizashi.domain.vocabulary import Purpose
 
 from ..auth import CurrentUser, require_user
 from ..state import app_store
-from .contract import READ, ApiRoute, BusinessId, errors
+from .contract import READ, ApiRoute, BusinessId, IsoDate, errors
 
 router = APIRouter(prefix="/api/v1", tags=["cash"], route_class=ApiRoute)
 NOT_FOUND = "No such business, or this user may not read its bank data"
@@ -157,7 +157,7 @@ def get_cash_forecast(
     request: Request,
     business_id: BusinessId,
     purpose: Purpose = Purpose.MONITORING,
-    as_of: date | None = None,
+    as_of: IsoDate | None = None,
     user: CurrentUser = Depends(require_user),
 ) -> CashForecastOut:
     with app_store(request).session() as s:

@@ -16,7 +16,7 @@ from kizashi.access.changes import read_changes
 from kizashi.domain.vocabulary import Purpose
 
 from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, UnitOfWork
-from .contract import READ, ApiRoute, errors
+from .contract import READ, ApiRoute, IsoDate, errors
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 
@@ -41,7 +41,7 @@ def get_changes(
     user: CurrentUserDep,
     s: UnitOfWork,
     settings: SettingsDep,
-    since: Annotated[date | None, Query(description="Default: first day of last month")] = None,
+    since: Annotated[IsoDate | None, Query(description="Default: first day of last month")] = None,
     threshold: Annotated[float, Query(gt=0, lt=1)] = 0.2,
     purpose: ApiPurpose = Purpose.MONITORING,
 ) -> ChangesOut:

@@ -10,12 +10,10 @@ audited as the user's.
 
 from __future__ import annotations
 
-import re
 from datetime import date
-from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
-from pydantic import BaseModel, BeforeValidator, Field
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from kizashi.access.consent import (
@@ -60,24 +58,13 @@ from .contract import (
     WRITE,
     ApiRoute,
     BusinessId,
+    IsoDate,
     UtcDateTime,
     errors,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["consent"], route_class=ApiRoute)
 
-
-def _iso_date(value: object) -> object:
-    """Dates only as ``YYYY-MM-DD`` (the schema's ``format: date``): no numbers read as Unix
-    times, no datetimes."""
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("a date as YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 GrantId = Path(ge=1, le=MAX_ID, description="The consent grant's id")
 RequestId = Path(ge=1, le=MAX_ID, description="The consent request's id")

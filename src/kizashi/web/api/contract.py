@@ -10,6 +10,8 @@
   ``MAX_ID``); page numbers and offsets are bounded so ``offset = (page - 1) * page_size`` fits
   too. Larger numbers are 422 before any query runs.
 * Timestamps are UTC with their offset (``UtcDateTime``): SQLite returns them without one.
+* Dates a client sends (bodies and query parameters) are ``IsoDate``: ``YYYY-MM-DD`` only, the
+  schema's ``format: date`` — no number read as a Unix time, no datetime.
 * Constraints a route checks are stated as JSON Schema (patterns, enums, lengths), so a
   request the schema accepts is not refused as invalid.
 """
@@ -19,13 +21,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from fastapi import Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
-from pydantic import AfterValidator, BaseModel, Field, JsonValue
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, JsonValue
 
 from kizashi.domain.chart import load_chart
 from kizashi.domain.vocabulary import PERSON_STATES, REASON_REQUIRED, FlagState
@@ -54,6 +56,20 @@ def _as_utc(value: datetime) -> datetime:
 
 
 UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+
+def iso_date(value: object) -> object:
+    """Dates only as ``YYYY-MM-DD`` (the schema's ``format: date``): no numbers read as Unix
+    times, no datetimes."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("a date as YYYY-MM-DD")
+    return value
+
+
+# Every date a client sends (request bodies, query parameters): tests/web/test_api_dates.py
+IsoDate = Annotated[date, BeforeValidator(iso_date)]
 BusinessId = Annotated[int, Path(ge=1, le=MAX_ID, description="The business's id", examples=[1])]
 FlagId = Annotated[int, Path(ge=1, le=MAX_ID, description="The flag's id", examples=[1])]
 

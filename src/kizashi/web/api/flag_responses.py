@@ -10,8 +10,6 @@ missing and one the user may not see give the same 404; every decision is audite
 from __future__ import annotations
 
 import dataclasses
-import re
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Body, HTTPException
@@ -31,6 +29,7 @@ from .contract import (
     WRITE,
     ApiRoute,
     FlagId,
+    IsoDate,
     MoveState,
     ReasonState,
     UtcDateTime,
@@ -44,19 +43,6 @@ def _no_bool(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("not an integer")
     return value
-
-
-def _iso_date(value: object) -> object:
-    """Dates only as ``YYYY-MM-DD`` (the schema's ``format: date``): no numbers read as Unix
-    times, no datetimes."""
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("a date as YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)

@@ -9,8 +9,6 @@ the rules of a loan (a duplicate number, a guarantee without its 保証協会, �
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, File, Form, HTTPException, Path, UploadFile
@@ -34,7 +32,7 @@ from kizashi.ingest.loans import LoanFileError
 from kizashi.store.models import Organisation
 
 from ..deps import CurrentUserDep, StoreDep
-from .contract import MAX_ID, NO_NUL, NON_BLANK, WRITE, ApiRoute, BusinessId, errors
+from .contract import MAX_ID, NO_NUL, NON_BLANK, WRITE, ApiRoute, BusinessId, IsoDate, errors
 
 
 def _no_bool(value: object) -> object:
@@ -43,19 +41,6 @@ def _no_bool(value: object) -> object:
     if isinstance(value, bool):
         raise ValueError("not an integer")
     return value
-
-
-def _iso_date(value: object) -> object:
-    """Dates only as ``YYYY-MM-DD`` (the schema's ``format: date``): no numbers read as Unix
-    times, no datetimes."""
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str) or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-        raise ValueError("a date as YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)

@@ -35,6 +35,7 @@ from .contract import (
     WRITE,
     ApiRoute,
     BusinessId,
+    IsoDate,
     ValidationErrorOut,
     errors,
 )
@@ -150,7 +151,7 @@ async def post_money_file(
         description="Schedules: receivable or payable",
         json_schema_extra={"enum": ["receivable", "payable"]},
     ),
-    as_of: date | None = Form(
+    as_of: IsoDate | None = Form(
         None,
         description="Schedules: the date of the balances",
         json_schema_extra={"type": "string", "format": "date"},

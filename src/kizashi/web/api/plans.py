@@ -30,7 +30,7 @@ from kizashi.ingest.plans import ActionRow, PlanFileError
 from kizashi.store.plan_models import PlanVersion
 
 from ..deps import ApiPurpose, CurrentUserDep, StoreDep, UnitOfWork
-from .contract import MAX_ID, NON_BLANK, READ, WRITE, ApiRoute, BusinessId, errors
+from .contract import MAX_ID, NON_BLANK, READ, WRITE, ApiRoute, BusinessId, IsoDate, errors
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 
@@ -40,7 +40,7 @@ Yen = Annotated[int | None, Field(ge=-(10**15), le=10**15)]
 
 
 class TargetIn(BaseModel):
-    period: date = Field(
+    period: IsoDate = Field(
         description="Monthly: any day of the month; annual: of the year's last month"
     )
     sales: Yen = None
@@ -51,7 +51,7 @@ class TargetIn(BaseModel):
 
 
 class ActionIn(BaseModel):
-    due_on: date
+    due_on: IsoDate
     title: str = Field(min_length=1, max_length=300, pattern=NON_BLANK)
     owner: str | None = Field(None, max_length=100)
 
