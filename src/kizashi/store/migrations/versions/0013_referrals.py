@@ -72,9 +72,7 @@ def upgrade() -> None:
             "referral_id", "dialogue_id", name=op.f("uq_referral_dialogue_referral_id")
         ),
     )
-    op.create_index(
-        op.f("ix_referral_dialogue_referral_id"), "referral_dialogue", ["referral_id"]
-    )
+    op.create_index(op.f("ix_referral_dialogue_referral_id"), "referral_dialogue", ["referral_id"])
     op.create_table(
         "referral_grant",
         sa.Column("id", sa.Integer(), nullable=False),
