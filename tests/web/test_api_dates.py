@@ -108,3 +108,18 @@ def test_iso_date_accepts_a_date() -> None:
     assert TypeAdapter(IsoDate).validate_python(date(2026, 1, 31)) == date(2026, 1, 31)
     with pytest.raises(ValidationError):
         TypeAdapter(IsoDate).validate_python(datetime(2026, 1, 31))
+
+
+def test_a_month_of_year_zero_is_refused_by_the_schema_not_a_500() -> None:
+    """Schemathesis found ``"period": "0000-01"`` (a valid pattern match) crash the triage
+    assignment routes: ``date`` has no year 0. The pattern refuses it (and non-ASCII digits)."""
+    import re as _re
+
+    from kizashi.web.api.triage import PERIOD, AssignIn
+
+    for bad in ("0000-01", "٢٠٢٦-01", "2026-13"):
+        assert not _re.fullmatch(PERIOD, bad)
+        with pytest.raises(ValidationError):
+            AssignIn.model_validate({"officer_user_id": 1, "period": bad})
+    for good in ("0001-01", "2026-12"):
+        assert AssignIn.model_validate({"officer_user_id": 1, "period": good}).period == good

@@ -34,7 +34,7 @@ from ..views.triage import queue_rows, table
 from .contract import MAX_ID, READ, WRITE, ApiRoute, BusinessId, errors
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])$"  # no year 0
 
 
 def parse_period(text: str | None) -> date | None:

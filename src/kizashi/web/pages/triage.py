@@ -23,7 +23,7 @@ from ..tabular import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from ..views.triage import queue_rows, table
 
 router = APIRouter(include_in_schema=False)
-PERIOD = r"^\d{4}-(0[1-9]|1[0-2])$"
+PERIOD = r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])$"  # no year 0
 ERRORS = {
     "full": N_("That officer has no capacity left this month."),
 }
