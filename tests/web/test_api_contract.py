@@ -77,6 +77,10 @@ checks.positive_data_acceptance.enabled = false
 [[operations]]
 include-name = "POST /api/v1/businesses/{{business_id}}/money-files"
 checks.positive_data_acceptance.enabled = false
+
+[[operations]]
+include-name = "POST /api/v1/plans/{{plan_id}}/import"
+checks.positive_data_acceptance.enabled = false
 """
 
 

@@ -36,7 +36,7 @@ router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="Plan id")]
 MAX_FILE = 5 * 1024 * 1024
-Yen = Annotated[int | None, Field(ge=-(10**15), le=10**15)]
+Yen = Annotated[int | None, Field(ge=-(10**15), le=10**15, strict=True)]
 
 
 class TargetIn(BaseModel):
@@ -168,16 +168,8 @@ def _targets(body: VersionIn) -> dict[date, dict[str, int | None]]:
     out: dict[date, dict[str, int | None]] = {}
     for i, t in enumerate(body.targets):
         period = t.period.replace(day=1)
-        if period in out:
-            raise RequestValidationError(
-                [
-                    {
-                        "loc": ("body", "targets", i, "period"),
-                        "msg": "period given twice",
-                        "type": "value_error",
-                    }
-                ]
-            )
+        if period in out:  # a month given twice (any days of it): a conflict, not a schema error
+            raise HTTPException(409, f"targets[{i}]: period {period:%Y-%m} given twice")
         out[period] = t.model_dump(exclude={"period"})
     return out
 
