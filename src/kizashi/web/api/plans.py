@@ -20,7 +20,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, File, HTTPException, Path, Query, UploadFile
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from kizashi.access.plans import PlanProgress, PlanView, list_plans, read_plan_progress
 from kizashi.actions.plans import do_add_plan, do_add_plan_version, do_import_plan
@@ -36,7 +36,16 @@ router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 
 PlanId = Annotated[int, Path(ge=1, le=MAX_ID, description="Plan id")]
 MAX_FILE = 5 * 1024 * 1024
-Yen = Annotated[int | None, Field(ge=-(10**15), le=10**15, strict=True)]
+
+
+def _no_bool(value: object) -> object:
+    """JSON true/false is not an amount (pydantic would read it as 1/0)."""
+    if isinstance(value, bool):
+        raise ValueError("an amount, not a boolean")
+    return value
+
+
+Yen = Annotated[int | None, Field(ge=-(10**15), le=10**15), BeforeValidator(_no_bool)]
 
 
 class TargetIn(BaseModel):
