@@ -7,7 +7,15 @@ import re
 
 WORD = re.compile(r"[A-Za-z]{2,}")
 # what the user typed (codes, logins) and the option names a help text must show
-TYPED = {"cgc", "hokkaido", "test", "hanako", "taro", "kizashi", "id"}  # ログインID is Japanese usage
+TYPED = {
+    "cgc",
+    "hokkaido",
+    "test",
+    "hanako",
+    "taro",
+    "kizashi",
+    "id",
+}  # ログインID is Japanese usage
 
 
 def _english(text: str) -> list[str]:
