@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from kizashi.domain.bank import (
-    BANK_TRANSACTIONS,
     Party,
     TxKind,
     classify,
@@ -13,6 +12,7 @@ from kizashi.domain.bank import (
     registration_number,
     same_company_name,
 )
+from kizashi.store.analytics_schema import BANK_TRANSACTIONS
 
 
 @pytest.mark.parametrize(
