@@ -33,6 +33,7 @@ SYSTEM_JOBS = {
     "kizashi/jobs/demo.py",  # sets up the demo world (fictional institutions and logins)
     "kizashi/jobs/demo_consent.py",  # the demo's grants, requests and 包括同意 (by actions)
     "kizashi/jobs/demo_referrals.py",  # the demo's referrals (by actions): which owner to ask
+    "kizashi/jobs/demo_support.py",  # the demo's cases and dialogue records (by actions)
     "kizashi/jobs/monitoring.py",  # a monitoring run over every business (or an org's pack)
     "kizashi/jobs/panel_sync.py",  # store → analytics panel for every changed business
     "kizashi/jobs/portfolio_load.py",  # synthetic portfolio → store in bulk

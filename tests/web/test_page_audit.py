@@ -46,6 +46,7 @@ def test_page_is_one_event_naming_its_sections(
         "read_loans",
         "read_flags",
         "read_indicators",
+        "read_risk",
     ]
     assert set(page.category.split(",")) == {"profile", "financials", "loans", "flags"}
     assert all(s["reason"].startswith("consent grant") for s in sections)
@@ -70,6 +71,7 @@ def test_refused_section_is_its_own_deny_event(
         "read_financials",
         "read_loans",
         "read_indicators",
+        "read_risk",
     }
 
 

@@ -410,11 +410,13 @@ def do_complete_action(
     action_id: int,
     done_on: date | None,
     purpose: Purpose,
+    case_id: int | None = None,
 ) -> DialogueAction:
-    """Mark an agreed action done on ``done_on`` (None: not done again)."""
+    """Mark an agreed action done on ``done_on`` (None: not done again); with ``case_id``, only
+    an action of that case (another case's action is not found)."""
     row = session.get(DialogueAction, action_id)
     record = session.get(DialogueRecord, row.dialogue_id) if row else None
-    if row is None or record is None:
+    if row is None or record is None or case_id not in (None, record.case_id):
         raise NotFound(f"action {action_id} not found")
     case = _own_open_case(session, actor, record.case_id, purpose, "complete_action")
     row.done_on = done_on

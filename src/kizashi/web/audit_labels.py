@@ -64,6 +64,7 @@ ACTIONS: dict[str, str] = {
     "read_invoices": N_("Invoices read"),
     "read_open_items": N_("Open items read"),
     "read_risk": N_("Risk score read"),
+    "read_timeliness": N_("Submission timeliness read"),
     "record_application_consent": N_("Consent at application recorded"),
     "request_consent": N_("Consent requested"),
     "respond_consent_request": N_("Consent request answered"),

@@ -46,7 +46,6 @@ from kizashi.domain.support import (
 )
 from kizashi.domain.vocabulary import Role
 from kizashi.store.errors import NotFound
-from kizashi.store.support_models import DialogueRecord
 
 from ..deps import CurrentUserDep, PagePurpose, SettingsDep, StoreDep, TranslatorDep
 from ..i18n import N_, Translator
@@ -384,12 +383,14 @@ def action_done(
         return _back(f"/cases/{case_id}", purpose, error="date")
     try:
         with store.session() as s:  # NotFound → the 404 page, audited
-            row = do_complete_action(
-                s, user.actor, action_id=action_id, done_on=day, purpose=purpose.purpose
+            do_complete_action(
+                s,
+                user.actor,
+                action_id=action_id,
+                done_on=day,
+                purpose=purpose.purpose,
+                case_id=case_id,
             )
-            record = s.get(DialogueRecord, row.dialogue_id)
-            if record is None or record.case_id != case_id:
-                raise NotFound(f"action {action_id} not found")  # rolls the change back
     except PermissionError:
         raise HTTPException(403, REFUSED) from None
     except ValueError:

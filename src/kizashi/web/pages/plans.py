@@ -18,8 +18,6 @@ from kizashi.access.reads import may_upload, read_business_profile
 from kizashi.actions.plans import do_add_plan, do_import_plan
 from kizashi.domain.plans import ITEMS, PlanKind
 from kizashi.ingest.plans import PlanFileError
-from kizashi.store.errors import NotFound
-from kizashi.store.plan_models import BusinessPlan
 
 from ..deps import CurrentUserDep, PagePurpose, StoreDep
 from ..state import render
@@ -161,8 +159,6 @@ def import_version(
     data, name = got
     try:
         with store.session() as s:
-            if s.get(BusinessPlan, plan_id) is None:
-                raise NotFound(f"plan {plan_id}")
             do_import_plan(s, user.actor, plan_id, data, name, note=note.strip() or None)
     except PlanFileError as exc:
         extra = {"problems": exc.problems, "filename": name}
