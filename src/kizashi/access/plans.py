@@ -68,6 +68,13 @@ class PlanProgress:
     shortfall: Shortfall | None  # monthly plans only
 
 
+def version_view(v: PlanVersion) -> VersionView:
+    """A version as pages and the API show it (also the one a writer has just added)."""
+    return VersionView(
+        v.id, v.version, v.granularity, v.note, v.source, v.source_name, v.created_at
+    )
+
+
 def _views(session: Session, plans: list[BusinessPlan]) -> list[PlanView]:
     ids = [p.id for p in plans]
     versions: dict[int, list[VersionView]] = {i: [] for i in ids}
@@ -75,11 +82,7 @@ def _views(session: Session, plans: list[BusinessPlan]) -> list[PlanView]:
         for v in session.scalars(
             select(PlanVersion).where(PlanVersion.plan_id.in_(ids)).order_by(PlanVersion.version)
         ):
-            versions[v.plan_id].append(
-                VersionView(
-                    v.id, v.version, v.granularity, v.note, v.source, v.source_name, v.created_at
-                )
-            )
+            versions[v.plan_id].append(version_view(v))
     return [PlanView(p.id, p.business_id, p.kind, p.title, tuple(versions[p.id])) for p in plans]
 
 

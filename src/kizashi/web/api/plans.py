@@ -22,12 +22,18 @@ from fastapi import APIRouter, Body, File, HTTPException, Path, Query, UploadFil
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, BeforeValidator, Field
 
-from kizashi.access.plans import PlanProgress, PlanView, list_plans, read_plan_progress
+from kizashi.access.plans import (
+    PlanProgress,
+    PlanView,
+    VersionView,
+    list_plans,
+    read_plan_progress,
+    version_view,
+)
 from kizashi.actions.plans import do_add_plan, do_add_plan_version, do_import_plan
 from kizashi.domain.plans import Granularity, PlanKind
 from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest.plans import ActionRow, PlanFileError
-from kizashi.store.plan_models import PlanVersion
 
 from ..deps import ApiPurpose, CurrentUserDep, StoreDep, UnitOfWork
 from .contract import MAX_ID, NON_BLANK, READ, WRITE, ApiRoute, BusinessId, IsoDate, errors
@@ -124,7 +130,7 @@ class PlanDetailOut(PlanOut):
     shortfall: ShortfallOut | None = Field(description="Monthly plans: the 売上高 check")
 
 
-def _version_out(v: PlanVersion) -> VersionOut:
+def _version_out(v: VersionView) -> VersionOut:
     """The version just written, as written (no read-back: the writer may hold a consent for
     another purpose than a read's default)."""
     return VersionOut(
@@ -223,7 +229,7 @@ def post_plan(
                     actions=[ActionRow(a.due_on, a.title, a.owner) for a in v.actions],
                     note=v.note,
                 )
-                versions.append(_version_out(got))
+                versions.append(_version_out(version_view(got)))
             # what was written, as written: no read-back (the writer may hold a consent for
             # another purpose than the default one of a read)
             return PlanOut(
@@ -275,7 +281,7 @@ def post_version(
                 actions=[ActionRow(a.due_on, a.title, a.owner) for a in body.actions],
                 note=body.note,
             )
-            return _version_out(got)
+            return _version_out(version_view(got))
     except ValueError as exc:
         raise HTTPException(409, str(exc)) from None
 
@@ -299,7 +305,7 @@ def import_version(
     try:
         with store.session() as s:
             got = do_import_plan(s, user.actor, plan_id, data, file.filename or "plan.csv")
-            return _version_out(got)
+            return _version_out(version_view(got))
     except PlanFileError as exc:
         raise RequestValidationError(
             [
