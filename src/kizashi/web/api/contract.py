@@ -71,6 +71,19 @@ def iso_date(value: object) -> object:
 # Every date a client sends (request bodies, query parameters): tests/web/test_api_dates.py
 IsoDate = Annotated[date, BeforeValidator(iso_date)]
 BusinessId = Annotated[int, Path(ge=1, le=MAX_ID, description="The business's id", examples=[1])]
+
+
+def json_integer(value: object) -> object:
+    """A JSON body's integer as the schema's ``type: integer`` reads it: ``257`` and ``257.0``
+    (becomes 257), never ``true``/``false`` or a string (pydantic's lax int would take them,
+    its strict int refuses ``257.0``, which the schema calls valid)."""
+    if isinstance(value, bool | str):
+        raise ValueError("an integer")
+    return value
+
+
+# Ids of rows in a JSON body (the body's BusinessId): an integer that fits the id columns.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID), BeforeValidator(json_integer)]
 FlagId = Annotated[int, Path(ge=1, le=MAX_ID, description="The flag's id", examples=[1])]
 
 

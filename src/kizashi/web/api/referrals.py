@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from kizashi.access.referrals import (
     ReferralDetail,
@@ -33,7 +33,7 @@ from kizashi.domain.referrals import MAX_NOTE_CHARS, MAX_REASON_CHARS, ReferralK
 from kizashi.domain.support import SupportType
 
 from ..deps import CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
-from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, errors
+from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, RowId, errors
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such referral, or you take no part in it"
@@ -46,7 +46,7 @@ class ReferralIn(BaseModel):
     to_org_code: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     kind: ReferralKind
     note: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, pattern=NO_NUL)
-    from_case_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
+    from_case_id: RowId | None = None
 
 
 class ApproveIn(BaseModel):
@@ -72,7 +72,7 @@ class DeclineIn(BaseModel):
 
 class AcceptIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    owner_user_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
+    owner_user_id: RowId | None = None
     support_type: SupportType | None = None
 
 
