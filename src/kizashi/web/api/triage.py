@@ -31,7 +31,7 @@ from kizashi.domain.vocabulary import Purpose
 from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
 from ..tabular import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from ..views.triage import queue_rows, table
-from .contract import MAX_ID, READ, WRITE, ApiRoute, BusinessId, errors
+from .contract import MAX_ID, READ, WRITE, ApiRoute, BusinessId, RowId, errors
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 PERIOD = r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])$"  # no year 0
@@ -69,7 +69,7 @@ class TriageOut(BaseModel):
 
 class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    officer_user_id: StrictInt = Field(ge=1, le=MAX_ID)
+    officer_user_id: RowId
     period: str = Field(pattern=PERIOD, description="YYYY-MM")
     purpose: Purpose = Purpose.MONITORING
 
