@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from kizashi.access.triage import read_triage_queue
 from kizashi.actions.triage import (
@@ -31,7 +31,7 @@ from kizashi.domain.vocabulary import Purpose
 from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
 from ..tabular import CSV_TYPE, XLSX_TYPE, to_csv, to_xlsx
 from ..views.triage import queue_rows, table
-from .contract import MAX_ID, READ, WRITE, ApiRoute, BusinessId, RowId, errors
+from .contract import MAX_ID, READ, WRITE, ApiRoute, BusinessId, RowId, errors, json_integer
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 PERIOD = r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:0[1-9]|1[0-2])$"  # no year 0
@@ -82,7 +82,7 @@ class UnassignIn(BaseModel):
 
 class CapacityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    per_month: StrictInt = Field(ge=0, le=MAX_CAPACITY)
+    per_month: Annotated[int, Field(ge=0, le=MAX_CAPACITY), BeforeValidator(json_integer)]
 
 
 class CapacityOut(BaseModel):
