@@ -94,7 +94,13 @@ class CapacityOut(BaseModel):
     "/triage",
     response_model=TriageOut,
     summary="Your organisation's triage queue for a month (JSON, CSV or .xlsx)",
-    responses=errors(*READ),
+    responses={
+        **errors(*READ),
+        200: {
+            "description": "The queue: JSON, or with format=csv|xlsx the same rows as a file",
+            "content": {"text/csv": {}, XLSX_TYPE: {}},
+        },
+    },
 )
 def get_triage(
     user: CurrentUserDep,
