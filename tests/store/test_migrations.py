@@ -6,13 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from kizashi.store.db import current_revision, head_revision
-from kizashi.store.models import Base
+from kizashi.store.schema import metadata
 
 
 def test_models_match_migrations(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(
-            MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
         )
     assert diff == [], f"models changed without a migration: {diff}"
 

@@ -18,7 +18,8 @@ from kizashi.actions.organisations import do_add_organisation, do_add_user
 from kizashi.domain.vocabulary import Category, CreditEventKind, FlagState, OrgKind, Purpose, Role
 from kizashi.settings import Settings
 from kizashi.store.db import Store
-from kizashi.store.models import AuditEvent, Base, Flag, Loan
+from kizashi.store.models import AuditEvent, Flag, Loan
+from kizashi.store.schema import metadata
 from kizashi.web.app import create_app
 from tests.world import make_world
 
@@ -219,7 +220,7 @@ def snapshot(store: Store) -> dict[str, int]:
     with store.session() as s:
         return {
             t.name: s.execute(select(func.count()).select_from(t)).scalar_one()
-            for t in Base.metadata.sorted_tables
+            for t in metadata.sorted_tables
             if not t.name.startswith("audit")
         }
 

@@ -41,13 +41,13 @@ from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.models import (
     AuditEvent,
-    Base,
     Business,
     ConsentGrant,
     ConsentRequest,
     Loan,
     User,
 )
+from kizashi.store.schema import metadata
 from kizashi.web.app import create_app
 from tests.conftest import BACKENDS, TEST_AUDIT_KEY, _truncate_all
 
@@ -674,7 +674,7 @@ def _fingerprint(store: Store) -> str:
     """Every row of every table but the audit log and sessions: a refusal changes none."""
     h = hashlib.sha256()
     with store.session() as s:
-        for t in Base.metadata.sorted_tables:
+        for t in metadata.sorted_tables:
             if t.name.startswith("audit") or t.name in _SKIP_TABLES:
                 continue
             cols = ", ".join(f'"{c.name}"' for c in t.columns)

@@ -671,16 +671,3 @@ class OpenItem(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     as_of: Mapped[date | None] = mapped_column(Date)
     invoice_number: Mapped[str] = mapped_column(String(100))
-
-
-# Business plans and plan against actual (issue 13, 0012): their own module, registered here.
-from kizashi.store import plan_models as _plan_models  # noqa: E402, F401
-
-# Referrals across organisations (issue 13, 0013): their own module, registered on Base here.
-from kizashi.store import referral_models as _referral_models  # noqa: E402, F401
-
-# Support cases (issue 13): their models live in their own module, registered on Base here.
-from kizashi.store import support_models as _support_models  # noqa: E402, F401
-
-# Triage under staff limits (issue 13, 0014): capacities and assignments, registered on Base here.
-from kizashi.store import triage_models as _triage_models  # noqa: E402, F401
