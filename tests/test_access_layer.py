@@ -37,6 +37,7 @@ SYSTEM_JOBS = {
     "kizashi/jobs/monitoring.py",  # a monitoring run over every business (or an org's pack)
     "kizashi/jobs/panel_sync.py",  # store → analytics panel for every changed business
     "kizashi/jobs/portfolio_load.py",  # synthetic portfolio → store in bulk
+    "kizashi/jobs/run_inputs.py",  # a run's businesses, credit events and loans (every business)
     "kizashi/jobs/synth_export.py",  # synthetic portfolio → accounting files
     "kizashi/jobs/monitoring_runs.py",  # run records, recovery of an interrupted run
     "kizashi/jobs/money_sync.py",  # store → analytics file: bank transactions, invoices

@@ -41,11 +41,8 @@ import pyarrow.compute as pc
 from sqlalchemy import select
 
 from kizashi.access import Actor
-from kizashi.access.policy import accessible_business_ids
 from kizashi.actions.monitoring import do_install_default_pack, do_record_run
 from kizashi.domain.calendar import format_month
-from kizashi.domain.panel import LOAN_COLUMNS
-from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
 from kizashi.engine.exec.bank_features import compute_bank_features
 from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.engine.spec.packs import Pack, default_pack, load_pack_text
@@ -60,11 +57,13 @@ from kizashi.store.analytics_schema import (
     write_run_output,
 )
 from kizashi.store.db import Store
-from kizashi.store.models import Business, CreditEvent, Loan, RepaymentInstalment, RulePack
+from kizashi.store.models import Loan, RepaymentInstalment, RulePack
 
 from .money_sync import read_money_table, sync_money
 from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run
 from .panel_sync import read_loan_balances, read_panel, sync_panel
+from .risk_model import score_run
+from .run_inputs import register_inputs
 
 
 @dataclass(frozen=True)
@@ -101,82 +100,6 @@ def active_packs(store: Store) -> list[tuple[Pack, int | None]]:
 
 def _table(rows: list[dict[str, Any]], schema: pa.Schema) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=schema)
-
-
-def _register_inputs(
-    store: Store, org_id: int | None, today: date
-) -> tuple[pa.Table, pa.Table, pa.Table]:
-    with store.session() as s:
-        bq = select(Business.id, Business.industry_code, Business.employees, Business.capital_yen)
-        if org_id is not None:
-            # An organisation's own pack runs only over businesses it may monitor.
-            actor = Actor(
-                user_id=None,
-                org_id=org_id,
-                org_kind=OrgKind.BANK,
-                role=Role.OFFICER,
-                login=f"org-{org_id}",
-            )
-            bq = bq.where(
-                Business.id.in_(
-                    accessible_business_ids(actor, Category.FINANCIALS, Purpose.MONITORING, today)
-                )
-            )
-        biz = s.execute(bq).all()
-        ids = [b[0] for b in biz]
-        events = (
-            s.execute(
-                select(
-                    CreditEvent.business_id,
-                    CreditEvent.loan_id,
-                    CreditEvent.kind,
-                    CreditEvent.occurred_on,
-                    CreditEvent.days_past_due,
-                ).where(CreditEvent.business_id.in_(ids))
-            ).all()
-            if ids
-            else []
-        )
-        loans = (
-            s.execute(
-                select(
-                    Loan.business_id, Loan.balance, Loan.guarantee_ratio_pct, Loan.guarantor_org_id
-                ).where(Loan.business_id.in_(ids))
-            ).all()
-            if ids
-            else []
-        )
-    businesses = pa.table(
-        {
-            "business_id": pa.array(ids, pa.int64()),
-            "industry_code": pa.array([b[1] for b in biz], pa.string()),
-            "employees": pa.array([b[2] for b in biz], pa.int32()),
-            "capital_yen": pa.array([b[3] for b in biz], pa.int64()),
-        }
-    )
-    ev = pa.table(
-        {
-            "business_id": pa.array([e[0] for e in events], pa.int64()),
-            "loan_id": pa.array([e[1] for e in events], pa.int64()),
-            "kind": pa.array(
-                [str(e[2].value if hasattr(e[2], "value") else e[2]) for e in events], pa.string()
-            ),
-            "occurred_on": pa.array([e[3] for e in events], pa.date32()),
-            "days_past_due": pa.array([e[4] for e in events], pa.int32()),
-        }
-    )
-    lc = LOAN_COLUMNS  # the loans' columns as run_monitoring reads them
-    ln = pa.table(
-        {
-            lc.business_id: pa.array([x[0] for x in loans], pa.int64()),
-            lc.balance: pa.array([x[1] for x in loans], pa.int64()),
-            lc.guarantee_ratio_pct: pa.array([x[2] for x in loans], pa.int32()),
-            str(lc.guaranteed): pa.array(
-                [x[3] is not None and x[2] > 0 for x in loans], pa.bool_()
-            ),
-        }
-    )
-    return businesses, ev, ln
 
 
 def _store_analytics(path: Path, result: RunResult, pack: Pack) -> None:
@@ -265,7 +188,7 @@ def _evaluate(
         say(f"入出金明細の特徴量: {bank.num_rows:,} 行(事業者 × 月)")
     out = []
     for pack, org_id in active_packs(store):
-        businesses, events, loans = _register_inputs(store, org_id, as_of)
+        businesses, events, loans = register_inputs(store, org_id, as_of)
         if businesses.num_rows == 0:
             continue
         say(f"{pack.ref}: {businesses.num_rows:,} 事業者の指標・ルールを計算しています…")
@@ -298,11 +221,9 @@ def _evaluate(
             scoped, businesses, events, pack, as_of, loans=loans, loan_balances=lb, bank_features=bf
         )
         _store_analytics(staged, result, pack)
-        if org_id is None:  # the active risk model scores the shared pack's run (if any)
-            from .risk_model import score_run  # (it imports this module)
-
-            if scored := score_run(staged, data_dir, result, events, risk_weight):
-                say(f"リスクモデル {scored} で採点しました")
+        # the active risk model scores the shared pack's run (if any)
+        if org_id is None and (scored := score_run(staged, data_dir, result, events, risk_weight)):
+            say(f"リスクモデル {scored} で採点しました")
         heartbeat(store, token)
         out.append(_Evaluated(pack, org_id, run_id, businesses, result))
     return out

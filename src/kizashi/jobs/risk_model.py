@@ -31,8 +31,8 @@ from kizashi.store.analytics import analytics_path
 from kizashi.store.db import Store
 from kizashi.store.risk_scores import month_scores, score_months, write_scores
 
-from .monitoring import _register_inputs
 from .panel_sync import read_loan_balances, read_panel
+from .run_inputs import register_inputs
 
 FLAG_COLUMNS = (*(f"flags_{s}" for s in SEVERITIES), "flags_credit", "max_dpd_3m")
 
@@ -50,7 +50,7 @@ def history(store: Store, data_dir: Path) -> History:
     if panel.num_rows == 0:
         raise ValueError("月次データがまだありません(kizashi run でパネルを作ってください)")
     last = max(panel.column("month").to_pylist())
-    businesses, events, loans = _register_inputs(store, None, last)
+    businesses, events, loans = register_inputs(store, None, last)
     result = run_monitoring(
         panel,
         businesses,
@@ -150,7 +150,7 @@ def drift(store: Store, data_dir: Path, version: str) -> dict[str, Any]:
     if not months:
         return {"version": version, "months": []}
     panel_last = max(m["as_of"] for m in months)
-    _biz, events, _loans = _register_inputs(store, None, panel_last)
+    _biz, events, _loans = register_inputs(store, None, panel_last)
     firsts = first_serious(events)
     observed = month_end(np.asarray([np.datetime64(panel_last, "D")]))[0]
     out = []
