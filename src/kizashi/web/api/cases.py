@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, ConfigDict, Field
 
 from kizashi.access.cases import (
     CaseDetail,
@@ -55,7 +55,18 @@ from kizashi.domain.vocabulary import Purpose
 from kizashi.store.rawfiles import read_raw_file
 
 from ..deps import ApiPurpose, CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
-from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, IsoDate, errors, invalid
+from .contract import (
+    MAX_ID,
+    NO_NUL,
+    READ,
+    WRITE,
+    ApiRoute,
+    BusinessId,
+    IsoDate,
+    RowId,
+    errors,
+    invalid,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["v1"], route_class=ApiRoute)
 NOT_VISIBLE = "No such case, or not visible to this user"
@@ -74,7 +85,7 @@ class CaseOpen(BaseModel):
     flag_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=100
     )
-    owner_user_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
+    owner_user_id: RowId | None = None
     stage: CaseStage = CaseStage.INTAKE
     cadence: Cadence = Cadence.MONTHLY
     next_contact_on: IsoDate | None = None
@@ -87,7 +98,7 @@ class CasePatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     support_type: SupportType | None = None
     stage: CaseStage | None = None
-    owner_user_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
+    owner_user_id: RowId | None = None
     next_contact_on: IsoDate | None = None
     cadence: Cadence | None = None
     note: str | None = Field(None, max_length=2000, pattern=NO_NUL)
