@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from .messages import english
+
 Severity = Literal["error", "warning"]
 
 
@@ -70,7 +72,5 @@ def cell_error(code: str, exc: Exception, **where: Any) -> Issue:
 
 def _issue(severity: Severity, code: str, message: str | None, where: dict[str, Any]) -> Issue:
     if message is None:
-        from .messages import english
-
         message = english(code, where.get("params"))
     return Issue(severity, code, message, **where)

@@ -15,7 +15,7 @@ the issue's ``params`` and its place (``file``, ``line``, ``column``, ``field``,
 * One code may say different things (``period.unknown`` in a 決算書's title and in a table):
   ``params["variant"]`` picks ``code:variant``.
 
-The limits' messages (``limits.MESSAGES``) are part of the catalogue.
+The limits' messages (``LIMIT_MESSAGES``, which ``limits`` uses) are part of the catalogue.
 """
 
 from __future__ import annotations
@@ -280,10 +280,8 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
 
 
 def catalogue() -> dict[str, tuple[str, str]]:
-    """Every entry, the limits' included (imported here: ``limits`` imports ``errors``)."""
-    from .limits import MESSAGES as LIMITS
-
-    return {**MESSAGES, **LIMITS}
+    """Every entry, the limits' included."""
+    return {**MESSAGES, **LIMIT_MESSAGES}
 
 
 def key_of(code: str, params: Mapping[str, Any] | None) -> str:
@@ -326,8 +324,6 @@ def issue_text(issue: Any, locale: str) -> str:
         return GENERAL.get(issue.code, "")
     _, ja = entries[key]
     if issue.code.startswith("upload."):
-        from .limits import message_params
-
         values: dict[str, Any] = {
             "file": issue.file,
             "line": issue.line,
@@ -377,3 +373,74 @@ def _item_name(code: Any) -> Any:
     """A standard item's code as its Japanese name (other fields as they are)."""
     chart = load_chart()
     return chart[code].ja if isinstance(code, str) and code in chart else code
+
+
+# The upload limits' messages (``limits``): English templates (msgids of the web catalogue,
+# which has the Japanese) and the Japanese text used in the bilingual message for the API and
+# the CLI.
+LIMIT_MESSAGES: dict[str, tuple[str, str]] = {
+    "upload.too_many_lines": (
+        "{file}: more than {limit} lines (line {line} is over the limit); "
+        "split the file by period and upload the parts separately",
+        "{file}: 行数が上限の {limit} 行を超えています ({line} 行目で超過)。"
+        "期間を分けて別々にアップロードしてください",
+    ),
+    "upload.too_many_cells": (
+        "{file}: more than {limit} cells (the limit is passed at line {line}, column {column}); "
+        "remove unused columns or split the file by period",
+        "{file}: セル数が上限の {limit} 個を超えています ({line} 行目 {column} 列目で超過)。"
+        "不要な列を削るか、期間を分けてください",
+    ),
+    "upload.unpacked_too_large": (
+        "{file}: the workbook unpacks to more than {limit} (part {field}); "
+        "save only the needed sheet, or export it as CSV",
+        "{file}: ブックを展開すると {limit} を超えます (部品 {field})。"
+        "必要なシートだけを保存するか、CSV で書き出してください",
+    ),
+    "upload.compression_ratio": (
+        "{file}: the workbook is compressed more than {limit} to 1 (part {field}); refused",
+        "{file}: ブックの圧縮率が {limit} 対 1 を超えるため受け付けられません (部品 {field})",
+    ),
+    "upload.too_many_parts": (
+        "{file}: the workbook has more than {limit} parts; refused",
+        "{file}: ブックの部品が {limit} 個を超えるため受け付けられません",
+    ),
+    "upload.memory_limit": (
+        "{file}: reading the upload needed more than {limit} of memory; "
+        "split the file by period and upload the parts separately",
+        "{file}: 読み取りに {limit} を超えるメモリが必要でした。"
+        "期間を分けて別々にアップロードしてください",
+    ),
+    "upload.busy": (
+        "{file}: every upload worker stayed busy for {limit} seconds; try again in a moment",
+        "{file}: 取り込み処理が {limit} 秒間すべて使用中でした。少し待ってからもう一度送ってください",
+    ),
+    "upload.timeout": (
+        "{file}: reading the upload took longer than {limit} seconds; "
+        "split the file by period and upload the parts separately",
+        "{file}: 読み取りが {limit} 秒を超えました。期間を分けて別々にアップロードしてください",
+    ),
+}
+
+
+def format_size(n: int) -> str:
+    """20 MB / 512 KB / 900 bytes — the same text in both languages."""
+    if n >= 1024 * 1024:
+        mb = n / (1024 * 1024)
+        return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+    if n >= 1024:
+        return f"{n // 1024} KB"
+    return f"{n} bytes"
+
+
+def message_params(params: dict[str, Any]) -> dict[str, str]:
+    """The numbers of a limit message as text (sizes as MB, counts with separators)."""
+    out: dict[str, str] = dict.fromkeys(("file", "line", "column", "field", "limit"), "")
+    for k, v in params.items():
+        if k in ("limit_bytes",):
+            out["limit"] = format_size(int(v))
+        elif isinstance(v, int) and not isinstance(v, bool):
+            out[k] = f"{v:,}"
+        else:
+            out[k] = "" if v is None else str(v)
+    return out

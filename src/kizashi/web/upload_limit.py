@@ -20,7 +20,7 @@ import re
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from kizashi.ingest.limits import format_size
+from kizashi.ingest.messages import format_size
 
 __all__ = ["UPLOAD_PATH", "UploadSizeLimit", "UploadTooLarge", "check_upload_size", "format_size"]
 

@@ -16,9 +16,8 @@ from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.chart import Chart, load_chart
 from kizashi.ingest import load_importers
 from kizashi.ingest.errors import Issue
-from kizashi.ingest.limits import message_params
 from kizashi.ingest.mapping import CLEARING
-from kizashi.ingest.messages import headline, issue_text
+from kizashi.ingest.messages import headline, issue_text, message_params
 
 from .i18n import N_, Translator
 
@@ -92,7 +91,7 @@ ISSUE_LABELS = {
     "upload.busy": N_("The server is busy"),
 }
 
-# The same English templates as ``kizashi.ingest.limits.MESSAGES`` (a test keeps them equal),
+# The same English templates as ``kizashi.ingest.messages.LIMIT_MESSAGES`` (a test keeps them equal),
 # here so that the catalogue has their Japanese for the pages.
 LIMIT_MESSAGES = {
     "upload.too_many_lines": N_(
