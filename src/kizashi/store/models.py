@@ -316,7 +316,7 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     decision: Mapped[str] = mapped_column(String(8))  # allow | deny | write
     business_id: Mapped[int | None] = mapped_column(Integer)
-    category: Mapped[str | None] = mapped_column(String(32))
+    category: Mapped[str | None] = mapped_column(String(200))
     purpose: Mapped[str | None] = mapped_column(String(32))
     object_type: Mapped[str | None] = mapped_column(String(64))
     object_id: Mapped[str | None] = mapped_column(String(64))
