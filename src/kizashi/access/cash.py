@@ -2,10 +2,11 @@
 
 The 13-week forecast (``domain.cash.build_forecast``) needs the bank (口座: the opening balance
 and the history the recurring flows are learned from) and, when the actor may read them, the
-open items (請求書: the receivable and payable schedule, else the unpaid invoices) and the loans'
-unpaid instalments (金融取引). The bank is required (a refusal is ``NotFound``, audited, as for
-any read); 請求書 and 金融取引 are read (and audited) only when the actor may read them, else that
-part is left out and named in ``missing``.
+open items (請求書: the receivable and payable schedule, else the unpaid invoices less what the
+payments matched to them settled, ``actions.matching``) and the loans' unpaid instalments
+(金融取引). The bank is required (a refusal is ``NotFound``, audited, as for any read); 請求書
+and 金融取引 are read (and audited) only when the actor may read them, else that part is left
+out and named in ``missing``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.cash import (
@@ -28,6 +29,7 @@ from kizashi.domain.cash import (
     monthly_outlook,
 )
 from kizashi.domain.vocabulary import Category, Purpose
+from kizashi.store.matching_models import InvoicePayment
 from kizashi.store.models import (
     BankTransaction,
     Business,
@@ -155,14 +157,29 @@ def read_cash_forecast(
                 )
             )
         ]
-        if not items:  # no schedule: the unpaid invoices
-            items = [
-                OpenItemLine("receivable" if d == "issued" else "payable", abs(t), due)
-                for d, t, due in session.execute(
-                    select(Invoice.direction, Invoice.payable_yen, Invoice.due_date).where(
-                        Invoice.business_id == business_id, Invoice.paid.is_(False)
-                    )
+        if not items:  # no schedule: the unpaid invoices, less what payments settled
+            settled = (
+                select(
+                    InvoicePayment.invoice_id,
+                    func.sum(InvoicePayment.amount_yen + InvoicePayment.fee_yen).label("yen"),
                 )
+                .where(InvoicePayment.business_id == business_id)
+                .group_by(InvoicePayment.invoice_id)
+                .subquery()
+            )
+            items = [
+                OpenItemLine("receivable" if d == "issued" else "payable", abs(t) - int(s), due)
+                for d, t, s, due in session.execute(
+                    select(
+                        Invoice.direction,
+                        Invoice.payable_yen,
+                        func.coalesce(settled.c.yen, 0),
+                        Invoice.due_date,
+                    )
+                    .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+                    .where(Invoice.business_id == business_id, Invoice.paid.is_(False))
+                )
+                if abs(t) - int(s) > 0
             ]
     else:
         missing.append(Category.INVOICES.value)

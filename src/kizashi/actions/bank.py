@@ -58,6 +58,8 @@ from kizashi.store.models import (
 )
 from kizashi.store.rawfiles import put_raw_file
 
+from .matching import match_business
+
 CATEGORY_OF: dict[MoneyKind, Category] = {
     "bank": Category.BANK_TRANSACTIONS,
     "planned_payments": Category.BANK_TRANSACTIONS,
@@ -83,6 +85,7 @@ class MoneyOutcome:
     replaced: Counter[str] = field(default_factory=Counter)  # open items replaced
     directions: list[str] = field(default_factory=list)  # invoices: issued / received
     added_transaction_ids: list[int] = field(default_factory=list)
+    matched: dict[str, Any] | None = None  # invoices matched to payments after this import
 
     @property
     def errors(self) -> list[Issue]:
@@ -116,6 +119,7 @@ class MoneyOutcome:
             "skipped": dict(self.skipped),
             "replaced": dict(self.replaced),
             "directions": self.directions,
+            "matched": self.matched,
             "issues": [i.to_dict() for i in self.issues],
         }
 
@@ -185,6 +189,9 @@ def do_import_money(
         return outcome
     _store(session, actor, business, result, outcome, directions, data, raw_dir)
     outcome.stored = True
+    if outcome.added["bank_transaction"] or outcome.added["invoice"]:
+        # invoices and the movements that paid them, in the same unit of work
+        outcome.matched = match_business(session, actor, business.id).to_dict()
     return outcome
 
 
