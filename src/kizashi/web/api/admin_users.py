@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -27,11 +27,12 @@ from kizashi.actions.organisations import (
     user_managed_by,
 )
 from kizashi.domain.vocabulary import Role
+from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Organisation, User
 
-from ..auth import CurrentUser, require_user
-from ..state import app_store
+from ..auth import CurrentUser
+from ..deps import CurrentUserDep, StoreDep
 from .contract import MAX_ID, NON_BLANK, READ, WRITE, ApiRoute, UtcDateTime, errors
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"], route_class=ApiRoute)
@@ -113,8 +114,8 @@ def _not_self(me: CurrentUser, user_id: int) -> None:
 @router.get(
     "/users", response_model=UserList, summary="Your organisation's users", responses=LIST_ERRORS
 )
-def list_users(request: Request, me: CurrentUser = Depends(require_user)) -> UserList:
-    with app_store(request).session() as s:
+def list_users(me: CurrentUserDep, store: StoreDep) -> UserList:
+    with store.session() as s:
         return UserList(items=[_out(r) for r in list_org_users(s, me.actor)])
 
 
@@ -125,8 +126,8 @@ def list_users(request: Request, me: CurrentUser = Depends(require_user)) -> Use
     summary="Add a user to your organisation",
     responses=ADD_ERRORS,
 )
-def add_user(body: UserIn, request: Request, me: CurrentUser = Depends(require_user)) -> ChangedOut:
-    with app_store(request).session() as s:
+def add_user(body: UserIn, me: CurrentUserDep, store: StoreDep) -> ChangedOut:
+    with store.session() as s:
         list_org_users(s, me.actor)  # an administrator of an organisation, or the same 404
         org = s.get(Organisation, me.actor.org_id)
         if org is None:
@@ -150,9 +151,9 @@ def add_user(body: UserIn, request: Request, me: CurrentUser = Depends(require_u
 
 
 def _change(
-    request: Request, me: CurrentUser, user_id: int, change: Callable[[Session, User], int]
+    store: Store, me: CurrentUser, user_id: int, change: Callable[[Session, User], int]
 ) -> ChangedOut:
-    with app_store(request).session() as s:
+    with store.session() as s:
         user = user_managed_by(s, me.actor, user_id)
         _not_self(me, user_id)
         try:
@@ -168,11 +169,9 @@ def _change(
     summary="Deactivate a user (their sessions end; they cannot log in)",
     responses=USER_ERRORS,
 )
-def deactivate_user(
-    request: Request, user_id: int = UserId, me: CurrentUser = Depends(require_user)
-) -> ChangedOut:
+def deactivate_user(me: CurrentUserDep, store: StoreDep, user_id: int = UserId) -> ChangedOut:
     return _change(
-        request, me, user_id, lambda s, u: do_set_user_active(s, me.actor, u, active=False)
+        store, me, user_id, lambda s, u: do_set_user_active(s, me.actor, u, active=False)
     )
 
 
@@ -182,12 +181,8 @@ def deactivate_user(
     summary="Reactivate a deactivated user",
     responses=USER_ERRORS,
 )
-def activate_user(
-    request: Request, user_id: int = UserId, me: CurrentUser = Depends(require_user)
-) -> ChangedOut:
-    return _change(
-        request, me, user_id, lambda s, u: do_set_user_active(s, me.actor, u, active=True)
-    )
+def activate_user(me: CurrentUserDep, store: StoreDep, user_id: int = UserId) -> ChangedOut:
+    return _change(store, me, user_id, lambda s, u: do_set_user_active(s, me.actor, u, active=True))
 
 
 @router.post(
@@ -198,12 +193,12 @@ def activate_user(
 )
 def reset_password(
     body: PasswordIn,
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     user_id: int = UserId,
-    me: CurrentUser = Depends(require_user),
 ) -> ChangedOut:
     return _change(
-        request, me, user_id, lambda s, u: do_change_password(s, me.actor, u, body.password)
+        store, me, user_id, lambda s, u: do_change_password(s, me.actor, u, body.password)
     )
 
 
@@ -215,8 +210,8 @@ def reset_password(
 )
 def change_role(
     body: RoleIn,
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     user_id: int = UserId,
-    me: CurrentUser = Depends(require_user),
 ) -> ChangedOut:
-    return _change(request, me, user_id, lambda s, u: do_change_role(s, me.actor, u, body.role))
+    return _change(store, me, user_id, lambda s, u: do_change_role(s, me.actor, u, body.role))

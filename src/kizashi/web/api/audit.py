@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from kizashi.access.audit_reads import (
@@ -21,8 +21,7 @@ from kizashi.access.audit_reads import (
     verify_audit_log,
 )
 
-from ..auth import CurrentUser, require_user
-from ..state import app_settings, app_store
+from ..deps import CurrentUserDep, SettingsDep, StoreDep
 from .contract import MAX_ID, MAX_PAGE, NO_NUL, READ, ApiRoute, IsoDate, UtcDateTime, errors
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], route_class=ApiRoute)
@@ -122,13 +121,13 @@ def audit_filter(
     responses=READ_ERRORS,
 )
 def list_events(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     flt: AuditFilter = Depends(audit_filter),
     page: int = Query(1, ge=1, le=MAX_PAGE),
     page_size: int = Query(50, ge=1, le=500),
-    me: CurrentUser = Depends(require_user),
 ) -> AuditPageOut:
-    with app_store(request).session() as s:
+    with store.session() as s:
         got = read_audit_log(s, me.actor, flt, offset=(page - 1) * page_size, page_size=page_size)
         return AuditPageOut(
             items=[event_out(r) for r in got.rows], total=got.total, page=page, page_size=page_size
@@ -142,11 +141,9 @@ def list_events(
     response_class=Response,
 )
 def export_events(
-    request: Request,
-    flt: AuditFilter = Depends(audit_filter),
-    me: CurrentUser = Depends(require_user),
+    me: CurrentUserDep, store: StoreDep, flt: AuditFilter = Depends(audit_filter)
 ) -> Response:
-    with app_store(request).session() as s:
+    with store.session() as s:
         text = export_audit_log(s, me.actor, flt)
     return Response(
         text.encode("utf-8"),
@@ -162,11 +159,11 @@ def export_events(
     responses=READ_ERRORS,
 )
 def get_event(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     event_id: int = Path(ge=1, le=MAX_ID, description="The event's id"),
-    me: CurrentUser = Depends(require_user),
 ) -> AuditEventOut:
-    with app_store(request).session() as s:
+    with store.session() as s:
         return event_out(read_audit_event(s, me.actor, event_id))
 
 
@@ -176,10 +173,8 @@ def get_event(
     summary="Verify the audit chain and the signed checkpoints (as kizashi audit verify)",
     responses=errors(401, 403, 404, s404=S404),
 )
-def verify(request: Request, me: CurrentUser = Depends(require_user)) -> VerifyOut:
-    found = verify_audit_log(
-        app_store(request), me.actor, app_settings(request).resolved_audit_checkpoint_dir
-    )
+def verify(me: CurrentUserDep, store: StoreDep, settings: SettingsDep) -> VerifyOut:
+    found = verify_audit_log(store, me.actor, settings.resolved_audit_checkpoint_dir)
     return VerifyOut(
         intact=found.intact,
         checked=found.checked,

@@ -11,14 +11,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from kizashi.access.cash import CashView, read_cash_forecast
 from kizashi.domain.vocabulary import Purpose
 
-from ..auth import CurrentUser, require_user
-from ..state import app_store
+from ..deps import CurrentUserDep, StoreDep
 from .contract import READ, ApiRoute, BusinessId, IsoDate, errors
 
 router = APIRouter(prefix="/api/v1", tags=["cash"], route_class=ApiRoute)
@@ -154,12 +153,12 @@ def forecast_body(business_id: int, v: CashView | None) -> dict[str, Any]:
     responses=errors(*READ, 404, s404=NOT_FOUND),
 )
 def get_cash_forecast(
-    request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    store: StoreDep,
     purpose: Purpose = Purpose.MONITORING,
     as_of: IsoDate | None = None,
-    user: CurrentUser = Depends(require_user),
 ) -> CashForecastOut:
-    with app_store(request).session() as s:
+    with store.session() as s:
         view = read_cash_forecast(s, user.actor, business_id, purpose=purpose, as_of=as_of)
     return CashForecastOut.model_validate(forecast_body(business_id, view))

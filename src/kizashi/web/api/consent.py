@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -45,11 +45,12 @@ from kizashi.actions.consent import (
 )
 from kizashi.domain.consent import GrantSource, GrantStanding, RequestStatus
 from kizashi.domain.vocabulary import Category, OrgKind, Purpose, Role
+from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Organisation
 
-from ..auth import CurrentUser, require_user
-from ..state import app_settings, app_store
+from ..auth import CurrentUser
+from ..deps import CurrentUserDep, SettingsDep, StoreDep
 from .contract import (
     MAX_ID,
     NO_NUL,
@@ -255,8 +256,8 @@ def _refusal(exc: Exception) -> HTTPException:
     return HTTPException(404, "not found")
 
 
-def _grant_views(request: Request, me: CurrentUser, ids: list[int]) -> list[GrantOut]:
-    with app_store(request).session() as s:
+def _grant_views(store: Store, me: CurrentUser, ids: list[int]) -> list[GrantOut]:
+    with store.session() as s:
         view = read_business_consents(s, me.actor, _own_business(s, me))
     return [grant_out(g) for g in view.grants if g.id in ids]
 
@@ -274,10 +275,8 @@ def _own_business(s: Session, me: CurrentUser) -> int:
     summary="The business's consents and the requests it received (the business only)",
     responses=READ_ERRORS,
 )
-def business_consents(
-    request: Request, business_id: BusinessId, me: CurrentUser = Depends(require_user)
-) -> ConsentsOut:
-    with app_store(request).session() as s:
+def business_consents(me: CurrentUserDep, store: StoreDep, business_id: BusinessId) -> ConsentsOut:
+    with store.session() as s:
         view = read_business_consents(s, me.actor, business_id)
     return ConsentsOut(
         grants=[grant_out(g) for g in view.grants],
@@ -293,13 +292,13 @@ def business_consents(
     responses=WRITE_ERRORS,
 )
 def grant_consent(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     business_id: BusinessId,
     body: GrantIn,
-    me: CurrentUser = Depends(require_user),
 ) -> list[GrantOut]:
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             business = business_for_owner(s, me.actor, business_id, "grant_consent")
             grantee = s.get(Organisation, body.organisation_id)
             if grantee is None:
@@ -317,7 +316,7 @@ def grant_consent(
             ids = [g.id for g in grants]
     except (ConsentError, ConsentRefused) as exc:
         raise _refusal(exc) from None
-    return _grant_views(request, me, ids)
+    return _grant_views(store, me, ids)
 
 
 @router.post(
@@ -326,15 +325,13 @@ def grant_consent(
     summary="Revoke a consent grant now (the business only); the next read is refused",
     responses=WRITE_ERRORS,
 )
-def revoke_consent(
-    request: Request, grant_id: int = GrantId, me: CurrentUser = Depends(require_user)
-) -> GrantOut:
+def revoke_consent(me: CurrentUserDep, store: StoreDep, grant_id: int = GrantId) -> GrantOut:
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             do_revoke_consent(s, me.actor, grant=grant_for_owner(s, me.actor, grant_id))
     except (ConsentError, ConsentRefused) as exc:
         raise _refusal(exc) from None
-    return _grant_views(request, me, [grant_id])[0]
+    return _grant_views(store, me, [grant_id])[0]
 
 
 @router.get(
@@ -344,11 +341,11 @@ def revoke_consent(
     responses=errors(*READ),
 )
 def organisation_consents(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     business_id: int | None = Query(None, ge=1, le=MAX_ID, description="Only this business"),
-    me: CurrentUser = Depends(require_user),
 ) -> ConsentsOut:
-    with app_store(request).session() as s:
+    with store.session() as s:
         view = read_organisation_consents(s, me.actor, business_id=business_id)
     return ConsentsOut(
         grants=[grant_out(g) for g in view.grants],
@@ -364,13 +361,14 @@ def organisation_consents(
     responses=WRITE_ERRORS,
 )
 def request_consent(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
     business_id: BusinessId,
     body: RequestIn,
-    me: CurrentUser = Depends(require_user),
 ) -> RequestOut:
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             business = access_business_for_request(s, me.actor, business_id)
             req = do_request_consent(
                 s,
@@ -381,16 +379,16 @@ def request_consent(
                 reason=body.reason,
                 valid_from=body.valid_from or date.today(),
                 valid_to=body.valid_to,
-                expiry_days=app_settings(request).consent_request_days,
+                expiry_days=settings.consent_request_days,
             )
             rid = req.id
     except (ConsentError, ConsentRefused) as exc:
         raise _refusal(exc) from None
-    return _request_view(request, me, rid)
+    return _request_view(store, me, rid)
 
 
-def _request_view(request: Request, me: CurrentUser, rid: int) -> RequestOut:
-    with app_store(request).session() as s:
+def _request_view(store: Store, me: CurrentUser, rid: int) -> RequestOut:
+    with store.session() as s:
         if me.actor.role == Role.OWNER:
             view = read_business_consents(s, me.actor, _own_business(s, me))
         else:
@@ -405,13 +403,13 @@ def _request_view(request: Request, me: CurrentUser, rid: int) -> RequestOut:
     responses=WRITE_ERRORS,
 )
 def respond_consent_request(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     body: RespondIn,
     request_id: int = RequestId,
-    me: CurrentUser = Depends(require_user),
 ) -> RequestOut:
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             req = request_for_owner(s, me.actor, request_id)
             do_respond_consent_request(
                 s,
@@ -423,7 +421,7 @@ def respond_consent_request(
             )
     except (ConsentError, ConsentRefused) as exc:
         raise _refusal(exc) from None
-    return _request_view(request, me, request_id)
+    return _request_view(store, me, request_id)
 
 
 @router.post(
@@ -433,15 +431,15 @@ def respond_consent_request(
     responses=WRITE_ERRORS,
 )
 def withdraw_consent_request(
-    request: Request, request_id: int = RequestId, me: CurrentUser = Depends(require_user)
+    me: CurrentUserDep, store: StoreDep, request_id: int = RequestId
 ) -> RequestOut:
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             req = request_for_requester(s, me.actor, request_id)
             do_withdraw_consent_request(s, me.actor, request=req)
     except (ConsentError, ConsentRefused) as exc:
         raise _refusal(exc) from None
-    return _request_view(request, me, request_id)
+    return _request_view(store, me, request_id)
 
 
 @router.post(
@@ -453,13 +451,13 @@ def withdraw_consent_request(
     responses=WRITE_ERRORS,
 )
 def record_application_consent(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     business_id: BusinessId,
     body: ApplicationConsentIn,
-    me: CurrentUser = Depends(require_user),
 ) -> list[GrantOut]:
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             business = access_business_for_request(
                 s, me.actor, business_id, action="record_application_consent"
             )
@@ -474,7 +472,7 @@ def record_application_consent(
                 document_ref=body.document_ref,
             )
             ids = {g.id for g in grants}
-        with app_store(request).session() as s:
+        with store.session() as s:
             view = read_organisation_consents(s, me.actor, business_id=business_id)
     except (ConsentError, ConsentRefused) as exc:
         raise _refusal(exc) from None
@@ -489,13 +487,13 @@ def record_application_consent(
     responses=READ_ERRORS,
 )
 def access_log(
-    request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     business_id: BusinessId,
     since: IsoDate | None = Query(None, description="Only reads on or after this day"),
     limit: int = Query(100, ge=1, le=1000),
-    me: CurrentUser = Depends(require_user),
 ) -> list[LookOut]:
-    with app_store(request).session() as s:
+    with store.session() as s:
         looks = who_looked(s, me.actor, business_id, since=since, limit=limit)
     return [look_out(x) for x in looks]
 
@@ -506,10 +504,8 @@ def access_log(
     summary="The institutions a business may grant consent to",
     responses=errors(*READ),
 )
-def consent_grantees(
-    request: Request, me: CurrentUser = Depends(require_user)
-) -> list[OrganisationOut]:
-    with app_store(request).session() as s:
+def consent_grantees(me: CurrentUserDep, store: StoreDep) -> list[OrganisationOut]:
+    with store.session() as s:
         return [
             OrganisationOut(id=i, code=c, name=n, kind=k)
             for i, n, k, c in organisations_to_grant(s)

@@ -17,7 +17,7 @@ import typing
 from datetime import date
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -27,8 +27,7 @@ from kizashi.actions.bank import MoneyOutcome, do_import_money
 from kizashi.domain.vocabulary import Purpose
 from kizashi.ingest.money import MoneyOptions
 
-from ..auth import CurrentUser, require_user
-from ..state import app_settings, app_store
+from ..deps import CurrentUserDep, SettingsDep, StoreDep
 from .contract import (
     MAX_OFFSET,
     READ,
@@ -132,8 +131,10 @@ class OpenItemList(BaseModel):
     },
 )
 async def post_money_file(
-    request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
     file: UploadFile = File(..., description="One file"),
     format: MoneyFormat | None = Form(
         None,
@@ -157,9 +158,7 @@ async def post_money_file(
         json_schema_extra={"type": "string", "format": "date"},
     ),
     dry_run: bool = Form(False, description="Analyse, store nothing"),
-    user: CurrentUser = Depends(require_user),
 ) -> JSONResponse:
-    store, settings = app_store(request), app_settings(request)
     fmt = None if not format or format == "auto" else str(format)
     ((data, name),) = await read_uploads([file], settings.max_upload_bytes)
     options = MoneyOptions(side=side, as_of=as_of)
@@ -194,14 +193,14 @@ async def post_money_file(
     responses=errors(*READ, 404, s404=NOT_FOUND),
 )
 def get_bank_transactions(
-    request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    store: StoreDep,
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
 ) -> TransactionList:
-    with app_store(request).session() as s:
+    with store.session() as s:
         total, rows = list_bank_transactions(
             s, user.actor, business_id, purpose=purpose, limit=limit, offset=offset
         )
@@ -219,14 +218,14 @@ def get_bank_transactions(
     responses=errors(*READ, 404, s404=NOT_FOUND),
 )
 def get_invoices(
-    request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    store: StoreDep,
     limit: int = Query(100, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
     purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
 ) -> InvoiceList:
-    with app_store(request).session() as s:
+    with store.session() as s:
         total, rows = list_invoices(
             s, user.actor, business_id, purpose=purpose, limit=limit, offset=offset
         )
@@ -244,12 +243,12 @@ def get_invoices(
     responses=errors(*READ, 404, s404=NOT_FOUND),
 )
 def get_open_items(
-    request: Request,
     business_id: BusinessId,
+    user: CurrentUserDep,
+    store: StoreDep,
     purpose: Purpose = Purpose.MONITORING,
-    user: CurrentUser = Depends(require_user),
 ) -> OpenItemList:
-    with app_store(request).session() as s:
+    with store.session() as s:
         rows = list_open_items(s, user.actor, business_id, purpose=purpose)
     return OpenItemList(
         business_id=business_id,

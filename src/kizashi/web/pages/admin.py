@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -29,11 +29,13 @@ from kizashi.actions.organisations import (
     user_managed_by,
 )
 from kizashi.domain.vocabulary import Role
+from kizashi.store.db import Store
 from kizashi.store.models import Organisation, User
 
-from ..auth import CurrentUser, require_user
+from ..auth import CurrentUser
+from ..deps import CurrentUserDep, StoreDep
 from ..i18n import N_
-from ..state import app_store, render
+from ..state import render
 
 router = APIRouter(include_in_schema=False)
 UserId = Path(ge=1, le=2**31 - 1)
@@ -70,13 +72,14 @@ def _roles(s: Session, me: CurrentUser) -> list[Role]:
 
 def _page(
     request: Request,
+    store: Store,
     me: CurrentUser,
     *,
     problem: str | None = None,
     form: dict[str, str] | None = None,
     status_code: int = 200,
 ) -> Response:
-    with app_store(request).session() as s:
+    with store.session() as s:
         users = list_org_users(s, me.actor)  # an administrator, or the 404 page (audited)
         roles = _roles(s, me)
         capacities = officers_with_capacity(s, me.actor.org_id) if me.actor.org_id else []
@@ -105,19 +108,20 @@ def _done(code: str, login: str) -> RedirectResponse:
 
 
 @router.get("/admin/users")
-def users_page(request: Request, me: CurrentUser = Depends(require_user)) -> Response:
-    return _page(request, me)
+def users_page(request: Request, me: CurrentUserDep, store: StoreDep) -> Response:
+    return _page(request, store, me)
 
 
 @router.post("/admin/users")
 def add_user(
     request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     login: str = Form(""),
     display_name: str = Form(""),
     role: str = Form(""),
     password: str = Form(""),
     locale: str = Form("ja"),
-    me: CurrentUser = Depends(require_user),
 ) -> Response:
     login, display_name = login.strip()[:120], display_name.strip()[:200]
     form = {"login": login, "display_name": display_name, "role": role, "locale": locale}
@@ -132,7 +136,7 @@ def add_user(
         problem = "role"
     if problem is None:
         try:
-            with app_store(request).session() as s:
+            with store.session() as s:
                 list_org_users(s, me.actor)  # an administrator, or the 404 page (audited)
                 org = s.get(Organisation, me.actor.org_id)
                 assert org is not None
@@ -150,12 +154,18 @@ def add_user(
         except ValueError as exc:
             problem = "taken" if "already exists" in str(exc) else "role"
     return _page(
-        request, me, problem=problem, form=form, status_code=409 if problem == "taken" else 422
+        request,
+        store,
+        me,
+        problem=problem,
+        form=form,
+        status_code=409 if problem == "taken" else 422,
     )
 
 
 def _change(
     request: Request,
+    store: Store,
     me: CurrentUser,
     user_id: int,
     done: str,
@@ -165,7 +175,7 @@ def _change(
 ) -> Response:
     refused = None
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             user = user_managed_by(s, me.actor, user_id)  # or the 404 page (audited)
             login = user.login
             if about_self and user.id == me.actor.user_id:
@@ -175,20 +185,24 @@ def _change(
     except ValueError:
         refused = "role"
     if refused:
-        return _page(request, me, problem=refused, status_code=409 if refused == "self" else 422)
+        return _page(
+            request, store, me, problem=refused, status_code=409 if refused == "self" else 422
+        )
     return _done(done, login)
 
 
 @router.post("/admin/users/{user_id}/active")
 def set_active(
     request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     user_id: int = UserId,
     active: str = Form("0"),
-    me: CurrentUser = Depends(require_user),
 ) -> Response:
     on = active == "1"
     return _change(
         request,
+        store,
         me,
         user_id,
         "activated" if on else "deactivated",
@@ -200,30 +214,38 @@ def set_active(
 @router.post("/admin/users/{user_id}/password")
 def set_password(
     request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     user_id: int = UserId,
     password: str = Form(""),
-    me: CurrentUser = Depends(require_user),
 ) -> Response:
     if len(password) < 8 or len(password) > 1024 or "\x00" in password:
-        with app_store(request).session() as s:
+        with store.session() as s:
             user_managed_by(s, me.actor, user_id)  # a stranger sees the 404 page, not the form
-        return _page(request, me, problem="password", status_code=422)
+        return _page(request, store, me, problem="password", status_code=422)
     return _change(
-        request, me, user_id, "password", lambda s, u: do_change_password(s, me.actor, u, password)
+        request,
+        store,
+        me,
+        user_id,
+        "password",
+        lambda s, u: do_change_password(s, me.actor, u, password),
     )
 
 
 @router.post("/admin/users/{user_id}/role")
 def set_role(
     request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     user_id: int = UserId,
     role: str = Form(""),
-    me: CurrentUser = Depends(require_user),
 ) -> Response:
     if role not in {r.value for r in Role}:
-        return _page(request, me, problem="role", status_code=422)
+        return _page(request, store, me, problem="role", status_code=422)
     return _change(
         request,
+        store,
         me,
         user_id,
         "role",
@@ -234,6 +256,8 @@ def set_role(
 
 @router.post("/admin/users/{user_id}/unlock")
 def unlock(
-    request: Request, user_id: int = UserId, me: CurrentUser = Depends(require_user)
+    request: Request, me: CurrentUserDep, store: StoreDep, user_id: int = UserId
 ) -> Response:
-    return _change(request, me, user_id, "unlocked", lambda s, u: do_unlock_login(s, me.actor, u))
+    return _change(
+        request, store, me, user_id, "unlocked", lambda s, u: do_unlock_login(s, me.actor, u)
+    )

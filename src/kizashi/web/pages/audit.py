@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from kizashi.access.audit_reads import (
@@ -25,11 +25,13 @@ from kizashi.access.audit_reads import (
     read_audit_log,
     verify_audit_log,
 )
+from kizashi.store.db import Store
 
 from ..audit_labels import ACTIONS, DECISIONS, PROBLEMS
-from ..auth import CurrentUser, require_user
+from ..auth import CurrentUser
+from ..deps import CurrentUserDep, SettingsDep, StoreDep
 from ..i18n import Translator
-from ..state import app_settings, app_store, render, translator
+from ..state import render, translator
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -108,6 +110,7 @@ def _problem_text(t: Translator, v: Verification) -> list[str]:
 
 def _log_page(
     request: Request,
+    store: Store,
     me: CurrentUser,
     *,
     person: str | None,
@@ -120,7 +123,7 @@ def _log_page(
     verification: Verification | None = None,
 ) -> Response:
     flt, form, bad = _filter(person, organisation, business, action, since, until)
-    with app_store(request).session() as s:
+    with store.session() as s:
         got = read_audit_log(s, me.actor, flt, offset=(page - 1) * PAGE_SIZE, page_size=PAGE_SIZE)
     t = translator(request)
     query = {k: v for k, v in form.items() if v}
@@ -148,6 +151,8 @@ def _log_page(
 @router.get("/audit")
 def audit_page(
     request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     person: str | None = Query(None, max_length=200),
     organisation: str | None = Query(None, max_length=200),
     business: str | None = Query(None, max_length=20),
@@ -155,10 +160,10 @@ def audit_page(
     since: str | None = Query(None, max_length=20),
     until: str | None = Query(None, max_length=20),
     page: int = Query(1, ge=1, le=1_000_000),
-    me: CurrentUser = Depends(require_user),
 ) -> Response:
     return _log_page(
         request,
+        store,
         me,
         person=person,
         organisation=organisation,
@@ -171,12 +176,13 @@ def audit_page(
 
 
 @router.post("/audit/verify")
-def audit_verify(request: Request, me: CurrentUser = Depends(require_user)) -> Response:
-    found = verify_audit_log(
-        app_store(request), me.actor, app_settings(request).resolved_audit_checkpoint_dir
-    )
+def audit_verify(
+    request: Request, me: CurrentUserDep, store: StoreDep, settings: SettingsDep
+) -> Response:
+    found = verify_audit_log(store, me.actor, settings.resolved_audit_checkpoint_dir)
     return _log_page(
         request,
+        store,
         me,
         person=None,
         organisation=None,
@@ -192,16 +198,17 @@ def audit_verify(request: Request, me: CurrentUser = Depends(require_user)) -> R
 @router.get("/audit/export.csv")
 def audit_export(
     request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     person: str | None = Query(None, max_length=200),
     organisation: str | None = Query(None, max_length=200),
     business: str | None = Query(None, max_length=20),
     action: str | None = Query(None, max_length=200),
     since: str | None = Query(None, max_length=20),
     until: str | None = Query(None, max_length=20),
-    me: CurrentUser = Depends(require_user),
 ) -> Response:
     flt, _form, _bad = _filter(person, organisation, business, action, since, until)
-    with app_store(request).session() as s:
+    with store.session() as s:
         text = export_audit_log(s, me.actor, flt)
     return Response(
         ("\ufeff" + text).encode("utf-8"),  # the BOM lets Excel read UTF-8
@@ -216,9 +223,10 @@ def audit_export(
 @router.get("/audit/events/{event_id}")
 def audit_event(
     request: Request,
+    me: CurrentUserDep,
+    store: StoreDep,
     event_id: int = Path(ge=1, le=MAX_ID),
-    me: CurrentUser = Depends(require_user),
 ) -> Response:
-    with app_store(request).session() as s:
+    with store.session() as s:
         row = read_audit_event(s, me.actor, event_id)
     return render(request, "audit_event.html", {**_helpers(translator(request)), "e": row})

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -46,12 +46,14 @@ from kizashi.actions.consent import (
 )
 from kizashi.domain.consent import EXPIRY_WARNING_DAYS, GrantStanding
 from kizashi.domain.vocabulary import Category, Purpose, Role
+from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Organisation
 
-from ..auth import CurrentUser, require_user
+from ..auth import CurrentUser
+from ..deps import CurrentUserDep, SettingsDep, StoreDep
 from ..i18n import N_
-from ..state import app_settings, app_store, render, translator
+from ..state import render, translator
 
 router = APIRouter(include_in_schema=False)
 
@@ -165,13 +167,14 @@ def _purpose(value: str) -> Purpose:
 @router.get("/consent")
 def consent_page(
     request: Request,
+    user: CurrentUserDep,
+    store: StoreDep,
     done: str | None = Query(None, max_length=32),
     error: str | None = Query(None, max_length=32),
-    user: CurrentUser = Depends(require_user),
 ) -> Response:
     actor = user.actor
     ctx: dict[str, Any] = {**_labels(request), **_message(request, done, error)}
-    with app_store(request).session() as s:
+    with store.session() as s:
         if user.role == Role.OWNER:
             bid = own_business_id(s, actor)
             if bid is None:
@@ -195,11 +198,11 @@ def consent_page(
     return render(request, "consent.html", ctx)
 
 
-def _consent_action(request: Request, run: Any, url: str, done: str) -> Response:
+def _consent_action(store: Store, run: Any, url: str, done: str) -> Response:
     """Run one write in its own unit of work; a refusal is the 404 page (audited), a state or
     input problem comes back as ``?error=``."""
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             run(s)
     except ConsentRefused as exc:
         raise NotFound(str(exc)) from None
@@ -210,13 +213,13 @@ def _consent_action(request: Request, run: Any, url: str, done: str) -> Response
 
 @router.post("/consent/grants")
 def grant_form(
-    request: Request,
+    user: CurrentUserDep,
+    store: StoreDep,
     organisation_id: int = Form(..., ge=1, le=2**31 - 1),
     categories: list[str] = Form([]),
     purpose: str = Form(..., max_length=32),
     valid_from: str = Form("", max_length=10),
     valid_to: str = Form("", max_length=10),
-    user: CurrentUser = Depends(require_user),
 ) -> Response:
     def run(s: Session) -> None:
         bid = own_business_id(s, user.actor)
@@ -237,27 +240,25 @@ def grant_form(
             valid_to=_date(valid_to),
         )
 
-    return _consent_action(request, run, "/consent", "granted")
+    return _consent_action(store, run, "/consent", "granted")
 
 
 @router.post("/consent/grants/{grant_id}/revoke")
-def revoke_form(
-    request: Request, grant_id: int, user: CurrentUser = Depends(require_user)
-) -> Response:
+def revoke_form(grant_id: int, user: CurrentUserDep, store: StoreDep) -> Response:
     def run(s: Session) -> None:
         do_revoke_consent(s, user.actor, grant=grant_for_owner(s, user.actor, grant_id))
 
-    return _consent_action(request, run, "/consent", "revoked")
+    return _consent_action(store, run, "/consent", "revoked")
 
 
 @router.post("/consent/requests/{request_id}/respond")
 def respond_form(
-    request: Request,
     request_id: int,
+    user: CurrentUserDep,
+    store: StoreDep,
     decision: str = Form(..., max_length=16),
     categories: list[str] = Form([]),
     note: str = Form("", max_length=MAX_REASON_CHARS),
-    user: CurrentUser = Depends(require_user),
 ) -> Response:
     declined = decision != "approve"
 
@@ -268,31 +269,30 @@ def respond_form(
             raise ConsentError("no_categories", "nothing approved")
         do_respond_consent_request(s, user.actor, request=req, approve=chosen, note=note)
 
-    return _consent_action(request, run, "/consent", "declined" if declined else "answered")
+    return _consent_action(store, run, "/consent", "declined" if declined else "answered")
 
 
 @router.post("/consent/requests/{request_id}/withdraw")
-def withdraw_form(
-    request: Request, request_id: int, user: CurrentUser = Depends(require_user)
-) -> Response:
+def withdraw_form(request_id: int, user: CurrentUserDep, store: StoreDep) -> Response:
     def run(s: Session) -> None:
         req = request_for_requester(s, user.actor, request_id)
         do_withdraw_consent_request(s, user.actor, request=req)
 
-    return _consent_action(request, run, "/consent", "withdrawn")
+    return _consent_action(store, run, "/consent", "withdrawn")
 
 
 @router.post("/businesses/{business_id}/consent-requests")
 def request_form(
-    request: Request,
     business_id: int,
+    user: CurrentUserDep,
+    store: StoreDep,
+    settings: SettingsDep,
     categories: list[str] = Form([]),
     purpose: str = Form(..., max_length=32),
     reason: str = Form("", max_length=MAX_REASON_CHARS),
     valid_to: str = Form("", max_length=10),
-    user: CurrentUser = Depends(require_user),
 ) -> Response:
-    days = app_settings(request).consent_request_days
+    days = settings.consent_request_days
 
     def run(s: Session) -> None:
         business = access_business_for_request(s, user.actor, business_id)
@@ -308,15 +308,13 @@ def request_form(
             expiry_days=days,
         )
 
-    return _section_back(request, run, business_id, purpose, "requested")
+    return _section_back(store, run, business_id, purpose, "requested")
 
 
-def _section_back(
-    request: Request, run: Any, business_id: int, purpose: str, done: str
-) -> Response:
+def _section_back(store: Store, run: Any, business_id: int, purpose: str, done: str) -> Response:
     url = f"/businesses/{business_id}"
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             run(s)
     except ConsentRefused as exc:
         raise NotFound(str(exc)) from None
@@ -327,14 +325,14 @@ def _section_back(
 
 @router.post("/businesses/{business_id}/application-consents")
 def application_form(
-    request: Request,
     business_id: int,
+    user: CurrentUserDep,
+    store: StoreDep,
     categories: list[str] = Form([]),
     purpose: str = Form(..., max_length=32),
     document_ref: str = Form("", max_length=MAX_DOCUMENT_REF_CHARS),
     valid_from: str = Form("", max_length=10),
     valid_to: str = Form("", max_length=10),
-    user: CurrentUser = Depends(require_user),
 ) -> Response:
     def run(s: Session) -> None:
         business = access_business_for_request(
@@ -351,7 +349,7 @@ def application_form(
             document_ref=document_ref,
         )
 
-    return _section_back(request, run, business_id, purpose, "recorded")
+    return _section_back(store, run, business_id, purpose, "recorded")
 
 
 def business_consent_section(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
@@ -23,16 +23,19 @@ from kizashi.model import registry
 from kizashi.store.errors import NotFound
 
 from ..api.model import require_model_admin
-from ..auth import CurrentUser, require_user
-from ..state import app_settings, app_store, render
+from ..auth import CurrentUser
+from ..deps import CurrentUserDep, SettingsDep, StoreDep
+from ..state import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.get("/admin/models")
-def models_page(request: Request, user: CurrentUser = Depends(require_user)) -> Response:
-    require_model_admin(user, app_store(request))
-    data_dir: Path = app_settings(request).data_dir
+def models_page(
+    request: Request, user: CurrentUserDep, store: StoreDep, settings: SettingsDep
+) -> Response:
+    require_model_admin(user, store)
+    data_dir: Path = settings.data_dir
     versions = registry.list_versions(data_dir)
     chosen = request.query_params.get("version") or registry.active_version(data_dir)
     lang = "ja" if getattr(user, "locale", "ja") == "ja" else "en"
@@ -69,11 +72,13 @@ def models_page(request: Request, user: CurrentUser = Depends(require_user)) -> 
 
 
 @router.post("/admin/models/{version}/activate")
-def activate(version: str, request: Request, user: CurrentUser = Depends(require_user)) -> Response:
-    require_model_admin(user, app_store(request))
-    data_dir: Path = app_settings(request).data_dir
+def activate(
+    version: str, user: CurrentUserDep, store: StoreDep, settings: SettingsDep
+) -> Response:
+    require_model_admin(user, store)
+    data_dir: Path = settings.data_dir
     try:
-        with app_store(request).session() as s:
+        with store.session() as s:
             do_activate_risk_model(s, user.actor, data_dir=data_dir, version=version)
     except registry.ModelNotFound:
         raise NotFound(f"model {version}") from None
