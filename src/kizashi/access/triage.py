@@ -7,6 +7,10 @@ one flag still open **for the reader's organisation** (新規, 確認済, 対応
 Exposure and guarantee share come from the organisation's own loans (it lends or guarantees);
 the risk model's probability is used only where the reader may read the business's
 ``financials``. The listing is audited once (category ``flags``, object ``triage``).
+
+With teams (access/teams.py) the queue is proposed per team: each team's capacity is its members'
+summed, and the queue says which officers the reader may assign to (``assignable``: everyone
+without teams, a manager's team members, otherwise the reader alone).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from kizashi.domain.teams import managed_by
 from kizashi.domain.triage import Candidate, Officer, OpenFlag, Proposal, allocate, remaining
 from kizashi.domain.vocabulary import OPEN_STATES, Category, Purpose, Role
 from kizashi.model import registry
@@ -29,6 +34,7 @@ from .actor import Actor
 from .monitoring import pack_for_ref
 from .policy import accessible_business_ids, audit_listing
 from .rule import flag_rows
+from .teams import memberships, org_teams
 
 try:  # support cases (issue 13, built alongside): skip businesses in an open case
     from kizashi.store.support_models import SupportCase
@@ -44,6 +50,20 @@ class OfficerLoad:
     assigned: int
     proposed: int
     left: int
+    team_id: int | None = None
+
+
+@dataclass(frozen=True)
+class TeamLoad:
+    """A team's share of the month: its members' capacities summed (unset counts 0)."""
+
+    id: int
+    name: str
+    managers: tuple[str, ...]
+    capacity: int
+    assigned: int
+    proposed: int
+    left: int
 
 
 @dataclass(frozen=True)
@@ -52,9 +72,29 @@ class TriageQueue:
     rows: tuple[Proposal, ...]
     officers: tuple[OfficerLoad, ...]
     names: dict[int, str]  # officer id → name
+    teams: tuple[TeamLoad, ...] = ()
+    assignable: tuple[int, ...] = ()  # the officers the reader may assign to
+    reader_id: int | None = None
+    manages: bool = False  # the reader manages a team
+
+    def may_move(self, p: Proposal) -> bool:
+        """Whether the reader may assign (or reassign) this row to someone in ``assignable``."""
+        holder = p.officer_id if p.assigned else None
+        if not self.assignable:
+            return False
+        if not self.teams or holder is None:
+            return True
+        return self.manages and holder in self.assignable
 
     def officer_name(self, user_id: int | None) -> str:
         return self.names.get(user_id, "") if user_id is not None else ""
+
+    def team_name(self, team_id: int | None) -> str:
+        return next((t.name for t in self.teams if t.id == team_id), "")
+
+    def mine(self) -> tuple[Proposal, ...]:
+        """The reader's own assignments for the month."""
+        return tuple(p for p in self.rows if p.assigned and p.officer_id == self.reader_id)
 
 
 def month_of(day: date) -> date:
@@ -199,7 +239,9 @@ def read_triage_queue(
         ).all()
     }
     org_kind = actor.org_kind.value if actor.org_kind is not None else ""
-    proposals = allocate(candidates, officers, assigned, month, org_kind)
+    members = memberships(session, org_id)
+    team_of = {u: m.team_id for u, m in members.items()}
+    proposals = allocate(candidates, officers, assigned, month, org_kind, team_of)
     left = remaining(officers, assigned)
     loads = tuple(
         OfficerLoad(
@@ -209,9 +251,30 @@ def read_triage_queue(
             sum(1 for u in assigned.values() if u == i),
             sum(1 for p in proposals if p.officer_id == i and not p.assigned),
             left.get(i, 0),
+            team_of.get(i),
         )
         for i, n, c in staff
     )
+    teams = tuple(
+        TeamLoad(
+            t.id,
+            t.name,
+            tuple(m.name for m in t.managers),
+            sum(o.capacity or 0 for o in loads if o.team_id == t.id),
+            sum(o.assigned for o in loads if o.team_id == t.id),
+            sum(o.proposed for o in loads if o.team_id == t.id),
+            sum(o.left for o in loads if o.team_id == t.id),
+        )
+        for t in org_teams(session, org_id)
+    )
+    me = actor.user_id
+    team = managed_by(me or 0, members)
+    if actor.role != Role.OFFICER:
+        assignable: tuple[int, ...] = ()
+    elif not teams:
+        assignable = tuple(i for i, _, _ in staff)
+    else:
+        assignable = tuple(i for i, _, _ in staff if i in team or i == me)
     audit_listing(
         session,
         actor,
@@ -220,4 +283,13 @@ def read_triage_queue(
         len(proposals),
         {"view": "triage", "period": month.isoformat()},
     )
-    return TriageQueue(month, tuple(proposals), loads, {i: n for i, n, _ in staff})
+    return TriageQueue(
+        month,
+        tuple(proposals),
+        loads,
+        {i: n for i, n, _ in staff},
+        teams,
+        assignable,
+        me,
+        bool(team),
+    )

@@ -1,6 +1,8 @@
 """Triage under staff limits: an officer's capacity (set by the organisation's administrator) and
-the assignment of a business to an officer for a month (by an officer of the organisation: the
-manager's one click). Every change is audited.
+the assignment of a business to an officer for a month: the manager's one click. Once the
+organisation has teams, an officer takes or gives back only their own work and a team's manager
+assigns and reassigns within the team (``domain.teams.why_not_assign``); without teams any officer
+assigns. Every change is audited, every refusal too.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
 from kizashi.access.policy import audited_refusal
+from kizashi.access.teams import has_teams, memberships
 from kizashi.access.triage import month_of
+from kizashi.domain.teams import why_not_assign, why_not_unassign
 from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.store.audit import audit_write
 from kizashi.store.errors import NotFound
@@ -105,6 +109,15 @@ def do_assign_triage(
         )
     ).scalar_one_or_none()
     old = row.officer_user_id if row else None
+    why = why_not_assign(
+        actor.user_id or 0,
+        old,
+        officer.id,
+        memberships(session, actor.org_id),
+        has_teams(session, actor.org_id),
+    )
+    if why is not None:
+        raise audited_refusal(actor, "assign_triage", "triage_assignment", why)
     if old != officer.id:
         capacity = session.get(StaffCapacity, officer.id)
         used = session.execute(
@@ -171,6 +184,14 @@ def do_unassign_triage(
     ).scalar_one_or_none()
     if row is None:
         raise NotFound(f"no assignment of business {business_id} in {month:%Y-%m}")
+    why = why_not_unassign(
+        actor.user_id or 0,
+        row.officer_user_id,
+        memberships(session, actor.org_id),
+        has_teams(session, actor.org_id),
+    )
+    if why is not None:
+        raise audited_refusal(actor, "unassign_triage", "triage_assignment", why)
     audit_write(
         session,
         actor,

@@ -14,13 +14,16 @@ Ranking (docs/support.md, "Triage"):
 - times ``1 + 2 × probability`` when the risk model scored the business (×1 otherwise).
 
 Allocation: businesses already assigned for the period keep their officer (and use up their
-capacity); the others, best first, go to the officer with the most capacity left (ties: the
-officer listed first). A business nobody has room for stays unassigned, marked over capacity.
+capacity); the others, best first, go to the team with the most capacity left (its members'
+capacities summed, minus what they already hold; officers in no team form one group of their
+own), and within it to the member with the most capacity left (ties: the team, then the officer,
+listed first). An organisation without teams is one group: the officer with the most capacity
+left. A business nobody has room for stays unassigned, marked over capacity.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -73,6 +76,7 @@ class Proposal:
     officer_id: int | None
     assigned: bool  # True: a person assigned it; False: proposed
     over_capacity: bool = False
+    team_id: int | None = None  # the officer's team (None: no team, or nobody)
 
 
 @dataclass
@@ -147,12 +151,18 @@ def allocate(
     assigned: dict[int, int],
     period: date,
     org_kind: str,
+    team_of: Mapping[int, int] | None = None,
 ) -> list[Proposal]:
     """The queue for ``period``: every candidate with an open flag, ranked, each either
     assigned (``assigned``: business → officer, kept), proposed to an officer with capacity
-    left, or over capacity. No officer is proposed more than their capacity minus what is
-    already assigned to them."""
+    left, or over capacity. ``team_of`` maps an officer to their team (officers missing from it
+    are in no team). No team is proposed more than its members' capacities summed, and no
+    officer more than their capacity, minus what is already assigned to them."""
+    team_of = team_of or {}
     loads = {o.user_id: Load(o) for o in officers}
+    groups: dict[int | None, list[Load]] = {}
+    for o in officers:
+        groups.setdefault(team_of.get(o.user_id), []).append(loads[o.user_id])
     for officer_id in assigned.values():
         if officer_id in loads:
             loads[officer_id].used += 1
@@ -161,16 +171,23 @@ def allocate(
         s = score(c, period, org_kind)
         why = reason_of(c, period)
         if c.business_id in assigned:
-            out.append(Proposal(i, c.business_id, c.name, s, why, assigned[c.business_id], True))
+            who = assigned[c.business_id]
+            out.append(
+                Proposal(i, c.business_id, c.name, s, why, who, True, team_id=team_of.get(who))
+            )
             continue
-        free = [ld for ld in loads.values() if ld.left > 0]
+        room = {t: sum(ld.left for ld in lds) for t, lds in groups.items()}
+        free = [t for t in groups if room[t] > 0]
         if not free:
             out.append(Proposal(i, c.business_id, c.name, s, why, None, False, True))
             continue
-        best = max(free, key=lambda ld: ld.left)  # max keeps the first of equals
+        team = max(free, key=lambda t: room[t])  # max keeps the first of equals
+        best = max((ld for ld in groups[team] if ld.left > 0), key=lambda ld: ld.left)
         best.used += 1
         best.businesses.append(c.business_id)
-        out.append(Proposal(i, c.business_id, c.name, s, why, best.officer.user_id, False))
+        out.append(
+            Proposal(i, c.business_id, c.name, s, why, best.officer.user_id, False, team_id=team)
+        )
     return out
 
 

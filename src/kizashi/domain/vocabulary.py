@@ -26,6 +26,14 @@ class Role(enum.StrEnum):
     AUDITOR = "auditor"  # 監査担当: reads the audit log; reads no business data
 
 
+class TeamRole(enum.StrEnum):
+    """An officer's place in a team (domain/teams.py): a manager is an officer (reads what
+    officers read) who also assigns and reassigns the team's triage work."""
+
+    MEMBER = "member"  # メンバー
+    MANAGER = "manager"  # 管理職 (課長・支店長代理 …)
+
+
 class Relation(enum.StrEnum):
     """How an organisation is linked to a business (not a consent: see ConsentGrant)."""
 

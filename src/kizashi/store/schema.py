@@ -8,8 +8,22 @@ so ``models`` never has to import the feature modules back.
 
 from __future__ import annotations
 
-from . import matching_models, plan_models, referral_models, support_models, triage_models
+from . import (
+    matching_models,
+    plan_models,
+    referral_models,
+    support_models,
+    teams_models,
+    triage_models,
+)
 from .models import Base
 
-FEATURE_MODULES = (matching_models, plan_models, referral_models, support_models, triage_models)
+FEATURE_MODULES = (
+    matching_models,
+    plan_models,
+    referral_models,
+    support_models,
+    triage_models,
+    teams_models,
+)
 metadata = Base.metadata
