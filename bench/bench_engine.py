@@ -198,7 +198,7 @@ def run_floor_sql(d: Path) -> dict:
 # "groupby", the textbook groupby().rolling(k), for which pandas computes the window bounds
 # group by group in Python. When the pack's conditions or the indicator formulas change,
 # TWIN_CONDITIONS / TWIN_FORMULAS no longer match and the twin refuses to run: update it.
-TWIN_PACK = "kizashi.default@2026.3.0"
+TWIN_PACK = "kizashi.default@2026.4.0"
 TWIN_CONDITIONS = {
     "credit.delinquency": "(months_since((delinquency_events > 0.0)) < recent_event_months)",
     "credit.restructuring": "(months_since((restructuring_events > 0.0)) < recent_event_months)",
@@ -230,6 +230,9 @@ TWIN_CONDITIONS = {
     "bank.negative_balance_days": "(bank_negative_days >= negative_days_min)",
     "bank.customer_concentration": "(streak((bank_top_customer_pct >= customer_share_pct)) >= 3.0)",
     "cash.projected_shortfall": "(cash_shortfall_week >= 1.0)",
+    # 2026.4.0 plan against actual: the twin's portfolios have no plans, so unknown (below)
+    "plan.sales_shortfall": "if((not is_null((plan_to_date(plan_sales) - plan_to_date(sales)))), (streak(((plan_to_date(plan_sales) > 0.0) and (((plan_to_date(plan_sales) - plan_to_date(sales)) * 100.0) >= (plan_to_date(plan_sales) * plan_sales_shortfall_pct)))) >= plan_shortfall_months), null)",
+    "plan.operating_profit_shortfall": "if((not is_null((plan_to_date(plan_operating_profit) - plan_to_date(operating_profit)))), (streak(((plan_to_date(plan_operating_profit) > 0.0) and (((plan_to_date(plan_operating_profit) - plan_to_date(operating_profit)) * 100.0) >= (plan_to_date(plan_operating_profit) * plan_profit_shortfall_pct)))) >= plan_shortfall_months), null)",
 }
 # the indicators (data/indicators.yaml) as the twin computes them
 TWIN_FORMULAS = {
@@ -698,8 +701,13 @@ def pandas_monitoring(d: Path, windows: str = "frames", history: bool = False) -
         span_12, span_12 < 12
     )
     evid["data.submission_gap"] = {"months": gap}
-    for rule in pack.rules:  # 真贋性 (2026.3.0): no bank data and no hidden debt here
-        if rule.id.startswith(("authenticity.", "bank.")) or rule.id == "cash.projected_shortfall":
+    for (
+        rule
+    ) in pack.rules:  # 真贋性 (2026.3.0): no bank data and no hidden debt; no plans (2026.4.0)
+        if (
+            rule.id.startswith(("authenticity.", "bank.", "plan."))
+            or rule.id == "cash.projected_shortfall"
+        ):
             cond[rule.id] = pd.Series(pd.NA, index=s.index, dtype="boolean")
             evid[rule.id] = {k: pd.Series(np.nan, index=s.index) for k in rule.evidence_nodes}
     rule_ids = [rule.id for rule in pack.rules]

@@ -13,7 +13,15 @@ deviation from the plan's first period (unknown from the first period whose actu
 cumulative actual of an item (default 売上高) is at least ``pct`` % below the cumulative plan,
 and fires when it has held for ``months`` consecutive plan months (default 10 %, 3 months); it
 clears in the first month it no longer holds. Integer arithmetic only: the shortfall holds when
-``(plan − actual) × 100 ≥ plan × pct`` with plan > 0.
+``(plan − actual) × 100 ≥ plan × pct`` with plan > 0. The check follows the plan month by month
+from its first period and stops at the first month whose cumulative plan or actual is unknown
+(a month without a trial balance, a month without a target, or a month the plan skips): what
+it said last stands.
+
+The default rule pack's ``plan.sales_shortfall`` and ``plan.operating_profit_shortfall`` are the
+same check over every business in a monitoring run: ``plan_months`` lays a monthly plan out as
+the rows the engine joins (``PLAN_FEATURES``, one row per month of the plan with its position),
+and the rules sum plan and actual from the plan's first month (``plan_to_date``).
 """
 
 from __future__ import annotations
@@ -67,6 +75,23 @@ ACTUAL_SERIES = {
 }
 
 Figures = Mapping[str, int | None]
+
+# The plan figures a rule reads (business × month, NULL outside a plan): the month's target of
+# the business's plan in force (its monthly plan with the newest version), int yen.
+PLAN_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("plan_sales", "計画の売上高(その月の目標、円)", "planned sales for the month (yen)"),
+    (
+        "plan_gross_profit",
+        "計画の売上総利益(その月の目標、円)",
+        "planned gross profit for the month (yen)",
+    ),
+    (
+        "plan_operating_profit",
+        "計画の営業利益(その月の目標、円)",
+        "planned operating profit for the month (yen)",
+    ),
+)
+PLAN_FEATURE_COLUMNS = tuple(n for n, _, _ in PLAN_FEATURES)
 
 
 @dataclass(frozen=True)
@@ -185,16 +210,37 @@ def below(plan: int | None, actual: int | None, pct: int) -> bool:
     return (plan - actual) * 100 >= plan * pct
 
 
+def plan_months(targets: Mapping[date, Figures]) -> list[tuple[date, int, dict[str, int | None]]]:
+    """A monthly plan as the rules read it: every month from its first to its last period (a
+    month the plan skips included, without targets), with its position (0 = the first month)
+    and the flow items' targets keyed as ``PLAN_FEATURE_COLUMNS``."""
+    if not targets:
+        return []
+    first, last = month_start(min(targets)), month_start(max(targets))
+    by_month = {month_start(p): f for p, f in targets.items()}
+    out = []
+    pos, m = 0, first
+    while m <= last:
+        f = by_month.get(m, {})
+        out.append(
+            (m, pos, {f"plan_{i}": f.get(i) for i in ("sales", "gross_profit", "operating_profit")})
+        )
+        pos, m = pos + 1, add_months(m, 1)
+    return out
+
+
 def shortfall(
     comparison: Sequence[PeriodComparison], item: str = "sales", pct: int = 10, months: int = 3
 ) -> Shortfall:
     """The sustained-shortfall check over a monthly comparison, month by month, up to the last
-    month whose cumulative actual is known."""
+    month whose cumulative plan and actual are known (and no month of the plan skipped)."""
     history = []
     run = 0
-    for pc in comparison:
+    for k, pc in enumerate(comparison):
         ic = pc.item(item)
-        if ic.cumulative_actual is None:
+        if ic.cumulative_actual is None or ic.cumulative_plan is None:
+            break
+        if k and pc.period != add_months(comparison[k - 1].period, 1):
             break
         holds = below(ic.cumulative_plan, ic.cumulative_actual, pct)
         run = run + 1 if holds else 0

@@ -63,7 +63,7 @@ from .money_sync import read_money_table, sync_money
 from .monitoring_runs import fail_job, heartbeat, recover_runs, run_lock, start_run
 from .panel_sync import read_loan_balances, read_panel, sync_panel
 from .risk_model import score_run
-from .run_inputs import register_inputs
+from .run_inputs import read_plan_targets, register_inputs
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,7 @@ def _evaluate(
     bank = _bank_features(store, staged, panel, as_of)
     if bank is not None:
         say(f"入出金明細の特徴量: {bank.num_rows:,} 行(事業者 × 月)")
+    plans = read_plan_targets(store)  # sparse: the businesses with a monthly plan only
     out = []
     for pack, org_id in active_packs(store):
         businesses, events, loans = register_inputs(store, org_id, as_of)
@@ -217,8 +218,21 @@ def _evaluate(
             bf = bf.filter(
                 pc.is_in(bf.column("business_id"), value_set=businesses.column("business_id"))
             )
+        pt = plans
+        if pt is not None and org_id is not None:
+            pt = pt.filter(
+                pc.is_in(pt.column("business_id"), value_set=businesses.column("business_id"))
+            )
         result = run_monitoring(
-            scoped, businesses, events, pack, as_of, loans=loans, loan_balances=lb, bank_features=bf
+            scoped,
+            businesses,
+            events,
+            pack,
+            as_of,
+            loans=loans,
+            loan_balances=lb,
+            bank_features=bf,
+            plan_targets=pt,
         )
         _store_analytics(staged, result, pack)
         # the active risk model scores the shared pack's run (if any)

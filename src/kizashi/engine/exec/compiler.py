@@ -303,6 +303,8 @@ class Compiler:
             return self.add_window(lambda c: Win("MAX", c, 0, months - 1), self.column(args[0]))
         if fn == "ytd":
             return self._ytd(self.column(args[0]))
+        if fn == "plan_to_date":
+            return self._plan_to_date(self.column(args[0]))
         if fn == "streak":
             c, lc = self.column(args[0])
             last, level = self.add_window(
@@ -347,6 +349,17 @@ class Compiler:
         cnt, level = self.add_window(lambda c: Win("COUNT", c, 0, 0, "fy_pos"), arg)
         val, _ = self.add_window(lambda c: Win("SUM", c, 0, 0, "fy_pos"), arg)
         return f"(CASE WHEN {cnt} = fy_pos + 1 THEN {val} END)", level
+
+    def _plan_to_date(self, arg: tuple[str, int]) -> tuple[str, int]:
+        """The sum from the plan's first month (``plan_pos`` rows back; NULL outside a plan):
+        computable when the frame covers every month, as ``ytd``."""
+        if arg[1] == 0 and arg[0] in self.base_items:
+            ok, _ = self._window(Win("SUM", "span", 0, 0, "plan_frame"), 1)
+            raw, _ = self.add_window(lambda c: Win("SUM", c, 0, 0, "plan_frame"), arg)
+            return f"(CASE WHEN plan_pos IS NOT NULL AND {ok} = plan_pos + 1 THEN {raw} END)", 1
+        cnt, level = self.add_window(lambda c: Win("COUNT", c, 0, 0, "plan_frame"), arg)
+        val, _ = self.add_window(lambda c: Win("SUM", c, 0, 0, "plan_frame"), arg)
+        return f"(CASE WHEN plan_pos IS NOT NULL AND {cnt} = plan_pos + 1 THEN {val} END)", level
 
     def _score(self, iid: str) -> tuple[str, int]:
         score = self.indicators[iid]

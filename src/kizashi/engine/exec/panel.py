@@ -17,6 +17,9 @@ and month from the business's first month up to the run's month, with
 * loan balances at each month end from the store (``loan_balance``, ``guaranteed_balance``;
   NULL where none are known), on gap months too: they are the lenders' records, not the
   business's submissions;
+* the business's plan in force (``domain.plans.PLAN_FEATURES``: the month's targets, NULL
+  outside the plan), ``plan_pos`` (months since the plan's first month, NULL outside it) and
+  ``plan_frame`` (``plan_pos`` or 0: the frame of ``plan_to_date``), when a rule reads them;
 * ``major`` (日本標準産業分類 major group), ``size_band`` and ``peer_group`` from the register;
 * the peer columns of the first pass (``_peer_k``), when there are any.
 """
@@ -28,6 +31,7 @@ from collections.abc import Iterable, Mapping
 from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS
 from kizashi.domain.industry import major_groups
 from kizashi.domain.panel import LOAN_BALANCE_COLUMNS, terms_over
+from kizashi.domain.plans import PLAN_FEATURE_COLUMNS
 
 from ..spec.indicators import EVENT_KINDS
 from ..spec.locaben import Thresholds
@@ -75,6 +79,7 @@ def spine_sql(
     stored: Mapping[str, Mapping[str, int]] | None = None,
     loan_balances: str | None = None,
     bank_features: str | None = None,
+    plan_targets: str | None = None,
 ) -> str:
     """The spine (see the module docstring) for the businesses in ``business_range``.
 
@@ -82,6 +87,7 @@ def spine_sql(
     terms; the items are summed from them where they fit, from the leaves otherwise.
     ``loan_balances``: a relation (business_id, month, loan_balance, guaranteed_balance).
     ``bank_features``: a relation (business_id, month, ``BANK_FEATURE_COLUMNS``).
+    ``plan_targets``: a relation (business_id, month, plan_pos, ``PLAN_FEATURE_COLUMNS``).
     """
     cols = set(panel_columns)
     mi = d.month_index
@@ -174,6 +180,22 @@ def spine_sql(
         lb_cols += "".join(f", CAST(bf.{c} AS {d.double}) AS {c}" for c in BANK_FEATURE_COLUMNS)
     else:
         lb_cols += "".join(f", CAST(NULL AS {d.double}) AS {c}" for c in BANK_FEATURE_COLUMNS)
+    if plan_targets:
+        pt_conds = [f"{mi('month')} <= {as_of_m}"]
+        if business_range is not None:
+            pt_conds.append(f"business_id BETWEEN {business_range[0]} AND {business_range[1]}")
+        lb_join += (
+            f" LEFT JOIN (SELECT business_id, {mi('month')} AS m, plan_pos,"
+            f" {', '.join(PLAN_FEATURE_COLUMNS)} FROM {plan_targets}"
+            f" WHERE {' AND '.join(pt_conds)}) AS pt"
+            " ON pt.business_id = r.business_id AND pt.m = r.m"
+        )
+        lb_cols += ", CAST(pt.plan_pos AS INTEGER) AS plan_pos"
+        lb_cols += ", CAST(COALESCE(pt.plan_pos, 0) AS INTEGER) AS plan_frame"
+        lb_cols += "".join(f", CAST(pt.{c} AS {d.double}) AS {c}" for c in PLAN_FEATURE_COLUMNS)
+    else:
+        lb_cols += ", CAST(NULL AS INTEGER) AS plan_pos, 0 AS plan_frame"
+        lb_cols += "".join(f", CAST(NULL AS {d.double}) AS {c}" for c in PLAN_FEATURE_COLUMNS)
     return f"""
 WITH p AS (
   SELECT business_id, m, {emp} AS employees, {span} AS span{p_items}, {fy} AS fy_m

@@ -28,10 +28,11 @@ import pyarrow as pa
 from kizashi.domain.chart import Chart, load_chart
 from kizashi.domain.panel import LOAN_COLUMNS, LoanColumns, subtotal_columns
 
-from ..spec.expr import Name, Node, walk
+from ..spec.expr import Call, Name, Node, walk
 from ..spec.indicators import (
     BANK_FEATURE_NAMES,
     LOAN_BALANCE_NAMES,
+    PLAN_FEATURE_NAMES,
     Indicator,
     load_indicators,
     rated_total,
@@ -142,6 +143,7 @@ class _Inputs:
     loans: str | None
     loan_balances: str | None  # only when a formula reads the balances
     bank_features: str | None = None  # only when a formula reads them
+    plan_targets: str | None = None  # only when a formula reads them
 
 
 def _connect(
@@ -172,6 +174,7 @@ def _inputs(
             ("loans", "loans"),
             ("loan_balances", "loan_balances"),
             ("bank_features", "bank_features"),
+            ("plan_targets", "plan_targets"),
         )
     }
     con.execute(
@@ -186,6 +189,12 @@ def _inputs(
     reads_bank = any(
         isinstance(x, Name) and x.name in BANK_FEATURE_NAMES for r in roots for x in walk(r)
     )
+    reads_plan = any(
+        (isinstance(x, Name) and x.name in PLAN_FEATURE_NAMES)
+        or (isinstance(x, Call) and x.fn == "plan_to_date")
+        for r in roots
+        for x in walk(r)
+    )
     return _Inputs(
         [r[0] for r in con.execute("DESCRIBE panel_src").fetchall()],
         stored_subtotals(con, sources["panel"], "panel", chart),
@@ -193,6 +202,7 @@ def _inputs(
         "loans_src" if has["loans"] else None,
         "loan_balances_src" if has["loan_balances"] and reads_balances else None,
         "bank_features_src" if has["bank_features"] and reads_bank else None,
+        "plan_targets_src" if has["plan_targets"] and reads_plan else None,
     )
 
 
@@ -216,6 +226,7 @@ def run_monitoring(
     loans: Source = None,
     loan_balances: Source = None,
     bank_features: Source = None,
+    plan_targets: Source = None,
     loan_columns: LoanColumns = LOAN_COLUMNS,
     chunk_businesses: int | None = 25_000,
     connection: duckdb.DuckDBPyConnection | None = None,
@@ -229,7 +240,9 @@ def run_monitoring(
     paths (a file, a glob or a directory); ``loans`` has one row per loan, its columns named by
     ``loan_columns`` (``domain.panel.LoanColumns``); ``loan_balances`` (business_id, month,
     loan_balance, guaranteed_balance) gives the spine's monthly loan balances; ``bank_features``
-    (``engine.exec.bank_features.compute_bank_features``) the money that moved. The result
+    (``engine.exec.bank_features.compute_bank_features``) the money that moved;
+    ``plan_targets`` (business_id, month, plan_pos, ``domain.plans.PLAN_FEATURE_COLUMNS``: the
+    rows of ``domain.plans.plan_months``, only for businesses with a plan) the plans. The result
     depends only on data up to ``month`` and the pack, so rerunning a month gives the same
     answer. ``memory_limit`` caps DuckDB (it spills to a
     temporary directory beyond it); peak memory is also bounded by ``chunk_businesses``. With
@@ -254,6 +267,7 @@ def run_monitoring(
         "loans": loans,
         "loan_balances": loan_balances,
         "bank_features": bank_features,
+        "plan_targets": plan_targets,
     }
     src = _inputs(con, sources, chart, th, roots)
     as_of = _as_of(con, month)
@@ -279,6 +293,7 @@ def run_monitoring(
             stored=src.stored,
             loan_balances=src.loan_balances,
             bank_features=src.bank_features,
+            plan_targets=src.plan_targets,
         )
 
     # ---- pass 1: peer inputs over the whole portfolio

@@ -90,6 +90,14 @@ FUNCTIONS: dict[str, Function] = {
             "fiscal year to date (NULL if a month is missing)",
         ),
         Function(
+            "plan_to_date",
+            ("num",),
+            "num",
+            True,
+            "事業者の計画の初月からの累計(計画の期間外、または欠落があれば計算不可)",
+            "sum from the first month of the business's plan (NULL outside the plan or if a month is missing)",
+        ),
+        Function(
             "streak",
             ("bool",),
             "num",

@@ -11,6 +11,7 @@ import yaml
 from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS, BANK_FEATURES
 from kizashi.domain.chart import Chart, load_chart
 from kizashi.domain.panel import LOAN_BALANCE_COLUMNS
+from kizashi.domain.plans import PLAN_FEATURE_COLUMNS, PLAN_FEATURES
 
 from .expr import ExprError, Node, Type, parse
 from .functions import check
@@ -61,6 +62,9 @@ PANEL_NAMES: tuple[tuple[str, Type, str, str], ...] = (
 # money that moved (``domain.bank_features``): joined when a rule reads them
 PANEL_NAMES += tuple((n, "num", ja, en) for n, ja, en in BANK_FEATURES)
 BANK_FEATURE_NAMES = BANK_FEATURE_COLUMNS
+# the business's plan (``domain.plans.PLAN_FEATURES``): joined when a rule reads them
+PANEL_NAMES += tuple((n, "num", ja, en) for n, ja, en in PLAN_FEATURES)
+PLAN_FEATURE_NAMES = PLAN_FEATURE_COLUMNS
 EVENT_KINDS = ("restructuring", "delinquency", "accident_report", "subrogation")
 LOAN_BALANCE_NAMES = LOAN_BALANCE_COLUMNS  # from ``loan_balances`` (domain.panel)
 UNITS = {"%", "months", "years", "times", "yen", "thousand_yen_per_person", "bool", "points"}
