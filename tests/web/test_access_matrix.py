@@ -14,6 +14,8 @@ Cases (tests/web/conftest.build_web_world plus one partial-consent organisation)
   revoked       rev_officer  a guarantor whose consent (every category) the business revoked
   partial       part_officer consent for one other category only (定性情報, monitoring)
   wrong_role    a_admin, a_auditor of the lending bank (which holds a financials consent)
+                (and, for the triage assignment routes, ``test_a_plain_officer_does_not_reassign``:
+                a member of bank A's team who is not its manager)
   wrong_purpose cgc_officer  consent for every category for monitoring, asking for 経営支援
                              (only routes that take a purpose)
   other_owner   other_owner  the owner of another business
@@ -301,6 +303,20 @@ ROUTES: dict[str, R] = {
     ),
     "POST /admin/users/{user_id}/capacity": R(ADMIN, form={"per_month": "1"}),
     "PUT /api/v1/admin/users/{user_id}/capacity": R(ADMIN, json={"per_month": 1}),
+    # --- teams (issue 13): the administrator's, on their own organisation (team_id: a team of
+    # another organisation; user_id: the business's owner)
+    "GET /admin/teams": R(ADMIN_OWN),
+    "POST /admin/teams": R(ADMIN_OWN, form={"name": "新しいチーム"}),
+    "POST /admin/teams/{team_id}/rename": R(ADMIN, form={"name": "改名"}),
+    "POST /admin/teams/{team_id}/remove": R(ADMIN, form={}),
+    "POST /admin/teams/{team_id}/members": R(ADMIN, form={"user_id": "1", "role": "member"}),
+    "POST /admin/teams/{team_id}/members/{user_id}/remove": R(ADMIN, form={}),
+    "GET /api/v1/admin/teams": R(ADMIN_OWN),
+    "POST /api/v1/admin/teams": R(ADMIN_OWN, json={"name": "新しいチーム"}),
+    "PATCH /api/v1/admin/teams/{team_id}": R(ADMIN, json={"name": "改名"}),
+    "DELETE /api/v1/admin/teams/{team_id}": R(ADMIN),
+    "PUT /api/v1/admin/teams/{team_id}/members/{user_id}": R(ADMIN, json={"role": "member"}),
+    "DELETE /api/v1/admin/teams/{team_id}/members/{user_id}": R(ADMIN),
     # --- submission timeliness (issue 13): the business's financials
     "GET /businesses/{business_id}/timeliness": R(Category.FINANCIALS),
     "GET /api/v1/businesses/{business_id}/timeliness": R(Category.FINANCIALS),
@@ -527,6 +543,7 @@ def _extras(store: Store, w: WebWorld) -> dict[str, Any]:
             "version": "v20260101-000000",  # a model version (none exists: refused before that)
             **_case_ids(s, a_officer, business.id),
             **_referral_ids(s, a_officer, business.id),
+            **_team_ids(s, a_officer, part, business, owner_actor),
             "plan_id": _plan_id(s, owner, business.id),
             "event_id": s.execute(
                 select(func.min(AuditEvent.id)).where(AuditEvent.business_id == business.id)
@@ -585,6 +602,52 @@ def _case_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
     att = s.execute(select(DialogueAttachment.id)).scalars().first()
     action = s.execute(select(DialogueAction.id)).scalars().first()
     return {"case_id": case.id, "dialogue_id": rec.id, "attachment_id": att, "action_id": action}
+
+
+def _team_ids(
+    s: Any, officer: User, other_org: Any, business: Business, owner: Any
+) -> dict[str, int]:
+    """A team of another organisation (the team routes' ``team_id``); bank A's team 融資一課,
+    managed by a_officer, who holds the business this month (bank A is given a flags consent:
+    assigning is reading the business's flags), with a plain member a_member."""
+    from kizashi.access import Actor
+    from kizashi.actions.teams import do_add_team, do_set_team_member
+    from kizashi.actions.triage import do_assign_triage, do_set_capacity
+    from kizashi.domain.vocabulary import TeamRole
+
+    other = do_add_team(s, SYSTEM, name="他組織のチーム", org_id=other_org.id)
+    do_grant_consent(
+        s,
+        owner,
+        business=business,
+        grantee=officer.organisation,
+        categories=[Category.FLAGS],
+        purpose=Purpose.MONITORING,
+        valid_from=date.today() - timedelta(days=3),
+    )
+    business_id = business.id
+    member = do_add_user(
+        s,
+        SYSTEM,
+        org=officer.organisation,
+        login="a_member",
+        password=PASSWORD,
+        display_name="A銀行 一般担当",
+        role=Role.OFFICER,
+    )
+    team = do_add_team(s, SYSTEM, name="融資一課", org_id=officer.org_id)
+    do_set_team_member(s, SYSTEM, team_id=team.id, user_id=officer.id, role=TeamRole.MANAGER)
+    do_set_team_member(s, SYSTEM, team_id=team.id, user_id=member.id, role=TeamRole.MEMBER)
+    for u in (officer, member):
+        do_set_capacity(s, SYSTEM, user_id=u.id, per_month=5)
+    do_assign_triage(
+        s,
+        Actor.from_user(officer),
+        business_id=business_id,
+        officer_user_id=officer.id,
+        period=date.today(),
+    )
+    return {"team_id": other.id, "a_member_id": member.id, "a_manager_id": officer.id}
 
 
 def _referral_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
@@ -768,3 +831,46 @@ def test_lists_and_own_pages_carry_no_business_data(matrix: Matrix, route: str, 
         secrets += _secrets(m.world)
     for secret in secrets:
         assert secret not in r.text, (route, case, secret)
+
+
+_MANAGERS_ONLY = {
+    "POST /businesses/{business_id}/triage/assign": "form",
+    "POST /api/v1/businesses/{business_id}/triage-assignment": "json",
+    "POST /api/v1/businesses/{business_id}/triage-assignment/remove": "json",
+}
+
+
+@pytest.mark.parametrize("route", sorted(_MANAGERS_ONLY))
+def test_a_plain_officer_does_not_reassign(matrix: Matrix, route: str) -> None:
+    """The wrong role within a team: a member of bank A's team (which holds a flags consent)
+    who is not its manager may not take the business its manager holds or take it off the
+    manager's list — refused, audited, nothing changed."""
+    m = matrix
+    method, path = route.split(" ", 1)
+    url = path.format(business_id=m.params["business_id"])
+    period = f"{date.today():%Y-%m}"
+    m.client.cookies.clear()
+    login(m.client, "a_member")  # a session of its own: the cases' cookies are kept apart
+    token = m.client.get("/api/v1/me").json()["csrf_token"]
+    with m.store.session() as s:
+        member = s.execute(select(User.id).where(User.login == "a_member")).scalar_one()
+    body: dict[str, Any] = {"period": period}
+    if not route.endswith("/remove"):
+        body["officer_user_id"] = member  # take the business the manager holds
+    before = _fingerprint(m.store)
+    last = _last_audit_id(m.store)
+    if _MANAGERS_ONLY[route] == "form":
+        data = {k: str(v) for k, v in body.items()} | {"csrf_token": token}
+        r = m.client.request(method, url, data=data)
+    else:
+        r = m.client.request(method, url, json=body, headers={"X-CSRF-Token": token})
+    assert r.status_code in (403, 404), (route, r.status_code, r.text[:300])
+    assert _fingerprint(m.store) == before, (route, "the store changed")
+    with m.store.session() as s:
+        denials = (
+            s.execute(select(AuditEvent).where(AuditEvent.id > last, AuditEvent.decision == "deny"))
+            .scalars()
+            .all()
+        )
+    assert [d.actor_user_id for d in denials] == [member], route
+    m.client.cookies.clear()

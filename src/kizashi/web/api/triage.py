@@ -1,10 +1,12 @@
 """The triage queue in the JSON API (and as CSV/.xlsx), its assignments, officers' capacities.
 
-``GET /api/v1/triage?period=YYYY-MM&format=json|csv|xlsx``: the organisation's queue for the
-month (ranked, each row proposed to an officer within capacity, assigned, or over capacity, with
-the reason in words in the user's language); the downloads carry exactly the same rows.
+``GET /api/v1/triage?period=YYYY-MM&format=json|csv|xlsx&mine=false``: the organisation's queue
+for the month (ranked, each row proposed to a team and an officer within capacity, assigned, or
+over capacity, with the reason in words in the user's language; ``mine=true``: only the caller's
+own assignments); the downloads carry exactly the same rows.
 ``POST /api/v1/businesses/{id}/triage-assignment``: assign or reassign the business to an
-officer for the month (409 when the officer's capacity is used up);
+officer for the month (409 when the officer's capacity is used up; with teams, 404 unless the
+caller takes it for themselves or manages the officers' team);
 ``POST /api/v1/businesses/{id}/triage-assignment/remove`` takes it back.
 ``PUT /api/v1/admin/users/{user_id}/capacity``: the administrator sets an officer's capacity.
 """
@@ -50,6 +52,9 @@ class TriageRowOut(BaseModel):
     officer_name: str | None
     status: str = Field(description="assigned | proposed | over (no officer has capacity left)")
     reason: str = Field(description="Which flags and how new, exposure, guarantee share")
+    team_id: int | None = Field(None, description="The officer's team (null: no team)")
+    team_name: str | None = None
+    may_move: bool = Field(False, description="Whether the caller may assign or reassign it")
 
 
 class OfficerLoadOut(BaseModel):
@@ -59,12 +64,27 @@ class OfficerLoadOut(BaseModel):
     assigned: int
     proposed: int
     left: int = Field(description="Capacity left after the month's assignments")
+    team_id: int | None = Field(None, description="The officer's team (null: no team)")
+
+
+class TeamLoadOut(BaseModel):
+    id: int
+    name: str
+    managers: list[str]
+    capacity: int = Field(description="Its members' capacities per month, summed")
+    assigned: int
+    proposed: int
+    left: int
 
 
 class TriageOut(BaseModel):
     period: str = Field(description="YYYY-MM")
     items: list[TriageRowOut]
     officers: list[OfficerLoadOut]
+    teams: list[TeamLoadOut] = Field(default_factory=list)
+    assignable: list[int] = Field(
+        default_factory=list, description="The officers the caller may assign a business to"
+    )
 
 
 class AssignIn(BaseModel):
@@ -109,6 +129,7 @@ def get_triage(
     period: Annotated[str | None, Query(pattern=PERIOD, description="YYYY-MM")] = None,
     format: Literal["json", "csv", "xlsx"] = "json",
     purpose: ApiPurpose = Purpose.MONITORING,
+    mine: Annotated[bool, Query(description="Only the caller's own assignments")] = False,
 ) -> TriageOut | Response:
     lang = "ja" if user.locale == "ja" else "en"
     q = read_triage_queue(
@@ -121,14 +142,14 @@ def get_triage(
     )
     name = f"triage-{q.period:%Y-%m}"
     if format == "csv":
-        headers, rows = table(q, lang)
+        headers, rows = table(q, lang, mine=mine)
         return Response(
             to_csv(headers, rows),
             media_type=CSV_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
         )
     if format == "xlsx":
-        headers, rows = table(q, lang)
+        headers, rows = table(q, lang, mine=mine)
         return Response(
             to_xlsx(name, headers, rows),
             media_type=XLSX_TYPE,
@@ -136,8 +157,10 @@ def get_triage(
         )
     return TriageOut(
         period=f"{q.period:%Y-%m}",
-        items=[TriageRowOut(**r) for r in queue_rows(q, lang)],
+        items=[TriageRowOut(**r) for r in queue_rows(q, lang, mine=mine)],
         officers=[OfficerLoadOut(**o.__dict__) for o in q.officers],
+        teams=[TeamLoadOut(**{**t.__dict__, "managers": list(t.managers)}) for t in q.teams],
+        assignable=list(q.assignable),
     )
 
 

@@ -1,6 +1,8 @@
 """The triage queue as a page (``GET /triage``): the month's businesses to contact first, each
-proposed to an officer within capacity, with the reason in words; an officer assigns or
-reassigns a row in one click (``POST /businesses/{id}/triage/assign``), and the same rows download as CSV or
+proposed to a team and an officer within capacity, with the reason in words; a manager assigns or
+reassigns a row to a member of their team in one click, an officer takes a row for themselves
+(``POST /businesses/{id}/triage/assign``; without teams any officer assigns), each officer sees
+their own assignments on top, and the same rows download as CSV or
 .xlsx (``GET /triage/export.csv``, ``/triage/export.xlsx``: the month chosen on the page).
 Administrators set officers' capacities on the users page (``POST /admin/users/{id}/capacity``).
 """
@@ -63,8 +65,9 @@ def triage_page(
         {
             "q": q,
             "rows": queue_rows(q, _lang(t)),
+            "mine": queue_rows(q, _lang(t), mine=True),
             "period": f"{q.period:%Y-%m}",
-            "may_assign": user.role == Role.OFFICER,
+            "may_assign": user.role == Role.OFFICER and bool(q.assignable),
             "error": t.gettext(ERRORS[error]) if error in ERRORS else None,
         },
     )

@@ -8,8 +8,8 @@ from kizashi.access.triage import TriageQueue
 from kizashi.domain.triage import reason_text
 
 HEADERS = {
-    "ja": ["順位", "事業者ID", "事業者名", "優先度", "担当者", "状態", "理由"],
-    "en": ["Rank", "Business id", "Business", "Priority", "Officer", "Status", "Reason"],
+    "ja": ["順位", "事業者ID", "事業者名", "優先度", "担当者", "状態", "理由", "チーム"],
+    "en": ["Rank", "Business id", "Business", "Priority", "Officer", "Status", "Reason", "Team"],
 }
 STATUS = {
     "ja": {"assigned": "割当済", "proposed": "提案", "over": "担当者の上限超過"},
@@ -21,7 +21,8 @@ def status_of(assigned: bool, over: bool) -> str:
     return "assigned" if assigned else "over" if over else "proposed"
 
 
-def queue_rows(q: TriageQueue, lang: str) -> list[dict[str, Any]]:
+def queue_rows(q: TriageQueue, lang: str, *, mine: bool = False) -> list[dict[str, Any]]:
+    """The queue's rows (``mine``: only the reader's own assignments)."""
     return [
         {
             "rank": p.rank,
@@ -32,12 +33,15 @@ def queue_rows(q: TriageQueue, lang: str) -> list[dict[str, Any]]:
             "officer_name": q.officer_name(p.officer_id) or None,
             "status": status_of(p.assigned, p.over_capacity),
             "reason": reason_text(p.reason, lang),
+            "team_id": p.team_id,
+            "team_name": q.team_name(p.team_id) or None,
+            "may_move": q.may_move(p),
         }
-        for p in q.rows
+        for p in (q.mine() if mine else q.rows)
     ]
 
 
-def table(q: TriageQueue, lang: str) -> tuple[list[str], list[list[Any]]]:
+def table(q: TriageQueue, lang: str, *, mine: bool = False) -> tuple[list[str], list[list[Any]]]:
     lang = lang if lang in HEADERS else "en"
     return HEADERS[lang], [
         [
@@ -48,6 +52,7 @@ def table(q: TriageQueue, lang: str) -> tuple[list[str], list[list[Any]]]:
             r["officer_name"] or "",
             STATUS[lang][r["status"]],
             r["reason"],
+            r["team_name"] or "",
         ]
-        for r in queue_rows(q, lang)
+        for r in queue_rows(q, lang, mine=mine)
     ]
