@@ -8,7 +8,8 @@ LocalBenchmark sub-scores are left out (they re-code indicators already in).
 
 A feature's risk direction comes from the catalogue's ``better``: higher is better → the
 probability may only fall as it rises (−1), lower is better → may only rise (+1), ``none`` →
-unconstrained. Rows are built in DuckDB, columnwise; never a loop per business.
+unconstrained. Rows are built columnwise (Arrow columns into one float32 matrix, the flag counts
+by one DuckDB range join); never a loop per business.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from functools import cache
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from kizashi.engine.spec.indicators import load_indicators
 from kizashi.engine.spec.packs import SEVERITIES as SEVERITY_POINTS
@@ -108,12 +110,12 @@ def feature(fid: str) -> Feature:
 
 @dataclass(frozen=True)
 class Frame:
-    """Feature rows: keys, the matrix (float64, NaN = unknown) and the feature ids."""
+    """Feature rows: keys, the matrix (float32, NaN = unknown) and the feature ids."""
 
     business_id: np.ndarray  # int64
     month: np.ndarray  # datetime64[D], first day of the month
     peer_group: np.ndarray  # object (str or None)
-    X: np.ndarray  # (rows, features) float64
+    X: np.ndarray  # (rows, features) float32 (half the memory of float64 at 50M rows)
     names: tuple[str, ...]
     # the rules-only priority at the month: severity points of the open flags (critical 8,
     # high 4, medium 2, low 1 — the engine's weights, without its recency and exposure factors)
@@ -134,8 +136,10 @@ class Frame:
 
     def columns(self, names: tuple[str, ...]) -> np.ndarray:
         """The matrix with exactly ``names`` as columns (a missing one: NaN)."""
+        if names == self.names:
+            return self.X
         idx = {n: i for i, n in enumerate(self.names)}
-        out = np.full((len(self), len(names)), np.nan)
+        out = np.full((len(self), len(names)), np.nan, dtype=self.X.dtype)
         for j, n in enumerate(names):
             if n in idx:
                 out[:, j] = self.X[:, idx[n]]
@@ -165,79 +169,117 @@ def _empty_episodes() -> pa.Table:
     )
 
 
+def _rows(indicators: pa.Table, months: np.ndarray | None) -> np.ndarray:
+    """Positions of the rows with data (``has_data``; of ``months`` if given), ordered by
+    business and month."""
+    keep = np.ones(indicators.num_rows, dtype=bool)
+    if "has_data" in indicators.column_names:
+        hd = indicators.column("has_data").fill_null(False)
+        keep = hd.to_numpy(zero_copy_only=False).astype(bool, copy=False)
+    month = indicators.column("month").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    if months is not None:
+        keep &= np.isin(month, np.asarray(months, dtype="datetime64[D]"))
+    idx = np.flatnonzero(keep)
+    bid = indicators.column("business_id").to_numpy(zero_copy_only=False)[idx]
+    m = month[idx].astype(np.int64)
+    if bid.size > 1 and not ((np.diff(bid) > 0) | ((np.diff(bid) == 0) & (np.diff(m) > 0))).all():
+        idx = idx[np.lexsort((m, bid))]
+    return idx
+
+
+def _column(indicators: pa.Table, name: str, idx: np.ndarray) -> np.ndarray:
+    """One column as float32 (NULL → NaN) at the rows ``idx``."""
+    col = indicators.column(name)
+    if col.type != pa.float32():
+        col = pc.cast(col, pa.float32())
+    return col.to_numpy(zero_copy_only=False)[idx]
+
+
 def build_frame(
     indicators: pa.Table,
     episodes: pa.Table | None = None,
     events: pa.Table | None = None,
     *,
     con: duckdb.DuckDBPyConnection | None = None,
+    months: np.ndarray | None = None,
 ) -> Frame:
     """Feature rows of every indicator row with data (``has_data``), ordered by business, month.
 
     ``indicators``: the engine's ``RunResult.indicators`` (or the analytics file's
     ``indicator_values``); ``episodes``: its flag episodes (opened / closed month); ``events``:
-    credit events (business_id, kind, occurred_on, days_past_due)."""
+    credit events (business_id, kind, occurred_on, days_past_due); ``months``: only the rows of
+    these months (first days; None: every month).
+
+    The value and percentile columns are read straight from the Arrow columns into one float32
+    matrix; DuckDB counts the open flags and the worst arrears per row (a range join on the
+    rows' keys, returning only the rows that have any), which are scattered into the matrix."""
+    idx = _rows(indicators, months)
+    n = idx.size
+    cat = catalogue()
+    names = tuple(f.id for f in cat)
+    have = set(indicators.column_names)
+    X = np.zeros((n, len(names)), dtype=np.float32)
+    for j, f in enumerate(cat):
+        if f.kind in ("value", "percentile"):
+            X[:, j] = _column(indicators, f.id, idx) if f.id in have else np.nan
+    business_id = indicators.column("business_id").to_numpy(zero_copy_only=False)[idx]
+    month = indicators.column("month").to_numpy(zero_copy_only=False).astype("datetime64[D]")[idx]
+    if "peer_group" in have:
+        pg = indicators.column("peer_group").combine_chunks().dictionary_encode()
+        codes = pg.indices.fill_null(-1).to_numpy(zero_copy_only=False)[idx]
+        labels = np.asarray([*pg.dictionary.to_pylist(), None], dtype=object)
+        peer_group = labels[codes]  # code −1 (NULL) → None
+    else:
+        peer_group = np.full(n, None, dtype=object)
+    rule_points = np.zeros(n, dtype=np.float64)
+
     own = con is None
     con = con or duckdb.connect()
     try:
-        con.register("ind", indicators)
+        con.register(
+            "k",
+            pa.table(
+                {
+                    "row": pa.array(np.arange(n, dtype=np.int64)),
+                    "business_id": pa.array(business_id.astype(np.int64, copy=False)),
+                    "month": pa.array(month, pa.date32()),
+                }
+            ),
+        )
         con.register("ep", episodes if episodes is not None else _empty_episodes())
         con.register("ev", events if events is not None else _empty_events())
-        have = set(indicators.column_names)
-        cat = catalogue()
-        value_cols = []
-        for f in cat:
-            if f.kind in ("value", "percentile"):
-                if f.id in have:
-                    value_cols.append(f'CAST(b."{f.id}" AS DOUBLE) AS "{f.id}"')
-                else:
-                    value_cols.append(f'CAST(NULL AS DOUBLE) AS "{f.id}"')
         sev = ", ".join(
             f"COUNT(*) FILTER (WHERE e.rule_id NOT LIKE 'credit.%' AND e.severity = '{s}') "
             f"AS flags_{s}"
             for s in SEVERITIES
         )
         points = " ".join(f"WHEN '{k}' THEN {v}" for k, v in SEVERITY_POINTS.items())
-        where = "WHERE has_data" if "has_data" in have else ""
-        sql = f"""
-        WITH base AS (SELECT * FROM ind {where}),
-        fl AS (
-          SELECT b.business_id, b.month, {sev},
-                 COUNT(*) FILTER (WHERE e.rule_id LIKE 'credit.%') AS flags_credit,
-                 SUM(CASE e.severity {points} ELSE 1 END) AS rule_points
-          FROM base b JOIN ep e ON e.business_id = b.business_id
-           AND e.opened_month <= b.month AND (e.closed_month IS NULL OR e.closed_month > b.month)
-          GROUP BY ALL),
-        dq AS (
-          SELECT b.business_id, b.month, MAX(v.days_past_due) AS max_dpd_3m
-          FROM base b JOIN ev v ON v.business_id = b.business_id AND v.kind = 'delinquency'
-           AND v.occurred_on <= last_day(b.month)
-           AND v.occurred_on > last_day(b.month) - INTERVAL 3 MONTH
-          GROUP BY ALL)
-        SELECT b.business_id, b.month, b.peer_group, {", ".join(value_cols)},
-               {", ".join(f"COALESCE(fl.flags_{s}, 0)::DOUBLE AS flags_{s}" for s in SEVERITIES)},
-               COALESCE(fl.flags_credit, 0)::DOUBLE AS flags_credit,
-               COALESCE(dq.max_dpd_3m, 0)::DOUBLE AS max_dpd_3m,
-               COALESCE(fl.rule_points, 0)::DOUBLE AS rule_points
-        FROM base b LEFT JOIN fl USING (business_id, month) LEFT JOIN dq USING (business_id, month)
-        ORDER BY b.business_id, b.month
-        """
-        t = con.sql(sql).to_arrow_table()
-        con.unregister("ind")
-        con.unregister("ep")
-        con.unregister("ev")
+        fl = con.sql(
+            f"""SELECT k.row, {sev},
+                   COUNT(*) FILTER (WHERE e.rule_id LIKE 'credit.%') AS flags_credit,
+                   SUM(CASE e.severity {points} ELSE 1 END) AS rule_points
+            FROM k JOIN ep e ON e.business_id = k.business_id AND e.opened_month <= k.month
+             AND (e.closed_month IS NULL OR e.closed_month > k.month)
+            GROUP BY k.row"""
+        ).to_arrow_table()
+        dq = con.sql(
+            """SELECT k.row, COALESCE(MAX(v.days_past_due), 0) AS max_dpd_3m
+            FROM k JOIN ev v ON v.business_id = k.business_id AND v.kind = 'delinquency'
+             AND v.occurred_on <= last_day(k.month)
+             AND v.occurred_on > last_day(k.month) - INTERVAL 3 MONTH
+            GROUP BY k.row"""
+        ).to_arrow_table()
+        for t in ("k", "ep", "ev"):
+            con.unregister(t)
     finally:
         if own:
             con.close()
-    names = tuple(f.id for f in cat)
-    X = np.empty((t.num_rows, len(names)))
-    for j, n in enumerate(names):
-        X[:, j] = t.column(n).to_numpy(zero_copy_only=False).astype(np.float64, copy=False)
-    return Frame(
-        t.column("business_id").to_numpy().astype(np.int64),
-        t.column("month").to_numpy(zero_copy_only=False).astype("datetime64[D]"),
-        np.asarray(t.column("peer_group").to_pylist(), dtype=object),
-        X,
-        names,
-        t.column("rule_points").to_numpy(zero_copy_only=False).astype(np.float64),
+    at = {c: i for i, c in enumerate(names)}
+    rows = fl.column("row").to_numpy()
+    for c in (*(f"flags_{s}" for s in SEVERITIES), "flags_credit"):
+        X[rows, at[c]] = fl.column(c).to_numpy(zero_copy_only=False)
+    rule_points[rows] = fl.column("rule_points").to_numpy(zero_copy_only=False)
+    X[dq.column("row").to_numpy(), at["max_dpd_3m"]] = dq.column("max_dpd_3m").to_numpy(
+        zero_copy_only=False
     )
+    return Frame(business_id.astype(np.int64, copy=False), month, peer_group, X, names, rule_points)

@@ -55,7 +55,11 @@ class RiskModel:
         )
 
     def probability(self, X: np.ndarray) -> np.ndarray:
-        return np.clip(apply_calibration(self.calibration, self.raw(X)), 0.0, 1.0)
+        return self.calibrated(self.raw(X))
+
+    def calibrated(self, raw: np.ndarray) -> np.ndarray:
+        """The probability of raw scores already predicted (``raw``)."""
+        return np.clip(apply_calibration(self.calibration, raw), 0.0, 1.0)
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP values (log-odds) per feature; the last column is the base value."""
@@ -95,16 +99,16 @@ def fit_model(
     y = np.asarray(y, dtype=np.float64)
     mono = tuple(monotone) if monotone is not None else (0,) * len(names)
     fit_rows = ~calib_mask if calib_mask is not None else np.ones(y.size, bool)
+    X_fit, X_cal = _rows(X, fit_rows), (_rows(X, calib_mask) if calib_mask is not None else None)
     p = _params(int(fit_rows.sum()), params)
     if any(mono):
         p["monotone_constraints"] = list(mono)
         p["monotone_constraints_method"] = "intermediate"
-    train = lgb.Dataset(X[fit_rows], y[fit_rows], feature_name=list(names), free_raw_data=True)
+    train = lgb.Dataset(X_fit, y[fit_rows], feature_name=list(names), free_raw_data=True)
     callbacks: list[Any] = []
     valid_sets = []
     if calib_mask is not None and calib_mask.any() and 0 < y[calib_mask].sum() < calib_mask.sum():
-        valid = lgb.Dataset(X[calib_mask], y[calib_mask], reference=train)
-        valid_sets = [valid]
+        valid_sets = [lgb.Dataset(X_cal, y[calib_mask], reference=train)]
         callbacks = [lgb.early_stopping(EARLY_STOP, verbose=False)]
         p.setdefault("metric", "binary_logloss")
     booster = lgb.train(
@@ -114,12 +118,24 @@ def fit_model(
         booster = lgb.Booster(
             model_str=booster.model_to_string(num_iteration=booster.best_iteration)
         )
+    del train, valid_sets  # LightGBM's binned copies
     cal_rows = calib_mask if calib_mask is not None and calib_mask.any() else fit_rows
-    raw = np.asarray(booster.predict(X[cal_rows], raw_score=True))
-    cal = fit_calibration(raw, y[cal_rows], calibration)
-    logit = fit_logistic(X[fit_rows], y[fit_rows]) if baseline else None
-    reference = psi_reference(X[fit_rows], names)
-    return RiskModel(booster, tuple(names), mono, cal, logit, reference)
+    model = RiskModel(booster, tuple(names), mono, {}, None)
+    raw = model.raw(X_cal if X_cal is not None and cal_rows is calib_mask else X_fit)
+    model.calibration = fit_calibration(raw, y[cal_rows], calibration)
+    model.logistic = fit_logistic(X_fit, y[fit_rows]) if baseline else None
+    model.reference = psi_reference(X_fit, names)
+    return model
+
+
+def _rows(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``X[mask]``; a view, not a copy, when the mask is one run of rows (``pipeline``
+    orders the training rows so that the calibration rows come last: at 10M rows a copy is
+    gigabytes)."""
+    hit = np.flatnonzero(mask)
+    if hit.size and hit[-1] - hit[0] + 1 == hit.size:
+        return X[hit[0] : hit[-1] + 1]
+    return X[mask]
 
 
 def psi_reference(X: np.ndarray, names: tuple[str, ...], sample: int = 200_000) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 SERIOUS_KINDS = ("restructuring", "accident_report", "subrogation")
 SERIOUS_DPD = 90
@@ -29,16 +30,19 @@ def first_serious(events: pa.Table) -> dict[int, np.datetime64]:
     if events.num_rows == 0:
         return {}
     biz = events.column("business_id").to_numpy(zero_copy_only=False).astype(np.int64)
-    kind = np.asarray(events.column("kind").to_pylist(), dtype=object)
+    kind = events.column("kind")
     day = events.column("occurred_on").to_numpy(zero_copy_only=False).astype("datetime64[D]")
-    dpd = events.column("days_past_due").to_numpy(zero_copy_only=False)
-    dpd = np.nan_to_num(np.asarray(dpd, dtype=np.float64), nan=0.0)
-    serious = np.isin(kind, SERIOUS_KINDS) | ((kind == "delinquency") & (dpd >= SERIOUS_DPD))
-    out: dict[int, np.datetime64] = {}
-    for b, d in zip(biz[serious], day[serious], strict=True):
-        if b not in out or d < out[b]:
-            out[int(b)] = d
-    return out
+    dpd = events.column("days_past_due").cast(pa.float64()).fill_null(0.0)
+    serious = pc.or_(
+        pc.is_in(kind, pa.array(SERIOUS_KINDS)),
+        pc.and_(pc.equal(kind, "delinquency"), pc.greater_equal(dpd, SERIOUS_DPD)),
+    )
+    sel = serious.fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    biz, day = biz[sel], day[sel]
+    order = np.lexsort((day, biz))  # per business, earliest first
+    biz, day = biz[order], day[order]
+    first = np.r_[True, biz[1:] != biz[:-1]] if biz.size else np.zeros(0, bool)
+    return dict(zip(biz[first].tolist(), day[first], strict=True))
 
 
 def serious_dates(business_id: np.ndarray, firsts: dict[int, np.datetime64]) -> np.ndarray:

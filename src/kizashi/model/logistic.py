@@ -2,7 +2,9 @@
 
 Each feature is winsorised at its training 1st/99th percentiles, a missing value replaced by the
 training median (with a 0/1 "was missing" column when any was missing), then standardised; the
-coefficients come from Newton's method. Everything it needs is kept as plain numbers."""
+coefficients come from Newton's method. Everything it needs is kept as plain numbers. Beyond
+``MAX_ROWS`` training rows it is fitted on a fixed random sample of them (a national portfolio's
+36 months are ~10M rows: Newton's Hessian over all of them would take minutes for a baseline)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import warnings
 from typing import Any
 
 import numpy as np
+
+MAX_ROWS = 1_000_000  # rows the baseline is fitted on (a fixed random sample beyond)
+BATCH = 500_000  # rows predicted at once
 
 
 def _design(X: np.ndarray, prep: dict[str, Any]) -> np.ndarray:
@@ -24,8 +29,17 @@ def _design(X: np.ndarray, prep: dict[str, Any]) -> np.ndarray:
 
 
 def fit_logistic(
-    X: np.ndarray, y: np.ndarray, l2: float = 1.0, iterations: int = 30
+    X: np.ndarray,
+    y: np.ndarray,
+    l2: float = 1.0,
+    iterations: int = 30,
+    max_rows: int = MAX_ROWS,
 ) -> dict[str, Any]:
+    if X.shape[0] > max_rows:  # a baseline: a fixed random sample of the rows is enough
+        keep = np.sort(np.random.default_rng(0).choice(X.shape[0], max_rows, replace=False))
+        X, y = X[keep], y[keep]
+    X = np.asarray(X, dtype=np.float64)  # float32 features: the Newton steps in float64
+    y = np.asarray(y, dtype=np.float64)
     with warnings.catch_warnings():  # a feature without any value in training: all-NaN
         warnings.simplefilter("ignore", RuntimeWarning)
         lo = np.nanpercentile(X, 1, axis=0)
@@ -76,5 +90,9 @@ def fit_logistic(
 
 
 def predict_logistic(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
-    z = np.clip(_design(X, model["prep"]) @ np.asarray(model["coef"]), -35, 35)
-    return 1 / (1 + np.exp(-z))
+    coef = np.asarray(model["coef"])
+    out = np.empty(X.shape[0])
+    for a in range(0, X.shape[0], BATCH):  # the design matrix is wider than X: in batches
+        part = np.asarray(X[a : a + BATCH], dtype=np.float64)
+        out[a : a + BATCH] = np.clip(_design(part, model["prep"]) @ coef, -35, 35)
+    return 1 / (1 + np.exp(-out))

@@ -33,9 +33,9 @@ def _month(d: np.datetime64) -> str:
 def evaluate(model: RiskModel, frame: Frame, y: np.ndarray) -> dict[str, Any]:
     """The model against the logistic baseline and the rules-only priority on ``frame``; and
     on its early-warning part (no credit flag, no arrears in 3 months: only figures rank)."""
-    X = frame.X if frame.names == model.names else frame.columns(model.names)
-    p = model.probability(X)
+    X = frame.columns(model.names)
     raw = model.raw(X)
+    p = model.calibrated(raw)
     out: dict[str, Any] = {"model": metrics.summary(y, p, raw)}
     if model.logistic is not None:
         out["logistic"] = metrics.summary(y, model.baseline(X))
@@ -72,32 +72,38 @@ def train_evaluate(
     """Fit on the rows before the cut-off, evaluate on the later months; the model's ``meta``
     records the data period, counts, features and every measure (the model card's content)."""
     in_scope, y = label(frame.business_id, frame.month, firsts, observed_until, horizon)
-    fr = frame.take(in_scope)
-    y = y[in_scope]
-    labelled = y >= 0
+    labelled = in_scope & (y >= 0)
     if not labelled.any():
         raise NotEnoughHistory(None)
-    cut = cutoff if cutoff is not None else default_cutoff(fr.month, labelled, test_months)
-    sp = time_split(fr.month, labelled, cut, horizon)
+    cut = cutoff if cutoff is not None else default_cutoff(frame.month, labelled, test_months)
+    sp = time_split(frame.month, labelled, cut, horizon)
     if not sp.train.any() or y[sp.train].sum() == 0:
         raise NotEnoughHistory(_month(sp.cutoff))
-    train = fr.take(sp.train)
-    y_train = y[sp.train]
+    # the training rows in one gather (at 10M rows each copy is gigabytes): the rows the trees
+    # learn from, then the calibration businesses' rows, each part in the frame's order, so
+    # that ``fit_model`` takes the two parts as views
+    held = calibration_holdout(frame.business_id)
+    fit_idx, cal_idx = np.flatnonzero(sp.train & ~held), np.flatnonzero(sp.train & held)
+    train = frame.take(np.r_[fit_idx, cal_idx])
+    y_train = np.r_[y[fit_idx], y[cal_idx]]
+    calib_mask = np.arange(y_train.size) >= fit_idx.size
     directions = {f.id: f.direction for f in catalogue()}
-    mono = tuple(directions.get(n, 0) if monotone else 0 for n in fr.names)
+    mono = tuple(directions.get(n, 0) if monotone else 0 for n in frame.names)
     model = fit_model(
         train.X,
         y_train,
-        fr.names,
+        frame.names,
         monotone=mono,
-        calib_mask=calibration_holdout(train.business_id),
+        calib_mask=calib_mask,
         calibration=calibration,
         params=params,
     )
-    test = fr.take(sp.test)
+    trained_months = train.month.astype("datetime64[M]")
+    train_businesses = int(np.unique(train.business_id).size)
+    del train  # before the test rows are gathered
+    test = frame.take(sp.test)
     y_test = y[sp.test]
     measures = evaluate(model, test, y_test) if sp.test.any() else {}
-    trained_months = train.month.astype("datetime64[M]")
     test_months_arr = test.month.astype("datetime64[M]")
     model.meta = {
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -109,7 +115,7 @@ def train_evaluate(
             "last_month": _month(trained_months.max()),
             "rows": int(y_train.size),
             "events": int(y_train.sum()),
-            "businesses": int(np.unique(train.business_id).size),
+            "businesses": train_businesses,
         },
         "test": {
             "first_month": _month(test_months_arr.min()) if sp.test.any() else None,
