@@ -22,6 +22,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     serve_cmd,
     stress_cmd,
     synth_cmd,
+    team_cmd,
     timeliness_cmd,
     triage_cmd,
     user_cmd,

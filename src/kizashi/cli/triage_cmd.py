@@ -64,6 +64,7 @@ def triage_list(
     xlsx_path: Annotated[
         Path | None, typer.Option("--xlsx", help="Write the rows to .xlsx")
     ] = None,
+    mine: Annotated[bool, typer.Option("--mine", help="Only your own assignments")] = False,
 ) -> None:
     """自組織の対話の優先順位を表示する (the organisation's triage queue)."""
     with store().session() as s:
@@ -75,7 +76,7 @@ def triage_list(
             data_dir=settings().data_dir,
             lang="ja",
         )
-    headers, rows = table(q, "ja")
+    headers, rows = table(q, "ja", mine=mine)
     if csv_path is not None:
         csv_path.write_bytes(to_csv(headers, rows))
     if xlsx_path is not None:
@@ -86,6 +87,12 @@ def triage_list(
     for r in rows:
         out.add_row(*(escape(str(v)) for v in r))
     console.print(out)
+    for tm in q.teams:
+        boss = "、".join(escape(n) for n in tm.managers) or "なし"
+        console.print(
+            f"チーム {escape(tm.name)}（管理職 {boss}）: 上限 {tm.capacity}件、割当済 {tm.assigned}件、"
+            f"提案 {tm.proposed}件、残り {tm.left}件"
+        )
     for o in q.officers:
         cap = "未設定" if o.capacity is None else f"{o.capacity}件"
         console.print(
@@ -118,7 +125,9 @@ def triage_assign(
     except CapacityFull:
         fail(f"{escape(officer)} は {month:%Y年%m月} の上限に達しています")
     except NotFound:
-        fail("事業者または担当者が見つからないか、割り当てられません")
+        fail(
+            "事業者または担当者が見つからないか、割り当てられません（チームがあるときは管理職だけが他の人に割り当てます）"
+        )
     console.print(f"事業者 {business_id} を {escape(officer)} に割り当てました（{month:%Y年%m月}）")
 
 
