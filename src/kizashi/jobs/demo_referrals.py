@@ -2,8 +2,10 @@
 businesses (those with an owner login) — one to the 活性化協議会, which the owner already consented
 to with the flags and the shared dialogue records (the council finds it waiting in its inbox),
 and one to the 保証協会's management support, still waiting for the owner (the owner finds it in
-the portal). Run once by ``build_demo`` after the support cases, through ``actions.referrals``
-like a person (each write audited).
+the portal). The second bank's officer has referred two more, both consented to: one to the
+保証協会's management support and one to the first tax office for a 405 plan, so the 保証協会 and
+the accountant each find one waiting in their inbox too. Run once by ``build_demo`` after the
+support cases, through ``actions.referrals`` like a person (each write audited).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from kizashi.store.errors import NotFound
 from kizashi.store.models import Business, Organisation, User
 from kizashi.store.referral_models import ReferralGrant
 
-from .demo_world import BANKS, COUNCIL, GUARANTOR
+from .demo_world import BANKS, COUNCIL, GUARANTOR, SUPPORTERS
 
 NOTES = {
     ReferralKind.REVITALIZATION: (
@@ -33,25 +35,55 @@ NOTES = {
     ReferralKind.GUARANTOR_SUPPORT: (
         "資金繰りの改善に向けて、専門家派遣による経営支援をご検討ください。当行の面談記録を引き継ぎます。"
     ),
+    ReferralKind.PLAN_405: (
+        "計画を下回る実績が続いています。経営改善計画(405事業)の策定支援をお願いします。"
+    ),
 }
+# per sender (a bank's officer): (kind, receiver's code, the owner consents)
+SENT = (
+    (
+        BANKS[0].users[0][0],
+        (
+            (ReferralKind.REVITALIZATION, COUNCIL.code, True),
+            (ReferralKind.GUARANTOR_SUPPORT, GUARANTOR.code, False),
+        ),
+    ),
+    (
+        BANKS[1].users[0][0],
+        (
+            (ReferralKind.GUARANTOR_SUPPORT, GUARANTOR.code, True),
+            (ReferralKind.PLAN_405, SUPPORTERS[0].code, True),
+        ),
+    ),
+)
 
 
 def add_referrals(store: Store, *, today: date | None = None) -> int:
     """Make the demo's referrals (see the module's doc); returns how many consent grants the
-    owner's approval created (the demo counts its grants)."""
+    owners' approvals created (the demo counts its grants)."""
+    return sum(_refer(store, login, plan, today) for login, plan in SENT)
+
+
+def _refer(
+    store: Store,
+    login: str,
+    plan: tuple[tuple[ReferralKind, str, bool], ...],
+    today: date | None,
+) -> int:
+    """One officer's referrals, one per open case of a business with an owner login."""
     with store.session() as s:
         officer = s.execute(
-            select(User).where(User.login == BANKS[0].users[0][0], User.role == Role.OFFICER)
+            select(User).where(User.login == login, User.role == Role.OFFICER)
         ).scalar_one_or_none()
         orgs = {
             code: oid
             for code, oid in s.execute(
                 select(Organisation.code, Organisation.id).where(
-                    Organisation.code.in_([COUNCIL.code, GUARANTOR.code])
+                    Organisation.code.in_([code for _, code, _ in plan])
                 )
             ).all()
         }
-        if officer is None or len(orgs) < 2:
+        if officer is None or len(orgs) < len({code for _, code, _ in plan}):
             return 0
         actor = Actor.from_user(officer)
         cases = [
@@ -64,15 +96,12 @@ def add_referrals(store: Store, *, today: date | None = None) -> int:
             .where(User.role == Role.OWNER)
         ).all():
             owners.setdefault(int(business_id), Actor.from_user(user))
-    plan = [
-        (ReferralKind.REVITALIZATION, orgs[COUNCIL.code], True),
-        (ReferralKind.GUARANTOR_SUPPORT, orgs[GUARANTOR.code], False),
-    ]
     made = granted = 0
     for case in (c for c in cases if c.business_id in owners):
         if made >= len(plan):
             break
-        kind, to_org, approve = plan[made]
+        kind, to_code, approve = plan[made]
+        to_org = orgs[to_code]
         try:
             with store.session() as s:
                 ref = do_create_referral(
