@@ -190,19 +190,29 @@ def report_rows(actor: Actor, purpose: Purpose, on: date) -> ColumnElement[bool]
         return false()
     own = BusinessReport.author_org_id == actor.org_id
     if actor.role == Role.OWNER:
-        mine = exists().where(
-            Business.id == BusinessReport.business_id, Business.org_id == actor.org_id
+        mine = (
+            exists()
+            .where(Business.id == BusinessReport.business_id, Business.org_id == actor.org_id)
+            .correlate(BusinessReport)
         )
         return or_(own, mine)
-    sent = exists().where(
-        ReportRecipient.report_id == BusinessReport.id,
-        ReportRecipient.org_id == actor.org_id,
-        ReportRecipient.sent_at.is_not(None),
+    sent = (
+        exists()
+        .where(
+            ReportRecipient.report_id == BusinessReport.id,
+            ReportRecipient.org_id == actor.org_id,
+            ReportRecipient.sent_at.is_not(None),
+        )
+        .correlate(BusinessReport)
     )
-    granted = exists().where(
-        Business.id == BusinessReport.business_id,
-        Business.org_id != actor.org_id,
-        _active_grant(actor.org_id, CATEGORY, purpose, on),
+    granted = (
+        exists()
+        .where(
+            Business.id == BusinessReport.business_id,
+            Business.org_id != actor.org_id,
+            _active_grant(actor.org_id, CATEGORY, purpose, on),
+        )
+        .correlate(BusinessReport)
     )
     return or_(own, and_(sent, granted))
 
