@@ -5,6 +5,7 @@
     .venv/bin/python bench/bench_model.py polish          # 1year and 5year, 10-fold CV each
     .venv/bin/python bench/bench_model.py slovak          # train 2013–2015, test 2016
     .venv/bin/python bench/bench_model.py scale [--rows 1500000]   # scoring time at 1.5M
+    .venv/bin/python bench/bench_model.py train-scale [--sizes 50000,200000,500000,1500000]
     add --json for the figures as JSON
 
 synth: a portfolio from ``kizashi.synth`` with ``months`` of history, the engine over every month
@@ -352,11 +353,209 @@ def bench_scale(rows: int, seed: int) -> dict[str, Any]:
     return out
 
 
+# ---------------------------------------------------------------- training at scale
+
+
+def _portfolio(businesses: int, months: int, seed: int) -> tuple[Any, dict[str, Any]]:
+    """A synthetic portfolio and the engine over every month of it."""
+    import pyarrow as pa
+
+    from kizashi.engine.exec.run import run_monitoring
+    from kizashi.synth import LOAN_COLUMNS as SYNTH_LOANS
+    from kizashi.synth.generator import generate
+
+    chunks = list(generate(businesses, seed=seed, months=months))
+    tabs = {
+        k: pa.concat_tables([getattr(c, k) for c in chunks])
+        for k in ("businesses", "panel", "credit_events", "loans", "loan_balances")
+    }
+    res = run_monitoring(
+        tabs["panel"],
+        tabs["businesses"],
+        tabs["credit_events"],
+        history=True,
+        loans=tabs["loans"],
+        loan_columns=SYNTH_LOANS,
+        loan_balances=tabs["loan_balances"],
+    )
+    return res, tabs
+
+
+def _shifted(t: Any, shift: int) -> Any:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    i = t.column_names.index("business_id")
+    return t.set_column(i, "business_id", pc.add(t.column("business_id"), pa.scalar(shift)))
+
+
+def _training_months(
+    months: np.ndarray, observed: np.datetime64, test_months: int, horizon: int = 12
+) -> np.ndarray:
+    """The months ``train_evaluate`` uses (training and test rows; the others are neither):
+    the same cut-off rule as ``split.default_cutoff``, from the months alone."""
+    from kizashi.model.labels import month_end
+
+    ms = np.unique(months)
+    labelled = month_end(ms, horizon) <= observed
+    cut = ms[labelled].astype("datetime64[M]").max() - test_months
+    cut_end = month_end(np.asarray([cut]).astype("datetime64[D]"))[0]
+    train = labelled & (month_end(ms, horizon) <= cut_end)
+    test = labelled & (ms.astype("datetime64[M]") > cut)
+    return ms[train | test]
+
+
+def bench_train_scale(
+    sizes: list[int], base: int, months: int, test_months: int, seed: int
+) -> dict[str, Any]:
+    """Training at ``sizes`` businesses × ``months``: a ``base``-business synthetic portfolio,
+    the engine over every month once (not timed: at 1.5M the engine's history output does not
+    fit in memory, see docs/model.md), repeated under new business ids to each size. Timed per
+    size: the feature matrix (``build_frame`` per repeat, the training and test months only,
+    into one float32 matrix), labels, ``train_evaluate`` (LightGBM, calibration, logistic
+    baseline, evaluation on the test months). References in the same run: DuckDB reading the
+    same indicator rows and columns into Arrow (a floor for the features), and bare LightGBM
+    (``lgb.train``: the same fit rows, labels and parameters, 20 rounds, no validation): its
+    Dataset time plus the pipeline's number of trees × its seconds per tree."""
+    import duckdb
+    import lightgbm as lgb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from kizashi.model.features import Frame, build_frame, catalogue
+    from kizashi.model.fit import _params
+    from kizashi.model.labels import first_serious, label, month_end
+    from kizashi.model.pipeline import train_evaluate
+    from kizashi.model.split import calibration_holdout, default_cutoff, time_split
+
+    t = time.perf_counter()
+    res, tabs = _portfolio(base, months, seed)
+    out: dict[str, Any] = {
+        "base_businesses": base,
+        "months": months,
+        "test_months": test_months,
+        "base_seconds": round(time.perf_counter() - t, 1),
+        "runs": [],
+    }
+    observed = (np.datetime64(res.as_of, "M") + 1).astype("datetime64[D]") - 1
+    ind = res.indicators
+    keep = _training_months(
+        ind.column("month").to_numpy(zero_copy_only=False).astype("datetime64[D]"),
+        observed,
+        test_months,
+    )
+    ind = ind.filter(pc.is_in(ind.column("month"), pa.array(keep, pa.date32())))
+    ind = ind.filter(pc.fill_null(ind.column("has_data"), False))
+    ep, ev = res.episodes, tabs["credit_events"]
+    del res, tabs
+    feat_cols = [
+        f.id for f in catalogue() if f.kind in ("value", "percentile") and f.id in ind.column_names
+    ]
+    base_bid = ind.column("business_id").to_numpy()
+    base_month = ind.column("month").to_numpy(zero_copy_only=False).astype("datetime64[D]")
+    cut = default_cutoff(base_month, month_end(base_month, 12) <= observed, test_months)
+    for size in sizes:
+        reps = -(-size // base)
+        n = reps * ind.num_rows
+        row: dict[str, Any] = {"businesses": reps * base, "rows": n}
+        t0 = time.perf_counter()
+        firsts = first_serious(pa.concat_tables(_shifted(ev, r * 10_000_000) for r in range(reps)))
+        row["labels_seconds"] = round(time.perf_counter() - t0, 1)
+        # the matrix laid out as train_evaluate reads it (fit rows, calibration rows, test
+        # rows, the rest), so that it takes views of it rather than copies
+        regions = []
+        for r in range(reps):
+            b_r = base_bid + r * 10_000_000
+            in_scope, y = label(b_r, base_month, firsts, observed)
+            sp = time_split(base_month, in_scope & (y >= 0), cut)
+            held = calibration_holdout(b_r)
+            reg = np.full(b_r.size, 3, dtype=np.int8)
+            reg[sp.test], reg[sp.train & held], reg[sp.train & ~held] = 2, 1, 0
+            regions.append(reg)
+        counts = np.bincount(np.concatenate(regions), minlength=4)
+        start = np.r_[0, np.cumsum(counts)[:-1]]
+        X = np.empty((n, len(catalogue())), dtype=np.float32)
+        bid = np.empty(n, dtype=np.int64)
+        month = np.empty(n, dtype="datetime64[D]")
+        peer = np.empty(n, dtype=object)
+        points = np.empty(n)
+        names: tuple[str, ...] = ()
+        t_feat = t_ref = 0.0
+        con = duckdb.connect()
+        for r in range(reps):
+            shift = r * 10_000_000
+            part_ind = _shifted(ind, shift)
+            t0 = time.perf_counter()
+            fr = build_frame(part_ind, _shifted(ep, shift), _shifted(ev, shift), con=con)
+            t1 = time.perf_counter()
+            con.register("i", part_ind)
+            con.sql(
+                "SELECT business_id, month, peer_group, "
+                + ", ".join(f'CAST("{c}" AS FLOAT) AS "{c}"' for c in feat_cols)
+                + " FROM i"
+            ).to_arrow_table()
+            con.unregister("i")
+            t2 = time.perf_counter()
+            t_feat += t1 - t0
+            t_ref += t2 - t1
+            assert len(fr) == ind.num_rows and (fr.business_id == base_bid + shift).all()
+            for k in range(4):
+                sel = regions[r] == k
+                a, c = start[k], int(sel.sum())
+                X[a : a + c] = fr.X[sel]
+                bid[a : a + c] = fr.business_id[sel]
+                month[a : a + c] = fr.month[sel]
+                peer[a : a + c] = fr.peer_group[sel]
+                points[a : a + c] = fr.rule_points[sel]
+                start[k] += c
+            names = fr.names
+            del fr, part_ind
+        con.close()
+        del regions
+        frame = Frame(bid, month, peer, X, names, points)
+        row["features_seconds"] = round(t_feat, 1)
+        row["duckdb_reference_seconds"] = round(t_ref, 1)
+        t0 = time.perf_counter()
+        model, meta = train_evaluate(frame, firsts, observed, test_months=test_months)
+        row["train_evaluate_seconds"] = round(time.perf_counter() - t0, 1)
+        row["train_rows"], row["test_rows"] = meta["train"]["rows"], meta["test"]["rows"]
+        row["trees"] = meta["trees"]
+        row["auc"] = round(meta["metrics"]["model"]["auc"], 4)
+        row["peak_rss_gb_after_train"] = round(peak_rss_gb(), 2)
+        # reference: bare LightGBM on the same fit rows and labels, the same parameters
+        del model
+        in_scope, y = label(bid, month, firsts, observed)
+        labelled = in_scope & (y >= 0)
+        sp = time_split(month, labelled, default_cutoff(month, labelled, test_months))
+        fit = sp.train & ~calibration_holdout(bid)
+        directions = {f.id: f.direction for f in catalogue()}
+        p = _params(int(fit.sum()), None)
+        p["monotone_constraints"] = [directions.get(nm, 0) for nm in names]
+        p["monotone_constraints_method"] = "intermediate"
+        t0 = time.perf_counter()
+        ds = lgb.Dataset(X[fit], y[fit].astype(np.float64), free_raw_data=True).construct()
+        t1 = time.perf_counter()
+        lgb.train(p, ds, num_boost_round=20)
+        t2 = time.perf_counter()
+        row["lightgbm_dataset_seconds"] = round(t1 - t0, 1)
+        row["lightgbm_seconds_per_tree"] = round((t2 - t1) / 20, 3)
+        row["lightgbm_floor_seconds"] = round(t1 - t0 + row["trees"] * (t2 - t1) / 20, 1)
+        del ds, frame, X
+        row["load"] = os.getloadavg()[0]
+        out["runs"].append(row)
+        print(json.dumps(row), flush=True)
+    out["peak_rss_gb"] = round(peak_rss_gb(), 2)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("what", choices=("synth", "polish", "slovak", "scale"))
+    ap.add_argument("what", choices=("synth", "polish", "slovak", "scale", "train-scale"))
+    ap.add_argument("--sizes", default="50000,200000,500000,1500000")
+    ap.add_argument("--base", type=int, default=20_000)
+    ap.add_argument("--test-months", type=int, default=6)
     ap.add_argument("--businesses", type=int, default=20_000)
     ap.add_argument("--months", type=int, default=60)
     ap.add_argument("--rows", type=int, default=1_500_000)
@@ -369,8 +568,11 @@ def main() -> None:
         out = bench_polish(a.seed)
     elif a.what == "slovak":
         out = bench_slovak(a.seed)
-    else:
+    elif a.what == "scale":
         out = bench_scale(a.rows, a.seed)
+    else:
+        sizes = [int(x) for x in a.sizes.split(",") if x]
+        out = bench_train_scale(sizes, a.base, a.months, a.test_months, a.seed)
     print(json.dumps(out, indent=1, default=str) if a.json else _text(a.what, out))
 
 
@@ -420,6 +622,21 @@ def _text(what: str, out: dict[str, Any]) -> str:
                     if k == "model"
                     else ""
                 )
+            )
+    elif what == "train-scale":
+        lines.append(
+            f"  base {out['base_businesses']:,} businesses × {out['months']} months (engine, "
+            f"not timed: {out['base_seconds']} s), test months {out['test_months']}"
+        )
+        for r in out["runs"]:
+            lines.append(
+                f"  {r['businesses']:,} businesses, {r['rows']:,} rows (train {r['train_rows']:,}, "
+                f"test {r['test_rows']:,}): features {r['features_seconds']} s (DuckDB reading "
+                f"the same: {r['duckdb_reference_seconds']} s), labels {r['labels_seconds']} s, "
+                f"train+evaluate {r['train_evaluate_seconds']} s ({r['trees']} trees; bare "
+                f"LightGBM floor {r['lightgbm_floor_seconds']} s = Dataset "
+                f"{r['lightgbm_dataset_seconds']} s + {r['lightgbm_seconds_per_tree']} s/tree); "
+                f"peak RSS {r['peak_rss_gb_after_train']} GB; load {r['load']:.1f}"
             )
     else:
         lines.append(

@@ -15,6 +15,7 @@ def test_demo_announces_each_step(cli) -> None:  # type: ignore[no-untyped-def]
         "事業者の指標・ルールを計算しています…",
         "予兆フラグと要約を保存しています…",
         "未対応の予兆フラグ",
+        "各組織の担当者と事業者の対応",  # the demo's responses to flags, after the first run
     ]
     at = [out.find(s) for s in steps]
     assert all(i >= 0 for i in at), (steps, at, out)

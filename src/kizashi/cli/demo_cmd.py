@@ -41,7 +41,8 @@ def demo(
         shutil.rmtree(cfg.data_dir)
         store.cache_clear()
     st = store()
-    if demo_exists(st):
+    built = not demo_exists(st)
+    if not built:
         console.print(
             f"デモはすでに {cfg.resolved_database_url} にあります(作り直すときは --reset)"
         )
@@ -71,6 +72,11 @@ def demo(
             f"同意 {summary.consents:,}"
         )
     _run_monitoring_if_available()
+    if built:  # the flags exist now: each organisation has already answered some of them
+        from kizashi.jobs.demo_flags import add_flag_responses
+
+        console.print("各組織の担当者と事業者の対応(確認済・対応中・対応不要)を記録しています…")
+        add_flag_responses(st)
     checkpoint_audit()
     console.print(f"\nデモ用ログイン — パスワードはすべて [bold]{DEMO_PASSWORD}[/bold]")
     for login in demo_logins(st):

@@ -17,6 +17,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     model_cmd,
     plan_cmd,
     referral_cmd,
+    report_cmd,
     rules_cmd,
     run_cmd,
     serve_cmd,

@@ -16,6 +16,7 @@ from kizashi.store.db import Store
 from kizashi.store.models import Business, Organisation
 
 from .demo_consent import add_consent_day
+from .demo_loans import add_loan_day
 from .demo_referrals import add_referrals
 from .demo_support import add_support_cases
 from .demo_world import BANKS, DEMO_PASSWORD, GUARANTOR, INSTITUTIONS, OWNER_ACCOUNTS, SUPPORTERS
@@ -134,6 +135,11 @@ def build_demo(
             "the demo is already loaded in this database (use --reset to start again)"
         )
     inst = _create_institutions(store)
+    last_day = (
+        date(end_month.year, end_month.month, 30)
+        if end_month.month != 2
+        else date(end_month.year, 2, 28)
+    )
     summary = load_synthetic_portfolio(
         store,
         settings,
@@ -142,9 +148,7 @@ def build_demo(
         seed=seed,
         months=months,
         end_month=end_month,
-        today=date(end_month.year, end_month.month, 30)
-        if end_month.month != 2
-        else date(end_month.year, 2, 28),
+        today=last_day,
         progress=progress,
     )
     _create_owner_logins(store)
@@ -152,8 +156,15 @@ def build_demo(
     added = add_consent_day(
         store, owner_businesses=OWNER_ACCOUNTS, expiry_days=settings.consent_request_days
     )
+    # loans, a guarantee, a schedule, a 完済 and credit events entered by a bank and the 保証協会
+    loans = add_loan_day(store, as_of=last_day)
     # support cases with dialogue records and due reminders for every institution's officer
     add_support_cases(store, settings.raw_dir)
     # referrals: one waiting at the council, one waiting for its owner's consent
     granted = add_referrals(store)
-    return replace(summary, consents=summary.consents + added + granted)
+    return replace(
+        summary,
+        consents=summary.consents + added + granted,
+        loans=summary.loans + len(loans.loans),
+        credit_events=summary.credit_events + len(loans.events),
+    )

@@ -124,14 +124,21 @@ class Frame:
     def __len__(self) -> int:
         return int(self.business_id.size)
 
-    def take(self, mask: np.ndarray) -> Frame:
+    def take(self, rows: np.ndarray) -> Frame:
+        """The rows ``rows`` (a boolean mask or ascending positions); views, not copies, when
+        they are one run of consecutive rows (a frame laid out training rows first: at 30M
+        rows a copy of the matrix is gigabytes)."""
+        sel = rows
+        pos = np.flatnonzero(rows) if rows.dtype == bool else rows
+        if pos.size and pos[-1] - pos[0] + 1 == pos.size and (np.diff(pos) == 1).all():
+            sel = slice(int(pos[0]), int(pos[-1]) + 1)  # type: ignore[assignment]
         return Frame(
-            self.business_id[mask],
-            self.month[mask],
-            self.peer_group[mask],
-            self.X[mask],
+            self.business_id[sel],
+            self.month[sel],
+            self.peer_group[sel],
+            self.X[sel],
             self.names,
-            None if self.rule_points is None else self.rule_points[mask],
+            None if self.rule_points is None else self.rule_points[sel],
         )
 
     def columns(self, names: tuple[str, ...]) -> np.ndarray:

@@ -133,7 +133,7 @@ def _rows(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
     orders the training rows so that the calibration rows come last: at 10M rows a copy is
     gigabytes)."""
     hit = np.flatnonzero(mask)
-    if hit.size and hit[-1] - hit[0] + 1 == hit.size:
+    if hit.size and hit[-1] - hit[0] + 1 == hit.size:  # ascending, so one run
         return X[hit[0] : hit[-1] + 1]
     return X[mask]
 

@@ -12,6 +12,7 @@ from . import (
     matching_models,
     plan_models,
     referral_models,
+    reports_models,
     support_models,
     teams_models,
     triage_models,
@@ -25,5 +26,6 @@ FEATURE_MODULES = (
     support_models,
     triage_models,
     teams_models,
+    reports_models,
 )
 metadata = Base.metadata

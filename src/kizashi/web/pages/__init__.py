@@ -22,6 +22,7 @@ from . import (
     monitoring,
     plans,
     referrals,
+    reports,
     teams,
     timeliness,
     triage,
@@ -45,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     teams.router,
     timeliness.router,
     plans.router,
+    reports.router,
     exports.router,
     changes.router,
 )
