@@ -77,6 +77,11 @@ REFERRAL = "referral"  # read: the sender, the receiver once approved, the busin
 REFERRAL_OWNER = "referral_owner"  # approve or refuse: the business's owner
 REFERRAL_RECEIVER = "referral_receiver"  # accept or decline: the receiver, once approved
 REFERRAL_SENDER = "referral_sender"  # withdraw: the referring organisation
+# reports on a business (issue 13): the owner's progress report, sent to bank A
+REPORT = "report"  # read: its author's organisation, the business's owner, an organisation it
+# was sent to (under the business's financials consent)
+REPORT_AUTHOR = "report_author"  # change, send, withdraw: the author's organisation
+REPORT_RECIPIENT = "report_recipient"  # acknowledge: an organisation it was sent to
 # Routes that refuse nobody (listing only what the caller may see, or the caller's own
 # things): run for every case, checked for no business data only.
 LIST = "list"
@@ -367,6 +372,38 @@ ROUTES: dict[str, R] = {
     "POST /referrals/{referral_id}/accept": R(REFERRAL_RECEIVER, form={}),
     "POST /referrals/{referral_id}/decline": R(REFERRAL_RECEIVER, form={"reason": "x"}),
     "POST /referrals/{referral_id}/withdraw": R(REFERRAL_SENDER, form={}),
+    # --- reports on a business (issue 13): written by whoever reads its financials; read by
+    # the author, the owner and the organisations it was sent to (report_id: the owner's
+    # progress report, sent to bank A)
+    "GET /api/v1/reports": R(LIST),
+    "GET /api/v1/me/report-reminders": R(SELF),
+    "GET /api/v1/businesses/{business_id}/report-recipients": R(Category.FINANCIALS),
+    "POST /api/v1/businesses/{business_id}/reports": R(
+        Category.FINANCIALS,
+        json={"kind": "progress", "period_to": "2026-06", "purpose": "monitoring"},
+    ),
+    "GET /api/v1/reports/{report_id}": R(REPORT),
+    "GET /api/v1/reports/{report_id}/report.pdf": R(REPORT),
+    "PATCH /api/v1/reports/{report_id}": R(
+        REPORT_AUTHOR, json={"comment": "x", "purpose": "monitoring"}
+    ),
+    "POST /api/v1/reports/{report_id}/send": R(REPORT_AUTHOR, json={"purpose": "monitoring"}),
+    "POST /api/v1/reports/{report_id}/withdraw": R(REPORT_AUTHOR, json={"purpose": "monitoring"}),
+    "POST /api/v1/reports/{report_id}/acknowledge": R(
+        REPORT_RECIPIENT, json={"purpose": "monitoring"}
+    ),
+    "GET /reports": R(LIST),
+    "GET /businesses/{business_id}/reports": R(Category.FINANCIALS),
+    "GET /businesses/{business_id}/reports/new": R(Category.FINANCIALS),
+    "POST /businesses/{business_id}/reports": R(
+        Category.FINANCIALS, form={"kind": "progress", "period_to": "2026-06"}
+    ),
+    "GET /reports/{report_id}": R(REPORT),
+    "GET /reports/{report_id}/report.pdf": R(REPORT),
+    "POST /reports/{report_id}": R(REPORT_AUTHOR, form={"comment": "x"}),
+    "POST /reports/{report_id}/send": R(REPORT_AUTHOR, form={}),
+    "POST /reports/{report_id}/withdraw": R(REPORT_AUTHOR, form={}),
+    "POST /reports/{report_id}/acknowledge": R(REPORT_RECIPIENT, form={}),
 }
 
 # Cases: (login, purpose asked for).
@@ -545,6 +582,7 @@ def _extras(store: Store, w: WebWorld) -> dict[str, Any]:
             **_referral_ids(s, a_officer, business.id),
             **_team_ids(s, a_officer, part, business, owner_actor),
             "plan_id": _plan_id(s, owner, business.id),
+            "report_id": _report_id(s, owner, business.id),
             "event_id": s.execute(
                 select(func.min(AuditEvent.id)).where(AuditEvent.business_id == business.id)
             ).scalar_one(),
@@ -563,6 +601,30 @@ def _plan_id(s: Any, owner: User, business_id: int) -> int:
         s, actor, plan.id, granularity=Granularity.MONTHLY, targets={date(2026, 4, 1): {"sales": 1}}
     )
     return plan.id
+
+
+def _report_id(s: Any, owner: User, business_id: int) -> int:
+    """The owner's progress report on the business, sent to bank A (issue 13)."""
+    from kizashi.access import Actor
+    from kizashi.actions.reports import do_create_report, do_send_report
+    from kizashi.domain.reports import ReportCadence, ReportKind
+    from kizashi.store.models import Organisation
+
+    bank_a = s.execute(select(Organisation.id).where(Organisation.code == "bank-a")).scalar_one()
+    actor = Actor.from_user(owner)
+    report = do_create_report(
+        s,
+        actor,
+        business_id,
+        kind=ReportKind.PROGRESS,
+        period_to=date(2026, 9, 1),
+        purpose=Purpose.MONITORING,
+        cadence=ReportCadence.NONE,
+        recipients=[bank_a],
+        comment="順調",
+    )
+    do_send_report(s, actor, report.id, purpose=Purpose.MONITORING)
+    return report.id
 
 
 def _case_ids(s: Any, officer: User, business_id: int) -> dict[str, int]:
