@@ -196,6 +196,20 @@ ROUTES: dict[str, R] = {
     "POST /api/v1/businesses/{business_id}/money-files": R(
         UPLOAD_MONEY, form={}, files=True, file_field="file"
     ),
+    # invoices matched to payments (issue 14): reading needs 請求書 and 口座; matching again the
+    # right to submit 請求書
+    "GET /api/v1/businesses/{business_id}/payment-matches": R(Category.INVOICES),
+    "POST /api/v1/businesses/{business_id}/payment-matches": R(UPLOAD_MONEY),
+    "GET /businesses/{business_id}/payments": R(Category.INVOICES),
+    "POST /businesses/{business_id}/payments/match": R(UPLOAD_MONEY, form={}),
+    # an organisation's own saved bank-file layouts (no business data)
+    "GET /api/v1/money-presets": R(SELF),
+    "PUT /api/v1/money-presets/{name}": R(SELF),  # not sent: the caller's organisation's own
+    "DELETE /api/v1/money-presets/{name}": R(SELF),  # not sent: as above
+    "POST /api/v1/money-layouts/detect": R(SELF),  # not sent: reads the sent file only
+    "GET /money-presets": R(SELF),
+    "POST /money-presets": R(SELF),  # not sent: the caller's organisation's own
+    "POST /money-presets/delete": R(SELF),  # not sent: as above
     # --- loans, guarantees and credit events (issue 12); loan_id: bank A's loan A-1 (guaranteed
     # by the guarantor), the new loan is bank A's
     "GET /businesses/{business_id}/loans": R(Category.LOANS),
@@ -443,6 +457,11 @@ NOT_SENT = {
     "POST /loans/import",
     "POST /api/v1/loans/import",
     "POST /api/v1/credit-events/import",
+    "PUT /api/v1/money-presets/{name}",
+    "DELETE /api/v1/money-presets/{name}",
+    "POST /api/v1/money-layouts/detect",
+    "POST /money-presets",
+    "POST /money-presets/delete",
 }
 
 

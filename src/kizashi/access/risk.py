@@ -10,20 +10,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy.orm import Session
 
 from kizashi.domain.periods import month_end
+from kizashi.domain.triage import DEFAULT_SCORE_PCT
 from kizashi.domain.vocabulary import Category, Purpose
 from kizashi.engine.spec.packs import default_pack
 from kizashi.model import registry
 from kizashi.model.explain import Reason, reasons
 from kizashi.store import analytics
-from kizashi.store.risk_scores import business_scores
+from kizashi.store.risk_scores import business_scores, month_ranks
 
 from .actor import Actor
 from .policy import access_business_by_id
+from .risk_admin import read_risk_weight
 
 
 @dataclass(frozen=True)
@@ -47,8 +50,11 @@ def read_risk(
     purpose: Purpose,
     *,
     today: date | None = None,
+    default_score_pct: int | None = None,
 ) -> RiskView | None:
-    """The business's newest score of the active model (None: no active model or no score)."""
+    """The business's newest score of the active model (None: no active model or no score).
+    ``triage`` is the reader's organisation's: its weighting (``risk_weight``, none set:
+    ``default_score_pct``) of the score's and the rules' percentile ranks in the month."""
     access_business_by_id(
         session,
         actor,
@@ -83,7 +89,27 @@ def read_risk(
         peer_median=now.get("peer_median"),
         peer_n=now.get("peer_n"),
         change=None if prev is None else float(now["probability"]) - float(prev),
-        triage=now.get("triage"),
+        triage=_triage(session, actor, data_dir, version, now, default_score_pct),
         rule_priority=now.get("rule_priority"),
         reasons=reasons(contrib, x, model.names),
     )
+
+
+def _triage(
+    session: Session,
+    actor: Actor,
+    data_dir: Path,
+    version: str,
+    row: dict[str, Any],
+    default_score_pct: int | None,
+) -> float | None:
+    """The combined priority (0–100) with the reader's organisation's weighting."""
+    p, r = row.get("probability"), row.get("rule_priority")
+    if p is None or r is None:
+        return row.get("triage")
+    ranks = month_ranks(data_dir, version, row["as_of"], float(p), float(r))
+    if ranks is None:
+        return row.get("triage")
+    default = DEFAULT_SCORE_PCT if default_score_pct is None else default_score_pct
+    w = read_risk_weight(session, actor.org_id, default).score_pct / 100
+    return round(w * ranks[0] + (1 - w) * ranks[1], 1)

@@ -23,7 +23,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from kizashi.domain.teams import managed_by
-from kizashi.domain.triage import Candidate, Officer, OpenFlag, Proposal, allocate, remaining
+from kizashi.domain.triage import (
+    DEFAULT_SCORE_PCT,
+    Candidate,
+    Officer,
+    OpenFlag,
+    Proposal,
+    allocate,
+    remaining,
+)
 from kizashi.domain.vocabulary import OPEN_STATES, Category, Purpose, Role
 from kizashi.model import registry
 from kizashi.store.models import Business, Flag, FlagResponse, Loan, User
@@ -33,6 +41,7 @@ from kizashi.store.triage_models import StaffCapacity, TriageAssignment
 from .actor import Actor
 from .monitoring import pack_for_ref
 from .policy import accessible_business_ids, audit_listing
+from .risk_admin import read_risk_weight
 from .rule import flag_rows
 from .teams import memberships, org_teams
 
@@ -76,6 +85,7 @@ class TriageQueue:
     assignable: tuple[int, ...] = ()  # the officers the reader may assign to
     reader_id: int | None = None
     manages: bool = False  # the reader manages a team
+    score_pct: int = DEFAULT_SCORE_PCT  # the risk model's share of the priority (risk_weight)
 
     def may_move(self, p: Proposal) -> bool:
         """Whether the reader may assign (or reassign) this row to someone in ``assignable``."""
@@ -167,8 +177,11 @@ def read_triage_queue(
     data_dir: Path | None = None,
     lang: str = "ja",
     today: date | None = None,
+    default_score_pct: int | None = None,
 ) -> TriageQueue:
-    """The organisation's queue for the month ``period`` (default: this month)."""
+    """The organisation's queue for the month ``period`` (default: this month), ranked with the
+    organisation's weighting of the risk model's score (``risk_weight``; none set:
+    ``default_score_pct``, the deployment's ``KIZASHI_RISK_WEIGHT``)."""
     on = today or date.today()
     month = month_of(period or on)
     org_id = actor.org_id if actor.org_id is not None else -1
@@ -241,7 +254,12 @@ def read_triage_queue(
     org_kind = actor.org_kind.value if actor.org_kind is not None else ""
     members = memberships(session, org_id)
     team_of = {u: m.team_id for u, m in members.items()}
-    proposals = allocate(candidates, officers, assigned, month, org_kind, team_of)
+    weight = read_risk_weight(
+        session, org_id, DEFAULT_SCORE_PCT if default_score_pct is None else default_score_pct
+    )
+    proposals = allocate(
+        candidates, officers, assigned, month, org_kind, team_of, score_pct=weight.score_pct
+    )
     left = remaining(officers, assigned)
     loads = tuple(
         OfficerLoad(
@@ -292,4 +310,5 @@ def read_triage_queue(
         assignable,
         me,
         bool(team),
+        weight.score_pct,
     )

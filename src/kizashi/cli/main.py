@@ -15,6 +15,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     ingest_cmd,
     loan_cmd,
     model_cmd,
+    payments_cmd,
     plan_cmd,
     referral_cmd,
     report_cmd,

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
+from kizashi.access.risk_admin import default_pct
 from kizashi.access.triage import read_triage_queue
 from kizashi.actions.triage import (
     CapacityFull,
@@ -74,6 +75,7 @@ def triage_list(
             period=_month(period),
             purpose=purpose,
             data_dir=settings().data_dir,
+            default_score_pct=default_pct(settings().risk_weight),
             lang="ja",
         )
     headers, rows = table(q, "ja", mine=mine)

@@ -11,7 +11,11 @@ Ranking (docs/support.md, "Triage"):
 - times an exposure factor ``1 + min(1, own_yen / 100,000,000)`` where ``own_yen`` is the part of
   the balance the organisation itself carries: the unguaranteed part for a lender, the guaranteed
   part for a 保証協会 (all of it for anyone else);
-- times ``1 + 2 × probability`` when the risk model scored the business (×1 otherwise).
+- that is the business's rules' points (``score``). Its triage priority (``priorities``, 0–100)
+  weighs the percentile rank of those points among the organisation's candidates against the
+  percentile rank of the risk model's probability (unscored: 0): ``score_pct`` % the score's,
+  the rest the rules' (ties share their mean rank). ``score_pct`` is the organisation's own
+  weighting (``risk_weight``; 0: rules only, 100: the score only; default 50).
 
 Allocation: businesses already assigned for the period keep their officer (and use up their
 capacity); the others, best first, go to the team with the most capacity left (its members'
@@ -23,12 +27,14 @@ left. A business nobody has room for stays unassigned, marked over capacity.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
 SEVERITY_WEIGHTS = {"critical": 8, "high": 4, "medium": 2, "low": 1}
 EXPOSURE_SCALE_YEN = 100_000_000
+DEFAULT_SCORE_PCT = 50  # the risk model's share of the triage priority when none is set
 
 
 @dataclass(frozen=True)
@@ -71,7 +77,7 @@ class Proposal:
     rank: int
     business_id: int
     name: str
-    score: float
+    score: float  # the triage priority, 0–100 (``priorities``)
     reason: Reason
     officer_id: int | None
     assigned: bool  # True: a person assigned it; False: proposed
@@ -119,8 +125,30 @@ def score(c: Candidate, period: date, org_kind: str) -> float:
     )
     own = own_share(c.exposure_yen, c.guaranteed_yen, org_kind)
     exposure = 1 + min(1.0, own / EXPOSURE_SCALE_YEN)
-    risk = 1 + 2 * c.probability if c.probability is not None else 1.0
-    return round(points * exposure * risk, 4)
+    return round(points * exposure, 4)
+
+
+def percentile_ranks(values: Sequence[float]) -> list[float]:
+    """0–100 per value: the share of values below it plus half the equal ones (ties share)."""
+    xs = sorted(values)
+    n = len(xs)
+    return [100 * (bisect_left(xs, v) + bisect_right(xs, v)) / (2 * n) for v in values]
+
+
+def priorities(
+    candidates: Sequence[Candidate], period: date, org_kind: str, score_pct: int = DEFAULT_SCORE_PCT
+) -> dict[int, float]:
+    """Each candidate's (with an open flag) triage priority, 0–100 (see the module text)."""
+    cs = [c for c in candidates if c.flags]
+    if not cs:
+        return {}
+    rules = percentile_ranks([score(c, period, org_kind) for c in cs])
+    risk = percentile_ranks([c.probability or 0.0 for c in cs])
+    w = score_pct / 100
+    return {
+        c.business_id: round((1 - w) * a + w * b, 4)
+        for c, a, b in zip(cs, rules, risk, strict=True)
+    }
 
 
 def reason_of(c: Candidate, period: date) -> Reason:
@@ -137,11 +165,21 @@ def reason_of(c: Candidate, period: date) -> Reason:
     return Reason(flags, c.exposure_yen, share, c.probability)
 
 
-def rank(candidates: Sequence[Candidate], period: date, org_kind: str) -> list[Candidate]:
-    """Best first: score, then more exposure, then name and id (a stable, total order)."""
+def rank(
+    candidates: Sequence[Candidate], period: date, org_kind: str, score_pct: int = DEFAULT_SCORE_PCT
+) -> list[Candidate]:
+    """Best first: priority, then the rules' points, then more exposure, then name and id (a
+    stable, total order)."""
+    prio = priorities(candidates, period, org_kind, score_pct)
     return sorted(
         (c for c in candidates if c.flags),
-        key=lambda c: (-score(c, period, org_kind), -c.exposure_yen, c.name, c.business_id),
+        key=lambda c: (
+            -prio[c.business_id],
+            -score(c, period, org_kind),
+            -c.exposure_yen,
+            c.name,
+            c.business_id,
+        ),
     )
 
 
@@ -152,6 +190,7 @@ def allocate(
     period: date,
     org_kind: str,
     team_of: Mapping[int, int] | None = None,
+    score_pct: int = DEFAULT_SCORE_PCT,
 ) -> list[Proposal]:
     """The queue for ``period``: every candidate with an open flag, ranked, each either
     assigned (``assigned``: business → officer, kept), proposed to an officer with capacity
@@ -167,8 +206,9 @@ def allocate(
         if officer_id in loads:
             loads[officer_id].used += 1
     out: list[Proposal] = []
-    for i, c in enumerate(rank(candidates, period, org_kind), start=1):
-        s = score(c, period, org_kind)
+    prio = priorities(candidates, period, org_kind, score_pct)
+    for i, c in enumerate(rank(candidates, period, org_kind, score_pct), start=1):
+        s = prio[c.business_id]
         why = reason_of(c, period)
         if c.business_id in assigned:
             who = assigned[c.business_id]

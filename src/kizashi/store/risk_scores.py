@@ -102,3 +102,22 @@ def month_scores(data_dir: Path, version: str, as_of: date) -> pa.Table | None:
         ).to_arrow_table()
     finally:
         con.close()
+
+
+def month_ranks(
+    data_dir: Path, version: str, as_of: date, probability: float, rule_priority: float
+) -> tuple[float, float] | None:
+    """Percentile ranks (0–100; ties count half) of ``probability`` and ``rule_priority`` among
+    the month's scored businesses — the two parts of the triage priority (None: no scores)."""
+    rows = _query(
+        data_dir,
+        f"SELECT COUNT(*) AS n, "
+        "SUM(CASE WHEN probability < ? THEN 2 WHEN probability = ? THEN 1 ELSE 0 END) AS p, "
+        "SUM(CASE WHEN rule_priority < ? THEN 2 WHEN rule_priority = ? THEN 1 ELSE 0 END) AS r "
+        f"FROM {RISK_SCORES} WHERE model_version = ? AND as_of = ?",
+        [probability, probability, rule_priority, rule_priority, version, as_of],
+    )
+    if not rows or not rows[0]["n"]:
+        return None
+    n = rows[0]["n"]
+    return 100 * float(rows[0]["p"]) / (2 * n), 100 * float(rows[0]["r"]) / (2 * n)

@@ -20,6 +20,7 @@ from fastapi import APIRouter, Body, HTTPException, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from kizashi.access.risk_admin import default_pct
 from kizashi.access.triage import read_triage_queue
 from kizashi.actions.triage import (
     MAX_CAPACITY,
@@ -138,6 +139,7 @@ def get_triage(
         period=parse_period(period),
         purpose=purpose,
         data_dir=settings.data_dir,
+        default_score_pct=default_pct(settings.risk_weight),
         lang=lang,
     )
     name = f"triage-{q.period:%Y-%m}"

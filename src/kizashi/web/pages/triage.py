@@ -14,6 +14,7 @@ from datetime import date
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from kizashi.access.risk_admin import default_pct
 from kizashi.access.triage import read_triage_queue
 from kizashi.actions.triage import CapacityFull, do_assign_triage, do_set_capacity
 from kizashi.domain.vocabulary import Role
@@ -57,6 +58,7 @@ def triage_page(
             period=_period(period),
             purpose=purpose.purpose,
             data_dir=settings.data_dir,
+            default_score_pct=default_pct(settings.risk_weight),
             lang=_lang(t),
         )
     return render(
@@ -89,6 +91,7 @@ def _export(
             period=_period(period),
             purpose=purpose.purpose,
             data_dir=settings.data_dir,
+            default_score_pct=default_pct(settings.risk_weight),
             lang=_lang(t),
         )
     headers, rows = table(q, _lang(t))
