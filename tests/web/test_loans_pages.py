@@ -86,3 +86,39 @@ def test_others_cannot_enter(client: TestClient, store: Store, web_world: WebWor
     login(client, "owner")  # the business reads its loans, enters none
     page = client.get(f"/businesses/{bid}/loans")
     assert page.status_code == 200 and "融資を登録する" not in page.text
+
+
+def test_an_english_page_says_why_an_entry_was_refused(
+    client: TestClient, store: Store, web_world: WebWorld
+) -> None:
+    """The refusal names what is wrong, in the page's language (not a generic "refused")."""
+    bid = web_world.business_id
+    login(client, "a_officer")
+    token = csrf_from(client.get(f"/businesses/{bid}/loans?lang=en").text)
+    form = {
+        "csrf_token": token, "loan_number": "A-30", "lender": "bank-a", "guarantor": "",
+        "guarantee_ratio_pct": "0", "original_amount": "3000000", "balance": "3000000",
+        "balance_as_of": "2026-10-31", "interest_rate_pct": "1.5", "start_date": "2026-04-01",
+        "maturity_date": "2026-03-31",
+    }  # fmt: skip
+    r = client.post(f"/businesses/{bid}/loans", data=form)
+    assert r.status_code == 409
+    assert "The maturity date is before the start date." in r.text
+    assert "check the number, the amounts" not in r.text  # not the generic sentence
+    r = client.post(f"/businesses/{bid}/loans", data={**form, "maturity_date": "2030-03-31"})
+    assert r.status_code == 303
+    r = client.post(f"/businesses/{bid}/loans", data={**form, "maturity_date": "2030-03-31"})
+    assert r.status_code == 409 and "Loan number A-30 is already recorded." in r.text
+    r = client.post(
+        f"/businesses/{bid}/credit-events",
+        data={"csrf_token": token, "kind": "delinquency", "occurred_on": "2026-11-30"},
+    )
+    assert r.status_code == 409 and "A delinquency needs its days past due (1 or more)." in r.text
+    # the Japanese page gives the same reason in Japanese, whole
+    client.get(f"/businesses/{bid}/loans?lang=ja")
+    r = client.post(
+        f"/businesses/{bid}/credit-events",
+        data={"csrf_token": token, "kind": "delinquency", "occurred_on": "2026-11-30"},
+    )
+    assert r.status_code == 409 and "延滞には延滞日数 (1 以上) が必要です" in r.text
+    assert "needs days past due" not in r.text

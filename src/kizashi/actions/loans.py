@@ -13,6 +13,7 @@ profile (linked to it, or under consent) — the same NotFound as a business tha
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -103,30 +104,75 @@ def _gate_business(session: Session, actor: Actor, business_id: int, action: str
     )
 
 
-def check_loan(session: Session, data: LoanInput) -> list[tuple[str, str]]:
-    """What is wrong with a loan (field, Japanese message); empty when it may be stored."""
-    out: list[tuple[str, str]] = []
+class LoanRefused(ValueError):
+    """An entry the rules refuse. ``str()`` is the Japanese text (the CLI, the API, the Japanese
+    page); ``english`` says the same in English (an English page), sentence by sentence."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:  # (Japanese, English)
+        self.problems = tuple(problems)
+        super().__init__("; ".join(ja for ja, _ in self.problems))
+
+    @property
+    def english(self) -> str:
+        return " ".join(en for _, en in self.problems)
+
+
+def loan_problems(session: Session, data: LoanInput) -> list[tuple[str, str, str]]:
+    """What is wrong with a loan (field, Japanese, English); empty when it may be stored."""
+    out: list[tuple[str, str, str]] = []
+
+    def bad(field: str, ja: str, en: str) -> None:
+        out.append((field, ja, en))
+
     if data.original_amount <= 0:
-        out.append(("original_amount", "当初金額は 1 円以上です"))
+        bad("original_amount", "当初金額は 1 円以上です", "The original amount is at least 1 yen.")
     if data.balance < 0 or data.balance > max(data.original_amount, 0):
-        out.append(("balance", "残高は 0 円以上、当初金額以下です"))
+        bad(
+            "balance",
+            "残高は 0 円以上、当初金額以下です",
+            "The balance is between 0 yen and the original amount.",
+        )
     if data.guarantee_ratio_pct not in GUARANTEE_RATIOS:
-        out.append(("guarantee_ratio_pct", "保証割合は 0・80(責任共有)・100 のいずれかです"))
+        bad(
+            "guarantee_ratio_pct",
+            "保証割合は 0・80(責任共有)・100 のいずれかです",
+            "The guarantee ratio is 0, 80 (shared responsibility) or 100.",
+        )
     if data.guarantee_ratio_pct and data.guarantor_org_id is None:
-        out.append(("guarantor", "保証付きの融資には保証協会が必要です"))
+        bad(
+            "guarantor",
+            "保証付きの融資には保証協会が必要です",
+            "A guaranteed loan needs its credit guarantee corporation.",
+        )
     if data.maturity_date < data.start_date:
-        out.append(("maturity_date", "最終期限が実行日より前です"))
+        bad(
+            "maturity_date",
+            "最終期限が実行日より前です",
+            "The maturity date is before the start date.",
+        )
     if data.grace_end_date and not data.start_date <= data.grace_end_date <= data.maturity_date:
-        out.append(("grace_end_date", "据置期間終了日は実行日から最終期限までの間です"))
+        bad(
+            "grace_end_date",
+            "据置期間終了日は実行日から最終期限までの間です",
+            "The end of the grace period lies between the start date and the maturity date.",
+        )
     if data.paid_off_on is not None and data.balance != 0:
-        out.append(("paid_off_on", "完済日のある融資の残高は 0 円です"))
+        bad(
+            "paid_off_on",
+            "完済日のある融資の残高は 0 円です",
+            "A loan with a paid-off date has a balance of 0 yen.",
+        )
     lender = session.get(Organisation, data.lender_org_id)
     if lender is None or lender.kind != OrgKind.BANK:
-        out.append(("lender", "貸付金融機関が見つかりません"))
+        bad("lender", "貸付金融機関が見つかりません", "The lending bank was not found.")
     if data.guarantor_org_id is not None:
         guarantor = session.get(Organisation, data.guarantor_org_id)
         if guarantor is None or guarantor.kind != OrgKind.GUARANTOR:
-            out.append(("guarantor", "保証協会が見つかりません"))
+            bad(
+                "guarantor",
+                "保証協会が見つかりません",
+                "The credit guarantee corporation was not found.",
+            )
     dup = session.execute(
         select(Loan.id).where(
             Loan.business_id == data.business_id,
@@ -135,8 +181,17 @@ def check_loan(session: Session, data: LoanInput) -> list[tuple[str, str]]:
         )
     ).first()
     if dup is not None:
-        out.append(("loan_number", f"融資番号 {data.loan_number} は登録済みです"))
+        bad(
+            "loan_number",
+            f"融資番号 {data.loan_number} は登録済みです",
+            f"Loan number {data.loan_number} is already recorded.",
+        )
     return out
+
+
+def check_loan(session: Session, data: LoanInput) -> list[tuple[str, str]]:
+    """What is wrong with a loan (field, Japanese message); empty when it may be stored."""
+    return [(field, ja) for field, ja, _ in loan_problems(session, data)]
 
 
 def do_add_loan(session: Session, actor: Actor, data: LoanInput) -> Loan:
@@ -150,9 +205,9 @@ def do_add_loan(session: Session, actor: Actor, data: LoanInput) -> Loan:
         business_id=data.business_id,
         action="add_loan",
     )
-    problems = check_loan(session, data)
+    problems = loan_problems(session, data)
     if problems:
-        raise ValueError("; ".join(m for _, m in problems))
+        raise LoanRefused([(ja, en) for _, ja, en in problems])
     loan = Loan(**{f.name: getattr(data, f.name) for f in fields(data)})
     session.add(loan)
     session.flush()
@@ -181,9 +236,18 @@ def do_close_loan(session: Session, actor: Actor, *, loan_id: int, paid_off_on: 
     """Mark a loan paid off (完済): balance 0 as of that day."""
     loan = _party_loan(session, actor, loan_id)
     if loan.paid_off_on is not None:
-        raise ValueError(f"融資番号 {loan.loan_number} は {loan.paid_off_on} に完済済みです")
+        raise LoanRefused(
+            [
+                (
+                    f"融資番号 {loan.loan_number} は {loan.paid_off_on} に完済済みです",
+                    f"Loan {loan.loan_number} was already paid off on {loan.paid_off_on}.",
+                )
+            ]
+        )
     if paid_off_on < loan.start_date:
-        raise ValueError("完済日が実行日より前です")
+        raise LoanRefused(
+            [("完済日が実行日より前です", "The paid-off date is before the loan's start date.")]
+        )
     old_balance = loan.balance
     loan.paid_off_on = paid_off_on
     loan.balance = 0
@@ -225,13 +289,20 @@ def do_record_credit_event(
         business_id = loan.business_id
     else:
         if business_id is None:
-            raise ValueError("融資か事業者を指定してください")
+            raise LoanRefused([("融資か事業者を指定してください", "Name a loan or a business.")])
         _check_party(actor, actor.org_id, business_id=business_id, action="record_credit_event")
         _gate_business(session, actor, business_id, "record_credit_event")
     if kind == CreditEventKind.DELINQUENCY and (days_past_due is None or days_past_due <= 0):
-        raise ValueError("延滞には延滞日数 (1 以上) が必要です (延滞 needs days past due)")
+        raise LoanRefused(
+            [
+                (
+                    "延滞には延滞日数 (1 以上) が必要です",
+                    "A delinquency needs its days past due (1 or more).",
+                )
+            ]
+        )
     if days_past_due is not None and days_past_due < 0:
-        raise ValueError("延滞日数は 0 以上です")
+        raise LoanRefused([("延滞日数は 0 以上です", "The days past due are 0 or more.")])
     ev = CreditEvent(
         business_id=business_id,
         loan_id=loan.id if loan else None,

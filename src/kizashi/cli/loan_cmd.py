@@ -23,6 +23,7 @@ from kizashi.access.loans import party_loan
 from kizashi.access.reads import LoanBook, read_loans
 from kizashi.actions.loans import (
     LoanInput,
+    LoanRefused,
     do_add_loan,
     do_close_loan,
     do_import_credit_events,
@@ -79,6 +80,8 @@ def _refused(exc: Exception) -> None:
         fail("見つからないか、登録・閲覧できません")
     if isinstance(exc, PermissionError):
         fail("融資を登録・変更できるのは貸付金融機関か保証協会の担当者だけです")
+    if isinstance(exc, LoanRefused):  # Japanese, whole ("延滞日数 (1 以上)" keeps its brackets)
+        fail(str(exc))
     fail(str(exc).split(" (")[0])
 
 

@@ -23,6 +23,7 @@ from kizashi.access.loans import party_loan
 from kizashi.access.reads import read_business_profile, read_loans
 from kizashi.actions.loans import (
     LoanInput,
+    LoanRefused,
     do_add_loan,
     do_close_loan,
     do_import_credit_events,
@@ -60,9 +61,12 @@ def _enters_loans(user: CurrentUserDep) -> bool:
     return user.role == Role.OFFICER and user.org_kind in (OrgKind.BANK, OrgKind.GUARANTOR)
 
 
-def _refusal(exc: Exception) -> str:
+def _refusal(exc: Exception, t: TranslatorDep) -> str:
+    """Why an entry was refused: the rules' own words in the page's language."""
     if isinstance(exc, PermissionError):
         return N_("Only an officer of the lender or the guarantor records loan data.")
+    if isinstance(exc, LoanRefused):
+        return str(exc) if t.locale == "ja" else exc.english
     return str(exc).split(" (")[0]
 
 
@@ -210,7 +214,7 @@ def add_loan(
                 ),
             )
     except (PermissionError, ValueError) as exc:
-        return _page(request, store, user, t, business_id, error=_refusal(exc), status_code=409)
+        return _page(request, store, user, t, business_id, error=_refusal(exc, t), status_code=409)
     return _back(business_id, "loan")
 
 
@@ -231,7 +235,7 @@ def close_loan(
                 s, user.actor, loan_id=loan_id, paid_off_on=_date(paid_off_on) or date.today()
             )
     except ValueError as exc:
-        return _page(request, store, user, t, business_id, error=_refusal(exc), status_code=409)
+        return _page(request, store, user, t, business_id, error=_refusal(exc, t), status_code=409)
     return _back(business_id, "closed")
 
 
@@ -279,7 +283,7 @@ def add_credit_event(
                 note=note,
             )
     except (PermissionError, ValueError) as exc:
-        return _page(request, store, user, t, business_id, error=_refusal(exc), status_code=409)
+        return _page(request, store, user, t, business_id, error=_refusal(exc, t), status_code=409)
     return _back(business_id, "event")
 
 
