@@ -58,6 +58,7 @@ from kizashi.store.models import (
 )
 from kizashi.store.rawfiles import put_raw_file
 
+from .mappings import PRESET_ROLES
 from .matching import match_business
 
 CATEGORY_OF: dict[MoneyKind, Category] = {
@@ -558,6 +559,8 @@ def do_save_money_preset(
     text or 1-based column number; ``account`` → the account number the file lacks."""
     if actor.org_id != org_id and not actor.is_system:
         raise PermissionError("a layout belongs to your own organisation")
+    if not actor.is_system and actor.role not in PRESET_ROLES:
+        raise PermissionError("only the organisation's owners, officers and administrators")
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("a layout name is 1 to 100 characters")

@@ -11,6 +11,7 @@ recognised). The account comes from a preamble line (口座番号 …) or the pr
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 
 from kizashi.domain.bank import AccountType, BankAccountRef, BankTransaction, MoneyFile, classify
@@ -20,7 +21,7 @@ from ..errors import Issue, error
 from ..money import MoneyOptions, MoneyResult
 from ..numbers import AmountError, parse_yen
 from .base import Sniff
-from .money_table import cell, find_columns, load_table, require
+from .money_table import cell, find_columns, header_key, load_table, require
 
 NAMES: dict[str, tuple[str, ...]] = {
     "date": (
@@ -271,3 +272,55 @@ def _report_balance(
                 )
             )
         prev = balance
+
+
+# --------------------------------------------------------------------------- layout detection
+
+
+@dataclass(frozen=True)
+class LayoutGuess:
+    """What a bank file's header looks like, for a person naming its columns.
+
+    ``header_line``: the 1-based line taken as the header (the row naming the most known
+    fields, else the first row with three or more cells), None for an empty file; ``headers``
+    its cells; ``columns``: logical field → header text for the fields recognised; ``complete``:
+    whether those are enough to read the file without a preset.
+    """
+
+    header_line: int | None
+    headers: tuple[str, ...]
+    columns: dict[str, str]
+    complete: bool
+
+
+def detect_layout(data: bytes, filename: str) -> LayoutGuess:
+    """The header of a bank CSV or .xlsx and the columns recognised in it (``IngestError`` when
+    the file cannot be decoded)."""
+    rows = load_table(data, filename).rows()[:30]
+    found = find_columns(rows, NAMES, _accept)
+    if found is None:
+        lookup = {header_key(n): f for f, cands in NAMES.items() for n in cands}
+        best: tuple[int, int] | None = None
+        for i, row in enumerate(rows):
+            score = sum(1 for c in row if header_key(c) in lookup)
+            if len([c for c in row if c.strip()]) >= 3 and (best is None or score > best[1]):
+                best = (i, score)
+        if best is None:
+            return LayoutGuess(None, (), {}, False)
+        head = best[0]
+        cols: dict[str, int] = {}
+        for j, c in enumerate(rows[head]):
+            logical = lookup.get(header_key(c))
+            if logical and logical not in cols:
+                cols[logical] = j
+        complete = False
+    else:
+        head, cols = found
+        complete = True
+    headers = tuple(c.strip() for c in rows[head])
+    named = {k: headers[v] for k, v in cols.items() if k in PRESET_FIELDS and v < len(headers)}
+    return LayoutGuess(head + 1, headers, named, complete)
+
+
+# the fields a saved layout may name (with "account": the account number the file lacks)
+PRESET_FIELDS = ("date", "description", "out", "in", "amount", "balance", "counterparty", "memo")

@@ -23,8 +23,9 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from kizashi.access.money import list_bank_transactions, list_invoices, list_open_items
-from kizashi.actions.bank import MoneyOutcome, do_import_money
+from kizashi.actions.bank import MoneyOutcome, do_import_money, load_money_preset, money_format_of
 from kizashi.domain.vocabulary import Purpose
+from kizashi.ingest.errors import IngestError
 from kizashi.ingest.money import MoneyOptions
 
 from ..deps import CurrentUserDep, SettingsDep, StoreDep
@@ -37,6 +38,7 @@ from .contract import (
     IsoDate,
     ValidationErrorOut,
     errors,
+    invalid,
 )
 from .uploads import read_uploads
 
@@ -60,6 +62,9 @@ class MoneyOutcomeOut(BaseModel):
     skipped: dict[str, int] = Field(description="Rows already stored (overlapping files)")
     replaced: dict[str, int] = Field(description="Open items replaced by this schedule")
     directions: list[str] = Field(description="Per invoice: issued or received")
+    matched: dict[str, Any] | None = Field(
+        None, description="Invoices matched to payments after this import (see payment-matches)"
+    )
     issues: list[dict[str, Any]] = Field(description="Errors and warnings with file, line, field")
 
 
@@ -158,13 +163,26 @@ async def post_money_file(
         json_schema_extra={"type": "string", "format": "date"},
     ),
     dry_run: bool = Form(False, description="Analyse, store nothing"),
+    preset: str | None = Form(
+        None,
+        min_length=1,
+        max_length=100,
+        description="A layout your organisation saved (GET /api/v1/money-presets) naming the "
+        "columns of a bank CSV or balance list kizashi does not recognise",
+    ),
 ) -> JSONResponse:
     fmt = None if not format or format == "auto" else str(format)
     ((data, name),) = await read_uploads([file], settings.max_upload_bytes)
-    options = MoneyOptions(side=side, as_of=as_of)
+    if preset and fmt is None and money_format_of(data, name) is None:
+        fmt = "netbank_csv"  # a layout names the columns of a file no header was found in
 
     def run() -> MoneyOutcome:  # parsing and storing off the event loop (a worker thread)
         with store.session() as s:
+            try:
+                columns = load_money_preset(s, user.actor, preset) if preset else None
+            except IngestError:
+                raise invalid(["body", "preset"], "no saved layout of that name") from None
+            options = MoneyOptions(side=side, as_of=as_of, preset=columns)
             return do_import_money(
                 s,
                 user.actor,

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from kizashi.access.reads import list_submissions, read_upload_target
 from kizashi.actions.mappings import do_confirm_account_mapping
+from kizashi.actions.money_presets import list_money_presets
 from kizashi.actions.submissions import ImportOutcome
 from kizashi.domain.chart import load_chart
 from kizashi.domain.vocabulary import Purpose, Role
@@ -40,7 +41,7 @@ from ..upload_limit import format_size
 from ..upload_pool import UploadOptions, import_upload
 from ..upload_report import choice_groups, formats, report_view
 from .businesses import _section
-from .money_upload import is_money_upload, money_upload
+from .money_upload import BankLayout, is_money_upload, money_upload
 
 router = APIRouter(include_in_schema=False)
 SUBMISSION_LIST = 20
@@ -56,6 +57,7 @@ def _form_context(
 ) -> dict[str, Any]:
     with store.session() as s:  # NotFound → the 404 page
         target = read_upload_target(s, user.actor, business_id)
+        layouts = [p.name for p in list_money_presets(s, user.actor)]
     history = _section(
         store,
         lambda s: list_submissions(
@@ -70,6 +72,7 @@ def _form_context(
         "lines": f"{settings.max_upload_lines:,}",
         "default_fy_start": target.fiscal_year_end_month % 12 + 1,
         "is_owner": user.role == Role.OWNER,
+        "bank_layouts": layouts,
     }
 
 
@@ -176,6 +179,16 @@ async def upload_submit(
     confirm_other_company: bool = Form(False),
     direction: str = Form("", pattern="^(|issued|received)$"),
     side: str = Form("", pattern="^(|receivable|payable)$"),
+    bank_layout: str = Form("", max_length=100),
+    col_date: str = Form("", max_length=100),
+    col_description: str = Form("", max_length=100),
+    col_out: str = Form("", max_length=100),
+    col_in: str = Form("", max_length=100),
+    col_amount: str = Form("", max_length=100),
+    col_balance: str = Form("", max_length=100),
+    col_counterparty: str = Form("", max_length=100),
+    col_account: str = Form("", max_length=20),
+    save_layout: str = Form("", max_length=100),
     *,
     user: CurrentUserDep,
     store: StoreDep,
@@ -187,7 +200,22 @@ async def upload_submit(
     if not payload:
         ctx = _form_context(store, settings, t, user, business_id)
         return render(request, "upload.html", {**ctx, "no_file": True}, status_code=400)
-    if is_money_upload(payload, options["format"]):
+    typed = {
+        "date": col_date,
+        "description": col_description,
+        "out": col_out,
+        "in": col_in,
+        "amount": col_amount,
+        "balance": col_balance,
+        "counterparty": col_counterparty,
+        "account": col_account,
+    }
+    layout = BankLayout(
+        bank_layout.strip(),
+        {k: v.strip() for k, v in typed.items() if v.strip()},
+        save_layout.strip(),
+    )
+    if is_money_upload(payload, options["format"], layout):
         return await run_in_threadpool(
             money_upload,
             request,
@@ -201,6 +229,7 @@ async def upload_submit(
             confirm_other_party=confirm_other_company,
             direction=direction or None,
             side=side or None,
+            layout=layout,
         )
     outcome = await _import(request, store, settings, user, business_id, payload, options)
     return _result(request, store, settings, t, user, business_id, outcome, payload, options)
