@@ -238,6 +238,18 @@ ROUTES: dict[str, R] = {
     "GET /api/v1/admin/models/{version}": R(MODEL_ADMIN),
     "POST /admin/models/{version}/activate": R(MODEL_ADMIN, form={}),
     "POST /api/v1/admin/models/{version}/activate": R(MODEL_ADMIN),
+    # training jobs and evaluation: a bank's or guarantor's administrator; the triage weighting:
+    # an institution's administrator, of its own organisation
+    "POST /admin/model-jobs": R(MODEL_ADMIN, form={"test_months": "3"}),
+    "POST /api/v1/admin/model-jobs": R(MODEL_ADMIN, json={}),
+    "GET /api/v1/admin/model-jobs": R(MODEL_ADMIN),
+    "GET /api/v1/admin/model-jobs/{job_id}": R(MODEL_ADMIN),
+    "GET /api/v1/admin/models/{version}/evaluation": R(MODEL_ADMIN),
+    "GET /admin/risk-weight": R(ADMIN_OWN),
+    "POST /admin/risk-weight": R(ADMIN_OWN, form={"score_pct": "60"}),
+    "GET /api/v1/admin/risk-weight": R(ADMIN_OWN),
+    "PUT /api/v1/admin/risk-weight": R(ADMIN_OWN, json={"score_pct": 60}),
+    "DELETE /api/v1/admin/risk-weight": R(ADMIN_OWN),
     # --- admin (issue 12): no business data; the target user is another organisation's
     "GET /admin/users": R(ADMIN_OWN),
     "POST /admin/users": R(ADMIN_OWN, form=_NEW_USER),
@@ -597,6 +609,7 @@ def _extras(store: Store, w: WebWorld) -> dict[str, Any]:
             "user_id": owner.id,
             "loan_id": s.execute(select(Loan.id).where(Loan.loan_number == "A-1")).scalar_one(),
             "version": "v20260101-000000",  # a model version (none exists: refused before that)
+            "job_id": 1,  # a training job (none exists: refused before that)
             **_case_ids(s, a_officer, business.id),
             **_referral_ids(s, a_officer, business.id),
             **_team_ids(s, a_officer, part, business, owner_actor),

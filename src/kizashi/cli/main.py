@@ -14,6 +14,7 @@ from . import (  # noqa: F401  (imported for their command registrations)
     flag_cmd,
     ingest_cmd,
     loan_cmd,
+    model_admin_cmd,
     model_cmd,
     payments_cmd,
     plan_cmd,

@@ -13,6 +13,7 @@ from . import (
     plan_models,
     referral_models,
     reports_models,
+    risk_admin_models,
     support_models,
     teams_models,
     triage_models,
@@ -27,5 +28,6 @@ FEATURE_MODULES = (
     triage_models,
     teams_models,
     reports_models,
+    risk_admin_models,
 )
 metadata = Base.metadata

@@ -16,8 +16,9 @@ from pydantic import BaseModel, Field
 
 from kizashi.access.policy import audited_refusal
 from kizashi.access.risk import read_risk
+from kizashi.access.risk_admin import default_pct, may_administer_models
 from kizashi.actions.risk_models import do_activate_risk_model
-from kizashi.domain.vocabulary import OrgKind, Purpose, Role
+from kizashi.domain.vocabulary import Purpose
 from kizashi.model import registry
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
@@ -74,7 +75,14 @@ def get_risk(
     purpose: ApiPurpose = Purpose.MONITORING,
     lang: str = Query("ja", pattern="^(ja|en)$", description="Language of the reasons"),
 ) -> RiskOut:
-    view = read_risk(s, user.actor, settings.data_dir, business_id, purpose)
+    view = read_risk(
+        s,
+        user.actor,
+        settings.data_dir,
+        business_id,
+        purpose,
+        default_score_pct=default_pct(settings.risk_weight),
+    )
     if view is None:
         return RiskOut(business_id=business_id, scored=False, note=NOTE[lang])
     return RiskOut(
@@ -101,12 +109,15 @@ def get_risk(
 
 
 def require_model_admin(user: CurrentUser, store: Store | None = None) -> None:
-    """An institution's administrator (anyone else: the same 404 as a missing version, the
+    """The administrator of a bank or 保証協会 (anyone else: the same 404 as a missing version, the
     refusal audited: in ``store``'s own unit of work, or None: in the caller's)."""
-    if user.role == Role.ADMIN and user.org_kind != OrgKind.BUSINESS:
+    if may_administer_models(user.actor):
         return
     refusal = audited_refusal(
-        user.actor, "administer_models", "risk_model", "not an institution's administrator"
+        user.actor,
+        "administer_models",
+        "risk_model",
+        "not the administrator of a bank or guarantor",
     )
     if store is None:
         raise refusal

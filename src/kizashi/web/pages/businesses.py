@@ -29,6 +29,7 @@ from kizashi.access.reads import (
     read_loans,
     read_monthly_series,
 )
+from kizashi.access.risk_admin import default_pct
 from kizashi.domain.credit_events import credit_episodes
 from kizashi.domain.industry import major_groups, prefectures
 from kizashi.domain.periods import add_months, months_between
@@ -260,7 +261,15 @@ def business_page(
         flags = read_flags_section(s, log, user, business_id, purpose)
         indicators = read_indicators_section(s, log, user, settings.data_dir, business_id, purpose)
         consent = business_consent_section(request, s, user, business_id, purpose)
-        risk = risk_section(s, log, user, settings.data_dir, business_id, purpose)
+        risk = risk_section(
+            s,
+            log,
+            user,
+            settings.data_dir,
+            business_id,
+            purpose,
+            default_pct(settings.risk_weight),
+        )
         cash = cash_section(s, log, actor, business_id, purpose, t)
     # The API's view models (GET /api/v1/businesses/{id}, …/monthly, …/loans).
     figures = monthly_figures(points) if points is not None else None

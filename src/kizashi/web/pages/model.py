@@ -1,10 +1,12 @@
 """The risk model's pages: the administrator's versions page (``/admin/models``) and the
 business page's risk section (``risk_section``, hooked into ``pages.businesses``).
 
-Only an institution's administrator sees ``/admin/models`` (anyone else: the 404 page): the
-saved versions with their test measures, one version's model card, and a button that makes a
-version active (audited). Training runs at the command line (``kizashi model train``). Every
-page says it: the score ranks dialogue; it never decides credit."""
+Only the administrator of a bank or 保証協会 sees ``/admin/models`` (anyone else: the 404 page):
+the saved versions with their test measures, the chosen version's evaluation (time-ordered
+hold-out, beside the logistic baseline and the rules) and model card, a button that makes a
+version active (audited), and a form that trains a new version in the background with the
+jobs' status (``pages.risk_admin``). Every page says it: the score ranks dialogue; it never
+decides credit."""
 
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from ..api.model import require_model_admin
 from ..auth import CurrentUser
 from ..deps import CurrentUserDep, SettingsDep, StoreDep
 from ..state import render
+from .risk_admin import training_context
 
 router = APIRouter(include_in_schema=False)
 
@@ -67,6 +70,9 @@ def models_page(
             "chosen": chosen,
             "card": card,
             "activated": request.query_params.get("activated"),
+            "job_asked": request.query_params.get("job"),
+            "job_busy": request.query_params.get("busy"),
+            **training_context(store, user, data_dir, chosen),
         },
     )
 
@@ -86,14 +92,22 @@ def activate(
 
 
 def risk_section(
-    s: Session, log: ReadLog, user: CurrentUser, data_dir: Path, business_id: int, purpose: Purpose
+    s: Session,
+    log: ReadLog,
+    user: CurrentUser,
+    data_dir: Path,
+    business_id: int,
+    purpose: Purpose,
+    default_score_pct: int | None = None,
 ) -> dict[str, Any]:
     """The business page's risk context: ``risk`` (a ``RiskView`` or None) and whether to show
     the section (institutions only: the owner's page talks about figures, not a probability)."""
     if user.role == Role.OWNER:
         return {"risk_shown": False, "risk": None, "pct": pct}
     view: RiskView | None = log.section(
-        lambda: read_risk(s, user.actor, data_dir, business_id, purpose)
+        lambda: read_risk(
+            s, user.actor, data_dir, business_id, purpose, default_score_pct=default_score_pct
+        )
     )
     return {"risk_shown": True, "risk": view, "pct": pct}
 
