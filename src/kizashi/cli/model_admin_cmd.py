@@ -92,6 +92,13 @@ def jobs(
 @model_app.command("run-job")
 def run_job(job_id: Annotated[int, typer.Argument(help="学習ジョブの番号")]) -> None:
     """依頼された学習ジョブを実行します(管理画面が別プロセスで起動します)。"""
+    with store().session() as s:
+        job = read_job(s, actor_for(None), job_id)
+        status = job.status if job else None
+    if status != "queued":
+        fail(
+            f"学習ジョブ {job_id} は待機中ではありません(状態: {STATUS_JA.get(status or '', 'なし')})"
+        )
     console.print(f"学習ジョブ {job_id} を実行します…")
     version = run_training_job(store(), settings(), job_id)
     checkpoint_audit()
