@@ -134,6 +134,12 @@ def test_login_portfolio_business_logout(server, browser) -> None:  # type: igno
     assert page.url.startswith(f"{base}/login")
     assert page.locator("h1").inner_text() == "ログイン"
     page.fill("input[name=login]", "cgc_officer")
+    page.fill("input[name=password]", "not-the-password")
+    page.click("button[type=submit]")
+    page.wait_for_load_state()
+    # a wrong password keeps the login ID in the form (the password is typed again)
+    assert page.input_value("input[name=login]") == "cgc_officer"
+    assert page.input_value("input[name=password]") == ""
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/portfolio")
