@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 
+import httpx
 import pyarrow as pa
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -36,6 +37,7 @@ def _setup(store: Store, settings: Settings, w: WebWorld) -> None:
         owner = s.execute(select(User).where(User.login == "other_owner")).scalar_one()
         x_owner = s.execute(select(User).where(User.login == "owner")).scalar_one()
         x = s.get(Business, w.business_id)
+        assert other is not None and x is not None
         for code in ("cgc", "bank-a"):
             org = s.execute(select(Organisation).where(Organisation.code == code)).scalar_one()
             do_grant_consent(
@@ -92,7 +94,7 @@ def _order(client: TestClient, who: str, w: WebWorld) -> list[int]:
     return [i["business_id"] for i in items if i["business_id"] in mine]
 
 
-def _put(client: TestClient, pct: int) -> object:
+def _put(client: TestClient, pct: int) -> httpx.Response:
     tok = client.get("/api/v1/me").json()["csrf_token"]
     return client.put(
         "/api/v1/admin/risk-weight", json={"score_pct": pct}, headers={"X-CSRF-Token": tok}

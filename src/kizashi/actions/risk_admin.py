@@ -147,7 +147,7 @@ def do_claim_training_job(
         update(RiskModelJob)
         .where(RiskModelJob.id == job_id, RiskModelJob.status == "queued")
         .values(status="running", started_at=datetime.now(UTC), host=host, pid=pid)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]
     if taken != 1:
         return False
     audit_write(

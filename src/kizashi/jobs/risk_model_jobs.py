@@ -50,7 +50,7 @@ def settings_env(settings: Settings, database_url: str | None = None) -> dict[st
             continue
         key = f"KIZASHI_{name.upper()}"
         env[key] = value if isinstance(value, str) else json.dumps(value)
-    env["KIZASHI_DATABASE_URL"] = database_url or settings.resolved_database_url()
+    env["KIZASHI_DATABASE_URL"] = database_url or settings.resolved_database_url
     return env
 
 
