@@ -77,6 +77,9 @@ def demo(
 
         console.print("各組織の担当者と事業者の対応(確認済・対応中・対応不要)を記録しています…")
         add_flag_responses(st)
+        from kizashi.jobs.demo_teams import assign_first
+
+        assign_first(st)  # デモ第一銀行's manager gives the month's first proposal to a member
     checkpoint_audit()
     console.print(f"\nデモ用ログイン — パスワードはすべて [bold]{DEMO_PASSWORD}[/bold]")
     for login in demo_logins(st):

@@ -19,6 +19,7 @@ from .demo_consent import add_consent_day
 from .demo_loans import add_loan_day
 from .demo_referrals import add_referrals
 from .demo_support import add_support_cases
+from .demo_teams import MANAGER_LOGINS, add_teams
 from .demo_world import BANKS, DEMO_PASSWORD, GUARANTOR, INSTITUTIONS, OWNER_ACCOUNTS, SUPPORTERS
 from .portfolio_load import Institutions, LoadSummary, load_synthetic_portfolio
 
@@ -96,7 +97,15 @@ def demo_logins(store: Store) -> list[DemoLogin]:
         Role.AUDITOR: "監査ログ (事業者データは見えません)",
     }
     out = [
-        DemoLogin(login, DEMO_PASSWORD, spec.name, role.value, notes[role])
+        DemoLogin(
+            login,
+            DEMO_PASSWORD,
+            spec.name,
+            role.value,
+            "チームの管理職: 対話の優先順位を割り当て・付け替え"
+            if login in MANAGER_LOGINS
+            else notes[role],
+        )
         for spec in INSTITUTIONS
         for login, role, _ in spec.users
     ]
@@ -162,6 +171,8 @@ def build_demo(
     add_support_cases(store, settings.raw_dir)
     # referrals: one waiting at the council, one waiting for its owner's consent
     granted = add_referrals(store)
+    # デモ第一銀行's two teams with their managers and capacities (triage per team)
+    add_teams(store)
     return replace(
         summary,
         consents=summary.consents + added + granted,

@@ -32,7 +32,11 @@ BANKS = (
         "bank-demo-1",
         OrgKind.BANK,
         "デモ第一銀行",
-        (("bank1", Role.OFFICER, "第一 太郎 (融資部)"),),
+        (
+            ("bank1", Role.OFFICER, "第一 太郎 (融資部)"),
+            ("bank1-mgr", Role.OFFICER, "第一 課長 (融資部 管理職)"),  # demo_teams.py
+            ("bank1-eigyo", Role.OFFICER, "第一 花子 (営業推進部 管理職)"),
+        ),
     ),
     DemoOrg(
         "bank-demo-2",
