@@ -133,14 +133,21 @@ def do_create_referral(
     kind: ReferralKind,
     note: str,
     from_case_id: int | None = None,
+    purpose: Purpose = Purpose.SUPPORT,
     today: date | None = None,
 ) -> Referral:
-    """An officer refers a business it may see to another organisation; it waits for the owner."""
+    """An officer refers a business it may see to another organisation; it waits for the owner.
+
+    ``purpose``: the one under which the officer's organisation holds the business (a 保証協会
+    follows its guaranteed borrowers under 期中モニタリング and refers them from there); never
+    ``referral`` — what another organisation referred to it is not its to pass on."""
     action = "create_referral"
     if actor.role != Role.OFFICER or actor.org_id is None:
         raise _refused(actor, action, business_id, "new", "an officer refers a business")
+    if purpose == Purpose.REFERRAL:
+        raise ReferralError("purpose", "紹介で受けた事業者をさらに紹介することはできません")
     access_business_by_id(
-        session, actor, business_id, Category.PROFILE, Purpose.SUPPORT, action=action, today=today
+        session, actor, business_id, Category.PROFILE, purpose, action=action, today=today
     )
     receiver = session.get(Organisation, to_org_id)
     if receiver is None or receiver.kind == OrgKind.BUSINESS or receiver.id == actor.org_id:
@@ -151,7 +158,7 @@ def do_create_referral(
     if len(clean) > MAX_NOTE_CHARS:
         raise ReferralError("note", f"引継ぎメモは{MAX_NOTE_CHARS}文字以内にしてください")
     if from_case_id is not None:
-        got = access_case_by_id(session, actor, from_case_id, Purpose.SUPPORT, action=action)
+        got = access_case_by_id(session, actor, from_case_id, purpose, action=action)
         if got.mode != "own" or got.case.business_id != business_id:
             raise ReferralError("case", "紹介元の案件は自組織のこの事業者の案件を選んでください")
     duplicate = session.execute(

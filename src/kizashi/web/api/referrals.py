@@ -31,6 +31,7 @@ from kizashi.actions.referrals import (
 )
 from kizashi.domain.referrals import MAX_NOTE_CHARS, MAX_REASON_CHARS, ReferralKind, ReferralStatus
 from kizashi.domain.support import SupportType
+from kizashi.domain.vocabulary import Purpose
 
 from ..deps import CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
 from .contract import MAX_ID, NO_NUL, READ, WRITE, ApiRoute, BusinessId, RowId, errors
@@ -47,6 +48,10 @@ class ReferralIn(BaseModel):
     kind: ReferralKind
     note: str = Field(min_length=1, max_length=MAX_NOTE_CHARS, pattern=NO_NUL)
     from_case_id: RowId | None = None
+    purpose: Purpose = Field(
+        Purpose.SUPPORT,
+        description="The purpose under which your organisation holds the business (not referral)",
+    )
 
 
 class ApproveIn(BaseModel):
@@ -142,6 +147,7 @@ def post_referral(
             kind=body.kind,
             note=body.note,
             from_case_id=body.from_case_id,
+            purpose=body.purpose,
         )
         created.append(ref.id)
 

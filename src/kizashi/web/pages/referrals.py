@@ -33,7 +33,14 @@ from kizashi.actions.referrals import (
 from kizashi.domain.referrals import ReferralKind
 from kizashi.domain.vocabulary import Category, Purpose, Role
 
-from ..deps import CurrentUserDep, SettingsDep, StoreDep, TranslatorDep
+from ..deps import (
+    ChosenPurpose,
+    CurrentUserDep,
+    PagePurpose,
+    SettingsDep,
+    StoreDep,
+    TranslatorDep,
+)
 from ..i18n import N_, Translator
 from ..state import render
 from ..views.cases import case_label
@@ -119,6 +126,12 @@ def referral_page(
     )
 
 
+def _sender_purpose(chosen: ChosenPurpose) -> Purpose:
+    """The purpose the officer refers under: the page's (a 保証協会 works under 期中モニタリング),
+    経営支援 when the page is a referral's (what was referred to it is not its to pass on)."""
+    return Purpose.SUPPORT if chosen.purpose == Purpose.REFERRAL else chosen.purpose
+
+
 @router.get("/businesses/{business_id}/referrals/new")
 def new_referral_page(
     request: Request,
@@ -126,10 +139,12 @@ def new_referral_page(
     user: CurrentUserDep,
     store: StoreDep,
     t: TranslatorDep,
+    purpose: PagePurpose,
 ) -> Response:
+    sender = _sender_purpose(purpose)
     with store.session() as s:  # NotFound → the 404 page, audited
         access_business_by_id(
-            s, user.actor, business_id, Category.PROFILE, Purpose.SUPPORT, action="referral_form"
+            s, user.actor, business_id, Category.PROFILE, sender, action="referral_form"
         )
         receivers = referral_receivers(s, user.actor)
     if user.role != Role.OFFICER:
@@ -144,6 +159,7 @@ def new_referral_page(
             "receivers": receivers,
             "kinds": [k.value for k in ReferralKind],
             "case_id": int(case) if case.isdigit() else None,
+            "purpose": sender,
             "l": _labels(t),
             "error": t.gettext(ERRORS[error]) if error in ERRORS else None,
         },
@@ -168,6 +184,7 @@ def create_referral(
     business_id: int,
     user: CurrentUserDep,
     store: StoreDep,
+    purpose: PagePurpose,
     to_org: int = Form(...),
     kind: str = Form(..., max_length=32),
     note: str = Form("", max_length=4000),
@@ -188,6 +205,7 @@ def create_referral(
         kind=which,
         note=note,
         from_case_id=int(case_id) if case_id.isdigit() else None,
+        purpose=_sender_purpose(purpose),
     )
 
 
