@@ -75,3 +75,15 @@ def test_the_guarantor_refers_from_its_monitoring_case(store, world) -> None:
     # an organisation with no consent at all cannot refer under any purpose
     with pytest.raises(NotFound):
         _refer(store, w.actors["b_officer"], bid, council, Purpose.MONITORING)
+
+
+def test_the_command_takes_the_purpose(cli, store, world) -> None:
+    w, _council = world
+    bid = w.business.id
+    args = ["referral", "create", str(bid), "--as", "cgc_officer", "--to", "council"]
+    args += ["--kind", "revitalization", "--note", "再生計画の検討をお願いします"]
+    refused = cli(*args)
+    assert refused.exit_code == 1  # under 経営支援 (the default) the 保証協会 may not see it
+    made = cli(*args, "--purpose", "monitoring")
+    assert made.exit_code == 0, made.output
+    assert "事業者の同意待ち" in made.output

@@ -33,6 +33,7 @@ from kizashi.domain.referrals import (
     ReferralKind,
     ReferralStatus,
 )
+from kizashi.domain.vocabulary import Purpose
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Organisation, User
 
@@ -105,6 +106,9 @@ def referral_create(
     kind: Annotated[ReferralKind, typer.Option("--kind", help="紹介の種類")],
     note: Annotated[str, typer.Option("--note", help="引継ぎメモ")],
     case: Annotated[int | None, typer.Option("--case", help="紹介元の支援案件 id")] = None,
+    purpose: Annotated[
+        Purpose, typer.Option("--purpose", help="自組織がこの事業者を見ている目的 (紹介以外)")
+    ] = Purpose.SUPPORT,
 ) -> None:
     """事業者を他の機関へ紹介する (事業者の同意待ちになります)."""
     actor = actor_for(as_)
@@ -119,6 +123,7 @@ def referral_create(
             kind=kind,
             note=note,
             from_case_id=case,
+            purpose=purpose,
         )
         return f"紹介 {ref.id} を作成しました (事業者の同意待ち)"
 
