@@ -15,15 +15,15 @@ from datetime import date
 
 from sqlalchemy import select
 
-from kizashi.access import Actor
+from kizashi.access import Actor, accessible_business_ids
 from kizashi.access.reads import read_monthly_series
 from kizashi.actions.plans import do_add_plan, do_add_plan_version
 from kizashi.domain.periods import add_months
 from kizashi.domain.plans import Granularity, PlanKind
-from kizashi.domain.vocabulary import Purpose, Role
+from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.ingest.plans import ActionRow
 from kizashi.store.db import Store
-from kizashi.store.models import Business, User
+from kizashi.store.models import User
 
 PLAN_MONTHS = 6
 
@@ -35,16 +35,13 @@ def _round(yen: float) -> int:
 def add_plans(store: Store) -> int:
     """Enter the demo's plans (see the module's doc); returns how many were entered. A business
     without six consecutive months of figures ending at its latest month gets none."""
+    owners: list[tuple[Actor, int]] = []
     with store.session() as s:
-        owners = [
-            (Actor.from_user(u), int(bid))
-            for u, bid in s.execute(
-                select(User, Business.id)
-                .join(Business, Business.org_id == User.org_id)
-                .where(User.role == Role.OWNER)
-                .order_by(User.id)
-            ).all()
-        ]
+        for u in s.execute(select(User).where(User.role == Role.OWNER).order_by(User.id)).scalars():
+            actor = Actor.from_user(u)
+            # the owner's own business: the one business whose figures the owner may read
+            own = accessible_business_ids(actor, Category.FINANCIALS, Purpose.MONITORING)
+            owners += [(actor, int(b)) for b in s.execute(own).scalars()]
     made = 0
     for owner, bid in owners:
         with store.session() as s:
