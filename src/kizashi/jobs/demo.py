@@ -18,6 +18,7 @@ from kizashi.store.models import Business, Organisation
 from .demo_consent import add_consent_day
 from .demo_loans import add_loan_day
 from .demo_referrals import add_referrals
+from .demo_reports import add_reports
 from .demo_support import add_support_cases
 from .demo_teams import MANAGER_LOGINS, add_teams
 from .demo_world import BANKS, DEMO_PASSWORD, GUARANTOR, INSTITUTIONS, OWNER_ACCOUNTS, SUPPORTERS
@@ -173,6 +174,8 @@ def build_demo(
     granted = add_referrals(store)
     # デモ第一銀行's two teams with their managers and capacities (triage per team)
     add_teams(store)
+    # reports: the accountant's monitoring report sent to a bank, owner1's progress report due soon
+    add_reports(store)
     return replace(
         summary,
         consents=summary.consents + added + granted,
