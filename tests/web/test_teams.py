@@ -14,6 +14,9 @@ from kizashi.store.models import AuditEvent, Organisation, User
 from kizashi.store.triage_models import TriageAssignment
 
 from .conftest import PASSWORD, SYSTEM, login
+from .japanese_only import latin_words, visible_text
+
+NAMES = {"cgc_officer", "cgc_sato", "cgc_admin", "cgc", "officer", "sato", "admin"}
 
 
 def _token(client) -> str:  # type: ignore[no-untyped-def]
@@ -56,7 +59,9 @@ def test_manager_reassigns_members_do_not(client, store, web_world):  # type: ig
         ("cgc_officer", "manager"),
         ("cgc_sato", "member"),
     ]
-    assert "期中管理課" in client.get("/admin/teams").text
+    page = client.get("/admin/teams").text
+    assert "期中管理課" in page
+    assert latin_words(visible_text(page), NAMES) == []  # Japanese only (login IDs aside)
     for who, n in (("cgc_officer", 2), ("cgc_sato", 1)):
         assert client.put(f"/api/v1/admin/users/{ids[who]}/capacity", json={"per_month": n}, headers=tok).status_code == 200  # fmt: skip
     client.cookies.clear()
@@ -94,6 +99,7 @@ def test_manager_reassigns_members_do_not(client, store, web_world):  # type: ig
     login(client, "cgc_officer")
     page = client.get(f"/triage?period={period}").text
     assert 'id="teams"' in page and "自分の担当" in page
+    assert latin_words(visible_text(page), NAMES) == []
     r = client.post(
         f"/businesses/{bid}/triage/assign",
         data={"officer_user_id": str(ids["cgc_officer"]), "period": period, "csrf_token": _token(client)},
