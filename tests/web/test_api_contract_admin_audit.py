@@ -1,6 +1,6 @@
-"""Schemathesis over the administrator's and the auditor's routes, logged in as each: the
-routes' own logic (not only their 404 for others, which ``test_api_contract`` covers) keeps the
-contract — no 5xx, schema-invalid requests refused, declared responses only."""
+"""Schemathesis over the administrator's (users, teams) and the auditor's routes, logged in as
+each: the routes' own logic (not only their 404 for others, which ``test_api_contract`` covers)
+keeps the contract — no 5xx, schema-invalid requests refused, declared responses only."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def test_schemathesis_on_admin_and_audit_routes(
             "60",
             "--no-color",
             "--include-path-regex",
-            "^/api/v1/(admin/users|audit)",
+            "^/api/v1/(admin/users|admin/teams|audit)",
             "--report-dir",
             str(tmp_path / "report"),
         ],
