@@ -17,6 +17,7 @@ from kizashi.store.models import Business, Organisation
 
 from .demo_consent import add_consent_day
 from .demo_loans import add_loan_day
+from .demo_plans import add_plans
 from .demo_referrals import add_referrals
 from .demo_reports import add_reports
 from .demo_support import add_support_cases
@@ -162,6 +163,8 @@ def build_demo(
         progress=progress,
     )
     _create_owner_logins(store)
+    # plans the owners have fallen short of: the monitoring run raises plan flags on them
+    add_plans(store)
     # a day of consent: the council's grants, requests waiting, grants ending soon
     added = add_consent_day(
         store, owner_businesses=OWNER_ACCOUNTS, expiry_days=settings.consent_request_days
@@ -170,7 +173,7 @@ def build_demo(
     loans = add_loan_day(store, as_of=last_day)
     # support cases with dialogue records and due reminders for every institution's officer
     add_support_cases(store, settings.raw_dir)
-    # referrals: one waiting at the council, one waiting for its owner's consent
+    # referrals: waiting at the council, the 保証協会 and a tax office, one waiting for its owner
     granted = add_referrals(store)
     # デモ第一銀行's two teams with their managers and capacities (triage per team)
     add_teams(store)
