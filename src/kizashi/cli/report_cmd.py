@@ -75,7 +75,8 @@ def _org_ids(codes: list[str] | None) -> list[int] | None:
             oid = s.execute(select(Organisation.id).where(Organisation.code == code)).scalar()
             if oid is None:
                 fail(f"組織コード {code!r} の組織はありません")
-            out.append(int(oid))
+            else:
+                out.append(int(oid))
     return out
 
 

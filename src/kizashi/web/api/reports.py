@@ -13,7 +13,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from kizashi.access.reports import (
     DueReport,
@@ -70,7 +70,7 @@ class ReportPatch(BaseModel):
     comment: str | None = Field(None, max_length=10_000, pattern=NO_NUL)
     recipient_org_ids: OrgIds | None = None
     due_on: IsoDate | None = None
-    refresh: bool = Field(False, description="Take the figures again (a draft only)")
+    refresh: StrictBool = Field(False, description="Take the figures again (a draft only)")
     purpose: Purpose = Purpose.MONITORING
 
 
