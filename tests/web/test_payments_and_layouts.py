@@ -197,3 +197,11 @@ def test_unreadable_bank_file_shows_its_headings(client: TestClient, web_world: 
     assert r.status_code == 422
     text = visible_text(r.text)
     assert "ファイルで見つかった見出し" in text and "ご利用内容" in text
+    assert latin_words(text, {"kizashi", "csv"}) == [], latin_words(text)
+    html = client.get(f"/businesses/{web_world.business_id}/upload").text
+    part = html[
+        html.index('id="bank-layout"') : html.index("</details>", html.index('id="bank-layout"'))
+    ]
+    form = visible_text("<div " + part + "</details>")
+    assert "保存した列の設定" in form  # the upload form's bank-layout part only
+    assert latin_words(form, {"kizashi", "csv"}) == [], latin_words(form)
