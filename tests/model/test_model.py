@@ -14,7 +14,7 @@ from kizashi.model import metrics
 from kizashi.model.calibrate import apply_calibration, fit_calibration
 from kizashi.model.explain import reasons
 from kizashi.model.features import Frame, catalogue
-from kizashi.model.fit import fit_model
+from kizashi.model.fit import fit_model, tree_rows
 from kizashi.model.labels import first_serious, label
 from kizashi.model.pipeline import train_evaluate
 from kizashi.model.split import calibration_holdout, time_split
@@ -202,3 +202,39 @@ def test_measures_on_known_cases():
     assert metrics.recall_at(np.array([1, 0, 0, 0, 0, 0, 0, 0, 0, 1]), np.arange(10.0), 0.1) == 0.5
     assert metrics.psi([0.5, 0.5], [0.5, 0.5]) == 0
     assert metrics.psi([0.5, 0.5], [0.9, 0.1]) > 0.25
+
+
+def test_large_sets_train_on_every_event_and_a_weighted_sample():
+    """Beyond ``max_tree_rows`` the trees see every event row and a fixed share of the others,
+    weighted back to the full count; the model still ranks by the deciding indicator and its
+    calibrated probabilities still match the realised rate (calibration uses every row)."""
+    y = np.r_[np.ones(100), np.zeros(9900)]
+    keep, weight = tree_rows(y, 2000)
+    assert keep is not None and weight is not None
+    assert y[keep].sum() == 100  # every event
+    others = keep[y[keep] == 0]
+    assert 1500 < others.size < 2300
+    share = (2000 - 100) / 9900
+    assert np.allclose(weight[y[keep] == 0], 1 / share) and (weight[y[keep] == 1] == 1).all()
+    assert np.array_equal(keep, tree_rows(y, 2000)[0])  # the same rows every run
+    assert tree_rows(y, 10_000) == (None, None)
+    mostly = np.r_[np.ones(3000), np.zeros(7000)]  # more events than the cap: as many others
+    kept = mostly[tree_rows(mostly, 2000)[0]]
+    assert kept.sum() == 3000 and 2700 < (kept == 0).sum() < 3300
+
+    rng = np.random.default_rng(5)
+    n = 20_000
+    X = _noise(rng, n)
+    eq = NAMES.index("equity_ratio")
+    X[:, eq] = rng.uniform(-40, 60, n)
+    p_true = 1 / (1 + np.exp(0.2 * (X[:, eq] + 20)))
+    y = (rng.uniform(size=n) < p_true).astype(float)
+    model = fit_model(
+        X, y, NAMES, monotone=MONO, calib_mask=calibration_holdout(np.arange(n)), max_tree_rows=4000
+    )
+    Xt = _noise(rng, 20_000)
+    Xt[:, eq] = rng.uniform(-40, 60, 20_000)
+    pt = 1 / (1 + np.exp(0.2 * (Xt[:, eq] + 20)))
+    p = model.probability(Xt)
+    assert metrics.auc(rng.uniform(size=pt.size) < pt, p) > 0.85
+    assert abs(p.mean() - pt.mean()) < 0.02

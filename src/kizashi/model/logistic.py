@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-MAX_ROWS = 1_000_000  # rows the baseline is fitted on (a fixed random sample beyond)
+MAX_ROWS = 500_000  # rows the baseline is fitted on (a fixed random sample beyond)
 BATCH = 500_000  # rows predicted at once
 
 
