@@ -9,8 +9,9 @@ of its direction, by these rules (the first that applies wins):
    the payer deducted (振込手数料の差引): a shortfall that is a multiple of 11 yen from 110 to
    990 yen (a fee in whole 10 yen plus 10 % consumption tax: 110, 165, 220, 330, 440, 550, 660,
    770, 880 …). The invoice is settled; the shortfall is recorded as the fee;
-3. **combined** — several open invoices of one counterparty whose outstanding amounts add up to
-   the movement (or to the movement plus a fee as in rule 2; the fee goes to the latest due);
+3. **combined** — several open invoices of one counterparty (its ten oldest due) whose
+   outstanding amounts add up to the movement (else to the movement plus a fee as in rule 2, the
+   smallest fee; fewest invoices first, then the oldest due; the fee goes to the latest due);
 4. **partial** — the movement names the counterparty (rule "same" below) but pays less than
    its oldest open invoice, or more than one but not a combination: it is allocated in due-date
    order, the last invoice partly, never more than the movement.
@@ -37,16 +38,16 @@ from __future__ import annotations
 import enum
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from itertools import combinations
 from typing import Literal
 
 FEE_MIN_YEN = 110
 FEE_MAX_YEN = 990
 FEE_STEP_YEN = 11  # whole 10 yen plus 10 % consumption tax
-MAX_COMBINED = 12  # open invoices of one counterparty searched for a combination (oldest due)
+MAX_COMBINED = 10  # open invoices of one counterparty searched for a combination (oldest due)
 
 Verdict = Literal["same", "other", "unknown"]
 
@@ -187,30 +188,36 @@ def match_payments(
     *,
     window: MatchWindow | None = None,
 ) -> list[Allocation]:
-    """The allocations of ``movements`` to ``invoices`` by the rules of the module doc."""
+    """The allocations of ``movements`` to ``invoices`` by the rules of the module doc.
+
+    The movements are taken in date order, so an invoice enters the candidates on its issue
+    date and leaves them for good after its last day or once settled: each movement looks at
+    the invoices open in its window only.
+    """
     window = window or MatchWindow()
-    open_: list[OpenInvoice] = sorted(
+    pending = sorted(
         (i for i in invoices if i.amount_yen > 0 and i.direction in ("issued", "received")),
-        key=_order,
+        key=lambda i: (i.issue_date, _order(i)),
     )
-    outstanding = {i.id: i.amount_yen for i in open_}
-    last = {i.id: _last_day(i, window) for i in open_}
+    outstanding = {i.id: i.amount_yen for i in pending}
+    last = {i.id: _last_day(i, window) for i in pending}
     verdicts: dict[tuple[str, int], Verdict] = {}
+    sums: dict[tuple[tuple[int, int], ...], _Sums] = {}
+    active: list[OpenInvoice] = []
+    nxt = 0
     out: list[Allocation] = []
     for mv in sorted(movements, key=lambda m: (m.booked_on, m.id)):
         if mv.amount_yen == 0:
             continue
+        while nxt < len(pending) and pending[nxt].issue_date <= mv.booked_on:
+            active.append(pending[nxt])
+            nxt += 1
+        active = [i for i in active if outstanding[i.id] > 0 and last[i.id] >= mv.booked_on]
         direction = "issued" if mv.amount_yen > 0 else "received"
         paid = abs(mv.amount_yen)
         same: list[OpenInvoice] = []
         unknown: list[OpenInvoice] = []
-        for inv in open_:
-            if (
-                inv.direction != direction
-                or outstanding[inv.id] <= 0
-                or not inv.issue_date <= mv.booked_on <= last[inv.id]
-            ):
-                continue
+        for inv in sorted((i for i in active if i.direction == direction), key=_order):
             key = (mv.text, inv.counterparty_id)
             if key not in verdicts:
                 verdicts[key] = party_verdict(mv.text, inv)
@@ -219,7 +226,7 @@ def match_payments(
                 same.append(inv)
             elif verdict == "unknown":
                 unknown.append(inv)
-        found = _allocate(mv, paid, same, unknown, outstanding)
+        found = _allocate(mv, paid, same, unknown, outstanding, sums)
         for a in found:
             outstanding[a.invoice_id] -= a.amount_yen + a.fee_yen
         out.extend(found)
@@ -248,47 +255,70 @@ def _single(
     return None
 
 
+class _Sums:
+    """Every combination (two or more) of up to ``MAX_COMBINED`` open amounts, by its total:
+    the preferred combination per total (fewest invoices, then the oldest due), and the totals
+    sorted for the fee window."""
+
+    def __init__(self, amounts: Sequence[int]) -> None:
+        best: dict[int, tuple[int, tuple[int, ...]]] = {}
+        entries: list[tuple[int, tuple[int, ...]]] = [(0, ())]
+        for idx, x in enumerate(amounts):
+            entries += [(t + x, (*combo, idx)) for t, combo in entries]
+        for total, combo in entries:
+            if len(combo) < 2:
+                continue
+            rank = (len(combo), combo)
+            if total not in best or rank < best[total]:
+                best[total] = rank
+        self.best = {t: c for t, (_, c) in best.items()}
+        self.totals = sorted(best)
+
+    def find(self, paid: int) -> tuple[tuple[int, ...], int] | None:
+        """(combination, fee): the total equal to ``paid``, else the smallest fee above it."""
+        if paid in self.best:
+            return self.best[paid], 0
+        lo = bisect_left(self.totals, paid + FEE_MIN_YEN)
+        hi = bisect_right(self.totals, paid + FEE_MAX_YEN)
+        for total in self.totals[lo:hi]:
+            if is_transfer_fee(total - paid):
+                return self.best[total], total - paid
+        return None
+
+
 def _combined(
-    mv: Movement, paid: int, cands: Sequence[OpenInvoice], outstanding: dict[int, int]
+    mv: Movement,
+    paid: int,
+    cands: Sequence[OpenInvoice],
+    outstanding: dict[int, int],
+    sums: dict[tuple[tuple[int, int], ...], _Sums],
 ) -> list[Allocation] | None:
-    """Rule 3 among ``cands``: one counterparty's invoices adding up to the movement."""
+    """Rule 3 among ``cands``: one counterparty's invoices adding up to the movement (exactly,
+    else less a fee). The combinations of a group's open amounts are kept between movements."""
     groups: dict[int, list[OpenInvoice]] = {}
     for inv in cands:
         groups.setdefault(inv.counterparty_id, []).append(inv)
     answers: list[list[Allocation]] = []
     for invs in groups.values():
         invs = invs[:MAX_COMBINED]
-        answer = _subset(mv, paid, invs, outstanding)
-        if answer is not None:
-            answers.append(answer)
+        amounts = [outstanding[i.id] for i in invs]
+        if len(invs) < 2 or sum(amounts) < paid:
+            continue
+        key = tuple((i.id, a) for i, a in zip(invs, amounts, strict=True))
+        if key not in sums:
+            sums[key] = _Sums(amounts)
+        hit = sums[key].find(paid)
+        if hit is None:
+            continue
+        combo, fee = hit
+        chosen = [invs[k] for k in combo]
+        allocs = [
+            Allocation(i.id, mv.id, outstanding[i.id], 0, MatchRule.COMBINED) for i in chosen[:-1]
+        ]
+        end = chosen[-1]
+        allocs.append(Allocation(end.id, mv.id, outstanding[end.id] - fee, fee, MatchRule.COMBINED))
+        answers.append(allocs)
     return answers[0] if len(answers) == 1 else None
-
-
-def _subset(
-    mv: Movement, paid: int, invs: list[OpenInvoice], outstanding: dict[int, int]
-) -> list[Allocation] | None:
-    for size in range(2, len(invs) + 1):
-        for fee_ok in (False, True):
-            for combo in combinations(invs, size):
-                total = sum(outstanding[i.id] for i in combo)
-                fee = total - paid
-                if fee == 0 if not fee_ok else is_transfer_fee(fee):
-                    allocs = [
-                        Allocation(i.id, mv.id, outstanding[i.id], 0, MatchRule.COMBINED)
-                        for i in combo[:-1]
-                    ]
-                    lastinv = combo[-1]
-                    allocs.append(
-                        Allocation(
-                            lastinv.id,
-                            mv.id,
-                            outstanding[lastinv.id] - fee,
-                            fee,
-                            MatchRule.COMBINED,
-                        )
-                    )
-                    return allocs
-    return None
 
 
 def _partial(
@@ -312,13 +342,14 @@ def _allocate(
     same: list[OpenInvoice],
     unknown: list[OpenInvoice],
     outstanding: dict[int, int],
+    sums: dict[tuple[tuple[int, int], ...], _Sums],
 ) -> list[Allocation]:
     cands = same or unknown  # words naming the counterparty settle whose money it is
     if not cands:
         return []
     found = _single(mv, paid, cands, outstanding)
     if found is None:
-        found = _combined(mv, paid, cands, outstanding)
+        found = _combined(mv, paid, cands, outstanding, sums)
     if found is None and same:
         found = _partial(mv, paid, same, outstanding)
     return found or []
