@@ -41,11 +41,12 @@ def _banks(store: Store, actor: Actor, bid: int, purpose: Purpose) -> list[int]:
         ids = [i for i, _ in recipient_choices(s, actor, bid, purpose)]
         if not ids:
             return []
-        kinds = dict(
-            s.execute(select(Organisation.id, Organisation.kind).where(Organisation.id.in_(ids)))
-            .tuples()
-            .all()
-        )
+        kinds = {
+            int(i): k
+            for i, k in s.execute(
+                select(Organisation.id, Organisation.kind).where(Organisation.id.in_(ids))
+            ).all()
+        }
     return [i for i in ids if kinds.get(i) in (OrgKind.BANK, OrgKind.GUARANTOR)]
 
 
