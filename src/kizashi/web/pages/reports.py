@@ -25,7 +25,6 @@ from fastapi.responses import RedirectResponse, Response
 from kizashi.access import access_business_by_id
 from kizashi.access.plans import list_plans
 from kizashi.access.reports import (
-    ReportDetail,
     due_reports,
     list_reports,
     read_report,
@@ -48,7 +47,7 @@ from kizashi.store.errors import NotFound
 from ..deps import CurrentUserDep, PagePurpose, StoreDep
 from ..state import render
 from ..views.plans import ITEM_LABELS
-from ..views.reports import CADENCE_LABELS, KIND_LABELS, STATUS_LABELS
+from ..views.reports import CADENCE_LABELS, KIND_LABELS, STATUS_LABELS, report_out
 
 router = APIRouter(include_in_schema=False)
 
@@ -204,12 +203,12 @@ def _report_page(
     status_code: int = 200,
 ) -> Response:
     with store.session() as s:  # NotFound → the 404 page, audited
-        d: ReportDetail = read_report(s, user.actor, report_id, purpose.purpose)
+        d = report_out(read_report(s, user.actor, report_id, purpose.purpose))  # as the API
     choices: list[tuple[int, str]] = []
-    if d.mode == "own" and d.row.status == "draft":
+    if d.mode == "own" and d.status == "draft":
         try:
             with store.session() as s:
-                choices = recipient_choices(s, user.actor, d.row.business_id, purpose.purpose)
+                choices = recipient_choices(s, user.actor, d.business_id, purpose.purpose)
         except NotFound:
             choices = []  # the business's financials are no longer the author's to read
     mine = next(
@@ -225,7 +224,7 @@ def _report_page(
             "chosen": {r.org_id for r in d.recipients},
             "may_acknowledge": mine is not None
             and mine.acknowledged_at is None
-            and d.row.status == "sent",
+            and d.status == "sent",
             "done": request.query_params.get("done", "")[:16],
             "purpose_value": purpose.purpose.value,
             **_labels(),
