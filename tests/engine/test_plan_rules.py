@@ -24,7 +24,6 @@ no trial balance for 2023-08: the flags stay as they were in July.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pyarrow as pa
