@@ -221,6 +221,16 @@ def test_recipients_need_the_business_consent_and_kinds_their_author(store, worl
             period_to=date(2025, 6, 1),
             purpose=M,
         )
+    with pytest.raises(ValueError, match="24か月まで"), store.session() as s:
+        do_create_report(
+            s,
+            w.actors["acct"],
+            w.business.id,
+            kind=ReportKind.MONITORING,
+            period_from=date(2023, 1, 1),
+            period_to=date(2025, 6, 1),
+            purpose=M,
+        )
     # the bank without the business's financials consent writes nothing (refused, audited)
     with pytest.raises(NotFound), store.session() as s:
         do_create_report(

@@ -39,6 +39,7 @@ from kizashi.domain.reports import (
     ReportKind,
     ReportStatus,
     due_on,
+    months_of,
     move,
     next_period,
     period_for,
@@ -49,6 +50,7 @@ from kizashi.store.audit import audit_write
 from kizashi.store.models import Organisation
 from kizashi.store.reports_models import BusinessReport, ReportFigure, ReportRecipient
 
+MAX_MONTHS = 24  # a report covers at most two years
 DEADLINE_DAYS = 30  # the submission deadline the timeliness snapshot is counted against
 
 
@@ -141,6 +143,8 @@ def do_create_report(
         start = month_start(period_from)
     if start > end:
         raise ValueError("期間の終わりが始まりより前です (period_to before period_from)")
+    if len(months_of(start, end)) > MAX_MONTHS:
+        raise ValueError(f"報告の期間は{MAX_MONTHS}か月までです (at most {MAX_MONTHS} months)")
     chosen = _check_recipients(session, actor, business_id, recipients, purpose, today)
     got = read_report_figures(
         session,
