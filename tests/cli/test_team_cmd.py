@@ -30,7 +30,9 @@ def test_teams_and_manager_only_reassignment(cli, store, flagged):  # noqa: F811
     team_id = r.output.split("ID ")[1].split("）")[0]
     r = cli("team", "add", "融資一課", "--as", "a_admin")
     assert r.exit_code == 1 and "すでにあります" in r.output
-    assert cli("team", "member", team_id, "a_officer", "--manager", "--as", "a_admin").exit_code == 0
+    assert (
+        cli("team", "member", team_id, "a_officer", "--manager", "--as", "a_admin").exit_code == 0
+    )
     assert cli("team", "member", team_id, "a_member", "--as", "a_admin").exit_code == 0
     r = cli("team", "member", team_id, "a_admin", "--as", "a_admin")  # not an officer
     assert r.exit_code == 1
@@ -41,7 +43,9 @@ def test_teams_and_manager_only_reassignment(cli, store, flagged):  # noqa: F811
         assert cli("user", "capacity", login, n, "--as", "a_admin").exit_code == 0
 
     r = cli("triage", "list", "--as", "a_member")
-    assert r.exit_code == 0 and "チーム 融資一課（管理職 a_officer）: 上限 3件" in r.output, r.output
+    assert r.exit_code == 0 and "チーム 融資一課（管理職 a_officer）: 上限 3件" in r.output, (
+        r.output
+    )
     # the member may not give the business to the manager …
     r = cli("triage", "assign", bid, "a_officer", "--as", "a_member")
     assert r.exit_code == 1 and "管理職だけ" in r.output
