@@ -282,3 +282,36 @@ def test_a_cadence_makes_the_next_draft_a_due_reminder(store, world):
         assert due_reports(s, w.actors["a_officer"], today=date(2025, 10, 20)) == []
         later = due_reports(s, w.actors["acct"], today=date(2025, 11, 2))
         assert [d.overdue for d in later] == [True]
+
+
+def test_the_bank_reports_yearly_to_the_guarantor(store, world):
+    """経営力強化保証: the bank's yearly progress report to the 保証協会 (both hold the business's
+    financials consent); months without a trial balance are unknown, never zero."""
+    w = world
+    with store.session() as s:
+        r = do_create_report(
+            s,
+            w.actors["a_officer"],
+            w.business.id,
+            kind=ReportKind.PROGRESS,
+            period_to=date(2025, 6, 1),
+            purpose=M,
+            cadence=ReportCadence.YEARLY,
+            plan_id=w.plan_id,
+            recipients=[w.guarantor.id],
+        )
+        assert (r.period_from, r.period_to) == (date(2024, 7, 1), date(2025, 6, 1))
+        _, nxt = do_send_report(s, w.actors["a_officer"], r.id, purpose=M)
+        assert nxt is not None and (nxt.period_from, nxt.period_to) == (
+            date(2025, 7, 1),
+            date(2026, 6, 1),
+        )
+        rid = r.id
+    with store.session() as s:
+        d = read_report(s, w.actors["cgc_officer"], rid, M)
+    f = {x.item: x for x in d.figures}
+    assert d.mode == "recipient" and d.row.author_org_name == "A銀行"
+    assert f["sales"].actual is None and f["sales"].plan is None  # July–March: no figures
+    assert (f["cash"].actual, f["borrowings"].actual) == (5_950_000, 4_800_000)
+    # April–June 2025 delivered (late); July 2024–March 2025 never delivered: missing
+    assert (d.timeliness.on_time, d.timeliness.late, d.timeliness.missing) == (0, 3, 9)

@@ -175,6 +175,10 @@ def test_pages_create_send_and_read_in_japanese(client, setup):
     done = client.post(url + "/acknowledge", data={"csrf_token": csrf_from(page.text)})
     assert done.status_code == 303
     assert "受領済" in client.get(url).text
+    english = client.get(url + "?lang=en")
+    assert "Figures of the period" in english.text and "Receipt acknowledged" in english.text
+    assert "期間の数値" not in english.text
+    client.get(url + "?lang=ja")  # the choice is remembered: back to Japanese
     reports = client.get("/reports")
     assert reports.status_code == 200
     assert latin_words(visible_text(reports.text)) == ["a_officer"]  # the user's own name
