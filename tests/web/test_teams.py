@@ -126,6 +126,15 @@ def test_manager_reassigns_members_do_not(client, store, web_world):  # type: ig
     )
     assert r.status_code == 409 and _held(store, bid) == ids["cgc_sato"]
 
+    # a deactivated manager no longer counts: neither managing nor proposed work
+    with store.session() as s:
+        s.get(User, ids["cgc_officer"]).active = False
+    with store.session() as s:
+        from kizashi.access.teams import memberships
+
+        members = memberships(s, s.get(User, ids["cgc_sato"]).org_id)
+        assert set(members) == {ids["cgc_sato"]}
+
 
 def _deny_count(store) -> int:  # type: ignore[no-untyped-def]
     with store.session() as s:

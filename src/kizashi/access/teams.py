@@ -42,11 +42,13 @@ class TeamRow:
 
 
 def memberships(session: Session, org_id: int) -> dict[int, Membership]:
-    """Officer → their team and role, for the organisation's teams."""
+    """Officer → their team and role, for the organisation's teams (active officers only: a
+    deactivated member, or one whose role changed, neither manages nor is proposed work)."""
     rows = session.execute(
         select(TeamMember.user_id, TeamMember.team_id, TeamMember.role)
         .join(Team, Team.id == TeamMember.team_id)
-        .where(Team.org_id == org_id)
+        .join(User, User.id == TeamMember.user_id)
+        .where(Team.org_id == org_id, User.active.is_(True), User.role == Role.OFFICER)
     ).all()
     return {int(u): Membership(int(t), TeamRole(r)) for u, t, r in rows}
 
