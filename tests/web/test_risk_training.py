@@ -19,6 +19,7 @@ from kizashi.jobs.demo_world import DEMO_PASSWORD
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.model import registry
 from kizashi.settings import Settings
+from kizashi.store.audit import verify_chain
 from kizashi.store.db import Store
 from kizashi.store.models import AuditEvent
 from kizashi.store.risk_admin_models import RiskModelJob
@@ -103,6 +104,9 @@ def test_train_in_the_background_evaluate_and_activate(
         "risk_model_activated",
     } <= actions
     assert len({u for _, u in events}) == 1  # all of them the administrator's
+    with store.session() as s:  # the job's process sealed its events into the same chain
+        checked, problems = verify_chain(s)
+    assert checked > 0 and problems == []
 
 
 def test_a_failed_job_says_why_and_a_dead_one_is_given_up(
