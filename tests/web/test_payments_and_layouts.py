@@ -205,3 +205,12 @@ def test_unreadable_bank_file_shows_its_headings(client: TestClient, web_world: 
     form = visible_text("<div " + part + "</details>")
     assert "保存した列の設定" in form  # the upload form's bank-layout part only
     assert latin_words(form, {"kizashi", "csv"}) == [], latin_words(form)
+
+
+def test_the_api_names_every_field_a_layout_may_hold() -> None:
+    import typing
+
+    from kizashi.actions.bank import preset_fields
+    from kizashi.web.api.money_presets import PresetField
+
+    assert set(typing.get_args(PresetField)) == preset_fields()

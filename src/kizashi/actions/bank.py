@@ -564,6 +564,8 @@ def do_save_money_preset(
     name = name.strip()
     if not name or len(name) > 100:
         raise ValueError("a layout name is 1 to 100 characters")
+    if "\x00" in name or any("\x00" in f"{k}{v}" for k, v in columns.items()):
+        raise ValueError("a layout holds no NUL characters")
     unknown = sorted(set(columns) - preset_fields())
     if unknown or not columns:
         raise ValueError(f"unknown fields {unknown}; known: {sorted(preset_fields())}")

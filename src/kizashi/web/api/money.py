@@ -31,6 +31,7 @@ from kizashi.ingest.money import MoneyOptions
 from ..deps import CurrentUserDep, SettingsDep, StoreDep
 from .contract import (
     MAX_OFFSET,
+    NON_BLANK,
     READ,
     WRITE,
     ApiRoute,
@@ -167,6 +168,7 @@ async def post_money_file(
         None,
         min_length=1,
         max_length=100,
+        pattern=NON_BLANK,
         description="A layout your organisation saved (GET /api/v1/money-presets) naming the "
         "columns of a bank CSV or balance list kizashi does not recognise",
     ),
