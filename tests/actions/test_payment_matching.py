@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from kizashi.access.cash import read_cash_forecast
+from kizashi.access.money import list_invoices
 from kizashi.actions.bank import do_import_money
 from kizashi.actions.matching import do_match_payments
 from kizashi.ingest.money import MoneyOptions
@@ -115,6 +116,12 @@ def test_matched_after_each_import_whatever_the_order(store, world, tmp_path):
     assert _matches(store) == [("156", 280_800, 440, "fee"), ("157", 100_000, 0, "partial")]
     assert _paid(store) == {"156": True, "157": False}
     assert _receivable(store, owner, bid) == 181_240
+    with store.session() as s:
+        _, listed = list_invoices(s, owner, bid)
+    assert {(i.invoice_number, i.paid, i.settled_yen) for i in listed} == {
+        ("156", True, 281_240),  # 280,800 + the 440 fee
+        ("157", False, 100_000),
+    }
     with store.session() as s:
         events = s.execute(
             select(AuditEvent.business_id).where(AuditEvent.action == "match_payments")

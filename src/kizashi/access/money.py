@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kizashi.domain.vocabulary import Category, Purpose
+from kizashi.store.matching_models import InvoicePayment
 from kizashi.store.models import BankAccount, BankTransaction, Counterparty, Invoice, OpenItem
 
 from .actor import Actor
@@ -48,6 +49,7 @@ class InvoiceView:
     tax_yen: int
     credit_note: bool
     paid: bool
+    settled_yen: int = 0  # applied by matched payments plus the fees payers deducted
 
 
 @dataclass(frozen=True)
@@ -132,9 +134,19 @@ def list_invoices(
     total = session.execute(
         select(func.count()).select_from(Invoice).where(Invoice.business_id == business_id)
     ).scalar_one()
+    settled = (
+        select(
+            InvoicePayment.invoice_id,
+            func.sum(InvoicePayment.amount_yen + InvoicePayment.fee_yen).label("yen"),
+        )
+        .where(InvoicePayment.business_id == business_id)
+        .group_by(InvoicePayment.invoice_id)
+        .subquery()
+    )
     rows = session.execute(
-        select(Invoice, Counterparty)
+        select(Invoice, Counterparty, func.coalesce(settled.c.yen, 0))
         .join(Counterparty, Counterparty.id == Invoice.counterparty_id)
+        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
         .where(Invoice.business_id == business_id)
         .order_by(Invoice.issue_date.desc(), Invoice.id.desc())
         .limit(max(1, min(limit, MAX_PAGE)))
@@ -153,8 +165,9 @@ def list_invoices(
             i.tax_yen,
             i.credit_note,
             i.paid,
+            int(paid_yen),
         )
-        for i, c in rows
+        for i, c, paid_yen in rows
     ]
 
 

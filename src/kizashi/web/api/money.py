@@ -98,7 +98,8 @@ class InvoiceOut(BaseModel):
     total_yen: int
     tax_yen: int
     credit_note: bool
-    paid: bool
+    paid: bool = Field(description="Settled in full by matched payments (payment-matches)")
+    settled_yen: int = Field(description="Applied by matched payments plus fees payers deducted")
 
 
 class InvoiceList(BaseModel):
