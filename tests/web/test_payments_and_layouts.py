@@ -89,6 +89,10 @@ def test_matches_read_under_consent_and_matched_again(
     text = visible_text(page.text)
     assert "振込手数料の差引" in text and "280,800円" in text and "440円" in text
     assert latin_words(text, {"kizashi"}) == [], latin_words(text)
+    english = visible_text(client.get(f"/businesses/{bid}/payments?lang=en").text)
+    assert "Transfer fee deducted" in english and "¥440" in english
+    assert "振込手数料" not in english
+    client.get(f"/businesses/{bid}/payments?lang=ja")
     token = page_csrf(client, f"/businesses/{bid}/payments")
     r = client.post(
         f"/businesses/{bid}/payments/match", data={"csrf_token": token}, follow_redirects=True
