@@ -32,6 +32,9 @@ from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS, BENFORD, ROUND_IT
 from .cash_forecast import forecast_sql
 
 Source: TypeAlias = str | Path | pa.Table | None
+# transactions per pass (``compute_bank_features``): ~20,000 businesses of ~100 a month for 12
+# months; a pass holds its day-level hash table (~6 M groups) and its features
+CHUNK_ROWS = 24_000_000
 
 
 def _register(con: duckdb.DuckDBPyConnection, name: str, src: Source, subdir: str) -> bool:
@@ -48,42 +51,72 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, src: Source, subdir: st
     return True
 
 
-def _register_instalments(con: duckdb.DuckDBPyConnection, src: Source) -> bool:
+def _register_instalments(
+    con: duckdb.DuckDBPyConnection, src: Source, name: str = "bank_inst"
+) -> bool:
     if src is not None and not isinstance(src, pa.Table):
         path = Path(src)
         if (path / "repayments").is_dir() and (path / "loans").is_dir():
             _register(con, "bank_rp", path, "repayments")
             _register(con, "bank_loans", path, "loans")
             con.execute(
-                "CREATE OR REPLACE VIEW bank_inst AS SELECT l.business_id, r.due_date, "
+                f"CREATE OR REPLACE VIEW {name} AS SELECT l.business_id, r.due_date, "
                 "r.principal, r.interest, r.paid_on FROM bank_rp r JOIN bank_loans l USING (loan_id)"
             )
             return True
-    return _register(con, "bank_inst", src, "repayments")
+    return _register(con, name, src, "repayments")
 
 
 def _mi(col: str) -> str:
     return f"(year({col}) * 12 + month({col}) - 1)"
 
 
+def _upto(as_of_m: int) -> str:
+    """Booked up to the end of the as-of month, as a plain comparison the scan applies."""
+    y, mo = divmod(as_of_m + 1, 12)
+    return f"booked_on < DATE '{y:04d}-{mo + 1:02d}-01'"
+
+
+def slots_sql(as_of_m: int) -> str:
+    """``bank_slots``: the transactions up to ``as_of_m`` in one GROUP BY business × month ×
+    kind × sign × first digit (of the unclassified payments only, else NULL): the count, the
+    net sum and the latest date. The monthly sums by kind, the Benford digits and the cash
+    forecast's monthly flows are all read from it, so the transactions are grouped once for
+    them (a few slots per business and month instead of the raw rows)."""
+    digit = (
+        "CAST(abs(amount_yen) // CAST(pow(10, floor(log10(abs(amount_yen)))) AS BIGINT) AS INTEGER)"
+    )
+    return f"""
+SELECT business_id, {_mi("booked_on")} AS m, kind, sign(amount_yen) AS sg,
+       CASE WHEN kind = 'other' AND amount_yen < 0 THEN {digit} END AS d,
+       COUNT(*) AS n, SUM(amount_yen) AS net, MAX(booked_on) AS last_on
+FROM bank_tx WHERE {_upto(as_of_m)} GROUP BY ALL
+"""
+
+
 def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool) -> str:
     """The features of every business and month up to ``as_of_m`` (a month index), from the
-    relations ``bank_tx`` and, when present, ``bank_inv``, ``bank_oi`` and ``bank_panel``."""
-    digits = ", ".join(f"COUNT(*) FILTER (WHERE d = {k}) AS d{k}" for k in range(1, 10))
+    relations ``bank_tx``, ``bank_slots`` (``slots_sql``) and, when present, ``bank_inv``,
+    ``bank_oi`` and ``bank_panel``."""
+    digits = ", ".join(
+        f"CAST(COALESCE(SUM(n) FILTER (WHERE d = {k}), 0) AS BIGINT) AS d{k}" for k in range(1, 10)
+    )
     kinds = {
         # money in from customers; in a month without any (a statement without remitters),
         # the unclassified money in (``other_in``)
-        "bank_deposits": "kind = 'sales_receipt' AND amount_yen > 0",
-        "other_in": "kind = 'other' AND amount_yen > 0",
-        "bank_payroll": "kind = 'payroll' AND amount_yen < 0",
-        "bank_social_insurance": "kind = 'social_insurance' AND amount_yen < 0",
-        "bank_rent": "kind = 'rent' AND amount_yen < 0",
-        "bank_tax": "kind = 'tax' AND amount_yen < 0",
-        "bank_utilities": "kind = 'utilities' AND amount_yen < 0",
-        "bank_loan_payments": "kind IN ('loan_repayment', 'interest') AND amount_yen < 0",
+        "bank_deposits": ("kind = 'sales_receipt'", 1),
+        "other_in": ("kind = 'other'", 1),
+        "bank_payroll": ("kind = 'payroll'", -1),
+        "bank_social_insurance": ("kind = 'social_insurance'", -1),
+        "bank_rent": ("kind = 'rent'", -1),
+        "bank_tax": ("kind = 'tax'", -1),
+        "bank_utilities": ("kind = 'utilities'", -1),
+        "bank_loan_payments": ("kind IN ('loan_repayment', 'interest')", -1),
     }
+    # Σ|amount| over the slots of one sign is ±Σ net
     day_sums = ", ".join(
-        f"SUM(abs(amount_yen)) FILTER (WHERE {cond}) AS {name}" for name, cond in kinds.items()
+        f"SUM({'net' if sg > 0 else '-net'}) FILTER (WHERE {cond} AND sg = {sg}) AS {name}"
+        for name, (cond, sg) in kinds.items()
     )
     win = "OVER (PARTITION BY business_id ORDER BY m RANGE BETWEEN 11 PRECEDING AND CURRENT ROW)"
     n12 = f"SUM(n_pay) {win}"
@@ -126,43 +159,42 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
     else:
         pn, pn_col = "", "CAST(NULL AS INTEGER)"
     m = _mi("booked_on")
-    pay = "kind = 'other' AND amount_yen < 0"
-    digit = (
-        "CAST(abs(amount_yen) // CAST(pow(10, floor(log10(abs(amount_yen)))) AS BIGINT) AS INTEGER)"
-    )
+    upto = _upto(as_of_m)
+    pay_slot = "kind = 'other' AND sg = -1"
     return f"""
 WITH days AS (
-  SELECT business_id, account_id, booked_on, {m} AS m,
+  SELECT business_id, account_id, booked_on,
          SUM(amount_yen) AS s1,
          SUM(CAST(amount_yen AS HUGEINT) * (2 * CAST(balance_yen AS HUGEINT) - amount_yen)) AS s2,
          COUNT(balance_yen) = COUNT(*) AS has_bal, MIN(balance_yen) AS low
-  FROM bank_tx WHERE {m} <= {as_of_m} GROUP BY business_id, account_id, booked_on
+  FROM bank_tx WHERE {upto} GROUP BY business_id, account_id, booked_on
 ),
 acct AS (
-  SELECT business_id, account_id, m,
-         ARG_MAX(CASE WHEN has_bal THEN CAST((s2 // NULLIF(s1, 0) + s1) // 2 AS BIGINT) END, booked_on)
-           FILTER (WHERE s1 <> 0) AS close,
+  SELECT business_id, account_id, {_mi("booked_on")} AS m,
+         ARG_MAX({{'s1': s1, 's2': s2, 'hb': has_bal}}, booked_on) FILTER (WHERE s1 <> 0) AS last,
          BOOL_AND(has_bal) AS has_bal,
          COUNT(*) FILTER (WHERE low < 0) AS neg_days
   FROM days GROUP BY 1, 2, 3
 ),
 bal AS (
-  SELECT business_id, m, CASE WHEN BOOL_AND(has_bal AND close IS NOT NULL) THEN SUM(close) END
-         AS bank_balance, SUM(neg_days) AS bank_negative_days FROM acct GROUP BY 1, 2
+  SELECT business_id, m,
+         CASE WHEN BOOL_AND(has_bal AND last.hb IS NOT NULL AND last.hb) THEN
+              SUM(CAST((last.s2 // last.s1 + last.s1) // 2 AS BIGINT)) END AS bank_balance,
+         SUM(neg_days) AS bank_negative_days
+  FROM acct GROUP BY 1, 2
 ),
 mo AS (
-  SELECT business_id, m, COUNT(*) AS bank_tx,
-         COUNT(*) FILTER (WHERE kind = 'high_rate_lender') AS bank_high_rate_tx,
-         COUNT(*) FILTER (WHERE {pay}) AS n_pay, {day_sums}, {digits}
-  FROM (SELECT business_id, {m} AS m, amount_yen, kind,
-               CASE WHEN {pay} THEN {digit} END AS d
-        FROM bank_tx WHERE {m} <= {as_of_m}) AS t
-  GROUP BY 1, 2
+  SELECT business_id, m, CAST(SUM(n) AS BIGINT) AS bank_tx,
+         CAST(COALESCE(SUM(n) FILTER (WHERE kind = 'high_rate_lender'), 0) AS BIGINT)
+           AS bank_high_rate_tx,
+         CAST(COALESCE(SUM(n) FILTER (WHERE {pay_slot}), 0) AS BIGINT) AS n_pay,
+         {day_sums}, {digits}
+  FROM bank_slots GROUP BY 1, 2
 ),
 cust AS (
   SELECT business_id, m, MAX(s) * 100.0 / NULLIF(SUM(s), 0) AS bank_top_customer_pct
   FROM (SELECT business_id, {m} AS m, hash(counterparty) AS who, SUM(amount_yen) AS s
-        FROM bank_tx WHERE kind = 'sales_receipt' AND amount_yen > 0 AND {m} <= {as_of_m}
+        FROM bank_tx WHERE kind = 'sales_receipt' AND amount_yen > 0 AND {upto}
         GROUP BY 1, 2, 3) AS c
   GROUP BY 1, 2
 ),
@@ -184,6 +216,20 @@ LEFT JOIN cust USING (business_id, m)
 """
 
 
+def _chunks(con: duckdb.DuckDBPyConnection, rows: int) -> list[tuple[int, int] | None]:
+    """Business-id ranges of about ``rows`` transactions each (equal widths between the lowest
+    and the highest id: the ranges only bound the work and memory of one pass, any split gives
+    the same features); ``[None]`` when one pass holds them all."""
+    n, lo, hi = con.execute(
+        "SELECT COUNT(*), MIN(business_id), MAX(business_id) FROM bank_tx_src"
+    ).fetchone()  # type: ignore[misc]
+    k = -(-int(n) // max(rows, 1))
+    if k <= 1 or lo is None:
+        return [None]
+    width = -(-(int(hi) - int(lo) + 1) // k)
+    return [(a, min(a + width - 1, int(hi))) for a in range(int(lo), int(hi) + 1, width)]
+
+
 def compute_bank_features(
     transactions: Source,
     as_of: dt.date,
@@ -193,6 +239,7 @@ def compute_bank_features(
     panel: Source = None,
     instalments: Source = None,
     con: duckdb.DuckDBPyConnection | None = None,
+    chunk_rows: int = CHUNK_ROWS,
 ) -> pa.Table:
     """The features as an Arrow table (business_id, month, the ``BANK_FEATURE_COLUMNS``).
 
@@ -200,33 +247,56 @@ def compute_bank_features(
     directory). ``open_items`` is the schedule as of ``as_of``'s month; ``instalments``
     (business_id, due_date, principal, interest, paid_on) the loans' repayment schedules (a
     synthetic portfolio directory: its repayments joined to its loans). The cash forecast
-    features are computed for the as-of month (``cash_forecast``).
+    features are computed for the as-of month (``cash_forecast``). The businesses are taken in
+    ranges of about ``chunk_rows`` transactions, one after another (``_chunks``): memory and
+    the hash tables stay the size of a range, so the cost grows linearly with the portfolio.
     """
     own = con is None
     con = con or duckdb.connect(config={"preserve_insertion_order": False})
     try:
-        _register(con, "bank_tx", transactions, "bank_transactions")
-        has_inv = _register(con, "bank_inv", invoices, "invoices")
-        has_oi = _register(con, "bank_oi", open_items, "open_items")
-        has_pn = _register(con, "bank_panel", panel, "panel")
-        has_inst = _register_instalments(con, instalments)
+        con.execute("SET parquet_metadata_cache = true")  # every range reads the same footers
+        _register(con, "bank_tx_src", transactions, "bank_transactions")
+        has_inv = _register(con, "bank_inv_src", invoices, "invoices")
+        has_oi = _register(con, "bank_oi_src", open_items, "open_items")
+        has_pn = _register(con, "bank_panel_src", panel, "panel")
+        has_inst = _register_instalments(con, instalments, "bank_inst_src")
         as_of_m = as_of.year * 12 + as_of.month - 1
-        sql = features_sql(as_of_m, invoices=has_inv, open_items=has_oi, panel=has_pn)
-        con.execute(f"CREATE OR REPLACE TEMP TABLE bank_feat AS {sql}")
-        con.execute(
-            "CREATE OR REPLACE TEMP VIEW bal AS SELECT business_id, m, bank_balance FROM bank_feat"
-        )
+        feat_sql = features_sql(as_of_m, invoices=has_inv, open_items=has_oi, panel=has_pn)
+        slot_sql = slots_sql(as_of_m)
         fc = forecast_sql(as_of_m, open_items=has_oi, instalments=has_inst)
-        sql = f"SELECT * FROM bank_feat LEFT JOIN ({fc}) AS fc USING (business_id, m)"
         floats = {"bank_top_customer_pct", "bank_benford_mad"}
         cols = ", ".join(
             f"CAST({c} AS {'DOUBLE' if c in floats else 'BIGINT'}) AS {c}"
             for c in BANK_FEATURE_COLUMNS
         )
-        return con.sql(
-            f"SELECT business_id, make_date(CAST(m // 12 AS INTEGER), CAST(m % 12 + 1 AS INTEGER), 1)"
-            f" AS month, {cols} FROM ({sql}) AS f"
-        ).to_arrow_table()
+        final = (
+            "SELECT business_id, make_date(CAST(m // 12 AS INTEGER), CAST(m % 12 + 1 AS INTEGER), 1)"
+            f" AS month, {cols} FROM bank_feat LEFT JOIN ({fc}) AS fc USING (business_id, m)"
+        )
+        present = [
+            ("bank_tx", True),
+            ("bank_inv", has_inv),
+            ("bank_oi", has_oi),
+            ("bank_panel", has_pn),
+            ("bank_inst", has_inst),
+        ]
+        parts = []
+        for rng in _chunks(con, chunk_rows):
+            where = "" if rng is None else f" WHERE business_id BETWEEN {rng[0]} AND {rng[1]}"
+            for name, there in present:
+                if there:
+                    con.execute(
+                        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_src{where}"
+                    )
+            con.execute(f"CREATE OR REPLACE TEMP TABLE bank_slots AS {slot_sql}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE bank_feat AS {feat_sql}")
+            con.execute(
+                "CREATE OR REPLACE TEMP VIEW bal AS SELECT business_id, m, bank_balance FROM bank_feat"
+            )
+            parts.append(con.sql(final).to_arrow_table())
+        con.execute("DROP TABLE IF EXISTS bank_feat")
+        con.execute("DROP TABLE IF EXISTS bank_slots")
+        return pa.concat_tables(parts)
     finally:
         if own:
             con.close()

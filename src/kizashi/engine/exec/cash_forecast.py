@@ -20,13 +20,13 @@ TRADE = {"sales_receipt": "receivable", "supplier_payment": "payable"}
 
 
 def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool) -> str:
-    """Per business: cash_shortfall_week, cash_lowest_yen; from ``bank_tx``, the relation
-    ``bal`` (business_id, m, bank_balance) and, when present, ``bank_oi`` and ``bank_inst``
+    """Per business: cash_shortfall_week, cash_lowest_yen; from the transactions' monthly slots
+    ``bank_slots`` (``bank_features.slots_sql``: business_id, m, kind, sg, net, last_on), the
+    relation ``bal`` (business_id, m, bank_balance) and, when present, ``bank_oi`` and ``bank_inst``
     (business_id, due_date, principal, interest, paid_on)."""
     y, mo = divmod(as_of_m, 12)
     a = f"(make_date({y}, {mo + 1}, 1) + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE"
     end = f"({a} + 91)"
-    m = "(year(booked_on) * 12 + month(booked_on) - 1)"
     kinds = ", ".join(f"'{k}'" for k in (*RECURRING, *TRADE))
     week = f"CASE WHEN due <= {a} THEN 1 ELSE (due - {a} - 1) // 7 + 1 END"
     oi = (
@@ -41,15 +41,13 @@ def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool) -> str:
         else "SELECT NULL::BIGINT AS business_id, NULL::DATE AS due, 0::BIGINT AS amount WHERE FALSE"
     )
     return f"""
-WITH hist AS (
-  SELECT business_id, booked_on, amount_yen,
-         CASE WHEN kind = 'other' THEN CASE WHEN amount_yen > 0 THEN 'sales_receipt'
-              ELSE 'supplier_payment' END ELSE kind END AS k
-  FROM bank_tx WHERE {m} BETWEEN {as_of_m - 2} AND {as_of_m}
-),
-monthly AS (
-  SELECT business_id, k, {m} AS m, SUM(amount_yen) AS total, MAX(booked_on) AS last_on
-  FROM hist WHERE k IN ({kinds}) GROUP BY 1, 2, 3
+WITH monthly AS (
+  SELECT business_id, k, m, SUM(net) AS total, MAX(last_on) AS last_on
+  FROM (SELECT business_id, m, net, last_on,
+               CASE WHEN kind = 'other' THEN CASE WHEN sg > 0 THEN 'sales_receipt'
+                    ELSE 'supplier_payment' END ELSE kind END AS k
+        FROM bank_slots WHERE m BETWEEN {as_of_m - 2} AND {as_of_m}) AS h
+  WHERE k IN ({kinds}) GROUP BY 1, 2, 3
 ),
 rec AS (
   SELECT business_id, k,
