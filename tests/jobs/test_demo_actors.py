@@ -1,8 +1,8 @@
 """Issue 13's demo, actor by actor, after the demo's monitoring run: the bank officer, the
 保証協会, the 活性化協議会 and the accountant each find open cases of their own, a pending
 referral, due reminders, and a business with a plan and an open plan-shortfall flag; the owner
-finds the dialogue records shared with them (with their own actions due), the referral waiting
-for their consent, and their plan with its shortfall flag."""
+finds the dialogue records shared with them, their own agreed actions among their reminders, the
+referral waiting for their consent, and their plan with its shortfall flag."""
 
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ def test_the_owner_finds_shared_records_their_referral_and_plan_flags(store, mon
             for r in records
             for a in r.actions
         )
+        assert [r for r in due_reminders(s, owner) if r.business_id == waiting.business_id]
         mine = list_referrals(s, owner)
         assert [r.status for r in mine if r.id == waiting.id] == ["awaiting_owner"]
         assert _plan_flagged(s, owner, [waiting.business_id], purpose) == [waiting.business_id]

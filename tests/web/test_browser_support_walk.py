@@ -4,7 +4,8 @@ one with agreed actions → refers the business to the 活性化協議会 from t
 consents with the flags and one of the two records → the council sees exactly that (the flag and
 the chosen record; not the other record, not the indicators), accepts, and its new case and the
 officer's show each other → the owner sees the records shared with them and the referral
-accepted. The queue no longer proposes a business in an open case.
+accepted, with the action agreed for the business among their reminders. The queue no longer
+proposes a business in an open case.
 
 Same set-up as ``test_browser.py`` (Debian's /usr/bin/chromium driven by Playwright; skipped
 without it unless KIZASHI_REQUIRE_BROWSER=1).
@@ -16,6 +17,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
@@ -38,6 +40,7 @@ pytestmark = pytest.mark.browser
 COUNCIL = "北海道活性化協議会"
 NOTE = "売上の減少が続いています。再生計画の検討をお願いします。"
 SENT, KEPT = "売上の落ち込みと資金繰り", "取引先の入替えの相談"
+SOON = (date.today() + timedelta(days=7)).isoformat()  # the owner's action: a reminder
 
 
 @pytest.fixture(scope="module")
@@ -155,7 +158,7 @@ def test_queue_case_dialogue_referral_council_and_owner(server, browser) -> None
         officer,
         SENT,
         [
-            ("資金繰り表を作る", "owner", "2099-01-31"),
+            ("資金繰り表を作る", "owner", SOON),
             ("返済条件の見直し案を用意する", "officer", "2099-01-15"),
         ],
     )
@@ -224,6 +227,8 @@ def test_queue_case_dialogue_referral_council_and_owner(server, browser) -> None
     shared = owner.locator("article.dialogue")
     expect(shared).to_have_count(2)
     expect(owner.locator("article.dialogue", has_text=SENT)).to_contain_text("資金繰り表を作る")
+    expect(owner.locator("#reminders")).to_contain_text("資金繰り表を作る")
+    expect(owner.locator("#reminders")).not_to_contain_text("返済条件の見直し案を用意する")
     owner.goto(f"{base}/referrals")
     expect(owner.locator(".referral-status")).to_have_text("受入済み")
     expect(owner.locator(".referral-rows")).to_contain_text(COUNCIL)

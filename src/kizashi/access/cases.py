@@ -536,11 +536,14 @@ def due_reminders(
     """The officer's reminders due within ``within_days``: next contacts of their open cases
     (set by the cadence after each dialogue) and open actions of those cases that their
     organisation agreed to do. Overdue ones first. Not business data beyond the officer's own
-    cases; the listing is audited."""
+    cases; the listing is audited. The business's owner: the actions the business agreed to
+    in the records shared with them (open cases about their business), nothing else."""
     on = today or date.today()
+    until = on + timedelta(days=within_days)
+    if actor.role == Role.OWNER and actor.org_id is not None:
+        return _owner_reminders(session, actor, on, until)
     if actor.role != Role.OFFICER or actor.user_id is None:
         return []
-    until = on + timedelta(days=within_days)
     mine = and_(
         SupportCase.owner_user_id == actor.user_id,
         SupportCase.org_id == actor.org_id,
@@ -582,6 +585,34 @@ def due_reminders(
             Reminder("action", a.due_on, c.id, c.business_id, str(name), a.what, a.due_on < on)
         )
     out.sort(key=lambda r: (r.due_on, r.case_id, r.kind))
+    audit_listing(
+        session, actor, Category.QUALITATIVE, Purpose.SUPPORT, len(out), {"what": "reminders"}
+    )
+    return out
+
+
+def _owner_reminders(session: Session, actor: Actor, on: date, until: date) -> list[Reminder]:
+    ours = select(Business.id).where(Business.org_id == actor.org_id)
+    out = [
+        Reminder("action", a.due_on, c.id, c.business_id, str(name), a.what, a.due_on < on)
+        for a, c, name in session.execute(
+            select(DialogueAction, SupportCase, Business.name)
+            .join(DialogueRecord, DialogueRecord.id == DialogueAction.dialogue_id)
+            .join(SupportCase, SupportCase.id == DialogueRecord.case_id)
+            .join(Business, Business.id == SupportCase.business_id)
+            .where(
+                SupportCase.business_id.in_(ours),
+                SupportCase.status == "open",
+                DialogueRecord.shared_with_owner.is_(True),
+                DialogueAction.done_on.is_(None),
+                DialogueAction.party == "owner",
+                DialogueAction.due_on.is_not(None),
+                DialogueAction.due_on <= until,
+            )
+        ).all()
+        if a.due_on is not None
+    ]
+    out.sort(key=lambda r: (r.due_on, r.case_id))
     audit_listing(
         session, actor, Category.QUALITATIVE, Purpose.SUPPORT, len(out), {"what": "reminders"}
     )

@@ -432,7 +432,10 @@ def _quote(name: str) -> str:
 @router.get(
     "/me/reminders",
     response_model=list[Reminder],
-    summary="Your due reminders: next contacts of your cases and your organisation's actions",
+    summary=(
+        "Your due reminders: next contacts of your cases and your organisation's actions "
+        "(a business's owner: the business's actions in the records shared with them)"
+    ),
     responses=errors(*READ),
 )
 def get_reminders(

@@ -409,12 +409,15 @@ def shared_dialogues_page(
 ) -> Response:
     with store.session() as s:  # NotFound → the 404 page, audited
         records = shared_dialogues(s, user.actor, business_id, purpose.purpose)
+        # the business's own agreed actions due soon (the owner's reminders)
+        reminders = [r for r in due_reminders(s, user.actor) if r.business_id == business_id]
     return render(
         request,
         "shared_dialogues.html",
         {
             "b_id": business_id,
             "records": records,
+            "reminders": reminders,
             "label": _labels(t),
             "purpose": purpose.purpose,
             "saved": request.query_params.get("saved") == "1",
