@@ -100,13 +100,24 @@ def corners() -> dict[str, Any]:
             "paid": [True, False, False, False],
         }
     )
+    # due in the 13 weeks, overdue (week 1), beyond the last week, and already paid
+    inst = [
+        (3, dt.date(2023, 10, 25), 50_000, 3_000, None),
+        (3, dt.date(2023, 11, 25), 50_000, 2_900, None),
+        (3, dt.date(2024, 3, 25), 50_000, 2_500, None),
+        (3, dt.date(2023, 8, 25), 50_000, 3_100, None),
+        (3, dt.date(2023, 9, 25), 50_000, 3_050, dt.date(2023, 9, 25)),
+        (9_000_000, dt.date(2023, 10, 31), 900_000, 10_000, None),
+        (9_000_000, dt.date(2023, 12, 30), 900_000, 9_000, None),  # the last day of week 13
+        (9_000_000, dt.date(2023, 12, 31), 900_000, 8_000, None),  # the day after
+    ]
     instalments = pa.table(
         {
-            "business_id": pa.array([3, 3, 9_000_000], pa.int64()),
-            "due_date": [dt.date(2023, 10, 25), dt.date(2023, 11, 25), dt.date(2023, 10, 31)],
-            "principal": pa.array([50_000, 50_000, 900_000], pa.int64()),
-            "interest": pa.array([3_000, 2_900, 10_000], pa.int64()),
-            "paid_on": pa.array([None, None, None], pa.date32()),
+            "business_id": pa.array([r[0] for r in inst], pa.int64()),
+            "due_date": [r[1] for r in inst],
+            "principal": pa.array([r[2] for r in inst], pa.int64()),
+            "interest": pa.array([r[3] for r in inst], pa.int64()),
+            "paid_on": pa.array([r[4] for r in inst], pa.date32()),
         }
     )
     return {

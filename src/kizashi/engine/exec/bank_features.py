@@ -29,7 +29,7 @@ import pyarrow as pa
 
 from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS, BENFORD, ROUND_ITEMS
 
-from .cash_forecast import forecast_sql
+from .cash_forecast import forecast_sql, horizon_end
 
 Source: TypeAlias = str | Path | pa.Table | None
 # transactions per pass (``compute_bank_features``): ~20,000 businesses of ~100 a month for 12
@@ -273,6 +273,15 @@ def compute_bank_features(
             "SELECT business_id, make_date(CAST(m // 12 AS INTEGER), CAST(m % 12 + 1 AS INTEGER), 1)"
             f" AS month, {cols} FROM bank_feat LEFT JOIN ({fc}) AS fc USING (business_id, m)"
         )
+        if has_inst:
+            # the unpaid instalments due within the forecast's 13 weeks (later ones fall beyond
+            # its last week), once: the schedules are not sorted like the transactions, and
+            # every range would read them all
+            con.execute(
+                "CREATE OR REPLACE TEMP TABLE bank_inst_due AS SELECT business_id, due_date,"
+                " principal, interest, paid_on FROM bank_inst_src WHERE paid_on IS NULL"
+                f" AND due_date <= {horizon_end(as_of_m)} ORDER BY business_id"
+            )
         present = [
             ("bank_tx", True),
             ("bank_inv", has_inv),
@@ -280,13 +289,15 @@ def compute_bank_features(
             ("bank_panel", has_pn),
             ("bank_inst", has_inst),
         ]
+        src = {"bank_inst": "bank_inst_due"}
         parts = []
         for rng in _chunks(con, chunk_rows):
             where = "" if rng is None else f" WHERE business_id BETWEEN {rng[0]} AND {rng[1]}"
             for name, there in present:
                 if there:
                     con.execute(
-                        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {name}_src{where}"
+                        f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM"
+                        f" {src.get(name, name + '_src')}{where}"
                     )
             con.execute(f"CREATE OR REPLACE TEMP TABLE bank_slots AS {slot_sql}")
             con.execute(f"CREATE OR REPLACE TEMP TABLE bank_feat AS {feat_sql}")
@@ -296,6 +307,7 @@ def compute_bank_features(
             parts.append(con.sql(final).to_arrow_table())
         con.execute("DROP TABLE IF EXISTS bank_feat")
         con.execute("DROP TABLE IF EXISTS bank_slots")
+        con.execute("DROP TABLE IF EXISTS bank_inst_due")
         return pa.concat_tables(parts)
     finally:
         if own:

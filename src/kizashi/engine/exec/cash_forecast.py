@@ -19,14 +19,24 @@ RECURRING = ("payroll", "rent", "utilities", "tax", "social_insurance")
 TRADE = {"sales_receipt": "receivable", "supplier_payment": "payable"}
 
 
+def as_of_end(as_of_m: int) -> str:
+    """A, the last day of the as-of month (a month index), as SQL."""
+    y, mo = divmod(as_of_m, 12)
+    return f"(make_date({y}, {mo + 1}, 1) + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE"
+
+
+def horizon_end(as_of_m: int) -> str:
+    """The last day of week 13 (A + 91), as SQL: flows due later are beyond the forecast."""
+    return f"({as_of_end(as_of_m)} + 91)"
+
+
 def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool) -> str:
     """Per business: cash_shortfall_week, cash_lowest_yen; from the transactions' monthly slots
     ``bank_slots`` (``bank_features.slots_sql``: business_id, m, kind, sg, net, last_on), the
     relation ``bal`` (business_id, m, bank_balance) and, when present, ``bank_oi`` and ``bank_inst``
     (business_id, due_date, principal, interest, paid_on)."""
-    y, mo = divmod(as_of_m, 12)
-    a = f"(make_date({y}, {mo + 1}, 1) + INTERVAL 1 MONTH - INTERVAL 1 DAY)::DATE"
-    end = f"({a} + 91)"
+    a = as_of_end(as_of_m)
+    end = horizon_end(as_of_m)
     kinds = ", ".join(f"'{k}'" for k in (*RECURRING, *TRADE))
     week = f"CASE WHEN due <= {a} THEN 1 ELSE (due - {a} - 1) // 7 + 1 END"
     oi = (
