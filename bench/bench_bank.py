@@ -114,7 +114,7 @@ def _detection(res: dict[str, object], data: Path, feats: object, r: object) -> 
 def measure(step: str, data: Path, threads: int | None) -> dict[str, object]:
     tx = f"{data}/bank_transactions/*.parquet"
     con = _con(threads)
-    rows = con.sql(f"SELECT COUNT(*) FROM read_parquet('{tx}')").fetchone()[0]
+    rows = con.execute(f"SELECT COUNT(*) FROM read_parquet('{tx}')").fetchall()[0][0]
     t = time.perf_counter()
     res: dict[str, object] = {"step": step, "rows": rows}
     if step == "reference":
