@@ -10,3 +10,12 @@ files with their card in the data directory; ``drift`` measures population stabi
 
 The score ranks dialogue: it never decides credit.
 """
+
+import os
+
+# LightGBM's OpenMP threads sleep at a barrier instead of spinning. The OpenMP runtime reads
+# this when it loads (``import lightgbm``, in ``fit`` and ``registry``), hence here, before any
+# submodule. On the shared 2-core machine a spinning thread waits for one the scheduler has set
+# aside: 5.1–5.4 s per tree with two threads, 2.3–2.7 s with one, 1.4 s with two and this
+# setting (load ~10; docs/performance.md). An operator's own setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
