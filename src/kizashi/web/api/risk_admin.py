@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
 from kizashi.access.risk_admin import (
     default_pct,
@@ -44,7 +44,7 @@ from kizashi.store.errors import NotFound
 from kizashi.store.risk_admin_models import RiskModelJob
 
 from ..deps import CurrentUserDep, SettingsDep, StoreDep, UnitOfWork
-from .contract import MAX_ID, READ, WRITE, ApiRoute, errors
+from .contract import MAX_ID, READ, WRITE, ApiRoute, errors, json_integer
 from .model import Version
 
 router = APIRouter(prefix="/api/v1", tags=["risk model"], route_class=ApiRoute)
@@ -87,7 +87,7 @@ class TrainIn(BaseModel):
         description="Cut-off month YYYY-MM: train before it, test after (default: leaves "
         "test_months of labelled months for the test)",
     )
-    test_months: int = Field(default=6, ge=1, le=MAX_TEST_MONTHS, strict=True)
+    test_months: Annotated[int, Field(ge=1, le=MAX_TEST_MONTHS), BeforeValidator(json_integer)] = 6
     calibration: Literal["auto", "isotonic", "platt"] = "auto"
 
 
@@ -244,7 +244,7 @@ class WeightOut(BaseModel):
 
 
 class WeightIn(BaseModel):
-    score_pct: int = Field(ge=0, le=100, strict=True)
+    score_pct: Annotated[int, Field(ge=0, le=100), BeforeValidator(json_integer)]
 
 
 def weight_out(s: Any, org_id: int | None, default: int) -> WeightOut:
