@@ -115,7 +115,8 @@ def put_money_preset(
         raise invalid(["path", "name"], "a layout name is not blank")
     try:
         with store.session() as s:
-            do_save_money_preset(s, user.actor, user.actor.org_id or 0, name, body.columns)
+            columns = {str(k): v for k, v in body.columns.items()}
+            do_save_money_preset(s, user.actor, user.actor.org_id or 0, name, columns)
             (row,) = [p for p in list_money_presets(s, user.actor) if p.name == name.strip()]
     except PermissionError:
         raise HTTPException(403, "Only owners, officers and administrators save layouts") from None
