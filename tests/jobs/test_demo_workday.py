@@ -42,17 +42,17 @@ def worked(store, settings, demo):  # type: ignore[no-untyped-def]
 def test_the_bank_and_the_guarantor_entered_loans_and_credit_events(store, demo):  # type: ignore[no-untyped-def]
     with store.session() as s:
         bank, cgc = _actor(s, "bank1"), _actor(s, "hosho")
-        new = s.execute(select(Loan).where(Loan.loan_number == "DEMO-2026-0101")).scalar_one()
+        new = s.execute(select(Loan).where(Loan.loan_number == "2026010101")).scalar_one()
         book = read_loans(s, bank, new.business_id, purpose=Purpose.MONITORING)
         mine = {x.loan_number: x for x in book.loans}
-        entered = mine["DEMO-2026-0101"]
+        entered = mine["2026010101"]
         assert entered.guarantee_ratio_pct == 80 and entered.guarantee_number  # 責任共有
         assert entered.guarantor_name == "デモ県信用保証協会" and entered.grace_end_date
         assert [x for x in book.loans if x.paid_off and x.balance == 0]  # the refinanced loan
         # the 保証協会's own entry (another bank's loan) and its 条件変更
-        theirs = s.execute(select(Loan).where(Loan.loan_number == "DEMO-2026-0207")).scalar_one()
+        theirs = s.execute(select(Loan).where(Loan.loan_number == "2026020701")).scalar_one()
         assert theirs.guarantee_ratio_pct == 100 and theirs.lender_org_id != bank.org_id
-        assert "DEMO-2026-0207" in {
+        assert "2026020701" in {
             x.loan_number for x in read_loans(s, cgc, theirs.business_id).loans
         }
         recorded = {

@@ -116,7 +116,7 @@ def add_loan_day(store: Store, *, as_of: date) -> LoanDay:
                     business_id=first.business_id,
                     lender_org_id=bank_id,
                     guarantor_org_id=guarantor_id,
-                    loan_number="DEMO-2026-0101",
+                    loan_number="2026010101",
                     original_amount=15_000_000,
                     balance=15_000_000,
                     balance_as_of=as_of - timedelta(days=20),
@@ -139,7 +139,7 @@ def add_loan_day(store: Store, *, as_of: date) -> LoanDay:
                         as_of + timedelta(days=190),
                         178_000,
                     ),
-                    "返済予定_DEMO-2026-0101.csv",
+                    "返済予定_2026010101.csv",
                 )
             )
             older = [x for x in mine if x.business_id == first.business_id and x.id != loan.id]
@@ -180,7 +180,7 @@ def add_loan_day(store: Store, *, as_of: date) -> LoanDay:
                     business_id=at_other[0].business_id,
                     lender_org_id=other_bank_id,
                     guarantor_org_id=guarantor_id,
-                    loan_number="DEMO-2026-0207",
+                    loan_number="2026020701",
                     original_amount=8_000_000,
                     balance=8_000_000,
                     balance_as_of=as_of - timedelta(days=45),
