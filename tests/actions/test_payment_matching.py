@@ -153,3 +153,35 @@ def test_rematch_is_the_same_and_needs_the_right_to_submit_invoices(store, world
         )
     assert denied
     assert _matches(store) == before
+
+
+def test_two_matchings_of_one_business_at_once_both_succeed(store, world, tmp_path):
+    """Two imports for one business replace the same match rows: the second waits for the
+    first (a row lock on the business) instead of failing on the unique pair."""
+    import threading
+
+    from kizashi.actions.matching import match_business
+
+    owner, bid = world.actors["owner"], world.business.id
+    _import(store, owner, bid, ISSUED_156, "156.xml", tmp_path)
+    _import(store, owner, bid, BANK.encode("cp932"), "meisai.csv", tmp_path)
+    first_done = threading.Event()
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        first_done.wait(10)
+        try:
+            with store.session() as s:
+                match_business(s, owner, bid)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    with store.session() as s:
+        match_business(s, owner, bid)
+        first_done.set()
+        worker.join(0.5)  # the second is waiting for this unit of work to end
+    worker.join(30)
+    assert not worker.is_alive() and errors == []
+    assert _matches(store) == [("156", 280_800, 440, "fee")]

@@ -25,7 +25,7 @@ from kizashi.domain.matching import Movement, OpenInvoice, match_payments, settl
 from kizashi.domain.vocabulary import Category
 from kizashi.store.audit import audit_write
 from kizashi.store.matching_models import InvoicePayment
-from kizashi.store.models import BankTransaction, Counterparty, Invoice
+from kizashi.store.models import BankTransaction, Business, Counterparty, Invoice
 
 # movements that never pay an invoice: between own accounts, loans, wages and public charges
 NOT_PAYMENTS = frozenset(
@@ -62,6 +62,9 @@ class MatchOutcome:
 
 def match_business(session: Session, actor: Actor, business_id: int) -> MatchOutcome:
     """Match and store (no permission check: the caller decided; see the module doc)."""
+    # one matching per business at a time: two imports for one business replace the same rows
+    # (PostgreSQL: a row lock until commit; SQLite serialises writers anyway)
+    session.execute(select(Business.id).where(Business.id == business_id).with_for_update())
     rows = session.execute(
         select(Invoice, Counterparty)
         .join(Counterparty, Counterparty.id == Invoice.counterparty_id)
