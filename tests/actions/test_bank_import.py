@@ -280,3 +280,22 @@ def test_mutated_files_store_all_or_nothing(store, world, tmp_path, edits):
     else:
         assert after == before
         assert all(i.file == "f.txt" for i in out.errors)
+
+
+def test_a_nul_byte_in_the_branch_code_stores_or_refuses_cleanly(store, world, tmp_path):
+    """Found by the mutation test on PostgreSQL: a NUL in the account's branch code reached the
+    account lookup (text columns cannot hold NUL there) and crashed the import."""
+    recs = zb.statement03()
+    header = bytearray(recs[0])
+    header[41] = 0  # the branch code's first byte (columns 42–44)
+    recs[0] = bytes(header)
+    before = _counts(store)
+    out = _import(
+        store, world.actors["owner"], world.business.id, b"\n".join(recs), "n.txt", tmp_path
+    )
+    if out.stored:
+        with store.session() as s:
+            keys = list(s.execute(select(BankAccount.account_key)).scalars())
+        assert all("\x00" not in k for k in keys)
+    else:
+        assert _counts(store) == before and all(i.file == "n.txt" for i in out.errors)

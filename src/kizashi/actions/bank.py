@@ -360,7 +360,8 @@ def _store_transactions(
     for key, ref in f.accounts.items():
         row = session.execute(
             select(BankAccount).where(
-                BankAccount.business_id == business_id, BankAccount.account_key == key
+                BankAccount.business_id == business_id,
+                BankAccount.account_key == _clean(key, 64),  # as stored (no NUL: PostgreSQL)
             )
         ).scalar_one_or_none()
         if row is None:
