@@ -129,7 +129,7 @@ def test_refusals_change_nothing(store, flagged):
         do_change_flag_state(
             s, owner, flag_id=flag_id, state=FlagState.IN_PROGRESS, purpose=M, today=TODAY
         )
-    with pytest.raises(ValueError, match="reason"), store.session() as s:
+    with pytest.raises(ValueError, match="理由"), store.session() as s:
         do_change_flag_state(
             s, bank_a, flag_id=flag_id, state=FlagState.NOT_NEEDED, purpose=M, today=TODAY
         )
@@ -137,7 +137,7 @@ def test_refusals_change_nothing(store, flagged):
         do_change_flag_state(
             s, bank_a, flag_id=flag_id, state=FlagState.RESOLVED, purpose=M, today=TODAY
         )
-    with pytest.raises(ValueError, match="assignee"), store.session() as s:  # another org's user
+    with pytest.raises(ValueError, match="担当者"), store.session() as s:  # another org's user
         do_assign_flag(
             s, bank_a, flag_id=flag_id, assignee_user_id=ids["cgc_officer"], purpose=M, today=TODAY
         )

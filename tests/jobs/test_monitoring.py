@@ -97,7 +97,7 @@ def test_workflow_state_survives_a_rerun(store, settings, monitored):
     run_monitoring_job(store, settings)
     with store.session() as s:  # the guarantor's own response keeps its state
         assert _response_state(s, changed, officer) == FlagState.IN_PROGRESS
-        with pytest.raises(ValueError, match="reason"):
+        with pytest.raises(ValueError, match="理由"):
             do_change_flag_state(
                 s, officer, flag_id=changed, state=FlagState.NOT_NEEDED, purpose=M, today=AS_OF
             )

@@ -85,7 +85,7 @@ def test_each_organisation_answers_on_its_own(
     # an assignee from another organisation is refused, nothing changes
     before = snapshot(store)
     r = _patch(client, fid, {"assignee_user_id": cgc_id})
-    assert r.status_code == 409 and "assignee" in r.json()["detail"]
+    assert r.status_code == 409 and "担当者" in r.json()["detail"]
     assert snapshot(store) == before and last_audit(store).decision == "deny"
 
     _switch(client, "owner")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor, access_business_by_id
 from kizashi.access.cases import CaseAccess, access_case_by_id, read_dialogue
 from kizashi.access.monitoring import _flag_scope
+from kizashi.domain.refusals import Refused
 from kizashi.domain.support import (
     ActionParty,
     Cadence,
@@ -81,8 +82,9 @@ def _check_officer(session: Session, actor: Actor, user_id: int, action: str) ->
             action,
             None,
             user_id,
-            ValueError(
-                "担当者は自組織の有効な担当者から選んでください (owner: an active officer of your organisation)"
+            Refused(
+                "担当者は自組織の有効な担当者から選んでください",
+                "Choose the person in charge among the active officers of your organisation.",
             ),
         )
     return user
@@ -107,7 +109,7 @@ def _own_open_case(
             action,
             got.case.business_id,
             case_id,
-            ValueError("この案件は終了しています (case closed)"),
+            Refused("この案件は終了しています", "The case is closed."),
         )
     return got.case
 
@@ -175,8 +177,9 @@ def do_open_case(
                 action,
                 business_id,
                 "new",
-                ValueError(
-                    f"この事業者の見られるフラグではありません: {missing} (flags not visible)"
+                Refused(
+                    f"この事業者の見られるフラグではありません: {missing}",
+                    f"Not flags of this business you can see: {missing}",
                 ),
             )
     owner = _check_officer(session, actor, owner_user_id or actor.user_id or 0, action)
@@ -341,18 +344,18 @@ def do_add_dialogue(
     action = "add_dialogue"
     case = _own_open_case(session, actor, case_id, purpose, action)
 
-    def bad(message: str) -> Exception:
-        return _refused(actor, action, case.business_id, case.id, ValueError(message))
+    def bad(ja: str, en: str) -> Exception:
+        return _refused(actor, action, case.business_id, case.id, Refused(ja, en))
 
     topics = dialogue.topics.strip()
     if not topics:
-        raise bad("話し合った内容を入力してください (topics: required)")
+        raise bad("話し合った内容を入力してください", "Please enter the topics discussed.")
     for a in dialogue.actions:
         if not a.what.strip():
-            raise bad("合意事項の内容を入力してください (action: what is required)")
+            raise bad("合意事項の内容を入力してください", "Please say what each agreed action is.")
     for name, data in dialogue.attachments:
         if len(data) > MAX_ATTACHMENT_BYTES:
-            raise bad(f"添付ファイルが大きすぎます: {name} (attachment too large)")
+            raise bad(f"添付ファイルが大きすぎます: {name}", f"An attachment is too large: {name}")
     record = DialogueRecord(
         case_id=case.id,
         held_on=dialogue.held_on,
@@ -454,7 +457,7 @@ def do_comment_dialogue(
             action,
             got.case.business_id,
             got.case.id,
-            ValueError("コメントを入力してください (comment: required)"),
+            Refused("コメントを入力してください", "Please enter a comment."),
         )
     comment = DialogueComment(
         dialogue_id=dialogue_id, user_id=actor.user_id, at=_now(), body=text[:4000]
@@ -494,7 +497,10 @@ def do_set_non_financial(
             action,
             case.business_id,
             case.id,
-            ValueError("期間を16文字以内で入力してください (period: 1–16 characters)"),
+            Refused(
+                "期間を16文字以内で入力してください",
+                "Please give the period in 1 to 16 characters.",
+            ),
         )
     key = NonFinancialItem(item).value
     row = session.execute(

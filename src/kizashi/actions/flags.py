@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor, access_business_by_id
 from kizashi.access.flag_responses import response_state
 from kizashi.access.monitoring import _flag_scope
+from kizashi.domain.refusals import Refused
 from kizashi.domain.vocabulary import (
     OPEN_STATES,
     OWNER_MAY_SET,
@@ -40,6 +41,10 @@ from kizashi.store.models import Flag, FlagResponse, FlagResponseEvent, User
 
 # A person's moves from each state (FLAG_MOVES, event ``person``).
 ALLOWED = {state: set(person_moves(state)) for state in FlagState}
+
+
+class ReasonRequired(Refused):
+    """対応不要 without a reason (the pages and the CLI ask for the reason)."""
 
 
 class Unset:
@@ -90,8 +95,9 @@ def _check_assignee(session: Session, actor: Actor, user_id: int) -> User:
         or not user.active
         or user.role not in (Role.OFFICER, Role.OWNER)
     ):
-        raise ValueError(
-            "担当者は自組織の有効な担当者から選んでください (assignee: an active user of your organisation)"
+        raise Refused(
+            "担当者は自組織の有効な担当者から選んでください",
+            "Choose the assignee among the active users of your organisation.",
         )
     return user
 
@@ -155,7 +161,7 @@ def do_update_flag_response(
             new_state = state
         if state == FlagState.NOT_NEEDED and reason is None:
             raise refused(
-                ValueError("対応不要には理由が必要です (a reason is required for not_needed)")
+                ReasonRequired("対応不要には理由が必要です", "Not needed requires a reason.")
             )
     old_assignee = response.assignee_user_id if response else None
     new_assignee = old_assignee

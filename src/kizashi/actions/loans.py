@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_by_id
 from kizashi.access.loans import party_loan
+from kizashi.domain.refusals import Refused, RefusedPermission
 from kizashi.domain.vocabulary import Category, CreditEventKind, OrgKind, Purpose, Role
 from kizashi.ingest.loans import (
     BusinessRef,
@@ -65,9 +66,9 @@ def _check_party(actor: Actor, *org_ids: int | None, business_id: int | None, ac
         return
     if actor.role != Role.OFFICER or actor.org_id not in org_ids:
         raise with_audit(
-            PermissionError(
-                "融資を登録・変更できるのは貸付金融機関か保証協会の担当者だけです "
-                "(only an officer of the lender or guarantor records loan data)"
+            RefusedPermission(
+                "融資を登録・変更できるのは貸付金融機関か保証協会の担当者だけです",
+                "Only an officer of the lender or the guarantor records loan data.",
             ),
             AuditRecord(
                 action=action,
@@ -104,17 +105,12 @@ def _gate_business(session: Session, actor: Actor, business_id: int, action: str
     )
 
 
-class LoanRefused(ValueError):
-    """An entry the rules refuse. ``str()`` is the Japanese text (the CLI, the API, the Japanese
-    page); ``english`` says the same in English (an English page), sentence by sentence."""
+class LoanRefused(Refused):
+    """An entry the rules refuse (a :class:`Refused`): ``str()`` is the Japanese text (the CLI,
+    the API, the Japanese page); ``english`` says the same in English, sentence by sentence."""
 
     def __init__(self, problems: Sequence[tuple[str, str]]) -> None:  # (Japanese, English)
-        self.problems = tuple(problems)
-        super().__init__("; ".join(ja for ja, _ in self.problems))
-
-    @property
-    def english(self) -> str:
-        return " ".join(en for _, en in self.problems)
+        super().__init__(problems)
 
 
 def loan_problems(session: Session, data: LoanInput) -> list[tuple[str, str, str]]:

@@ -5,13 +5,15 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from kizashi.domain.refusals import Refused
+
 _hasher = PasswordHasher()
 
 
 def hash_password(password: str) -> str:
     if len(password) < 8:
-        raise ValueError(
-            "パスワードは8文字以上にしてください (password must be at least 8 characters)"
+        raise Refused(
+            "パスワードは8文字以上にしてください", "A password needs at least 8 characters."
         )
     return _hasher.hash(password)
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from kizashi.access import Actor, access_business_for_upload
 from kizashi.domain.periods import month_start
 from kizashi.domain.plans import ITEMS, Granularity, PlanKind
+from kizashi.domain.refusals import Refused
 from kizashi.ingest.plans import ActionRow, PlanFile, parse_plan_file
 from kizashi.store.audit import audit_write
 from kizashi.store.errors import NotFound
@@ -34,7 +35,7 @@ def do_add_plan(
     access_business_for_upload(session, actor, business_id, action="add_plan")
     title = title.strip()
     if not title:
-        raise ValueError("計画の名前を入れてください (title required)")
+        raise Refused("計画の名前を入れてください", "Please give the plan a name.")
     plan = BusinessPlan(
         business_id=business_id,
         kind=PlanKind(kind).value,
@@ -74,7 +75,7 @@ def do_add_plan_version(
         raise NotFound(f"plan {plan_id} not found")
     access_business_for_upload(session, actor, plan.business_id, action="add_plan_version")
     if not targets:
-        raise ValueError("目標がありません (no targets)")
+        raise Refused("目標がありません", "The plan has no targets.")
     for figures in targets.values():
         for item, value in figures.items():
             if item not in ITEMS:

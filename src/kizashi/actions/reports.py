@@ -32,6 +32,7 @@ from kizashi.access.reports import (
     recipients_of,
 )
 from kizashi.domain.periods import month_end, month_start
+from kizashi.domain.refusals import Refused
 from kizashi.domain.reports import (
     DEFAULT_DUE_DAYS,
     REPORT_KIND_JA,
@@ -74,9 +75,10 @@ def _check_recipients(
         if org_id not in allowed:
             org = session.get(Organisation, org_id)
             name = org.name if org else f"#{org_id}"
-            raise ValueError(
-                f"{name} には、この事業者の試算表・決算書を見る同意がないため送れません"
-                f" (no financials consent of the business to organisation {org_id})"
+            raise Refused(
+                f"{name} には、この事業者の試算表・決算書を見る同意がないため送れません",
+                f"{name} has no consent of the business to its trial balances and statements:"
+                " the report cannot be sent there.",
             )
         out.append(org_id)
     return out
@@ -132,19 +134,25 @@ def do_create_report(
     kind, cadence = ReportKind(kind), ReportCadence(cadence)
     author = session.get(Organisation, actor.org_id) if actor.org_id else None
     if author is None:
-        raise ValueError("組織に属していないため報告書を作れません (no organisation)")
+        raise Refused(
+            "組織に属していないため報告書を作れません",
+            "Only a member of an organisation writes reports.",
+        )
     if kind == ReportKind.MONITORING and author.kind != OrgKind.SUPPORTER:
-        raise ValueError(
-            "税理士によるモニタリング報告書は税理士等の組織だけが作れます"
-            " (the monitoring report is written by an accountant's organisation)"
+        raise Refused(
+            "税理士によるモニタリング報告書は税理士等の組織だけが作れます",
+            "Only an accountant's (supporter's) organisation writes the monitoring report.",
         )
     start, end = period_for(cadence, period_to)
     if period_from is not None:
         start = month_start(period_from)
     if start > end:
-        raise ValueError("期間の終わりが始まりより前です (period_to before period_from)")
+        raise Refused("期間の終わりが始まりより前です", "The period ends before it begins.")
     if len(months_of(start, end)) > MAX_MONTHS:
-        raise ValueError(f"報告の期間は{MAX_MONTHS}か月までです (at most {MAX_MONTHS} months)")
+        raise Refused(
+            f"報告の期間は{MAX_MONTHS}か月までです",
+            f"A report covers at most {MAX_MONTHS} months.",
+        )
     chosen = _check_recipients(session, actor, business_id, recipients, purpose, today)
     got = read_report_figures(
         session,
@@ -224,7 +232,9 @@ def do_update_report(
     got = access_report_for_author(session, actor, report_id, purpose, action="update_report")
     report = got.report
     if report.status != ReportStatus.DRAFT:
-        raise ValueError("送付済みの報告書は変えられません (only a draft can be changed)")
+        raise Refused(
+            "送付済みの報告書は変えられません", "A report that was sent cannot be changed."
+        )
     changed: list[str] = []
     if change.title is not None and change.title.strip():
         report.title = change.title.strip()[:200]
@@ -283,7 +293,7 @@ def do_send_report(
     after = move(report.status, "send")
     rows = recipients_of(session, report.id)
     if not rows:
-        raise ValueError("送り先を選んでください (choose at least one recipient)")
+        raise Refused("送り先を選んでください", "Please choose at least one recipient.")
     _check_recipients(session, actor, report.business_id, [r.org_id for r in rows], purpose, today)
     now = _now()
     for r in rows:

@@ -17,7 +17,14 @@ from rich.markup import escape
 from sqlalchemy import select
 
 from kizashi.access.monitoring import read_flag_response
-from kizashi.actions.flags import UNSET, Unset, do_assign_flag, do_change_flag_state
+from kizashi.actions.flags import (
+    UNSET,
+    ReasonRequired,
+    Unset,
+    do_assign_flag,
+    do_change_flag_state,
+)
+from kizashi.actions.refusals import Refused
 from kizashi.domain.vocabulary import FlagState, Purpose
 from kizashi.store.errors import NotFound
 from kizashi.store.models import User
@@ -36,10 +43,10 @@ def _refusal(exc: Exception) -> str:
         return "予兆フラグが見つからないか、閲覧できません"
     if isinstance(exc, PermissionError):
         return "事業者が付けられるのは「確認済」だけです (ほかは金融機関・支援機関が対応します)"
-    if "reason" in text:
+    if isinstance(exc, ReasonRequired):
         return "対応不要には理由が必要です (--reason)"
-    if "assignee" in text:
-        return "担当者は自組織の有効な担当者から選んでください"
+    if isinstance(exc, Refused):  # the rules' own words, in Japanese
+        return text
     return "今の状態からはその状態に変えられません"
 
 

@@ -28,6 +28,7 @@ from datetime import date, timedelta
 
 from .periods import add_months, month_end, month_start
 from .plans import FLOW_ITEMS, ITEMS, Figures, Granularity
+from .refusals import Refused
 
 
 class ReportKind(enum.StrEnum):
@@ -65,13 +66,21 @@ REPORT_MOVES: dict[tuple[ReportStatus, str], ReportStatus] = {
 }
 
 
+_STATUS_EN = {
+    ReportStatus.DRAFT: "a draft",
+    ReportStatus.SENT: "sent",
+    ReportStatus.ACKNOWLEDGED: "acknowledged",
+    ReportStatus.WITHDRAWN: "withdrawn",
+}
+
+
 def move(before: str, verb: str) -> ReportStatus:
-    """The status after ``verb``; ValueError (in words) if the report is not in a state for it."""
+    """The status after ``verb``; ``Refused`` (a ValueError, in words) if the report is not in a state for it."""
     after = REPORT_MOVES.get((ReportStatus(before), verb))
     if after is None:
-        raise ValueError(
-            f"この報告書は{REPORT_STATUS_JA[ReportStatus(before)]}のため、その操作はできません"
-            f" (report is {before}: cannot {verb})"
+        raise Refused(
+            f"この報告書は{REPORT_STATUS_JA[ReportStatus(before)]}のため、その操作はできません",
+            f"The report is {_STATUS_EN[ReportStatus(before)]}, so that cannot be done.",
         )
     return after
 
@@ -113,7 +122,7 @@ def months_of(period_from: date, period_to: date) -> list[date]:
     """The first days of the months from ``period_from`` to ``period_to``, both included."""
     first, last = month_start(period_from), month_start(period_to)
     if last < first:
-        raise ValueError("期間の終わりが始まりより前です (period_to before period_from)")
+        raise Refused("期間の終わりが始まりより前です", "The period ends before it begins.")
     out, m = [], first
     while m <= last:
         out.append(m)

@@ -19,6 +19,7 @@ import pyarrow as pa
 
 from kizashi.access import Actor
 from kizashi.actions.risk_models import do_record_risk_model
+from kizashi.domain.refusals import Refused
 from kizashi.engine.exec.run import RunResult, run_monitoring
 from kizashi.engine.spec.packs import default_pack
 from kizashi.model import registry
@@ -48,7 +49,10 @@ def history(store: Store, data_dir: Path) -> History:
     """Every month's features of every business in the store's panel, and its credit events."""
     panel = read_panel(data_dir)
     if panel.num_rows == 0:
-        raise ValueError("月次データがまだありません(kizashi run でパネルを作ってください)")
+        raise Refused(
+            "月次データがまだありません(kizashi run でパネルを作ってください)",
+            "There are no monthly data yet (`kizashi run` builds the panel).",
+        )
     last = max(panel.column("month").to_pylist())
     businesses, events, loans = register_inputs(store, None, last)
     result = run_monitoring(

@@ -19,7 +19,7 @@ from kizashi.access.monitoring import (
     read_indicators,
     response_view,
 )
-from kizashi.actions.flags import do_change_flag_state
+from kizashi.actions.flags import ReasonRequired, do_change_flag_state
 from kizashi.domain.periods import parse_month
 from kizashi.domain.vocabulary import FlagState, Purpose
 
@@ -175,6 +175,6 @@ def post_flag_state(
     except PermissionError as exc:
         raise HTTPException(403, str(exc)) from None
     except ValueError as exc:
-        if "reason" in str(exc):  # the schema already asks for one: a second line of defence
+        if isinstance(exc, ReasonRequired):  # the schema already asks for one: a second line
             raise invalid(["body", "reason"], str(exc)) from None
         raise HTTPException(409, str(exc)) from None

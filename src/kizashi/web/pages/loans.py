@@ -23,7 +23,6 @@ from kizashi.access.loans import party_loan
 from kizashi.access.reads import read_business_profile, read_loans
 from kizashi.actions.loans import (
     LoanInput,
-    LoanRefused,
     do_add_loan,
     do_close_loan,
     do_import_credit_events,
@@ -38,6 +37,7 @@ from kizashi.store.models import Organisation
 
 from ..deps import CurrentUserDep, StoreDep, TranslatorDep
 from ..i18n import N_
+from ..refusal import refusal
 from ..state import render
 
 router = APIRouter(include_in_schema=False)
@@ -65,9 +65,7 @@ def _refusal(exc: Exception, t: TranslatorDep) -> str:
     """Why an entry was refused: the rules' own words in the page's language."""
     if isinstance(exc, PermissionError):
         return N_("Only an officer of the lender or the guarantor records loan data.")
-    if isinstance(exc, LoanRefused):
-        return str(exc) if t.locale == "ja" else exc.english
-    return str(exc).split(" (")[0]
+    return refusal(t, exc, REFUSED)
 
 
 def _error_text(t: TranslatorDep, error: str | None) -> str | None:

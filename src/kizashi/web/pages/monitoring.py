@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from kizashi.access.monitoring import read_flags, read_indicators
 from kizashi.access.read_log import ReadLog
-from kizashi.actions.flags import do_change_flag_state
+from kizashi.actions.flags import ReasonRequired, do_change_flag_state
 from kizashi.domain.vocabulary import (
     OWNER_MAY_SET,
     PERSON_STATES,
@@ -176,7 +176,7 @@ def indicators_context(view: IndicatorsOut | None, t: Translator) -> dict[str, A
 def _flag_error(exc: Exception) -> str:
     if isinstance(exc, PermissionError):
         return "owner"
-    return "reason" if "reason" in str(exc) else "transition"
+    return "reason" if isinstance(exc, ReasonRequired) else "transition"
 
 
 @router.post("/businesses/{business_id}/flags/{flag_id}/state")

@@ -45,11 +45,16 @@ from kizashi.domain.vocabulary import Category
 from kizashi.store.errors import NotFound
 
 from ..deps import CurrentUserDep, PagePurpose, StoreDep
-from ..state import render
+from ..i18n import N_
+from ..refusal import refusal
+from ..state import render, translator
 from ..views.plans import ITEM_LABELS
 from ..views.reports import CADENCE_LABELS, KIND_LABELS, STATUS_LABELS, report_out
 
 router = APIRouter(include_in_schema=False)
+REFUSED = N_(
+    "This could not be done: the report is not in a state for it, or a value is not valid."
+)
 
 
 def _labels() -> dict[str, Any]:
@@ -189,7 +194,8 @@ async def create_report(
             )
             rid = report.id
     except ValueError as exc:
-        return _new_page(request, store, user, business_id, purpose, {"problem": str(exc)}, 409)
+        problem = refusal(translator(request), exc, REFUSED)
+        return _new_page(request, store, user, business_id, purpose, {"problem": problem}, 409)
     return RedirectResponse(f"/reports/{rid}?done=created", status_code=303)
 
 
@@ -268,7 +274,8 @@ def _act(
         with store.session() as s:
             fn(s, user.actor, report_id, *args, purpose=purpose.purpose)
     except ValueError as exc:
-        return _report_page(request, store, user, report_id, purpose, {"problem": str(exc)}, 409)
+        problem = refusal(translator(request), exc, REFUSED)
+        return _report_page(request, store, user, report_id, purpose, {"problem": problem}, 409)
     return RedirectResponse(f"/reports/{report_id}?done={done}", status_code=303)
 
 
