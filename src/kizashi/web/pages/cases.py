@@ -49,7 +49,8 @@ from kizashi.store.errors import NotFound
 
 from ..deps import CurrentUserDep, PagePurpose, SettingsDep, StoreDep, TranslatorDep
 from ..i18n import N_, Translator
-from ..state import render
+from ..refusal import refusal
+from ..state import render, translator
 from ..views.cases import CASE_LABELS, case_label
 
 router = APIRouter(include_in_schema=False)
@@ -192,10 +193,24 @@ def case_page(
     t: TranslatorDep,
     purpose: PagePurpose,
 ) -> Response:
+    error = request.query_params.get("error")
+    shown = t.gettext(ERRORS[error]) if error in ERRORS else None
+    return _case_page(request, case_id, user, store, t, purpose, shown)
+
+
+def _case_page(
+    request: Request,
+    case_id: int,
+    user: CurrentUserDep,
+    store: StoreDep,
+    t: Translator,
+    purpose: PagePurpose,
+    error: str | None,
+    status_code: int = 200,
+) -> Response:
     with store.session() as s:  # NotFound → the 404 page, audited
         detail = read_case(s, user.actor, case_id, purpose.purpose)
         people = assignable_users(s, user.actor) if detail.mode == "own" else []
-    error = request.query_params.get("error")
     return render(
         request,
         "case.html",
@@ -208,27 +223,40 @@ def case_page(
             "purpose": purpose.purpose,
             "can_write": detail.mode == "own" and detail.row.status == "open",
             "is_owner": user.role == Role.OWNER,
-            "error": t.gettext(ERRORS[error]) if error in ERRORS else None,
-            "saved": request.query_params.get("saved") == "1",
+            "error": error,
+            "saved": request.query_params.get("saved") == "1" and error is None,
             "today": date.today().isoformat(),
         },
+        status_code=status_code,
     )
 
 
-def _write(page: int, purpose: PagePurpose, fn: Any, store: StoreDep, **kw: Any) -> Response:
-    """One unit of work; a refusal keeps its audit record and comes back to the case page."""
+def _write(
+    request: Request,
+    user: CurrentUserDep,
+    page: int,
+    purpose: PagePurpose,
+    fn: Any,
+    store: StoreDep,
+    **kw: Any,
+) -> Response:
+    """One unit of work; a refusal keeps its audit record and comes back to the case page,
+    which says why in its own language (409)."""
     try:
         with store.session() as s:  # NotFound → the 404 page, audited
             fn(s, purpose=purpose.purpose, **kw)
     except PermissionError:
         raise HTTPException(403, REFUSED) from None
-    except ValueError:
-        return _back(f"/cases/{page}", purpose, error="invalid")
+    except ValueError as exc:
+        t = translator(request)
+        why = refusal(t, exc, ERRORS["invalid"])
+        return _case_page(request, page, user, store, t, purpose, why, status_code=409)
     return _back(f"/cases/{page}", purpose, saved="1")
 
 
 @router.post("/cases/{case_id}")
 def update_case(
+    request: Request,
     case_id: int,
     user: CurrentUserDep,
     store: StoreDep,
@@ -252,12 +280,21 @@ def update_case(
     except ValueError:
         return _back(f"/cases/{case_id}", purpose, error="date")
     return _write(
-        case_id, purpose, do_update_case, store, actor=user.actor, case_id=case_id, change=change
+        request,
+        user,
+        case_id,
+        purpose,
+        do_update_case,
+        store,
+        actor=user.actor,
+        case_id=case_id,
+        change=change,
     )
 
 
 @router.post("/cases/{case_id}/close")
 def close_case(
+    request: Request,
     case_id: int,
     user: CurrentUserDep,
     store: StoreDep,
@@ -270,6 +307,8 @@ def close_case(
     except ValueError:
         return _back(f"/cases/{case_id}", purpose, error="invalid")
     return _write(
+        request,
+        user,
         case_id,
         purpose,
         do_close_case,
@@ -283,6 +322,7 @@ def close_case(
 
 @router.post("/cases/{case_id}/non-financial")
 def set_non_financial(
+    request: Request,
     case_id: int,
     user: CurrentUserDep,
     store: StoreDep,
@@ -296,6 +336,8 @@ def set_non_financial(
     except ValueError:
         return _back(f"/cases/{case_id}", purpose, error="invalid")
     return _write(
+        request,
+        user,
         case_id,
         purpose,
         do_set_non_financial,
@@ -310,6 +352,7 @@ def set_non_financial(
 
 @router.post("/cases/{case_id}/dialogues")
 async def add_dialogue(
+    request: Request,
     case_id: int,
     user: CurrentUserDep,
     store: StoreDep,
@@ -357,6 +400,8 @@ async def add_dialogue(
         attachments=attachments,
     )
     return _write(
+        request,
+        user,
         case_id,
         purpose,
         do_add_dialogue,
