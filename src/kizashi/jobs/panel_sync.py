@@ -258,10 +258,12 @@ def sync_panel(
 def loan_balances_sql(hi: int) -> str:
     """Per business and month end up to month index ``hi``: the loan balances.
 
-    Over ``loans`` (loan_id, business_id, original_amount, guarantee_ratio_pct, start_date)
-    and ``paid`` (loan_id, principal, paid_on): a loan's balance is its original amount from
-    its start month, less the principal paid by the month end; ``guaranteed_balance`` sums each
-    loan's balance × its guarantee ratio (0 when not guaranteed), rounded down to the yen. A
+    Over ``loans`` (loan_id, business_id, original_amount, guarantee_ratio_pct, start_date,
+    paid_off_on) and ``paid`` (loan_id, principal, paid_on): a loan's balance is its original
+    amount from its start month, less the principal paid by the month end, and 0 from the month
+    it was paid off (完済: the payoff need not come as an instalment); ``guaranteed_balance``
+    sums each loan's balance × its guarantee ratio (0 when not guaranteed), rounded down to the
+    yen. A
     business's months run from its first loan or first panel month, 0 before any loan. The
     synthetic portfolio uses the same definition (``kizashi.synth.generator._loan_balances``).
     """
@@ -269,17 +271,21 @@ def loan_balances_sql(hi: int) -> str:
     return f"""
 WITH l AS (
   SELECT loan_id, business_id, original_amount, COALESCE(guarantee_ratio_pct, 0) AS r,
-         {mi("start_date")} AS start_m
+         {mi("start_date")} AS start_m, {mi("paid_off_on")} AS off_m
   FROM loans
 ),
 p AS (SELECT loan_id, {mi("paid_on")} AS m, SUM(principal) AS principal FROM paid GROUP BY 1, 2),
 lm AS (
-  SELECT loan_id, business_id, original_amount, r, UNNEST(RANGE(start_m, {hi} + 1)) AS m FROM l
+  SELECT loan_id, business_id, original_amount, r, off_m, UNNEST(RANGE(start_m, {hi} + 1)) AS m
+  FROM l
 ),
 o AS (
-  SELECT lm.business_id, lm.m, lm.r, lm.original_amount
-         - COALESCE(SUM(p.principal) OVER (PARTITION BY lm.loan_id ORDER BY lm.m
-                                           ROWS UNBOUNDED PRECEDING), 0) AS out
+  SELECT lm.business_id, lm.m, lm.r,
+         CASE WHEN lm.off_m IS NOT NULL AND lm.m >= lm.off_m THEN 0
+              ELSE lm.original_amount
+                   - COALESCE(SUM(p.principal) OVER (PARTITION BY lm.loan_id ORDER BY lm.m
+                                                     ROWS UNBOUNDED PRECEDING), 0)
+         END AS out
   FROM lm LEFT JOIN p ON p.loan_id = lm.loan_id AND p.m = lm.m
 ),
 per AS (
@@ -310,6 +316,7 @@ def _sync_loan_balances(store: Store, con: duckdb.DuckDBPyConnection) -> None:
                 Loan.original_amount,
                 Loan.guarantee_ratio_pct,
                 Loan.start_date,
+                Loan.paid_off_on,
             )
         ).all()
         paid = session.execute(
@@ -325,6 +332,7 @@ def _sync_loan_balances(store: Store, con: duckdb.DuckDBPyConnection) -> None:
         "original_amount": pa.int64(),
         "guarantee_ratio_pct": pa.int32(),
         "start_date": pa.date32(),
+        "paid_off_on": pa.date32(),
     }
     con.register("loans", _table(loans, pa.schema(loan_cols)))
     paid_cols = {"loan_id": pa.int64(), "principal": pa.int64(), "paid_on": pa.date32()}
