@@ -1,6 +1,8 @@
 """The bank features (``domain.bank_features``) per business × month, in DuckDB.
 
-Three passes over the transactions, each a plain GROUP BY (no sort, no join on the big table):
+The businesses are taken in ranges of about ``CHUNK_ROWS`` transactions, one after another, so
+memory and hash tables stay the size of a range. In each range, three passes over the
+transactions, each a plain GROUP BY (no sort, no join on the big table):
 
 1. per account × day: the day's net movement S1 = Σa, S2 = Σa·(2b − a) (b the balance after
    each movement) and the lowest balance. **The day's closing balance without knowing the order of the day's movements:**
@@ -8,8 +10,11 @@ Three passes over the transactions, each a plain GROUP BY (no sort, no join on t
    the day's closing and opening balance, so close − open = S1 and close² − open² = S2; where
    S1 ≠ 0, close = (S2 / S1 + S1) / 2 (exact integers). A day that nets to zero leaves the
    balance unchanged, so the month-end balance is the close of the account's last day with
-   S1 ≠ 0 in the month (NULL when every day of the month nets to zero).
-2. per business × month: the sums by kind and the first digits of the payments;
+   S1 ≠ 0 in the month (NULL when every day of the month nets to zero); that day's sums are
+   carried to the account × month by ``ARG_MAX``, and the division done once per account-month.
+2. per business × month × kind × sign × first digit of the payments (``slots_sql``, a few
+   slots per business and month): the monthly sums by kind, the Benford digit counts and the
+   cash forecast's monthly flows are all read from these slots;
 3. per business × month × counterparty (by its hash) of the deposits: the largest customer's
    share.
 
