@@ -16,11 +16,12 @@ from fastapi.responses import RedirectResponse, Response
 from kizashi.access.plans import list_plans, read_plan_progress
 from kizashi.access.reads import may_upload, read_business_profile
 from kizashi.actions.plans import do_add_plan, do_import_plan
+from kizashi.actions.refusals import Refused
 from kizashi.domain.plans import ITEMS, PlanKind
 from kizashi.ingest.plans import PlanFileError
 
 from ..deps import CurrentUserDep, PagePurpose, StoreDep
-from ..state import render
+from ..state import render, translator
 from ..views.plans import GRANULARITY_LABELS, ITEM_LABELS, KIND_LABELS, progress_rows
 
 router = APIRouter(include_in_schema=False)
@@ -100,6 +101,9 @@ def add_plan(
     except PlanFileError as exc:
         extra = {"problems": exc.problems, "filename": name}
         return _list_page(request, store, user, business_id, purpose, extra, 422)
+    except Refused as exc:  # the rules' words, in the page's language
+        extra = {"refusal": exc.text(translator(request).locale)}
+        return _list_page(request, store, user, business_id, purpose, extra, 422)
     return RedirectResponse(f"/plans/{plan_id}?done=added", status_code=303)
 
 
@@ -162,6 +166,9 @@ def import_version(
             do_import_plan(s, user.actor, plan_id, data, name, note=note.strip() or None)
     except PlanFileError as exc:
         extra = {"problems": exc.problems, "filename": name}
+        return _plan_page(request, store, user, plan_id, purpose, extra, 422)
+    except Refused as exc:
+        extra = {"refusal": exc.text(translator(request).locale)}
         return _plan_page(request, store, user, plan_id, purpose, extra, 422)
     return RedirectResponse(f"/plans/{plan_id}?done=imported", status_code=303)
 
