@@ -52,9 +52,7 @@ def test_the_bank_and_the_guarantor_entered_loans_and_credit_events(store, demo)
         # the 保証協会's own entry (another bank's loan) and its 条件変更
         theirs = s.execute(select(Loan).where(Loan.loan_number == "2026020701")).scalar_one()
         assert theirs.guarantee_ratio_pct == 100 and theirs.lender_org_id != bank.org_id
-        assert "2026020701" in {
-            x.loan_number for x in read_loans(s, cgc, theirs.business_id).loans
-        }
+        assert "2026020701" in {x.loan_number for x in read_loans(s, cgc, theirs.business_id).loans}
         recorded = {
             (e.recorded_by_org_id, e.kind, e.days_past_due, e.business_id)
             for e in s.execute(select(CreditEvent)).scalars()
