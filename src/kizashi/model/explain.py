@@ -69,6 +69,9 @@ def sentence(
     if f.unit == "bool":
         yes = value is not None and value >= 0.5
         v_ja, v_en = ("該当" if yes else "非該当"), ("yes" if yes else "no")
+    elif f.unit == "presence":  # data that exist or not (``bank_data``)
+        yes = value is not None and value >= 0.5
+        v_ja, v_en = ("ある状態" if yes else "ない状態"), ("present" if yes else "missing")
     elif value is None or math.isnan(value):
         v_ja, v_en = "値なし", "no value"
     else:

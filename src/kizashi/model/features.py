@@ -105,7 +105,18 @@ def catalogue() -> tuple[Feature, ...]:
 
 
 def feature(fid: str) -> Feature:
-    return next(f for f in catalogue() if f.id == fid)
+    """The feature ``fid``: of the catalogue or the bank features (``model.bank``)."""
+    from .bank import bank_catalogue  # it builds on this module
+
+    return next(f for f in (*catalogue(), *bank_catalogue()) if f.id == fid)
+
+
+def direction(fid: str) -> int:
+    """The monotone constraint of ``fid`` (0 for a name that is no known feature)."""
+    try:
+        return feature(fid).direction
+    except StopIteration:
+        return 0
 
 
 @dataclass(frozen=True)

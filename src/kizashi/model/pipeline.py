@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from . import metrics
-from .features import Frame, catalogue
+from .features import Frame, direction
 from .fit import RiskModel, fit_model
 from .labels import HORIZON, label
 from .split import calibration_holdout, default_cutoff, time_split
@@ -87,8 +87,7 @@ def train_evaluate(
     train = frame.take(np.r_[fit_idx, cal_idx])
     y_train = np.r_[y[fit_idx], y[cal_idx]]
     calib_mask = np.arange(y_train.size) >= fit_idx.size
-    directions = {f.id: f.direction for f in catalogue()}
-    mono = tuple(directions.get(n, 0) if monotone else 0 for n in frame.names)
+    mono = tuple(direction(n) if monotone else 0 for n in frame.names)
     model = fit_model(
         train.X,
         y_train,
