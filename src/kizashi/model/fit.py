@@ -12,6 +12,7 @@ import lightgbm as lgb
 import numpy as np
 
 from .calibrate import apply_calibration, fit_calibration
+from .crossval import stratified_folds
 from .logistic import fit_logistic, predict_logistic
 from .metrics import bin_shares, quantile_edges
 
@@ -98,13 +99,19 @@ def fit_model(
     params: dict[str, Any] | None = None,
     rounds: int = ROUNDS,
     max_tree_rows: int = MAX_TREE_ROWS,
+    cross_fit: int = 0,
 ) -> RiskModel:
     """Fit on the rows outside ``calib_mask``; stop early and calibrate on the rows inside it
     (None: the whole set calibrates the in-sample score — only for benchmark folds that have
     their own test rows). Beyond ``max_tree_rows`` fit rows the trees see a weighted sample
-    of the non-event rows (``tree_rows``)."""
+    of the non-event rows (``tree_rows``). ``cross_fit`` ≥ 2 (small sets, e.g. the public
+    files: ``crossval.PUBLIC``): no hold-out and no early stopping; see ``_fit_cross``."""
     y = np.asarray(y, dtype=np.float64)
     mono = tuple(monotone) if monotone is not None else (0,) * len(names)
+    if cross_fit:
+        if calib_mask is not None:
+            raise ValueError("cross_fit calibrates on out-of-fold scores: give no calib_mask")
+        return _fit_cross(X, y, names, mono, params, rounds, cross_fit, calibration, baseline)
     fit_rows = ~calib_mask if calib_mask is not None else np.ones(y.size, bool)
     X_fit, X_cal = _rows(X, fit_rows), (_rows(X, calib_mask) if calib_mask is not None else None)
     y_fit = y[fit_rows]
@@ -140,6 +147,43 @@ def fit_model(
     model.calibration = fit_calibration(raw, y[cal_rows], calibration)
     model.logistic = fit_logistic(X_fit, y[fit_rows]) if baseline else None
     model.reference = psi_reference(X_fit, names)
+    return model
+
+
+def _fit_cross(
+    X: np.ndarray,
+    y: np.ndarray,
+    names: tuple[str, ...],
+    mono: tuple[int, ...],
+    params: dict[str, Any] | None,
+    rounds: int,
+    k: int,
+    calibration: str,
+    baseline: bool,
+) -> RiskModel:
+    """Every row both trains and calibrates: ``k`` boosters, each fitted on the other folds,
+    score their own fold (out-of-fold scores); the calibration fitted on those scores is
+    applied to one booster fitted on all rows with the same settings and ``rounds`` (as
+    scikit-learn's ``CalibratedClassifierCV(ensemble=False)``). Costs k + 1 fits."""
+    p = _params(y.size, params)
+    if any(mono):
+        p["monotone_constraints"] = list(mono)
+        p["monotone_constraints_method"] = "intermediate"
+
+    def grow(rows: np.ndarray) -> lgb.Booster:
+        data = lgb.Dataset(X[rows], y[rows], feature_name=list(names), free_raw_data=True)
+        return lgb.train(p, data, num_boost_round=rounds)
+
+    fold = stratified_folds(y, k, seed=int(p.get("seed", 7)))
+    oof = np.empty(y.size, dtype=np.float64)
+    for f in range(k):
+        out = fold == f
+        oof[out] = grow(~out).predict(X[out], raw_score=True)
+    model = RiskModel(grow(np.ones(y.size, bool)), tuple(names), mono, {}, None)
+    model.calibration = fit_calibration(oof, y, calibration)
+    model.logistic = fit_logistic(X, y) if baseline else None
+    model.reference = psi_reference(X, names)
+    model.meta["cross_fit"] = k
     return model
 
 
