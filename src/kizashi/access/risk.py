@@ -1,9 +1,11 @@
 """Reads of a business's risk score — always through ``access`` (category ``financials``).
 
-The score row comes from the analytics file (``store.risk_scores``: the active model's newest two
-months, for the change from last month, with the peer group's median); the reasons are computed
-on request from the month's indicator row and the stored flag inputs (exact TreeSHAP, one row:
-milliseconds)."""
+The score row comes from the analytics file (``store.risk_scores``: the newest two months of the
+model the reader's organisation scores with — its own active version, else the deployment's
+(``access.org_models``, ADR 0010) — for the change from last month, with the peer group's
+median); the reasons are computed on request from the month's indicator row and the stored flag
+inputs (exact TreeSHAP, one row: milliseconds). The combined triage priority is computed here
+with the reader's organisation's weighting (it is not stored: it differs by organisation)."""
 
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from kizashi.store import analytics
 from kizashi.store.risk_scores import business_scores, month_ranks
 
 from .actor import Actor
+from .org_models import active_model
 from .policy import access_business_by_id
 from .risk_admin import read_risk_weight
 
@@ -32,6 +35,7 @@ from .risk_admin import read_risk_weight
 @dataclass(frozen=True)
 class RiskView:
     version: str
+    model_org_id: int | None  # the organisation whose model scored it (None: the deployment's)
     as_of: date  # the last day of the scored month
     probability: float
     peer_median: float | None
@@ -52,7 +56,8 @@ def read_risk(
     today: date | None = None,
     default_score_pct: int | None = None,
 ) -> RiskView | None:
-    """The business's newest score of the active model (None: no active model or no score).
+    """The business's newest score of the model the reader's organisation scores with (None: no
+    active model or no score of it).
     ``triage`` is the reader's organisation's: its weighting (``risk_weight``, none set:
     ``default_score_pct``) of the score's and the rules' percentile ranks in the month."""
     access_business_by_id(
@@ -64,9 +69,10 @@ def read_risk(
         action="read_risk",
         today=today,
     )
-    version = registry.active_version(data_dir)
-    if version is None:
+    active = active_model(session, data_dir, actor.org_id)
+    if active is None:
         return None
+    version = active.version
     rows = business_scores(data_dir, business_id, version)
     if not rows:
         return None
@@ -84,6 +90,7 @@ def read_risk(
     prev = rows[1]["probability"] if len(rows) > 1 else None
     return RiskView(
         version=version,
+        model_org_id=active.owner_org_id,
         as_of=month_end(now["as_of"]),
         probability=float(now["probability"]),
         peer_median=now.get("peer_median"),
@@ -103,13 +110,14 @@ def _triage(
     row: dict[str, Any],
     default_score_pct: int | None,
 ) -> float | None:
-    """The combined priority (0–100) with the reader's organisation's weighting."""
+    """The combined priority (0–100) with the reader's organisation's weighting: the score's and
+    the rules' percentile ranks among the businesses the model scored that month."""
     p, r = row.get("probability"), row.get("rule_priority")
     if p is None or r is None:
-        return row.get("triage")
+        return None
     ranks = month_ranks(data_dir, version, row["as_of"], float(p), float(r))
     if ranks is None:
-        return row.get("triage")
+        return None
     default = DEFAULT_SCORE_PCT if default_score_pct is None else default_score_pct
     w = read_risk_weight(session, actor.org_id, default).score_pct / 100
     return round(w * ranks[0] + (1 - w) * ranks[1], 1)

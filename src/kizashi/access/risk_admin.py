@@ -92,23 +92,27 @@ def process_alive(host: str | None, pid: int | None) -> bool | None:
 
 
 def read_jobs(session: Session, actor: Actor, limit: int = 20) -> list[RiskModelJob]:
-    """The newest training jobs (the deployment's: one store, one model registry)."""
+    """The newest training jobs of the administrator's organisation (the operator: every
+    organisation's)."""
     require_model_admin(actor)
-    rows = (
-        session.execute(select(RiskModelJob).order_by(RiskModelJob.id.desc()).limit(limit))
-        .scalars()
-        .all()
-    )
-    return list(rows)
+    q = select(RiskModelJob).order_by(RiskModelJob.id.desc()).limit(limit)
+    if not actor.is_system:
+        q = q.where(RiskModelJob.org_id == actor.org_id)
+    return list(session.execute(q).scalars().all())
 
 
 def read_job(session: Session, actor: Actor, job_id: int) -> RiskModelJob | None:
+    """One job of the administrator's organisation (another organisation's: None, as missing)."""
     require_model_admin(actor)
-    return session.get(RiskModelJob, job_id)
+    job = session.get(RiskModelJob, job_id)
+    if job is not None and not actor.is_system and job.org_id != actor.org_id:
+        return None
+    return job
 
 
 def active_job(session: Session) -> RiskModelJob | None:
-    """The queued or running job, if any (at most one runs at a time)."""
+    """The queued or running job of any organisation, if any (at most one runs at a time on
+    the machine, whoever asked: it uses all of it)."""
     return session.execute(
         select(RiskModelJob)
         .where(RiskModelJob.status.in_(ACTIVE))

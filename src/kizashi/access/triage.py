@@ -5,8 +5,9 @@ Candidates are the businesses whose flags the reader may see (category ``flags``
 one flag still open **for the reader's organisation** (新規, 確認済, 対応中: one it handled —
 対応不要 or 解消 — does not count), minus those in an open support case of the organisation.
 Exposure and guarantee share come from the organisation's own loans (it lends or guarantees);
-the risk model's probability is used only where the reader may read the business's
-``financials``. The listing is audited once (category ``flags``, object ``triage``).
+the risk model's probability (the organisation's own model, else the deployment's: ADR 0010) is
+used only where the reader may read the business's ``financials``. The listing is audited once
+(category ``flags``, object ``triage``).
 
 With teams (access/teams.py) the queue is proposed per team: each team's capacity is its members'
 summed, and the queue says which officers the reader may assign to (``assignable``: everyone
@@ -33,13 +34,13 @@ from kizashi.domain.triage import (
     remaining,
 )
 from kizashi.domain.vocabulary import OPEN_STATES, Category, Purpose, Role
-from kizashi.model import registry
 from kizashi.store.models import Business, Flag, FlagResponse, Loan, User
 from kizashi.store.risk_scores import month_scores, score_months
 from kizashi.store.triage_models import StaffCapacity, TriageAssignment
 
 from .actor import Actor
 from .monitoring import pack_for_ref
+from .org_models import active_model
 from .policy import accessible_business_ids, audit_listing
 from .risk_admin import read_risk_weight
 from .rule import flag_rows
@@ -140,9 +141,10 @@ def _probabilities(
 ) -> dict[int, float]:
     if data_dir is None or not ids:
         return {}
-    version = registry.active_version(data_dir)
-    if version is None:
+    active = active_model(session, data_dir, actor.org_id)  # its own model, else the deployment's
+    if active is None:
         return {}
+    version = active.version
     months = score_months(data_dir, version)
     if not months:
         return {}

@@ -1,4 +1,9 @@
-"""``kizashi model train|evaluate|explain|list|activate|card|drift``: the risk model."""
+"""``kizashi model train|evaluate|explain|list|activate|deactivate|card|drift``: the risk model.
+
+``--as LOGIN`` (an administrator of a bank or 保証協会) works on that organisation's own models
+(ADR 0010): it trains on what the organisation may read, sees its own versions and the
+deployment's, and activates its own for its organisation. Without ``--as`` the operator works
+on the deployment's models (the fallback for organisations without their own) and sees all."""
 
 from __future__ import annotations
 
@@ -7,14 +12,17 @@ from typing import Annotated, Any
 
 import typer
 
+from kizashi.access import Actor
+from kizashi.access.org_models import active_model, read_model_doc, visible_versions
 from kizashi.access.read_log import audited_reads
 from kizashi.access.risk import read_risk
-from kizashi.actions.risk_models import do_activate_risk_model
+from kizashi.actions.risk_models import do_activate_risk_model, do_deactivate_risk_model
 from kizashi.domain.calendar import format_month
 from kizashi.domain.vocabulary import Purpose
 from kizashi.jobs import risk_model as jobs
 from kizashi.model import registry
 from kizashi.model.pipeline import NotEnoughHistory
+from kizashi.store.errors import NotFound
 
 from .app import app
 from .context import actor_for, checkpoint_audit, console, err_console, settings, store
@@ -42,6 +50,36 @@ def fail(message: str) -> None:
 
 def _n(x: Any, d: int = 3) -> str:
     return "—" if x is None or x != x else f"{x:.{d}f}"
+
+
+AS_ADMIN = "組織の管理者のログインID(自組織のモデル。省略: 運用者として共通のモデル)"
+NO_RIGHT = "リスクモデルを扱う権限がありません(銀行・保証協会の管理者のみ)"
+
+
+def _version_or_active(actor: Actor, version: str | None) -> str:
+    """``version``, or the one the actor's organisation scores with (the operator: the
+    deployment's); fails when there is none."""
+    if version is None:
+        with store().session() as sess:
+            current = active_model(sess, settings().data_dir, actor.org_id)
+        version = current.version if current else None
+    if version is None:
+        fail("有効な版がありません(kizashi model list で版を確認してください)")
+    return str(version)
+
+
+def _allowed_doc(actor: Actor, version: str) -> dict[str, Any]:
+    """The version's document if the actor may see it (the refusal audited); else fails."""
+    try:
+        with store().session():
+            return read_model_doc(actor, settings().data_dir, version)
+    except (registry.ModelNotFound, NotFound):
+        fail(f"版 {version} はありません(kizashi model list で確認してください)")
+        raise  # unreachable: fail exits
+
+
+def _owner_ja(owner: int | None) -> str:
+    return "共通のモデル" if owner is None else "自組織のモデル"
 
 
 def _print_metrics(meta: dict[str, Any]) -> None:
@@ -79,17 +117,30 @@ def train(
         str, typer.Option("--calibration", help="較正: auto|isotonic|platt")
     ] = "auto",
     activate: Annotated[bool, typer.Option("--activate", help="学習後に有効化する")] = False,
+    as_: Annotated[str | None, typer.Option("--as", help=AS_ADMIN)] = None,
 ) -> None:
-    """自機関のデータで学習し、時系列ホールドアウトで評価して、新しい版として保存します。"""
+    """自機関のデータで学習し、時系列ホールドアウトで評価して、新しい版として保存します。
+
+    --as の管理者の組織が期中モニタリングで見られる事業者と、見られる信用事象だけで学習します。"""
     if calibration not in ("auto", "isotonic", "platt"):
         fail("--calibration は auto・isotonic・platt のいずれかです")
     s = settings()
-    actor = actor_for(None)
+    actor = actor_for(as_)
+    org_id = None if actor.is_system else actor.org_id
     console.print("全期間の指標とフラグを計算しています…")
     try:
         version, meta = jobs.train(
-            store(), s, actor, cutoff=cutoff, test_months=test_months, calibration=calibration
+            store(),
+            s,
+            actor,
+            cutoff=cutoff,
+            test_months=test_months,
+            calibration=calibration,
+            org_id=org_id,
         )
+    except NotFound:
+        fail(NO_RIGHT)
+        return
     except NotEnoughHistory as exc:
         where = f"基準月 {exc.cutoff} より前に" if exc.cutoff else ""
         fail(
@@ -101,6 +152,10 @@ def train(
         fail(f"学習できません: {exc}")
         return
     console.print(f"版 {version} を保存しました({s.data_dir / 'models' / version})")
+    if org_id is not None:
+        console.print(
+            f"学習した事業者: {(meta.get('scope') or {}).get('businesses', 0):,} 社(自組織が見られる事業者のみ)"
+        )
     _print_metrics(meta)
     if activate:
         with store().session() as sess:
@@ -113,19 +168,14 @@ def train(
 def evaluate(
     version: Annotated[str | None, typer.Argument(help="版(既定: 有効な版)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
+    as_: Annotated[str | None, typer.Option("--as", help=AS_ADMIN)] = None,
 ) -> None:
     """版の検証成績(学習時の時系列ホールドアウト)と、その後の月での成績を表示します。"""
     s = settings()
-    version = version or registry.active_version(s.data_dir)
-    if version is None:
-        fail("有効な版がありません(kizashi model list で版を確認してください)")
-        return
-    try:
-        doc = registry.read_doc(s.data_dir, version)
-    except registry.ModelNotFound:
-        fail(f"版 {version} はありません")
-        return
-    later = jobs.evaluate_later(store(), s.data_dir, version)
+    actor = actor_for(as_)
+    version = _version_or_active(actor, version)
+    doc = _allowed_doc(actor, version)
+    later = jobs.evaluate_later(store(), s.data_dir, version, actor)
     if as_json:
         console.print_json(json.dumps({"version": version, "meta": doc["meta"], "later": later}))
         return
@@ -141,9 +191,19 @@ def evaluate(
 
 
 @model_app.command("list")
-def list_versions() -> None:
-    """保存されている版を新しい順に表示します(* が有効な版)。"""
-    rows = registry.list_versions(settings().data_dir)
+def list_versions(
+    as_: Annotated[str | None, typer.Option("--as", help=AS_ADMIN)] = None,
+) -> None:
+    """保存されている版を新しい順に表示します(* が採点に使う版)。
+
+    --as: 自組織の版と共通の版(他の組織の版は表示しません)。"""
+    actor = actor_for(as_)
+    try:
+        with store().session() as sess:
+            rows = visible_versions(sess, actor, settings().data_dir)
+    except NotFound:
+        fail(NO_RIGHT)
+        return
     if not rows:
         console.print("保存された版はありません(kizashi model train で学習してください)")
         return
@@ -151,22 +211,30 @@ def list_versions() -> None:
         m = r["meta"]
         auc = ((m.get("metrics") or {}).get("model") or {}).get("auc")
         console.print(
-            f"{'*' if r['active'] else ' '} {r['version']}  基準月 {m.get('cutoff', '—')}  "
+            f"{'*' if r['active'] else ' '} {r['version']}  {_owner_ja(r['owner_org_id'])}"
+            f"  基準月 {m.get('cutoff', '—')}  "
             f"検証AUC {_n(auc)}  作成 {m.get('created_at', '—')}"
         )
 
 
 @model_app.command("activate")
-def activate(version: Annotated[str, typer.Argument(help="有効にする版")]) -> None:
-    """版を有効にします(次回の kizashi run から、その版で採点されます)。"""
+def activate(
+    version: Annotated[str, typer.Argument(help="有効にする版")],
+    as_: Annotated[str | None, typer.Option("--as", help=AS_ADMIN)] = None,
+) -> None:
+    """版を有効にします(次回の kizashi run から、その版で採点されます)。
+
+    組織の版はその組織の採点だけに、共通の版(運用者のみ)は自組織の版がない組織に使われます。"""
     s = settings()
     try:
         with store().session() as sess:
             before = do_activate_risk_model(
-                sess, actor_for(None), data_dir=s.data_dir, version=version
+                sess, actor_for(as_), data_dir=s.data_dir, version=version
             )
-    except registry.ModelNotFound:
-        fail(f"版 {version} はありません(kizashi model list で確認してください)")
+    except (registry.ModelNotFound, NotFound):
+        fail(
+            f"版 {version} は有効にできません(自組織の版か、kizashi model list で確認してください)"
+        )
         return
     checkpoint_audit()
     console.print(
@@ -174,17 +242,41 @@ def activate(version: Annotated[str, typer.Argument(help="有効にする版")])
     )
 
 
+@model_app.command("deactivate")
+def deactivate(
+    as_: Annotated[str, typer.Option("--as", help="組織の管理者のログインID")],
+) -> None:
+    """自組織の版の使用をやめます(次回の kizashi run から共通のモデルで採点されます)。"""
+    actor = actor_for(as_)
+    try:
+        with store().session() as sess:
+            before = do_deactivate_risk_model(sess, actor)
+    except NotFound:
+        fail(NO_RIGHT)
+        return
+    checkpoint_audit()
+    fallback = registry.active_version(settings().data_dir)
+    console.print(
+        f"自組織の版 {before or 'なし'} の使用をやめました。次回の kizashi run から"
+        + (
+            f"共通の版 {fallback} で採点されます"
+            if fallback
+            else "採点されません(共通の版もありません)"
+        )
+    )
+
+
 @model_app.command("card")
 def card(
     version: Annotated[str | None, typer.Argument(help="版(既定: 有効な版)")] = None,
     lang: Annotated[str, typer.Option("--lang", help="ja|en")] = "ja",
+    as_: Annotated[str | None, typer.Option("--as", help=AS_ADMIN)] = None,
 ) -> None:
     """版のモデルカード(データ期間・特徴量・成績・較正・限界)を表示します。"""
     s = settings()
-    version = version or registry.active_version(s.data_dir)
-    if version is None:
-        fail("有効な版がありません")
-        return
+    actor = actor_for(as_)
+    version = _version_or_active(actor, version)
+    _allowed_doc(actor, version)
     try:
         typer.echo(registry.card_text(s.data_dir, version, lang))
     except registry.ModelNotFound:
@@ -222,7 +314,7 @@ def explain(
         f"{format_month(view.as_of)}末時点の、12か月以内に重大な信用事象が起きる確率: "
         f"{_pct(view.probability)}(同業の中央値 {_pct(view.peer_median)}、{_diff(view.change)})"
     )
-    console.print(f"モデルの版: {view.version}")
+    console.print(f"モデルの版: {view.version}({_owner_ja(view.model_org_id)})")
     for r in view.reasons:
         console.print(f"・{r.ja}")
     console.print("このスコアは対話の優先順位づけに使い、与信の判断には使いません。")
@@ -242,14 +334,14 @@ def _diff(x: float | None) -> str:
 def drift(
     version: Annotated[str | None, typer.Argument(help="版(既定: 有効な版)")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON で出力")] = False,
+    as_: Annotated[str | None, typer.Option("--as", help=AS_ADMIN)] = None,
 ) -> None:
     """採点した月ごとの安定性(特徴量ごとの PSI)と、予測と実績の事象率を表示します。"""
     s = settings()
-    version = version or registry.active_version(s.data_dir)
-    if version is None:
-        fail("有効な版がありません")
-        return
-    report = jobs.drift(store(), s.data_dir, version)
+    actor = actor_for(as_)
+    version = _version_or_active(actor, version)
+    _allowed_doc(actor, version)
+    report = jobs.drift(store(), s.data_dir, version, actor)
     if as_json:
         console.print_json(json.dumps(report))
         return

@@ -4,7 +4,8 @@ A request records a ``queued`` row (``do_request_training``) and ``start_trainin
 ``kizashi model run-job <id>`` as a separate process in its own session: the training (minutes)
 survives the request, the web worker that served it and a restart of the server. The process
 claims the row (``queued`` → ``running``: one process wins, even with several web workers),
-trains on the store (``risk_model.train``: the new version is saved inactive and audited) and
+trains the requesting organisation's own model on what it may read (``risk_model.train`` with
+the job's ``org_id``, ADR 0010: the new version is saved inactive, owned and audited) and
 records ``finished`` with the version or ``failed`` with the reason; its output goes to
 ``<data_dir>/models/jobs/<id>.log``. A ``running`` job whose process died is marked failed when
 the next one is requested or the jobs are listed.
@@ -92,6 +93,7 @@ def run_training_job(store: Store, settings: Settings, job_id: int) -> str | Non
         )
         actor = Actor.from_user(user) if user is not None else Actor.system()
         options = (job.cutoff, job.test_months, job.calibration)
+        org_id = job.org_id  # the requesting administrator's organisation: its own model
         if not do_claim_training_job(
             s, actor, job_id=job_id, host=socket.gethostname(), pid=os.getpid()
         ):
@@ -99,7 +101,13 @@ def run_training_job(store: Store, settings: Settings, job_id: int) -> str | Non
     cutoff, test_months, calibration = options
     try:
         version, _meta = risk_model.train(
-            store, settings, actor, cutoff=cutoff, test_months=test_months, calibration=calibration
+            store,
+            settings,
+            actor,
+            cutoff=cutoff,
+            test_months=test_months,
+            calibration=calibration,
+            org_id=org_id,
         )
     except NotEnoughHistory as exc:
         where = f"基準月 {exc.cutoff} より前に" if exc.cutoff else ""

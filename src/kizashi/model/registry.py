@@ -3,8 +3,10 @@
 ``<data_dir>/models/<version>/``: ``booster.txt`` (LightGBM's own text format),
 ``model.json`` (features, directions, calibration, logistic baseline, PSI reference, the
 measures) and the model card ``card.ja.md`` / ``card.en.md``. ``<data_dir>/models/active.json``
-names the active version. Files are written to a temporary name and renamed, so a reader never
-sees half a model."""
+names the deployment's active version (the operator's fallback model). A version trained by an
+organisation records it in ``meta.owner_org_id`` (None: the deployment's); which version an
+organisation scores with is the store's ``risk_model_active`` (``kizashi.access.org_models``).
+Files are written to a temporary name and renamed, so a reader never sees half a model."""
 
 from __future__ import annotations
 
@@ -47,8 +49,17 @@ def new_version(data_dir: Path, now: datetime | None = None) -> str:
     return version
 
 
-def save_model(data_dir: Path, model: RiskModel, version: str | None = None) -> str:
-    """Write a new version (never overwriting one); returns its name."""
+def save_model(
+    data_dir: Path,
+    model: RiskModel,
+    version: str | None = None,
+    *,
+    owner_org_id: int | None = None,
+    scope: dict[str, Any] | None = None,
+) -> str:
+    """Write a new version (never overwriting one); returns its name. ``owner_org_id``: the
+    organisation that trained it (None: the deployment's); ``scope``: what it was trained on
+    (the businesses' count and fingerprint, ``kizashi.jobs.risk_model``)."""
     version = version or new_version(data_dir)
     if not _VERSION.match(version):
         raise ValueError(f"not a model version: {version!r}")
@@ -56,7 +67,9 @@ def save_model(data_dir: Path, model: RiskModel, version: str | None = None) -> 
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".{version}.tmp"
     tmp.mkdir()
-    meta = {**model.meta, "version": version}
+    meta = {**model.meta, "version": version, "owner_org_id": owner_org_id}
+    if scope is not None:
+        meta["scope"] = scope
     model.meta = meta
     (tmp / "booster.txt").write_text(model.booster.model_to_string(), "utf-8")
     doc = {
@@ -117,17 +130,34 @@ def card_text(data_dir: Path, version: str, lang: str) -> str:
     return path.read_text("utf-8")
 
 
-def list_versions(data_dir: Path) -> list[dict[str, Any]]:
-    """Every saved version (newest first) with its meta and whether it is active."""
+def owner_of(doc: dict[str, Any]) -> int | None:
+    """The organisation that trained the version (None: the deployment's model)."""
+    owner = (doc.get("meta") or {}).get("owner_org_id")
+    return None if owner is None else int(owner)
+
+
+def list_versions(
+    data_dir: Path, *, active: str | None = None, use_deployment_active: bool = True
+) -> list[dict[str, Any]]:
+    """Every saved version (newest first) with its meta, its owner and whether it is active
+    (``active``: the reader's active version; by default the deployment's)."""
     root = models_dir(data_dir)
     if not root.exists():
         return []
-    active = active_version(data_dir)
+    if active is None and use_deployment_active:
+        active = active_version(data_dir)
     out = []
     for p in sorted(root.iterdir(), reverse=True):
         if p.is_dir() and _VERSION.match(p.name) and (p / "model.json").exists():
             doc = read_doc(data_dir, p.name)
-            out.append({"version": p.name, "active": p.name == active, "meta": doc.get("meta", {})})
+            out.append(
+                {
+                    "version": p.name,
+                    "active": p.name == active,
+                    "owner_org_id": owner_of(doc),
+                    "meta": doc.get("meta", {}),
+                }
+            )
     return out
 
 

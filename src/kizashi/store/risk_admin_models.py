@@ -9,6 +9,8 @@ records it ``queued`` and starts ``kizashi model run-job <id>`` as a separate pr
 survives the request and the web worker); that process claims the row (``queued`` → ``running``,
 one winner), trains, and records ``finished`` with the new version or ``failed`` with the reason.
 A ``running`` row whose process died is marked ``failed`` when the jobs are next read.
+
+``risk_model_active`` (migration 0023): the version each organisation scores with (ADR 0010).
 """
 
 from __future__ import annotations
@@ -51,3 +53,16 @@ class RiskModelJob(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     host: Mapped[str | None] = mapped_column(String(255))
     pid: Mapped[int | None] = mapped_column(Integer)
+
+
+class RiskModelActive(Base):
+    """The model version an organisation scores with (migration 0023). No row: the deployment's
+    model (``<data_dir>/models/active.json``, the operator's) is the organisation's fallback.
+    The version's files carry their owner (``meta.owner_org_id``); only the owner's own
+    versions are activated here (``actions.risk_models``)."""
+
+    __tablename__ = "risk_model_active"
+    org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), primary_key=True)
+    version: Mapped[str] = mapped_column(String(40))
+    activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    activated_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

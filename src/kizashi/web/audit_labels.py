@@ -69,6 +69,7 @@ ACTIONS: dict[str, str] = {
     "request_consent": N_("Consent requested"),
     "respond_consent_request": N_("Consent request answered"),
     "risk_model_activated": N_("Risk model activated"),
+    "risk_model_deactivated": N_("Risk model deactivated"),
     "risk_model_trained": N_("Risk model trained"),
     "risk_model_training_requested": N_("Risk model training requested"),
     "risk_model_training_started": N_("Risk model training started"),

@@ -1,10 +1,13 @@
 """The risk model under ``/api/v1``: a business's score with its reasons, and the model versions.
 
-``GET /businesses/{id}/risk``: the active model's newest score of the business (category
+``GET /businesses/{id}/risk``: the newest score of the business by the model the reader's
+organisation scores with (its own active version, else the deployment's: ADR 0010; category
 ``financials``, read and audited through ``kizashi.access``), its peer median, the change from
 the previous month and the reasons in the user's language. The score ranks dialogue; it never
-decides credit. ``/admin/models``: an institution's administrator lists versions, reads one's
-card and activates one (audited); anyone else gets 404. Training runs at the command line
+decides credit. ``/admin/models``: an institution's administrator lists its organisation's
+versions and the deployment's, reads one's card, activates one of its own for its organisation
+and ends that (audited); another organisation's versions are missing to it; anyone else gets
+404. Training runs at the command line
 (``kizashi model train``: minutes, not a request)."""
 
 from __future__ import annotations
@@ -14,10 +17,11 @@ from typing import Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from kizashi.access.org_models import active_model, read_model_doc, visible_versions
 from kizashi.access.policy import audited_refusal
 from kizashi.access.risk import read_risk
 from kizashi.access.risk_admin import default_pct, may_administer_models
-from kizashi.actions.risk_models import do_activate_risk_model
+from kizashi.actions.risk_models import do_activate_risk_model, do_deactivate_risk_model
 from kizashi.domain.vocabulary import Purpose
 from kizashi.model import registry
 from kizashi.store.db import Store
@@ -48,6 +52,11 @@ class RiskOut(BaseModel):
     business_id: int
     scored: bool = Field(description="False: no active model, or no score of it yet")
     model_version: str | None = None
+    model_org_id: int | None = Field(
+        default=None,
+        description="The organisation whose model scored it (the reader's); null: the "
+        "deployment's model (the fallback for organisations without their own)",
+    )
     as_of: str | None = Field(default=None, description="The last day of the scored month")
     probability: float | None = Field(
         default=None, description="Probability of a serious credit event within 12 months"
@@ -89,6 +98,7 @@ def get_risk(
         business_id=business_id,
         scored=True,
         model_version=view.version,
+        model_org_id=view.model_org_id,
         as_of=view.as_of.isoformat(),
         probability=view.probability,
         peer_median=view.peer_median,
@@ -127,7 +137,10 @@ def require_model_admin(user: CurrentUser, store: Store | None = None) -> None:
 
 class ModelOut(BaseModel):
     version: str
-    active: bool
+    active: bool = Field(description="The version the reader's organisation scores with")
+    owner_org_id: int | None = Field(
+        description="The organisation that trained it; null: the deployment's (fallback) model"
+    )
     meta: dict[str, Any] = Field(description="Data period, counts, measures (the card's content)")
 
 
@@ -144,9 +157,9 @@ ADMIN_ERRORS = errors(*READ, 404, s404="No such version, or you are not an admin
     summary="Saved risk model versions, newest first",
     responses=ADMIN_ERRORS,
 )
-def list_models(user: CurrentUserDep, settings: SettingsDep, store: StoreDep) -> list[ModelOut]:
-    require_model_admin(user, store)
-    return [ModelOut(**r) for r in registry.list_versions(settings.data_dir)]
+def list_models(user: CurrentUserDep, settings: SettingsDep, s: UnitOfWork) -> list[ModelOut]:
+    require_model_admin(user)
+    return [ModelOut(**r) for r in visible_versions(s, user.actor, settings.data_dir)]
 
 
 @router.get(
@@ -164,13 +177,16 @@ def get_model(
 ) -> ModelDetail:
     require_model_admin(user, store)
     try:
-        doc = registry.read_doc(settings.data_dir, version)
+        with store.session() as s:  # another organisation's version: the audited 404
+            doc = read_model_doc(user.actor, settings.data_dir, version)
+            current = active_model(s, settings.data_dir, user.actor.org_id)
         card = registry.card_text(settings.data_dir, version, lang)
     except registry.ModelNotFound:
         raise NotFound(f"model {version}") from None
     return ModelDetail(
         version=version,
-        active=registry.active_version(settings.data_dir) == version,
+        active=current is not None and current.version == version,
+        owner_org_id=registry.owner_of(doc),
         meta=doc.get("meta", {}),
         card=card,
     )
@@ -184,8 +200,14 @@ class ActivatedOut(BaseModel):
 @router.post(
     "/admin/models/{version}/activate",
     response_model=ActivatedOut,
-    summary="Make a version the one later monitoring runs score with (audited)",
-    responses=errors(*WRITE, 404, s404="No such version, or you are not an administrator"),
+    summary="Make one of the organisation's versions the one its later monitoring runs score "
+    "with (audited)",
+    responses=errors(
+        *WRITE,
+        404,
+        s404="No such version, another organisation's or the deployment's, or you are not an "
+        "administrator",
+    ),
 )
 def activate_model(
     user: CurrentUserDep, s: UnitOfWork, settings: SettingsDep, version: str = Version
@@ -196,3 +218,21 @@ def activate_model(
     except registry.ModelNotFound:
         raise NotFound(f"model {version}") from None
     return ActivatedOut(version=version, previous=before)
+
+
+class DeactivatedOut(BaseModel):
+    previous: str | None = Field(description="The organisation's own version that was active")
+    fallback: str | None = Field(description="The deployment's version it now scores with")
+
+
+@router.delete(
+    "/admin/models/active",
+    response_model=DeactivatedOut,
+    summary="Stop scoring with the organisation's own version: the deployment's model applies "
+    "again (audited)",
+    responses=errors(*WRITE, 404, s404="You are not an administrator"),
+)
+def deactivate_model(user: CurrentUserDep, s: UnitOfWork, settings: SettingsDep) -> DeactivatedOut:
+    require_model_admin(user)
+    before = do_deactivate_risk_model(s, user.actor)
+    return DeactivatedOut(previous=before, fallback=registry.active_version(settings.data_dir))

@@ -21,6 +21,7 @@ from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, BeforeValidator, Field
 
+from kizashi.access.org_models import active_model, read_model_doc
 from kizashi.access.risk_admin import (
     default_pct,
     read_job,
@@ -196,8 +197,10 @@ def _num(x: Any) -> Any:
     return None if isinstance(x, float) and not math.isfinite(x) else x
 
 
-def evaluation(data_dir: Any, version: str) -> EvaluationOut:
-    meta = registry.read_doc(data_dir, version).get("meta", {})
+def evaluation(doc: dict[str, Any], version: str, active: str | None) -> EvaluationOut:
+    """The version's evaluation (``doc``: its document, already allowed to the reader;
+    ``active``: the version the reader's organisation scores with)."""
+    meta = doc.get("meta", {})
     metrics = meta.get("metrics") or {}
     measures = {
         k: Measures(**{f: _num(v.get(f)) for f in Measures.model_fields})
@@ -210,7 +213,7 @@ def evaluation(data_dir: Any, version: str) -> EvaluationOut:
     ]
     return EvaluationOut(
         version=version,
-        active=registry.active_version(data_dir) == version,
+        active=active == version,
         cutoff=meta.get("cutoff"),
         train=meta.get("train") or {},
         test=meta.get("test") or {},
@@ -229,12 +232,13 @@ def evaluation(data_dir: Any, version: str) -> EvaluationOut:
 def get_evaluation(
     user: CurrentUserDep, store: StoreDep, settings: SettingsDep, version: str = Version
 ) -> EvaluationOut:
-    with store.session():
-        require_model_admin(user.actor)
     try:
-        return evaluation(settings.data_dir, version)
+        with store.session() as s:  # another organisation's version: the audited 404
+            doc = read_model_doc(user.actor, settings.data_dir, version)
+            current = active_model(s, settings.data_dir, user.actor.org_id)
     except registry.ModelNotFound:
         raise NotFound(f"model {version}") from None
+    return evaluation(doc, version, current.version if current else None)
 
 
 class WeightOut(BaseModel):

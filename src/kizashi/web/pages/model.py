@@ -2,9 +2,11 @@
 business page's risk section (``risk_section``, hooked into ``pages.businesses``).
 
 Only the administrator of a bank or 保証協会 sees ``/admin/models`` (anyone else: the 404 page):
-the saved versions with their test measures, the chosen version's evaluation (time-ordered
-hold-out, beside the logistic baseline and the rules) and model card, a button that makes a
-version active (audited), and a form that trains a new version in the background with the
+its organisation's saved versions and the deployment's fallback ones (ADR 0010; another
+organisation's are missing to it) with their test measures, the chosen version's evaluation (time-ordered
+hold-out, beside the logistic baseline and the rules) and model card, a button that makes one of its
+own versions its organisation's active one (audited), a button that ends it (the deployment's
+model applies again), and a form that trains a new version in the background with the
 jobs' status (``pages.risk_admin``). Every page says it: the score ranks dialogue; it never
 decides credit."""
 
@@ -17,9 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from kizashi.access.org_models import active_model, visible_versions
 from kizashi.access.read_log import ReadLog
 from kizashi.access.risk import RiskView, read_risk
-from kizashi.actions.risk_models import do_activate_risk_model
+from kizashi.actions.risk_models import do_activate_risk_model, do_deactivate_risk_model
 from kizashi.domain.vocabulary import Purpose, Role
 from kizashi.model import registry
 from kizashi.store.errors import NotFound
@@ -39,10 +42,15 @@ def models_page(
 ) -> Response:
     require_model_admin(user, store)
     data_dir: Path = settings.data_dir
-    versions = registry.list_versions(data_dir)
-    chosen = request.query_params.get("version") or registry.active_version(data_dir)
+    with store.session() as s:
+        versions = visible_versions(s, user.actor, data_dir)
+        current = active_model(s, data_dir, user.actor.org_id)
+    own_active = current is not None and current.owner_org_id is not None
+    chosen = request.query_params.get("version") or (current.version if current else None)
     lang = "ja" if getattr(user, "locale", "ja") == "ja" else "en"
     card = None
+    if chosen not in {v["version"] for v in versions}:
+        chosen = None  # missing, or another organisation's: nothing shown about it
     if chosen:
         try:
             card = registry.card_text(data_dir, chosen, lang)
@@ -55,6 +63,7 @@ def models_page(
             {
                 "version": v["version"],
                 "active": v["active"],
+                "own": v["owner_org_id"] is not None,
                 "cutoff": v["meta"].get("cutoff"),
                 "created_at": v["meta"].get("created_at"),
                 "auc": m.get("auc"),
@@ -70,9 +79,11 @@ def models_page(
             "chosen": chosen,
             "card": card,
             "activated": request.query_params.get("activated"),
+            "deactivated": request.query_params.get("deactivated"),
+            "own_active": own_active,
             "job_asked": request.query_params.get("job"),
             "job_busy": request.query_params.get("busy"),
-            **training_context(store, user, data_dir, chosen),
+            **training_context(store, user, data_dir, chosen, current.version if current else None),
         },
     )
 
@@ -89,6 +100,15 @@ def activate(
     except registry.ModelNotFound:
         raise NotFound(f"model {version}") from None
     return RedirectResponse(f"/admin/models?activated={version}&version={version}", status_code=303)
+
+
+@router.post("/admin/models/deactivate")
+def deactivate(user: CurrentUserDep, store: StoreDep) -> Response:
+    """End the organisation's own active version: the deployment's model applies again."""
+    require_model_admin(user, store)
+    with store.session() as s:
+        do_deactivate_risk_model(s, user.actor)
+    return RedirectResponse("/admin/models?deactivated=1", status_code=303)
 
 
 def risk_section(

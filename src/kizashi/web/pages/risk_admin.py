@@ -44,7 +44,7 @@ MEASURES = ("model", "logistic", "rules", "early_warning")
 
 
 def training_context(
-    store: Store, user: CurrentUser, data_dir: Path, chosen: str | None
+    store: Store, user: CurrentUser, data_dir: Path, chosen: str | None, active: str | None = None
 ) -> dict[str, Any]:
     """The models page's jobs, its train form's state and the chosen version's evaluation."""
     with store.session() as s:
@@ -66,7 +66,7 @@ def training_context(
     ev: EvaluationOut | None = None
     if chosen:
         try:
-            ev = evaluation(data_dir, chosen)
+            ev = evaluation(registry.read_doc(data_dir, chosen), chosen, active)
         except registry.ModelNotFound:
             ev = None
     return {
