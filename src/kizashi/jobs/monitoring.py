@@ -139,7 +139,7 @@ def run_monitoring_job(
         token = uuid.uuid4().hex
         staged = stage_analytics(data_dir)
         try:
-            evaluated = _evaluate(store, staged, token, month, say, settings.risk_weight)
+            evaluated = _evaluate(store, staged, token, month, say)
             mark_staged(staged, token)
             if evaluated:
                 say("予兆フラグと要約を保存しています…")
@@ -163,7 +163,7 @@ def run_monitoring_job(
 
 
 def _evaluate(
-    store: Store, staged: Path, token: str, month: date | None, say: Any, risk_weight: float = 0.5
+    store: Store, staged: Path, token: str, month: date | None, say: Any
 ) -> list[_Evaluated]:
     """Sync the staged panel and evaluate every active pack (nothing committed in the store
     but the ``running`` run records)."""
@@ -235,8 +235,10 @@ def _evaluate(
             plan_targets=pt,
         )
         _store_analytics(staged, result, pack)
-        # the active risk model scores the shared pack's run (if any)
-        if org_id is None and (scored := score_run(staged, data_dir, result, events, risk_weight)):
+        # the active risk models (the deployment's, each organisation's) score the shared run
+        if org_id is None and (
+            scored := score_run(staged, data_dir, result, events, bf, store=store)
+        ):
             say(f"リスクモデル {scored} で採点しました")
         heartbeat(store, token)
         out.append(_Evaluated(pack, org_id, run_id, businesses, result))
