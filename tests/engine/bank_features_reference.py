@@ -1,7 +1,10 @@
 """The bank features as first written (three GROUP BYs over the raw transactions in one query,
 the cash forecast's own scan): the reference the fast path of
 ``kizashi.engine.exec.bank_features`` is compared with (``test_bank_features_fast.py``).
-Kept verbatim from commit c038d4e but for the names; not used outside the tests."""
+Kept verbatim from commit c038d4e but for the names and two later definitions, taken from the
+engine as they are (not a restructuring to check): the open invoices (per business and side
+without a schedule, at what they still ask, ``open_invoices_sql``: ``open_receivables`` and the
+forecast's lines) and the 12 months' Benford chi-square; not used outside the tests."""
 
 from __future__ import annotations
 
@@ -11,13 +14,19 @@ import duckdb
 import pyarrow as pa
 
 from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS, BENFORD, ROUND_ITEMS
-from kizashi.engine.exec.bank_features import Source, _register, _register_instalments
+from kizashi.engine.exec.bank_features import (
+    Source,
+    _register,
+    _register_instalments,
+    _register_invoices,
+    open_invoices_sql,
+)
 
 RECURRING = ("payroll", "rent", "utilities", "tax", "social_insurance")
 TRADE = {"sales_receipt": "receivable", "supplier_payment": "payable"}
 
 
-def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool) -> str:
+def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool, invoices: bool) -> str:
     """Per business: cash_shortfall_week, cash_lowest_yen; from ``bank_tx``, the relation
     ``bal`` (business_id, m, bank_balance) and, when present, ``bank_oi`` and ``bank_inst``
     (business_id, due_date, principal, interest, paid_on)."""
@@ -32,6 +41,11 @@ def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool) -> str:
         if open_items
         else "SELECT NULL::BIGINT AS business_id, NULL AS side, NULL::DATE AS due, 0::BIGINT AS amount_yen WHERE FALSE"
     )
+    if invoices:
+        oi += (
+            f" UNION ALL SELECT business_id, side, COALESCE(due_date, {a}), open_yen FROM"
+            f" ({open_invoices_sql(as_of_m, open_items=open_items)}) AS inv WHERE open_yen > 0"
+        )
     inst = (
         "SELECT business_id, due_date AS due, -(principal) AS amount FROM bank_inst WHERE paid_on IS NULL"
         " UNION ALL SELECT business_id, due_date, -(interest) FROM bank_inst WHERE paid_on IS NULL"
@@ -140,6 +154,11 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
     mad = " + ".join(
         f"abs(SUM(d{k}) {win} / NULLIF({n12}, 0) - {p})" for k, p in enumerate(BENFORD, 1)
     )
+    chi2 = " + ".join(
+        f"(SUM(d{k}) {win} - {n12} * {p}) * (SUM(d{k}) {win} - {n12} * {p})"
+        f" / NULLIF({n12} * {p}, 0)"
+        for k, p in enumerate(BENFORD, 1)
+    )
     inv = (
         f"LEFT JOIN (SELECT business_id, {_mi('issue_date')} AS m, SUM(total_yen) AS invoices_issued"
         " FROM bank_inv WHERE direction = 'issued' GROUP BY 1, 2) AS inv USING (business_id, m)"
@@ -147,19 +166,21 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
         else ""
     )
     inv_col = "inv.invoices_issued" if invoices else "CAST(NULL AS BIGINT)"
-    # open receivables: the schedule when there is one, else the unpaid invoices issued
-    if open_items:
+    # open receivables: the schedule of a business that has one, else its open invoices issued
+    if open_items or invoices:
+        parts = []
+        if open_items:
+            parts.append("SELECT business_id, amount_yen FROM bank_oi WHERE side = 'receivable'")
+        if invoices:
+            parts.append(
+                "SELECT business_id, open_yen AS amount_yen FROM"
+                f" ({open_invoices_sql(as_of_m, open_items=open_items)}) AS i"
+                " WHERE side = 'receivable'"
+            )
         oi = (
-            "LEFT JOIN (SELECT business_id, SUM(amount_yen) AS open_receivables FROM bank_oi"
-            " WHERE side = 'receivable' GROUP BY 1) AS oi ON oi.business_id = mo.business_id"
-            f" AND mo.m = {as_of_m}"
-        )
-        oi_col = "oi.open_receivables"
-    elif invoices:
-        oi = (
-            "LEFT JOIN (SELECT business_id, SUM(total_yen) AS open_receivables FROM bank_inv"
-            f" WHERE direction = 'issued' AND NOT paid AND {_mi('issue_date')} <= {as_of_m}"
-            f" GROUP BY 1) AS oi ON oi.business_id = mo.business_id AND mo.m = {as_of_m}"
+            "LEFT JOIN (SELECT business_id, SUM(amount_yen) AS open_receivables FROM ("
+            + " UNION ALL ".join(parts)
+            + f") AS u GROUP BY 1) AS oi ON oi.business_id = mo.business_id AND mo.m = {as_of_m}"
         )
         oi_col = "oi.open_receivables"
     else:
@@ -217,14 +238,15 @@ cust AS (
   GROUP BY 1, 2
 ),
 ben AS (
-  SELECT business_id, m, ({mad}) / 9 AS bank_benford_mad, {n12} AS bank_benford_n FROM mo
+  SELECT business_id, m, ({mad}) / 9 AS bank_benford_mad, ({chi2}) AS bank_benford_chi2,
+         {n12} AS bank_benford_n FROM mo
 )
 SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx,
        {", ".join(f"COALESCE(mo.{n}, 0) AS {n}" for n in kinds if n not in ("bank_deposits", "other_in"))},
        CASE WHEN COALESCE(mo.bank_deposits, 0) > 0 THEN mo.bank_deposits
             ELSE COALESCE(mo.other_in, 0) END AS bank_deposits,
        mo.bank_high_rate_tx, bal.bank_negative_days,
-       cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_n,
+       cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_chi2, ben.bank_benford_n,
        {inv_col} AS invoices_issued, {oi_col} AS open_receivables, {pn_col} AS book_round_items
 FROM mo
 JOIN bal USING (business_id, m)
@@ -256,7 +278,9 @@ def reference_bank_features(
     con = con or duckdb.connect(config={"preserve_insertion_order": False})
     try:
         _register(con, "bank_tx", transactions, "bank_transactions")
-        has_inv = _register(con, "bank_inv", invoices, "invoices")
+        has_inv = _register_invoices(con, invoices)
+        if has_inv:
+            con.execute("CREATE OR REPLACE VIEW bank_inv AS SELECT * FROM bank_inv_src")
         has_oi = _register(con, "bank_oi", open_items, "open_items")
         has_pn = _register(con, "bank_panel", panel, "panel")
         has_inst = _register_instalments(con, instalments)
@@ -266,9 +290,9 @@ def reference_bank_features(
         con.execute(
             "CREATE OR REPLACE TEMP VIEW bal AS SELECT business_id, m, bank_balance FROM bank_feat"
         )
-        fc = forecast_sql(as_of_m, open_items=has_oi, instalments=has_inst)
+        fc = forecast_sql(as_of_m, open_items=has_oi, instalments=has_inst, invoices=has_inv)
         sql = f"SELECT * FROM bank_feat LEFT JOIN ({fc}) AS fc USING (business_id, m)"
-        floats = {"bank_top_customer_pct", "bank_benford_mad"}
+        floats = {"bank_top_customer_pct", "bank_benford_mad", "bank_benford_chi2"}
         cols = ", ".join(
             f"CAST({c} AS {'DOUBLE' if c in floats else 'BIGINT'}) AS {c}"
             for c in BANK_FEATURE_COLUMNS

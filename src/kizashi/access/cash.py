@@ -2,11 +2,11 @@
 
 The 13-week forecast (``domain.cash.build_forecast``) needs the bank (口座: the opening balance
 and the history the recurring flows are learned from) and, when the actor may read them, the
-open items (請求書: the receivable and payable schedule, else the unpaid invoices less what the
-payments matched to them settled, ``actions.matching``) and the loans' unpaid instalments
-(金融取引). The bank is required (a refusal is ``NotFound``, audited, as for any read); 請求書
-and 金融取引 are read (and audited) only when the actor may read them, else that part is left
-out and named in ``missing``.
+open items (請求書: the receivable and payable schedule, else — side by side — the unpaid
+invoices issued by the as-of date less what the payments matched to them settled,
+``actions.matching``) and the loans' unpaid instalments (金融取引). The bank is required (a
+refusal is ``NotFound``, audited, as for any read); 請求書 and 金融取引 are read (and audited)
+only when the actor may read them, else that part is left out and named in ``missing``.
 """
 
 from __future__ import annotations
@@ -157,7 +157,12 @@ def read_cash_forecast(
                 )
             )
         ]
-        if not items:  # no schedule: the unpaid invoices, less what payments settled
+        # a side without a schedule: the unpaid invoices of that direction issued by the as-of
+        # date, at what they still ask (payable less what matched payments and fees settled;
+        # credit notes, which ask nothing, left out) — as the portfolio's SQL forecast
+        # (``engine.exec.bank_features.open_invoices_sql``)
+        scheduled = {i.side for i in items}
+        if scheduled != {"receivable", "payable"}:
             settled = (
                 select(
                     InvoicePayment.invoice_id,
@@ -167,20 +172,24 @@ def read_cash_forecast(
                 .group_by(InvoicePayment.invoice_id)
                 .subquery()
             )
-            items = [
-                OpenItemLine("receivable" if d == "issued" else "payable", abs(t) - int(s), due)
-                for d, t, s, due in session.execute(
-                    select(
-                        Invoice.direction,
-                        Invoice.payable_yen,
-                        func.coalesce(settled.c.yen, 0),
-                        Invoice.due_date,
-                    )
-                    .outerjoin(settled, settled.c.invoice_id == Invoice.id)
-                    .where(Invoice.business_id == business_id, Invoice.paid.is_(False))
+            unpaid = session.execute(
+                select(
+                    Invoice.direction,
+                    Invoice.payable_yen,
+                    func.coalesce(settled.c.yen, 0),
+                    Invoice.due_date,
                 )
-                if abs(t) - int(s) > 0
-            ]
+                .outerjoin(settled, settled.c.invoice_id == Invoice.id)
+                .where(
+                    Invoice.business_id == business_id,
+                    Invoice.paid.is_(False),
+                    Invoice.issue_date <= on,
+                )
+            )
+            for d, t, paid, due in unpaid:
+                side = "receivable" if d == "issued" else "payable"
+                if side not in scheduled and int(t) - int(paid) > 0:
+                    items.append(OpenItemLine(side, int(t) - int(paid), due))
     else:
         missing.append(Category.INVOICES.value)
     instalments: list[Instalment] = []

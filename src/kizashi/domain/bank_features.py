@@ -48,6 +48,12 @@ BANK_FEATURES: tuple[tuple[str, str, str], ...] = (
         "mean absolute deviation of payment first digits from Benford's law (last 12 months)",
     ),
     (
+        "bank_benford_chi2",
+        "支払額の先頭数字のベンフォードの法則に対するカイ二乗統計量(自由度 8、直近12か月)",
+        "Pearson's chi-square of payment first digits against Benford's law (8 degrees of"
+        " freedom, last 12 months)",
+    ),
+    (
         "bank_benford_n",
         "ベンフォード検定に使った支払の件数(直近12か月)",
         "payments in the Benford test (last 12 months)",
@@ -104,3 +110,19 @@ BENFORD = (
     0.0511525,
     0.0457575,
 )
+
+
+def benford_stats(counts: tuple[int, ...] | list[int]) -> tuple[float, float]:
+    """The first-digit counts c1..c9 against Benford: (MAD, Pearson's chi-square).
+
+    MAD = Σ|c_d/n − p_d| / 9 (Nigrini's mean absolute deviation: how far the digits are from
+    Benford, whatever the sample size); χ² = Σ (c_d − n·p_d)² / (n·p_d) (how unlikely the counts
+    are by chance, 8 degrees of freedom: it grows with n for the same proportions). The engine
+    computes both in SQL (``engine.exec.bank_features``); this is the reference its tests use.
+    """
+    n = sum(counts)
+    if n == 0:
+        return (0.0, 0.0)
+    mad = sum(abs(c / n - p) for c, p in zip(counts, BENFORD, strict=True)) / 9
+    chi2 = sum((c - n * p) ** 2 / (n * p) for c, p in zip(counts, BENFORD, strict=True))
+    return (mad, chi2)

@@ -6,9 +6,11 @@ features, the 真贋性 checks and the cash forecast at scale.
 
 * Bank transactions are never changed once stored (an overlapping statement adds only new
   rows), so a sync appends the rows whose store id is above the file's watermark.
-* Invoices and open items change (a schedule replaces its side; an invoice is marked paid), so
-  a sync rewrites them for the businesses with a money submission above the file's submission
-  watermark.
+* Invoices and open items change (a schedule replaces its side; an invoice is marked paid, or
+  paid in part: ``settled_yen``, the payments matched to it and the fees its payer deducted,
+  ``invoice_payment``), so a sync rewrites them for the businesses with a money submission above
+  the file's submission watermark (matching runs in the import's unit of work, so a changed
+  match comes with a submission; after a change of the matching rules, ``full=True``).
 
 Running it twice changes nothing the second time. ``path``: the file to write (a monitoring run
 passes its staged copy); by default the live file, in place.
@@ -23,7 +25,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from sqlalchemy import select
+from sqlalchemy import BigInteger, cast, func, select
 
 from kizashi.store.analytics import analytics_path
 from kizashi.store.analytics_schema import (
@@ -36,6 +38,7 @@ from kizashi.store.analytics_schema import (
     tables,
 )
 from kizashi.store.db import Store
+from kizashi.store.matching_models import InvoicePayment
 from kizashi.store.models import (
     BankTransaction,
     Counterparty,
@@ -88,6 +91,8 @@ _INV_TYPES = [
     pa.int64(),
     pa.int64(),
     pa.bool_(),
+    pa.int64(),
+    pa.int64(),
 ]
 _OPEN_TYPES = [pa.int32(), pa.string(), pa.string(), pa.date32(), pa.int64()]
 
@@ -155,6 +160,15 @@ def sync_money(
             inv_rows: list[tuple[Any, ...]] = []
             open_rows: list[tuple[Any, ...]] = []
             if changed:
+                settled = (
+                    select(
+                        InvoicePayment.invoice_id,
+                        func.sum(InvoicePayment.amount_yen + InvoicePayment.fee_yen).label("yen"),
+                    )
+                    .where(InvoicePayment.business_id.in_(changed))
+                    .group_by(InvoicePayment.invoice_id)
+                    .subquery()
+                )
                 inv_rows = [
                     tuple(r)
                     for r in s.execute(
@@ -168,8 +182,11 @@ def sync_money(
                             Invoice.total_yen,
                             Invoice.tax_yen,
                             Invoice.paid,
+                            Invoice.payable_yen,
+                            cast(func.coalesce(settled.c.yen, 0), BigInteger),
                         )
                         .join(Counterparty, Counterparty.id == Invoice.counterparty_id)
+                        .outerjoin(settled, settled.c.invoice_id == Invoice.id)
                         .where(Invoice.business_id.in_(changed))
                         .order_by(Invoice.id)
                     )

@@ -17,7 +17,8 @@ table              rows
                    ``p75``
 ``generation``     one row: the token of the job that wrote a staged file
 ``bank_transactions``  bank account movements (``kizashi.jobs.money_sync``; ``BANK_TRANSACTIONS``)
-``invoices``       invoices issued and received, paid or not (``INVOICES``)
+``invoices``       invoices issued and received, paid or not, and what matched payments settled
+                   (``INVOICES``)
 ``open_items``     receivables and payables still open (``OPEN_ITEMS``)
 ``money_meta``     one row: the transaction and submission watermarks of the last money sync
 ``risk_scores``    model version × as-of month × business: the probability, priorities and the
@@ -102,6 +103,11 @@ INVOICES = Table(
         ("total_yen", "BIGINT NOT NULL"),
         ("tax_yen", "BIGINT NOT NULL"),
         ("paid", "BOOLEAN NOT NULL"),
+        # what the customer was asked to pay (after prepaid amounts), and what the payments
+        # matched to it settled (applied + the payer's transfer fees, ``invoice_payment``):
+        # the invoice is still owed ``payable_yen - settled_yen`` until ``paid``
+        ("payable_yen", "BIGINT"),
+        ("settled_yen", "BIGINT NOT NULL DEFAULT 0"),
     ),
 )
 
@@ -150,6 +156,14 @@ def ensure_money(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(MONEY_META_TABLE.ddl())
     if con.execute(f"SELECT COUNT(*) FROM {MONEY_META}").fetchall()[0][0] == 0:
         con.execute(f"INSERT INTO {MONEY_META} VALUES (0, 0)")
+    # invoice columns added later: a file without them gets them and every business's
+    # invoices are rewritten by the next sync (its submission watermark reset)
+    have = {r[0] for r in con.execute(f"DESCRIBE {INVOICES.name}").fetchall()}
+    later = [(n, t) for n, t in INVOICES.columns if n not in have]
+    for n, t in later:
+        con.execute(f"ALTER TABLE {INVOICES.name} ADD COLUMN {n} {t.replace(' NOT NULL', '')}")
+    if later:
+        con.execute(f"UPDATE {MONEY_META} SET submission_watermark = 0")
 
 
 def ensure_risk_scores(con: duckdb.DuckDBPyConnection, version: str, as_of: object) -> None:

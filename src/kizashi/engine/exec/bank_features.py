@@ -56,6 +56,23 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, src: Source, subdir: st
     return True
 
 
+def _register_invoices(con: duckdb.DuckDBPyConnection, src: Source) -> bool:
+    """``bank_inv_src``: the invoices with ``payable_yen`` (the total where not given) and
+    ``settled_yen`` (0 where not given: files written before the columns, the synthetic
+    portfolio's invoices, paid in full or not at all)."""
+    if not _register(con, "bank_inv_raw", src, "invoices"):
+        return False
+    have = {r[0] for r in con.execute("DESCRIBE bank_inv_raw").fetchall()}
+    payable = "COALESCE(payable_yen, total_yen)" if "payable_yen" in have else "total_yen"
+    settled = "COALESCE(settled_yen, 0)" if "settled_yen" in have else "0"
+    con.execute(
+        "CREATE OR REPLACE VIEW bank_inv_src AS SELECT business_id, direction, issue_date, due_date,"
+        f" total_yen, paid, CAST({payable} AS BIGINT) AS payable_yen,"
+        f" CAST({settled} AS BIGINT) AS settled_yen FROM bank_inv_raw"
+    )
+    return True
+
+
 def _register_instalments(
     con: duckdb.DuckDBPyConnection, src: Source, name: str = "bank_inst"
 ) -> bool:
@@ -99,6 +116,23 @@ FROM bank_tx WHERE {_upto(as_of_m)} GROUP BY ALL
 """
 
 
+def open_invoices_sql(as_of_m: int, *, open_items: bool) -> str:
+    """The unpaid invoices up to the as-of month as open items (business_id, side, due_date,
+    open_yen: payable less what matched payments and their fees settled; a credit note's is
+    negative), for the businesses without a schedule of that side (``bank_oi``): a schedule is
+    the whole list at its date, the invoices are the fallback. From ``bank_inv``."""
+    side = "CASE WHEN direction = 'issued' THEN 'receivable' ELSE 'payable' END"
+    no_schedule = (
+        f" AND NOT EXISTS (SELECT 1 FROM bank_oi o WHERE o.business_id = i.business_id AND o.side = {side})"
+        if open_items
+        else ""
+    )
+    return (
+        f"SELECT business_id, {side} AS side, due_date, payable_yen - settled_yen AS open_yen"
+        f" FROM bank_inv i WHERE NOT paid AND {_mi('issue_date')} <= {as_of_m}{no_schedule}"
+    )
+
+
 def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool) -> str:
     """The features of every business and month up to ``as_of_m`` (a month index), from the
     relations ``bank_tx``, ``bank_slots`` (``slots_sql``) and, when present, ``bank_inv``,
@@ -124,9 +158,13 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
         for name, (cond, sg) in kinds.items()
     )
     win = "OVER (PARTITION BY business_id ORDER BY m RANGE BETWEEN 11 PRECEDING AND CURRENT ROW)"
-    n12 = f"SUM(n_pay) {win}"
-    mad = " + ".join(
-        f"abs(SUM(d{k}) {win} / NULLIF({n12}, 0) - {p})" for k, p in enumerate(BENFORD, 1)
+    # the 12 months' digit counts c1..c9 and payments n, then from them the MAD and Pearson's
+    # chi-square against Benford (``domain.bank_features.benford_stats``)
+    counts12 = ", ".join(f"SUM(d{k}) {win} AS c{k}" for k in range(1, 10))
+    mad = " + ".join(f"abs(c{k} / NULLIF(n, 0) - {p})" for k, p in enumerate(BENFORD, 1))
+    chi2 = " + ".join(
+        f"(c{k} - n * {p}) * (c{k} - n * {p}) / NULLIF(n * {p}, 0)"
+        for k, p in enumerate(BENFORD, 1)
     )
     inv = (
         f"LEFT JOIN (SELECT business_id, {_mi('issue_date')} AS m, SUM(total_yen) AS invoices_issued"
@@ -135,19 +173,23 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
         else ""
     )
     inv_col = "inv.invoices_issued" if invoices else "CAST(NULL AS BIGINT)"
-    # open receivables: the schedule when there is one, else the unpaid invoices issued
+    # open receivables, per business: its receivables schedule when it sent one, else what its
+    # unpaid invoices issued up to the as-of month still ask (``open_invoices_sql``)
+    parts = []
     if open_items:
-        oi = (
-            "LEFT JOIN (SELECT business_id, SUM(amount_yen) AS open_receivables FROM bank_oi"
-            " WHERE side = 'receivable' GROUP BY 1) AS oi ON oi.business_id = mo.business_id"
-            f" AND mo.m = {as_of_m}"
+        parts.append(
+            "SELECT business_id, amount_yen AS amount FROM bank_oi WHERE side = 'receivable'"
         )
-        oi_col = "oi.open_receivables"
-    elif invoices:
+    if invoices:
+        parts.append(
+            f"SELECT business_id, open_yen AS amount FROM ({open_invoices_sql(as_of_m, open_items=open_items)})"
+            " AS i WHERE side = 'receivable'"
+        )
+    if parts:
         oi = (
-            "LEFT JOIN (SELECT business_id, SUM(total_yen) AS open_receivables FROM bank_inv"
-            f" WHERE direction = 'issued' AND NOT paid AND {_mi('issue_date')} <= {as_of_m}"
-            f" GROUP BY 1) AS oi ON oi.business_id = mo.business_id AND mo.m = {as_of_m}"
+            "LEFT JOIN (SELECT business_id, SUM(amount) AS open_receivables FROM ("
+            + " UNION ALL ".join(parts)
+            + f") AS r GROUP BY 1) AS oi ON oi.business_id = mo.business_id AND mo.m = {as_of_m}"
         )
         oi_col = "oi.open_receivables"
     else:
@@ -204,14 +246,16 @@ cust AS (
   GROUP BY 1, 2
 ),
 ben AS (
-  SELECT business_id, m, ({mad}) / 9 AS bank_benford_mad, {n12} AS bank_benford_n FROM mo
+  SELECT business_id, m, ({mad}) / 9 AS bank_benford_mad, ({chi2}) AS bank_benford_chi2,
+         n AS bank_benford_n
+  FROM (SELECT business_id, m, SUM(n_pay) {win} AS n, {counts12} FROM mo) AS c12
 )
 SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx,
        {", ".join(f"COALESCE(mo.{n}, 0) AS {n}" for n in kinds if n not in ("bank_deposits", "other_in"))},
        CASE WHEN COALESCE(mo.bank_deposits, 0) > 0 THEN mo.bank_deposits
             ELSE COALESCE(mo.other_in, 0) END AS bank_deposits,
        mo.bank_high_rate_tx, bal.bank_negative_days,
-       cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_n,
+       cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_chi2, ben.bank_benford_n,
        {inv_col} AS invoices_issued, {oi_col} AS open_receivables, {pn_col} AS book_round_items
 FROM mo
 JOIN bal USING (business_id, m)
@@ -261,15 +305,20 @@ def compute_bank_features(
     try:
         con.execute("SET parquet_metadata_cache = true")  # every range reads the same footers
         _register(con, "bank_tx_src", transactions, "bank_transactions")
-        has_inv = _register(con, "bank_inv_src", invoices, "invoices")
+        has_inv = _register_invoices(con, invoices)
         has_oi = _register(con, "bank_oi_src", open_items, "open_items")
         has_pn = _register(con, "bank_panel_src", panel, "panel")
         has_inst = _register_instalments(con, instalments, "bank_inst_src")
         as_of_m = as_of.year * 12 + as_of.month - 1
         feat_sql = features_sql(as_of_m, invoices=has_inv, open_items=has_oi, panel=has_pn)
         slot_sql = slots_sql(as_of_m)
-        fc = forecast_sql(as_of_m, open_items=has_oi, instalments=has_inst)
-        floats = {"bank_top_customer_pct", "bank_benford_mad"}
+        fc = forecast_sql(
+            as_of_m,
+            open_items=has_oi,
+            instalments=has_inst,
+            invoices=open_invoices_sql(as_of_m, open_items=has_oi) if has_inv else None,
+        )
+        floats = {"bank_top_customer_pct", "bank_benford_mad", "bank_benford_chi2"}
         cols = ", ".join(
             f"CAST({c} AS {'DOUBLE' if c in floats else 'BIGINT'}) AS {c}"
             for c in BANK_FEATURE_COLUMNS

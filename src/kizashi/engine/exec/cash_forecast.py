@@ -4,7 +4,8 @@ compares the two week by week), for the rule that flags a projected shortfall.
 
 As of the last day A of the as-of month: the opening balance is the bank balance then (the
 feature ``bank_balance``); week k covers A + 7(k − 1) + 1 … A + 7k, and anything due on or
-before A counts in week 1. Flows: open items by due date (receivables +, payables −); the loans'
+before A counts in week 1. Flows: open items by due date (receivables +, payables −: per side the
+schedule a business sent, else its unpaid invoices issued by A at what they still ask); the loans'
 unpaid instalments (principal and interest); per kind, the recurring monthly flow learned from
 the three months up to A (seen in at least two of them and in the last; the lower median of the
 monthly totals; on the day of the latest payment, the month's last day when shorter), with
@@ -30,11 +31,15 @@ def horizon_end(as_of_m: int) -> str:
     return f"({as_of_end(as_of_m)} + 91)"
 
 
-def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool) -> str:
+def forecast_sql(
+    as_of_m: int, *, open_items: bool, instalments: bool, invoices: str | None = None
+) -> str:
     """Per business: cash_shortfall_week, cash_lowest_yen; from the transactions' monthly slots
     ``bank_slots`` (``bank_features.slots_sql``: business_id, m, kind, sg, net, last_on), the
-    relation ``bal`` (business_id, m, bank_balance) and, when present, ``bank_oi`` and ``bank_inst``
-    (business_id, due_date, principal, interest, paid_on)."""
+    relation ``bal`` (business_id, m, bank_balance) and, when present, ``bank_oi``, ``bank_inst``
+    (business_id, due_date, principal, interest, paid_on) and ``invoices``: a query of the open
+    invoices of the businesses without a schedule of that side (business_id, side, due_date,
+    open_yen; ``bank_features.open_invoices_sql``), those still owing something counted."""
     a = as_of_end(as_of_m)
     end = horizon_end(as_of_m)
     kinds = ", ".join(f"'{k}'" for k in (*RECURRING, *TRADE))
@@ -44,6 +49,11 @@ def forecast_sql(as_of_m: int, *, open_items: bool, instalments: bool) -> str:
         if open_items
         else "SELECT NULL::BIGINT AS business_id, NULL AS side, NULL::DATE AS due, 0::BIGINT AS amount_yen WHERE FALSE"
     )
+    if invoices is not None:
+        oi += (
+            f" UNION ALL SELECT business_id, side, COALESCE(due_date, {a}), open_yen"
+            f" FROM ({invoices}) AS inv WHERE open_yen > 0"
+        )
     inst = (
         "SELECT business_id, due_date AS due, -(principal) AS amount FROM bank_inst WHERE paid_on IS NULL"
         " UNION ALL SELECT business_id, due_date, -(interest) FROM bank_inst WHERE paid_on IS NULL"
