@@ -10,14 +10,19 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kizashi.domain.matching import (
+    LOOKAHEAD_DAYS,
     Allocation,
     MatchRule,
     Movement,
     OpenInvoice,
+    earliest_affected,
     is_transfer_fee,
     match_payments,
     name_core,
+    number_key,
+    number_tokens,
     party_verdict,
+    settled,
 )
 
 YAMADA = "株式会社山田商事"
@@ -33,8 +38,9 @@ def inv(
     due: date | None = date(2026, 5, 31),
     direction: str = "issued",
     reg: str = "",
+    number: str = "",
 ) -> OpenInvoice:
-    return OpenInvoice(id, direction, cp, name, issued, amount, due, reg)
+    return OpenInvoice(id, direction, cp, name, issued, amount, due, reg, number=number)
 
 
 def mv(id: int, amount: int, text: str = "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ", on: date = date(2026, 5, 29)) -> Movement:
@@ -131,6 +137,75 @@ def test_oldest_due_of_one_customer_first_and_overpayment_not_allocated() -> Non
     ]
 
 
+def test_combined_fee_goes_to_an_invoice_larger_than_the_fee() -> None:
+    """Found by Hypothesis: ¥5 against ¥321 + ¥201 "less a ¥517 fee" once gave the ¥201
+    invoice −¥316. No invoice exceeds the fee, so no combination: a part payment instead."""
+    invoices = [inv(1, 321, name="ｻﾄｳ", due=None), inv(2, 201, name="ｻﾄｳ", due=None)]
+    got = match_payments(invoices, [mv(10, 5, "ｻﾄｳ", on=date(2026, 5, 1))])
+    assert got == [Allocation(1, 10, 5, 0, MatchRule.PARTIAL)]
+    # with one invoice larger than the fee, the fee goes to it though it is not the latest due
+    invoices = [inv(1, 700, name="ｻﾄｳ", due=None), inv(2, 201, name="ｻﾄｳ", due=None)]
+    got = match_payments(invoices, [mv(10, 461, "ｻﾄｳ", on=date(2026, 5, 1))])  # 901 − 440
+    assert got == [
+        Allocation(1, 10, 260, 440, MatchRule.COMBINED),
+        Allocation(2, 10, 201, 0, MatchRule.COMBINED),
+    ]
+
+
+def test_part_payment_goes_to_the_invoice_its_later_rest_settles() -> None:
+    """Oldest due first would put ¥30,000 on invoice 1 and leave both part-paid; the later
+    ¥59,560 (the rest of invoice 2 less a ¥440 fee) shows the parts were for invoice 2."""
+    invoices = [
+        inv(1, 100_000, name="ヤマダ", due=date(2026, 5, 31)),
+        inv(2, 90_000, name="ヤマダ", due=date(2026, 6, 30)),
+    ]
+    first = mv(10, 30_000, "振込 ヤマダ", on=date(2026, 6, 1))
+    rest = mv(11, 59_560, "ﾌﾘｺﾐ ﾔﾏﾀﾞ", on=date(2026, 6, 30))
+    assert match_payments(invoices, [first, rest]) == [
+        Allocation(2, 10, 30_000, 0, MatchRule.PARTIAL),
+        Allocation(2, 11, 59_560, 440, MatchRule.FEE),
+    ]
+    # so the rest arriving (being imported) changes where the earlier part went: re-matching
+    # after an import must start early enough
+    assert match_payments(invoices, [first]) == [Allocation(1, 10, 30_000, 0, MatchRule.PARTIAL)]
+    assert earliest_affected(rest.booked_on) <= first.booked_on
+    # the rest too late (beyond the look-ahead) or from another payer: oldest due first
+    late = mv(11, 59_560, "ﾌﾘｺﾐ ﾔﾏﾀﾞ", on=date(2026, 6, 1) + timedelta(LOOKAHEAD_DAYS + 1))
+    assert match_payments(invoices, [first, late])[0] == Allocation(
+        1, 10, 30_000, 0, MatchRule.PARTIAL
+    )
+    other = mv(11, 59_560, "ｽｽﾞｷ", on=date(2026, 6, 30))
+    assert match_payments(invoices, [first, other]) == [
+        Allocation(1, 10, 30_000, 0, MatchRule.PARTIAL)
+    ]
+
+
+def test_invoice_number_in_the_words_chooses_the_invoice() -> None:
+    invoices = [
+        inv(1, 50_000, due=date(2026, 5, 31), number="INV-2026-0041"),
+        inv(2, 50_000, due=date(2026, 6, 30), number="INV-2026-0042"),
+    ]
+    # kana remitter ("unknown" against the kanji name) with the number in the EDI information
+    got = match_payments(invoices, [mv(10, 50_000, "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ EDI INV-2026-0042")])
+    assert got == [Allocation(2, 10, 50_000, 0, MatchRule.EXACT)]
+    # a part payment naming the invoice: allowed without the name, on that invoice only
+    got = match_payments(invoices, [mv(10, 20_000, "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ 請求書 2026-0042")])
+    assert got == []  # "2026-0042" is part of no run equal to the number
+    got = match_payments(invoices, [mv(10, 20_000, "ｶ)ﾔﾏﾀﾞｼﾖｳｼﾞ NO.INV-2026-0042")])
+    assert got == [Allocation(2, 10, 20_000, 0, MatchRule.PARTIAL)]
+    # another company's name with the number: never
+    assert match_payments(invoices, [mv(10, 50_000, "鈴木工業 INV-2026-0042")]) == []
+
+
+def test_invoice_number_keys_and_tokens() -> None:
+    assert number_key(" ｉｎｖ－0042 ") == "INV-0042"
+    assert number_key("12") == number_key("ABC") == ""
+    assert {"INV-2026-0042", "INV-2026", "2026-0042", "0042", "INV"} <= number_tokens(
+        "ﾌﾘｺﾐ inv-2026-0042 ﾔﾏﾀﾞ"
+    )
+    assert "0042" not in number_tokens("10042")
+
+
 def test_credit_notes_and_nothing_payable_are_not_matched() -> None:
     assert match_payments([inv(1, -5_000), inv(2, 0)], [mv(10, 5_000), mv(11, -5_000)]) == []
 
@@ -196,3 +271,67 @@ def test_never_more_than_the_movement_nor_the_invoice(
     for iid, total in by_inv.items():
         assert total <= invs[iid].amount_yen
     assert match_payments(list(reversed(invoices)), list(reversed(movements))) == got
+
+
+@settings(max_examples=300, deadline=None)
+@given(invoices_st, movements_st, st.integers(0, 240))
+def test_resumed_from_any_day_equals_from_scratch(
+    invoices: list[OpenInvoice], movements: list[Movement], day: int
+) -> None:
+    """What ``actions.matching`` relies on: keep the allocations of movements before a day,
+    match the rest from the open amounts on that day — the same as from scratch."""
+    cut = DAY0 + timedelta(days=day)
+    full = match_payments(invoices, movements)
+    on = {m.id: m.booked_on for m in movements}
+    kept = [a for a in full if on[a.transaction_id] < cut]
+    done = settled(invoices, kept)
+    rest = [
+        OpenInvoice(
+            i.id,
+            i.direction,
+            i.counterparty_id,
+            i.name,
+            i.issue_date,
+            i.amount_yen - done[i.id],
+            i.due_date,
+            i.registration_number,
+        )
+        for i in invoices
+    ]
+    resumed = match_payments(rest, [m for m in movements if m.booked_on >= cut])
+    assert kept + resumed == full
+
+
+@settings(max_examples=300, deadline=None)
+@given(invoices_st, movements_st, invoices_st, movements_st, st.integers(0, 240))
+def test_rows_added_on_a_day_change_nothing_before_earliest_affected(
+    invoices: list[OpenInvoice],
+    movements: list[Movement],
+    more_invoices: list[OpenInvoice],
+    more_movements: list[Movement],
+    day: int,
+) -> None:
+    first = DAY0 + timedelta(days=day)
+    ids = {i.id for i in invoices}
+    new_invs = [
+        OpenInvoice(
+            i.id + 20_000,
+            *[getattr(i, f) for f in ("direction", "counterparty_id", "name")],
+            max(i.issue_date, first),
+            i.amount_yen,
+            i.due_date,
+        )
+        for i in more_invoices
+        if i.id + 20_000 not in ids
+    ]
+    new_moves = [
+        Movement(m.id + 20_000, max(m.booked_on, first), m.amount_yen, m.text)
+        for m in more_movements
+    ]
+    before = match_payments(invoices, movements)
+    after = match_payments(invoices + new_invs, movements + new_moves)
+    on = {m.id: m.booked_on for m in movements + new_moves}
+    start = earliest_affected(first)
+    assert [a for a in before if on[a.transaction_id] < start] == [
+        a for a in after if on[a.transaction_id] < start
+    ]

@@ -192,7 +192,9 @@ def do_import_money(
     outcome.stored = True
     if outcome.added["bank_transaction"] or outcome.added["invoice"]:
         # invoices and the movements that paid them, in the same unit of work
-        outcome.matched = match_business(session, actor, business.id).to_dict()
+        outcome.matched = match_business(
+            session, actor, business.id, submission_id=outcome.submission_id
+        ).to_dict()
     return outcome
 
 

@@ -1,27 +1,43 @@
 """Matching a business's invoices to the bank movements that paid them (入金消込).
 
-``do_match_payments`` runs the rules of ``domain.matching`` over all of a business's invoices
-and bank transactions, replaces its ``invoice_payment`` rows, sets ``invoice.paid`` where the
-rows settle the payable amount, and writes one audit record — all in the caller's unit of work.
-``actions.bank.do_import_money`` calls it after storing a bank statement or invoices (the same
-unit of work); a person may run it again (``kizashi money match``, ``POST …/payment-matches``),
-which needs the right to submit the business's 請求書 (it changes the invoices' state).
-Matching from scratch each time keeps the result a function of what is stored: importing in
-another order gives the same matches.
+``match_business`` runs the rules of ``domain.matching`` and stores them as ``invoice_payment``
+rows, sets ``invoice.paid`` where the rows settle the payable amount, and writes one audit
+record — all in the caller's unit of work, under a row lock on the business (PostgreSQL; SQLite
+serialises writers anyway).
+
+- After an import (``actions.bank.do_import_money`` passes its ``submission_id``) only what the
+  import can change is matched again: from ``domain.matching.earliest_affected`` of the
+  import's earliest new payment-like movement or payable invoice (60 days before it) on. The
+  rows of movements from that day are deleted and made again from the invoices still open on
+  that day, at their open amount (payable less what the kept rows settle); earlier rows stay.
+  The result is the one matching from scratch gives (``domain.matching``: "Resuming"; tested
+  on both backends). An import with nothing that pays or is paid re-matches nothing.
+- A person may match the whole business again (``kizashi payments match``,
+  ``POST …/payment-matches``: ``do_match_payments``), which needs the right to submit the
+  business's 請求書 (it changes the invoices' state). Needed only when something earlier than
+  the new rows changed: a counterparty's 法人番号/T番号 learnt from a later invoice changes its
+  name verdicts for past movements too.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_for_upload
 from kizashi.domain.bank import TxKind
-from kizashi.domain.matching import Movement, OpenInvoice, match_payments, settled
+from kizashi.domain.matching import (
+    MatchWindow,
+    Movement,
+    OpenInvoice,
+    earliest_affected,
+    match_payments,
+    settled,
+)
 from kizashi.domain.vocabulary import Category
 from kizashi.store.audit import audit_write
 from kizashi.store.matching_models import InvoicePayment
@@ -60,16 +76,44 @@ class MatchOutcome:
         }
 
 
-def match_business(session: Session, actor: Actor, business_id: int) -> MatchOutcome:
-    """Match and store (no permission check: the caller decided; see the module doc)."""
+def match_business(
+    session: Session, actor: Actor, business_id: int, *, submission_id: int | None = None
+) -> MatchOutcome:
+    """Match and store (no permission check: the caller decided; see the module doc).
+
+    With ``submission_id`` (an import that added rows) only what that import can change is
+    matched again: from ``earliest_affected`` of its earliest new movement or invoice on.
+    """
     # one matching per business at a time: two imports for one business replace the same rows
     # (PostgreSQL: a row lock until commit; SQLite serialises writers anyway)
     session.execute(select(Business.id).where(Business.id == business_id).with_for_update())
-    rows = session.execute(
+    since: date | None = None
+    if submission_id is not None:
+        first = _first_new_day(session, business_id, submission_id)
+        if first is None:  # nothing that could pay or be paid
+            return _finish(session, actor, business_id, None, rematched=0)
+        since = earliest_affected(first)
+    if since is not None:
+        # the matches of movements from ``since`` on are made again; earlier ones stay
+        moved = select(BankTransaction.id).where(
+            BankTransaction.business_id == business_id, BankTransaction.booked_on >= since
+        )
+        session.execute(
+            delete(InvoicePayment)
+            .where(InvoicePayment.business_id == business_id)
+            .where(InvoicePayment.transaction_id.in_(moved))
+            .execution_options(synchronize_session=False)
+        )
+    window = MatchWindow()
+    query = (
         select(Invoice, Counterparty)
         .join(Counterparty, Counterparty.id == Invoice.counterparty_id)
         .where(Invoice.business_id == business_id)
-    ).all()
+    )
+    if since is not None:
+        query = query.where(Invoice.credit_note.is_(False), _open_on(since, window))
+    rows = session.execute(query).all()
+    kept = _kept(session, business_id, since, window) if since is not None else {}
     invoices = [
         OpenInvoice(
             id=i.id,
@@ -77,30 +121,33 @@ def match_business(session: Session, actor: Actor, business_id: int) -> MatchOut
             counterparty_id=c.id,
             name=c.name,
             issue_date=i.issue_date,
-            amount_yen=0 if i.credit_note else i.payable_yen,
+            amount_yen=0 if i.credit_note else i.payable_yen - kept.get(i.id, 0),
             due_date=i.due_date,
             registration_number=c.registration_number or "",
             corporate_number=c.corporate_number or "",
+            number=i.invoice_number,
         )
         for i, c in rows
     ]
+    moves = select(
+        BankTransaction.id,
+        BankTransaction.booked_on,
+        BankTransaction.amount_yen,
+        BankTransaction.counterparty,
+        BankTransaction.description,
+    ).where(
+        BankTransaction.business_id == business_id,
+        BankTransaction.kind.not_in(sorted(NOT_PAYMENTS)),
+    )
+    if since is not None:
+        moves = moves.where(BankTransaction.booked_on >= since)
     movements = [
         Movement(tid, on, amount, f"{who} {what}")
-        for tid, on, amount, who, what in session.execute(
-            select(
-                BankTransaction.id,
-                BankTransaction.booked_on,
-                BankTransaction.amount_yen,
-                BankTransaction.counterparty,
-                BankTransaction.description,
-            ).where(
-                BankTransaction.business_id == business_id,
-                BankTransaction.kind.not_in(sorted(NOT_PAYMENTS)),
-            )
-        )
+        for tid, on, amount, who, what in session.execute(moves)
     ]
-    allocations = match_payments(invoices, movements) if invoices and movements else []
-    session.execute(delete(InvoicePayment).where(InvoicePayment.business_id == business_id))
+    found = match_payments(invoices, movements, window=window) if invoices and movements else []
+    if since is None:
+        session.execute(delete(InvoicePayment).where(InvoicePayment.business_id == business_id))
     now = datetime.now(UTC)
     session.add_all(
         InvoicePayment(
@@ -112,19 +159,97 @@ def match_business(session: Session, actor: Actor, business_id: int) -> MatchOut
             rule=a.rule.value,
             matched_at=now,
         )
-        for a in allocations
+        for a in found
     )
-    done = settled(invoices, allocations)
-    out = MatchOutcome(business_id, allocations=len(allocations))
-    for a in allocations:
-        out.by_rule[a.rule.value] += 1
-        out.fees_yen += a.fee_yen
+    done = settled(invoices, found)
     for (inv, _), open_inv in zip(rows, invoices, strict=True):
-        paid = open_inv.amount_yen > 0 and done[inv.id] >= open_inv.amount_yen
-        inv.paid = paid
-        out.invoices_paid += paid
-        out.invoices_partly_paid += 0 < done[inv.id] < open_inv.amount_yen
+        inv.paid = (
+            not inv.credit_note and inv.payable_yen > 0 and done[inv.id] >= open_inv.amount_yen
+        )
+    return _finish(session, actor, business_id, since, rematched=len(movements))
+
+
+def _first_new_day(session: Session, business_id: int, submission_id: int) -> date | None:
+    """The earliest day of the submission's movements that may pay and invoices to be paid."""
+    tx = session.execute(
+        select(func.min(BankTransaction.booked_on)).where(
+            BankTransaction.business_id == business_id,
+            BankTransaction.submission_id == submission_id,
+            BankTransaction.kind.not_in(sorted(NOT_PAYMENTS)),
+        )
+    ).scalar_one_or_none()
+    inv = session.execute(
+        select(func.min(Invoice.issue_date)).where(
+            Invoice.business_id == business_id,
+            Invoice.submission_id == submission_id,
+            Invoice.credit_note.is_(False),
+            Invoice.payable_yen > 0,
+        )
+    ).scalar_one_or_none()
+    days = [d for d in (tx, inv) if d is not None]
+    return min(days) if days else None
+
+
+def _open_on(since: date, window: MatchWindow) -> ColumnElement[bool]:
+    """Invoices whose last day (``domain.matching``'s window) is ``since`` or later."""
+    after_due = since - timedelta(days=window.days_after_due)
+    return or_(
+        and_(
+            Invoice.due_date.is_not(None),
+            or_(Invoice.due_date >= after_due, Invoice.issue_date >= after_due),
+        ),
+        and_(
+            Invoice.due_date.is_(None),
+            Invoice.issue_date >= since - timedelta(days=window.days_without_due),
+        ),
+    )
+
+
+def _kept(session: Session, business_id: int, since: date, window: MatchWindow) -> dict[int, int]:
+    """Per invoice open on ``since``: what the matches kept (movements before it) settled."""
+    rows = session.execute(
+        select(
+            InvoicePayment.invoice_id, func.sum(InvoicePayment.amount_yen + InvoicePayment.fee_yen)
+        )
+        .join(Invoice, Invoice.id == InvoicePayment.invoice_id)
+        .where(InvoicePayment.business_id == business_id, _open_on(since, window))
+        .group_by(InvoicePayment.invoice_id)
+    )
+    return {iid: int(yen) for iid, yen in rows}
+
+
+def _finish(
+    session: Session, actor: Actor, business_id: int, since: date | None, *, rematched: int
+) -> MatchOutcome:
+    """The business's totals after matching, and the audit record."""
     session.flush()
+    out = MatchOutcome(business_id)
+    for rule, n, fees in session.execute(
+        select(InvoicePayment.rule, func.count(), func.sum(InvoicePayment.fee_yen))
+        .where(InvoicePayment.business_id == business_id)
+        .group_by(InvoicePayment.rule)
+    ):
+        out.by_rule[rule] = int(n)
+        out.allocations += int(n)
+        out.fees_yen += int(fees or 0)
+    out.invoices_paid = session.execute(
+        select(func.count()).where(Invoice.business_id == business_id, Invoice.paid.is_(True))
+    ).scalar_one()
+    sums = (
+        select(
+            InvoicePayment.invoice_id.label("iid"),
+            func.sum(InvoicePayment.amount_yen + InvoicePayment.fee_yen).label("yen"),
+        )
+        .where(InvoicePayment.business_id == business_id)
+        .group_by(InvoicePayment.invoice_id)
+        .subquery()
+    )
+    out.invoices_partly_paid = session.execute(
+        select(func.count())
+        .select_from(sums)
+        .join(Invoice, Invoice.id == sums.c.iid)
+        .where(sums.c.yen < Invoice.payable_yen)
+    ).scalar_one()
     audit_write(
         session,
         actor,
@@ -134,6 +259,8 @@ def match_business(session: Session, actor: Actor, business_id: int) -> MatchOut
         business_id=business_id,
         category=Category.INVOICES.value,
         **{k: v for k, v in out.to_dict().items() if k != "business_id"},
+        rematched_from=since.isoformat() if since else None,
+        movements_rematched=rematched,
     )
     return out
 

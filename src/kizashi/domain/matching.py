@@ -2,7 +2,16 @@
 
 An issued invoice is paid by deposits (money in); a received invoice by payments (money out).
 ``match_payments`` walks the movements in date order and allocates each to the open invoices
-of its direction, by these rules (the first that applies wins):
+of its direction. First the candidates:
+
+- **invoice number** — when the movement's words (remitter, 摘要, EDI information) carry the
+  number of open invoices (``number_key``/``number_tokens``: at least 3 characters with a digit,
+  as a whole run of letters and digits or a part of one between ``-_/#.:``) whose counterparty
+  is not "other", the candidates are those invoices only, and rule 4 may apply;
+- else the invoices of the counterparties the words name ("same", below), else those of the
+  counterparties they may name ("unknown").
+
+Then the rules, the first that applies wins:
 
 1. **exact** — one open invoice whose outstanding amount equals the movement;
 2. **fee** — one open invoice whose outstanding amount exceeds the movement by a transfer fee
@@ -11,10 +20,15 @@ of its direction, by these rules (the first that applies wins):
    770, 880 …). The invoice is settled; the shortfall is recorded as the fee;
 3. **combined** — several open invoices of one counterparty (its ten oldest due) whose
    outstanding amounts add up to the movement (else to the movement plus a fee as in rule 2, the
-   smallest fee; fewest invoices first, then the oldest due; the fee goes to the latest due);
-4. **partial** — the movement names the counterparty (rule "same" below) but pays less than
-   its oldest open invoice, or more than one but not a combination: it is allocated in due-date
-   order, the last invoice partly, never more than the movement.
+   smallest fee; fewest invoices first, then the oldest due; the fee goes to the latest due
+   whose outstanding amount exceeds it);
+4. **partial** — the movement names the counterparty ("same") or the invoices (by number) but
+   fits none of the above. If a later movement within ``LOOKAHEAD_DAYS`` (60) that also names
+   it pays exactly the rest of one of its invoices (its outstanding amount less this movement,
+   or that less a fee as in rule 2), this movement goes to that invoice (the oldest due if
+   several): the parts of a 分割入金 settle one invoice instead of leaving two part-paid.
+   Else it is allocated in due-date order (oldest due first), the last invoice partly, never
+   more than the movement.
 
 **Window.** A movement may pay an invoice from its issue date until ``days_after_due`` days
 after its due date (60 by default; without a due date, ``days_without_due`` after issue).
@@ -27,7 +41,12 @@ are written in comparable script (both with kanji, or both kana/latin) and disag
 matched; "unknown" otherwise (a bank's half-width kana remitter against a kanji name).
 When some candidate is "same", only those are considered; with only "unknown" candidates a
 rule applies only when all its solutions belong to one counterparty (an amount two customers
-could have paid stays open). Rule 4 needs "same".
+could have paid stays open). Rule 4 needs "same" or an invoice number.
+
+**Resuming.** A movement's allocation depends only on the earlier movements (through the open
+amounts) and on the movements up to ``LOOKAHEAD_DAYS`` after it: a movement or invoice added
+on day D changes nothing before ``earliest_affected(D)``, and matching from that day with the
+open amounts of that day gives what matching from scratch gives.
 
 Amounts are integer yen; an allocation never exceeds its movement nor the invoice's outstanding
 amount (less the fee). Credit notes and invoices with nothing payable are not matched.
@@ -36,18 +55,21 @@ amount (less the fee). Credit notes and invoices with nothing payable are not ma
 from __future__ import annotations
 
 import enum
+import heapq
 import re
 import unicodedata
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from functools import lru_cache
+from typing import Any, Literal
 
 FEE_MIN_YEN = 110
 FEE_MAX_YEN = 990
 FEE_STEP_YEN = 11  # whole 10 yen plus 10 % consumption tax
 MAX_COMBINED = 10  # open invoices of one counterparty searched for a combination (oldest due)
+LOOKAHEAD_DAYS = 60  # a part payment's remainder is looked for this many days ahead (rule 4)
 
 Verdict = Literal["same", "other", "unknown"]
 
@@ -77,6 +99,7 @@ class OpenInvoice:
     due_date: date | None = None
     registration_number: str = ""  # T + 13 digits
     corporate_number: str = ""
+    number: str = ""  # the invoice number (請求書番号), looked for in the movement's words
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +160,7 @@ _LEGAL = (
 _NOISE = ("振込入金", "フリコミニユウキン", "振込", "フリコミ", "入金", "ニユウキン", "送金")
 
 
+@lru_cache(maxsize=65_536)
 def name_core(text: str) -> str:
     """A name reduced for comparison (see the module doc: "Counterparty")."""
     key = unicodedata.normalize("NFKC", text).upper().translate(_HIRAGANA).translate(_SMALL)
@@ -146,27 +170,69 @@ def name_core(text: str) -> str:
     return re.sub(r"[\.\,\-ー‐・･()（）「」\[\]/]", "", key)
 
 
+_NOISE_CORES = tuple(name_core(w) for w in _NOISE)
+
+
+@lru_cache(maxsize=65_536)
+def _words(text: str) -> tuple[str, str, bool]:
+    """A movement's words: their digits, their core as a name (the bank's own words dropped)
+    and whether that core has kanji."""
+    core = name_core(text)
+    for word in _NOISE_CORES:
+        core = core.replace(word, "")
+    return re.sub(r"\D", "", unicodedata.normalize("NFKC", text)), core, _has_kanji(core)
+
+
+@lru_cache(maxsize=65_536)
+def _name(name: str) -> tuple[str, bool]:
+    core = name_core(name)
+    return core, _has_kanji(core)
+
+
 def _has_kanji(s: str) -> bool:
     return any("\u4e00" <= ch <= "\u9fff" for ch in s)
 
 
 def party_verdict(text: str, inv: OpenInvoice) -> Verdict:
     """Whether a movement's words name the invoice's counterparty (module doc)."""
-    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", text))
+    digits, core, core_kanji = _words(text)
     for number in (inv.corporate_number, inv.registration_number[1:]):
         if len(number) == 13 and number in digits:
             return "same"
-    core = name_core(text)
-    for word in _NOISE:
-        core = core.replace(name_core(word), "")
-    name = name_core(inv.name)
+    name, name_kanji = _name(inv.name)
     if not core or not name:
         return "unknown"
     if name in core or (len(core) >= 2 and core in name):
         return "same"
-    if _has_kanji(core) == _has_kanji(name):
+    if core_kanji == name_kanji:
         return "other"
     return "unknown"
+
+
+# --------------------------------------------------------------------------- invoice numbers
+
+_RUN = re.compile(r"[0-9A-Z]+(?:[-_/#.:][0-9A-Z]+)*")
+_PART = re.compile(r"[0-9A-Z]+")
+
+
+def number_key(number: str) -> str:
+    """An invoice number as looked for in a movement's words (NFKC, upper case, no spaces);
+    "" when it cannot name an invoice (shorter than 3 characters or without a digit)."""
+    key = re.sub(r"\s", "", unicodedata.normalize("NFKC", number).upper())
+    return key if len(key) >= 3 and any(c.isdigit() for c in key) else ""
+
+
+def number_tokens(text: str) -> frozenset[str]:
+    """The keys an invoice number may match in a movement's words: every run of letters and
+    digits (with the ``-_/#.:`` inside it), and every part of such a run between separators
+    ("INV-2024-0156" gives INV-2024-0156, INV-2024, 2024-0156, INV, 2024, 0156 …)."""
+    out: set[str] = set()
+    for run in _RUN.findall(unicodedata.normalize("NFKC", text).upper()):
+        spans = [m.span() for m in _PART.finditer(run)]
+        for i, (start, _) in enumerate(spans):
+            for _, end in spans[i:]:
+                out.add(run[start:end])
+    return frozenset(out)
 
 
 # --------------------------------------------------------------------------- matching
@@ -182,6 +248,14 @@ def _order(inv: OpenInvoice) -> tuple[date, date, int]:
     return (inv.due_date or inv.issue_date, inv.issue_date, inv.id)
 
 
+def earliest_affected(changed_on: date) -> date:
+    """The first day whose matches may change when a movement booked, or an invoice issued, on
+    ``changed_on`` is added: a part payment looks ``LOOKAHEAD_DAYS`` ahead for its remainder,
+    so movements up to that many days earlier may be allocated otherwise (``actions.matching``
+    re-matches from there)."""
+    return changed_on - timedelta(days=LOOKAHEAD_DAYS)
+
+
 def match_payments(
     invoices: Iterable[OpenInvoice],
     movements: Iterable[Movement],
@@ -190,69 +264,267 @@ def match_payments(
 ) -> list[Allocation]:
     """The allocations of ``movements`` to ``invoices`` by the rules of the module doc.
 
-    The movements are taken in date order, so an invoice enters the candidates on its issue
-    date and leaves them for good after its last day or once settled: each movement looks at
-    the invoices open in its window only.
+    The movements are taken in date order; an invoice enters the candidates on its issue date
+    and leaves them for good after its last day or once settled. The open invoices are indexed
+    by direction, counterparty, open amount and number, so a movement looks up its candidates
+    instead of scanning them (about O(counterparties + fees) per movement).
+
+    Passing an invoice's still-open amount as ``amount_yen`` and only the movements from a day
+    on continues a matching from that day: what happened before only shows in the open amounts
+    (``actions.matching`` resumes this way).
     """
-    window = window or MatchWindow()
-    pending = sorted(
-        (i for i in invoices if i.amount_yen > 0 and i.direction in ("issued", "received")),
-        key=lambda i: (i.issue_date, _order(i)),
-    )
-    outstanding = {i.id: i.amount_yen for i in pending}
-    last = {i.id: _last_day(i, window) for i in pending}
-    verdicts: dict[tuple[str, int], Verdict] = {}
-    sums: dict[tuple[tuple[int, int], ...], _Sums] = {}
-    active: list[OpenInvoice] = []
-    nxt = 0
+    book = _Book(invoices, window or MatchWindow())
+    moves = sorted((m for m in movements if m.amount_yen != 0), key=lambda m: (m.booked_on, m.id))
     out: list[Allocation] = []
-    for mv in sorted(movements, key=lambda m: (m.booked_on, m.id)):
-        if mv.amount_yen == 0:
-            continue
-        while nxt < len(pending) and pending[nxt].issue_date <= mv.booked_on:
-            active.append(pending[nxt])
-            nxt += 1
-        active = [i for i in active if outstanding[i.id] > 0 and last[i.id] >= mv.booked_on]
-        direction = "issued" if mv.amount_yen > 0 else "received"
-        paid = abs(mv.amount_yen)
-        same: list[OpenInvoice] = []
-        unknown: list[OpenInvoice] = []
-        for inv in sorted((i for i in active if i.direction == direction), key=_order):
-            key = (mv.text, inv.counterparty_id)
-            if key not in verdicts:
-                verdicts[key] = party_verdict(mv.text, inv)
-            verdict = verdicts[key]
-            if verdict == "same":
-                same.append(inv)
-            elif verdict == "unknown":
-                unknown.append(inv)
-        found = _allocate(mv, paid, same, unknown, outstanding, sums)
+    for k, mv in enumerate(moves):
+        book.advance(mv.booked_on)
+        found = book.allocate(moves, k)
         for a in found:
-            outstanding[a.invoice_id] -= a.amount_yen + a.fee_yen
+            book.take(a.invoice_id, a.amount_yen + a.fee_yen)
         out.extend(found)
     return out
 
 
-def _single(
-    mv: Movement, paid: int, cands: Sequence[OpenInvoice], outstanding: dict[int, int]
-) -> list[Allocation] | None:
-    """Rules 1 and 2 among ``cands``; None when none applies or the answer is ambiguous."""
-    for rule in (MatchRule.EXACT, MatchRule.FEE):
-        hits = [
-            i
-            for i in cands
-            if (
-                outstanding[i.id] == paid
-                if rule is MatchRule.EXACT
-                else is_transfer_fee(outstanding[i.id] - paid)
+def _direction(mv: Movement) -> str:
+    return "issued" if mv.amount_yen > 0 else "received"
+
+
+class _Book:
+    """The open invoices on the current day, indexed (see ``match_payments``)."""
+
+    def __init__(self, invoices: Iterable[OpenInvoice], window: MatchWindow) -> None:
+        self.pending = sorted(
+            (i for i in invoices if i.amount_yen > 0 and i.direction in ("issued", "received")),
+            key=lambda i: (i.issue_date, _order(i)),
+        )
+        self.window = window
+        self.nxt = 0
+        self.open: dict[int, int] = {}  # invoice id → open amount (> 0), active ones only
+        self.invoice: dict[int, OpenInvoice] = {}
+        self.expiry: list[tuple[date, int]] = []  # heap of (last day, invoice id)
+        d = ("issued", "received")
+        self.by_cp: dict[str, dict[int, list[OpenInvoice]]] = {x: {} for x in d}  # _order
+        self.by_amount: dict[str, dict[int, set[int]]] = {x: {} for x in d}
+        self.by_number: dict[str, dict[str, set[int]]] = {x: {} for x in d}
+        self.verdicts: dict[str, dict[int, Verdict]] = {}  # words → counterparty → verdict
+        self.keys: dict[int, str] = {}  # invoice id → number_key
+        self.sums: dict[tuple[tuple[int, int], ...], _Sums] = {}
+
+    # ---------------------------------------------------------------- the open set
+
+    def advance(self, day: date) -> None:
+        while self.nxt < len(self.pending) and self.pending[self.nxt].issue_date <= day:
+            inv = self.pending[self.nxt]
+            self.nxt += 1
+            self.invoice[inv.id] = inv
+            self.open[inv.id] = inv.amount_yen
+            insort(self.by_cp[inv.direction].setdefault(inv.counterparty_id, []), inv, key=_order)
+            self.by_amount[inv.direction].setdefault(inv.amount_yen, set()).add(inv.id)
+            if key := self.keys.setdefault(inv.id, number_key(inv.number)):
+                self.by_number[inv.direction].setdefault(key, set()).add(inv.id)
+            heapq.heappush(self.expiry, (_last_day(inv, self.window), inv.id))
+        while self.expiry and self.expiry[0][0] < day:
+            _, iid = heapq.heappop(self.expiry)
+            if iid in self.open:
+                self._close(iid)
+
+    def take(self, iid: int, yen: int) -> None:
+        inv, before = self.invoice[iid], self.open[iid]
+        if before - yen <= 0:
+            self._close(iid)
+            return
+        self.open[iid] = before - yen
+        _discard(self.by_amount[inv.direction], before, iid)
+        self.by_amount[inv.direction].setdefault(before - yen, set()).add(iid)
+
+    def _close(self, iid: int) -> None:
+        inv = self.invoice[iid]
+        _discard(self.by_amount[inv.direction], self.open.pop(iid), iid)
+        group = self.by_cp[inv.direction][inv.counterparty_id]
+        group.remove(inv)
+        if not group:
+            del self.by_cp[inv.direction][inv.counterparty_id]
+        if key := self.keys[iid]:
+            _discard(self.by_number[inv.direction], key, iid)
+
+    def verdict(self, text: str, inv: OpenInvoice) -> Verdict:
+        known = self.verdicts.setdefault(text, {})
+        v = known.get(inv.counterparty_id)
+        if v is None:
+            v = known[inv.counterparty_id] = party_verdict(text, inv)
+        return v
+
+    # ---------------------------------------------------------------- one movement
+
+    def allocate(self, moves: Sequence[Movement], k: int) -> list[Allocation]:
+        mv = moves[k]
+        direction, paid = _direction(mv), abs(mv.amount_yen)
+        groups = self.by_cp[direction]
+        known = self.verdicts.setdefault(mv.text, {})
+        verdict = {}
+        for cp, invs in groups.items():
+            v = known.get(cp)
+            if v is None:
+                v = known[cp] = party_verdict(mv.text, invs[0])
+            verdict[cp] = v
+        named = self._named(mv.text, direction, verdict)
+        if named:
+            # the words name invoices by number: only those, a part payment allowed (rule 4)
+            cands: dict[int, list[OpenInvoice]] = {}
+            for inv in sorted(named, key=_order):
+                cands.setdefault(inv.counterparty_id, []).append(inv)
+            may_part = True
+        else:
+            same = [cp for cp, v in verdict.items() if v == "same"]
+            # words naming the counterparty settle whose money it is
+            chosen = same or [cp for cp, v in verdict.items() if v == "unknown"]
+            cands = {cp: groups[cp] for cp in chosen}
+            may_part = bool(same)
+        if not cands:
+            return []
+        found = self._single(mv, paid, direction, cands, bool(named))
+        if found is None:
+            found = self._combined(mv, paid, cands)
+        if found is None and may_part:
+            found = self._partial(moves, k, paid, cands)
+        return found or []
+
+    def _named(self, text: str, direction: str, verdict: dict[int, Verdict]) -> list[OpenInvoice]:
+        numbers = self.by_number[direction]
+        if not numbers:
+            return []
+        ids = {i for tok in number_tokens(text) for i in numbers.get(tok, ())}
+        invs = [self.invoice[i] for i in ids]
+        return [i for i in invs if verdict[i.counterparty_id] != "other"]
+
+    def _single(
+        self,
+        mv: Movement,
+        paid: int,
+        direction: str,
+        cands: dict[int, list[OpenInvoice]],
+        named: bool,
+    ) -> list[Allocation] | None:
+        """Rules 1 and 2; None when none applies or the answer is ambiguous."""
+        amounts = self.by_amount[direction]
+        # named invoices: those only; else the candidate counterparties' whole groups
+        allowed = {i.id for invs in cands.values() for i in invs} if named else None
+
+        for rule in (MatchRule.EXACT, MatchRule.FEE):
+            if rule is MatchRule.EXACT:
+                ids = list(amounts.get(paid, ()))
+            else:
+                ids = [i for fee in FEES if (at := amounts.get(paid + fee)) for i in at]
+            if allowed is not None:
+                hits = [self.invoice[i] for i in ids if i in allowed]
+            else:
+                hits = [self.invoice[i] for i in ids]
+                hits = [i for i in hits if i.counterparty_id in cands]
+            if hits:
+                if len({i.counterparty_id for i in hits}) > 1:
+                    return None
+                inv = min(hits, key=_order)  # the oldest due of that counterparty
+                return [Allocation(inv.id, mv.id, paid, self.open[inv.id] - paid, rule)]
+        return None
+
+    def _combined(
+        self, mv: Movement, paid: int, cands: dict[int, list[OpenInvoice]]
+    ) -> list[Allocation] | None:
+        """Rule 3: one counterparty's invoices adding up to the movement (exactly, else less a
+        fee). The combinations of a group's open amounts are kept between movements."""
+        answers: list[list[Allocation]] = []
+        for group in cands.values():
+            invs = group[:MAX_COMBINED]
+            if len(invs) < 2:
+                continue
+            amounts = [self.open[i.id] for i in invs]
+            if sum(amounts) < paid:
+                continue
+            key = tuple((i.id, a) for i, a in zip(invs, amounts, strict=True))
+            if key not in self.sums:
+                self.sums[key] = _Sums(amounts)
+            hit = self.sums[key].find(paid)
+            if hit is None:
+                continue
+            combo, fee = hit
+            chosen = [invs[k] for k in combo]
+            # the fee goes to the latest due that is larger than the fee
+            end = next((i for i in reversed(chosen) if self.open[i.id] > fee), None)
+            if end is None:
+                continue
+            answers.append(
+                [
+                    Allocation(
+                        i.id,
+                        mv.id,
+                        self.open[i.id] - (fee if i is end else 0),
+                        fee if i is end else 0,
+                        MatchRule.COMBINED,
+                    )
+                    for i in chosen
+                ]
             )
-        ]
-        if hits:
-            if len({i.counterparty_id for i in hits}) > 1:
+            if len(answers) > 1:
                 return None
-            inv = hits[0]  # the oldest due of that counterparty
-            return [Allocation(inv.id, mv.id, paid, outstanding[inv.id] - paid, rule)]
-    return None
+        return answers[0] if answers else None
+
+    def _partial(
+        self, moves: Sequence[Movement], k: int, paid: int, cands: dict[int, list[OpenInvoice]]
+    ) -> list[Allocation]:
+        """Rule 4: the invoice whose rest a later movement pays, else oldest due first."""
+        mv = moves[k]
+        invs = sorted((i for group in cands.values() for i in group), key=_order)
+        target = self._rest_paid_later(moves, k, paid, invs)
+        if target is not None:
+            return [Allocation(target.id, mv.id, paid, 0, MatchRule.PARTIAL)]
+        left = paid
+        out = []
+        for inv in invs:
+            if left <= 0:
+                break
+            take = min(left, self.open[inv.id])
+            out.append(Allocation(inv.id, mv.id, take, 0, MatchRule.PARTIAL))
+            left -= take
+        return out
+
+    def _rest_paid_later(
+        self, moves: Sequence[Movement], k: int, paid: int, invs: Sequence[OpenInvoice]
+    ) -> OpenInvoice | None:
+        """The oldest due of ``invs`` whose rest after ``paid`` a later movement (within
+        ``LOOKAHEAD_DAYS``, same direction, naming the counterparty or the invoice's number)
+        pays exactly or less a transfer fee."""
+        mv = moves[k]
+        rests = [(i, self.open[i.id] - paid) for i in invs if self.open[i.id] > paid]
+        if not rests:
+            return None
+        horizon = mv.booked_on + timedelta(days=LOOKAHEAD_DAYS)
+        direction = _direction(mv)
+        for later in moves[k + 1 :]:
+            if later.booked_on > horizon:
+                break
+            if _direction(later) != direction:
+                continue
+            amount = abs(later.amount_yen)
+            for inv, rest in rests:  # oldest due first
+                if not (rest == amount or is_transfer_fee(rest - amount)):
+                    continue
+                key = self.keys[inv.id]
+                if self.verdict(later.text, inv) == "same" or (
+                    key and key in number_tokens(later.text)
+                ):
+                    return inv
+        return None
+
+
+def _discard(index: dict[Any, set[int]], key: object, iid: int) -> None:
+    ids = index.get(key)
+    if ids is not None:
+        ids.discard(iid)
+        if not ids:
+            del index[key]
+
+
+FEES = tuple(f for f in range(FEE_MIN_YEN, FEE_MAX_YEN + 1) if is_transfer_fee(f))
 
 
 class _Sums:
@@ -284,75 +556,6 @@ class _Sums:
             if is_transfer_fee(total - paid):
                 return self.best[total], total - paid
         return None
-
-
-def _combined(
-    mv: Movement,
-    paid: int,
-    cands: Sequence[OpenInvoice],
-    outstanding: dict[int, int],
-    sums: dict[tuple[tuple[int, int], ...], _Sums],
-) -> list[Allocation] | None:
-    """Rule 3 among ``cands``: one counterparty's invoices adding up to the movement (exactly,
-    else less a fee). The combinations of a group's open amounts are kept between movements."""
-    groups: dict[int, list[OpenInvoice]] = {}
-    for inv in cands:
-        groups.setdefault(inv.counterparty_id, []).append(inv)
-    answers: list[list[Allocation]] = []
-    for invs in groups.values():
-        invs = invs[:MAX_COMBINED]
-        amounts = [outstanding[i.id] for i in invs]
-        if len(invs) < 2 or sum(amounts) < paid:
-            continue
-        key = tuple((i.id, a) for i, a in zip(invs, amounts, strict=True))
-        if key not in sums:
-            sums[key] = _Sums(amounts)
-        hit = sums[key].find(paid)
-        if hit is None:
-            continue
-        combo, fee = hit
-        chosen = [invs[k] for k in combo]
-        allocs = [
-            Allocation(i.id, mv.id, outstanding[i.id], 0, MatchRule.COMBINED) for i in chosen[:-1]
-        ]
-        end = chosen[-1]
-        allocs.append(Allocation(end.id, mv.id, outstanding[end.id] - fee, fee, MatchRule.COMBINED))
-        answers.append(allocs)
-    return answers[0] if len(answers) == 1 else None
-
-
-def _partial(
-    mv: Movement, paid: int, same: Sequence[OpenInvoice], outstanding: dict[int, int]
-) -> list[Allocation]:
-    """Rule 4: the movement spread over the named counterparty's invoices, oldest due first."""
-    left = paid
-    out = []
-    for inv in same:
-        if left <= 0:
-            break
-        take = min(left, outstanding[inv.id])
-        out.append(Allocation(inv.id, mv.id, take, 0, MatchRule.PARTIAL))
-        left -= take
-    return out
-
-
-def _allocate(
-    mv: Movement,
-    paid: int,
-    same: list[OpenInvoice],
-    unknown: list[OpenInvoice],
-    outstanding: dict[int, int],
-    sums: dict[tuple[tuple[int, int], ...], _Sums],
-) -> list[Allocation]:
-    cands = same or unknown  # words naming the counterparty settle whose money it is
-    if not cands:
-        return []
-    found = _single(mv, paid, cands, outstanding)
-    if found is None:
-        found = _combined(mv, paid, cands, outstanding, sums)
-    if found is None and same:
-        found = _partial(mv, paid, same, outstanding)
-    return found or []
 
 
 def settled(invoices: Iterable[OpenInvoice], allocations: Iterable[Allocation]) -> dict[int, int]:
