@@ -17,13 +17,16 @@ episodes and the summary are SQL over those two tables.
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeAlias
+from typing import Any, Protocol, TypeAlias
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from kizashi.domain.chart import Chart, load_chart
 from kizashi.domain.panel import LOAN_COLUMNS, LoanColumns, subtotal_columns
@@ -50,6 +53,18 @@ from .vector import keep_freed_memory, release_freed_memory, with_marks
 
 Source: TypeAlias = str | Path | pa.Table | None
 _MARK_BATCH = 400_000  # rows written to out / mk at once (each write has a fixed cost)
+
+
+class HistorySink(Protocol):
+    """Receives every month's indicators of a run one month at a time (``run_monitoring``'s
+    ``history_sink``), so that no table of every month is ever held whole."""
+
+    def begin(self, keys: pa.Table, episodes: pa.Table) -> None:
+        """Before the months: the keys (``business_id``, ``month``, ``has_data``) of every row
+        to come, ordered by business and month, and the run's flag episodes."""
+
+    def month(self, indicators: pa.Table) -> None:
+        """One month's rows (the columns of ``RunResult.indicators``), ordered by business."""
 
 
 @dataclass(frozen=True)
@@ -233,6 +248,8 @@ def run_monitoring(
     history: bool = False,
     memory_limit: str | None = "6GB",
     windows: str = "numpy",
+    history_sink: HistorySink | None = None,
+    history_until: dt.date | None = None,
 ) -> RunResult:
     """Evaluate ``pack`` on the panel up to ``month`` (default: the latest month in the panel).
 
@@ -250,7 +267,17 @@ def run_monitoring(
     as-of month only (small panels). ``windows`` chooses the executor (``executors``):
     "numpy" (arrays, the default) or "sql" (every window in DuckDB: the same answer, slower,
     the reference for tests).
+
+    ``history_sink`` (large panels; ``history`` is then ignored): the result is the as-of
+    month's, and every month's indicators up to ``history_until`` (default: the as-of month)
+    go to the sink instead, one month at a time. Pass 2 writes each chunk's rows of those months
+    to a temporary Parquet file, one row group per chunk and month; each month's percentiles are
+    then computed over that month's row groups only (they are per peer group × month, so the
+    values are those of ``history=True``), and the month is handed over. Memory stays that of a
+    latest-month run plus one month's rows.
     """
+    if history_sink is not None:
+        history = False
     executor = executor_for(windows)
     keep_freed_memory()
     pack = pack or default_pack()
@@ -273,6 +300,9 @@ def run_monitoring(
     as_of = _as_of(con, month)
     as_of_m = _month_index(as_of)
     chunks = _chunks(con, chunk_businesses)
+    tmp = tempfile.TemporaryDirectory(prefix="kizashi-history-") if history_sink else None
+    until_m = _month_index(history_until) if history_until is not None else as_of_m
+    hist = _HistoryWriter(Path(tmp.name) / "history.parquet", until_m) if tmp else None
 
     def compiler() -> Compiler:
         return Compiler(chart, indicators, th, params)
@@ -309,7 +339,7 @@ def run_monitoring(
 
     # ---- pass 2: indicators, rule conditions and evidence per business × month
     ind_cols = _main_pass(
-        con, executor, main, spine, chunks, pack, indicators, th, as_of_m, history
+        con, executor, main, spine, chunks, pack, indicators, th, as_of_m, history, hist
     )
     release_freed_memory()  # the chunks' arrays
 
@@ -335,9 +365,80 @@ def run_monitoring(
     cols = "business_id, is_open, severity, opened_month"
     store(con, "episodes", episodes, f"SELECT {cols} FROM _t", create=True)
     summary = con.sql(summary_sql(pack, as_of_m, src.loans, con, loan_columns)).to_arrow_table()
+    if history_sink is not None and hist is not None and tmp is not None:
+        try:
+            _stream_history(
+                con, executor, hist, history_sink, episodes, main.peer_min_n, pct_cols, ind_names
+            )
+        finally:
+            tmp.cleanup()
     if connection is None:
         con.close()
     return RunResult(pack.ref, as_of, indicators_tbl, firings, episodes, summary, peers)
+
+
+class _HistoryWriter:
+    """Pass 2's rows of months up to ``until_m`` into one Parquet file: per chunk, one row
+    group per month (so that a month's query reads only its own row groups)."""
+
+    def __init__(self, path: Path, until_m: int) -> None:
+        self.path, self.until_m = path, until_m
+        self.writer: pq.ParquetWriter | None = None
+
+    def add(self, rows: pa.Table) -> None:
+        m = rows.column("m").to_numpy(zero_copy_only=False)
+        keep = np.flatnonzero(m <= self.until_m)
+        order = keep[np.argsort(m[keep], kind="stable")]  # by month, then as before
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, rows.schema, compression="lz4")
+        elif rows.schema != self.writer.schema:  # a column all NULL in one chunk
+            rows = rows.cast(self.writer.schema)
+        if not order.size:
+            return
+        for part in np.split(order, np.flatnonzero(np.diff(m[order])) + 1):
+            self.writer.write_table(rows.take(pa.array(part)), row_group_size=1 << 24)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def _stream_history(
+    con: duckdb.DuckDBPyConnection,
+    executor: Executor,
+    hist: _HistoryWriter,
+    sink: HistorySink,
+    episodes: pa.Table,
+    min_n: int,
+    pct_cols: list[str],
+    ind_names: str,
+) -> None:
+    """Hand every month of the history file to ``sink`` with its peer percentiles."""
+    hist.close()
+    if hist.writer is None:
+        return
+    # the percentiles' queries read ``out``: here, the history file (``out`` itself is dropped)
+    con.execute(f"CREATE OR REPLACE TEMP VIEW out AS SELECT * FROM read_parquet('{hist.path}')")
+    try:
+        keys = con.sql(
+            "SELECT business_id, month, has_data FROM out ORDER BY business_id, month"
+        ).to_arrow_table()
+        months = sorted(r[0] for r in con.execute("SELECT DISTINCT m FROM out").fetchall())
+        sink.begin(keys, episodes)
+        del keys
+        for m in months:
+            pct = executor.percentiles(con, pct_cols, f"m = {m}", min_n)
+            rows = con.sql(
+                f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out "
+                f"JOIN {pct} AS p USING (business_id, m) WHERE m = {m} ORDER BY business_id"
+            ).to_arrow_table()
+            if pct == "_pct":  # the array executor's registered table
+                con.unregister("_pct")
+            sink.month(rows)
+            del rows
+            release_freed_memory()
+    finally:
+        con.execute("DROP VIEW IF EXISTS out")
 
 
 def _main_pass(
@@ -351,6 +452,7 @@ def _main_pass(
     th: Thresholds,
     as_of_m: int,
     history: bool,
+    hist: _HistoryWriter | None = None,
 ) -> list[str]:
     """Pass 2, one chunk at a time, then the episode marks; only the as-of month (``out``; every
     month with ``history``) and the marks of other months (``mk``) are kept. The indicator
@@ -362,6 +464,7 @@ def _main_pass(
     rated = [*head, f"{rating_sql(total_col, th)} AS locaben_rating"]
     firsts = list(dict.fromkeys([*rated, *fire.columns()]))
     outputs = [*head, "locaben_rating", *firing_outputs(fire)]
+    head_set = {*head, "locaben_rating"}
     # what the mk rows read: keys and evidence (the marks are added by with_marks)
     mark_cols = ["business_id", "m", *(col for ev in fire.evidence for _, col in ev)]
     main_cols = executor.spine_columns(_columns(con, spine(main, chunks[0])))
@@ -375,6 +478,8 @@ def _main_pass(
     with executor.main_pass(con):
         for n, rng in enumerate(chunks):
             t, ch = executor.chunk(con, main, spine(main, rng), main_cols, firsts, n)
+            if hist is not None:  # every month's indicator rows, before the marks are added
+                hist.add(t.select([c for c in t.column_names if c in head_set]))
             t, marked = with_marks(t, ch, len(pack.rules), None if history else as_of_m, mark_cols)
             rows = t if history else t.filter(pa.array(ch.m == as_of_m))
             pending_out.append(rows.combine_chunks())

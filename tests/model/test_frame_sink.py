@@ -1,0 +1,123 @@
+"""The feature frame streamed month by month (``run_monitoring(history_sink=…)`` into
+``FrameSink``, ``jobs.risk_history``) is the frame built from the whole history at once, and the
+model trained on it is the same model."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from kizashi.engine.exec.run import run_monitoring
+from kizashi.jobs.risk_history import history_frame, training_months
+from kizashi.model.features import build_frame
+from kizashi.model.frame_sink import FrameSink
+from kizashi.model.labels import first_serious, month_end
+from kizashi.model.pipeline import train_evaluate
+from kizashi.synth import LOAN_COLUMNS
+from kizashi.synth.generator import generate
+
+
+@pytest.fixture(scope="module")
+def portfolio() -> dict[str, pa.Table]:
+    chunks = list(generate(700, seed=5, months=28))
+    return {
+        k: pa.concat_tables([getattr(c, k) for c in chunks])
+        for k in ("businesses", "panel", "credit_events", "loans", "loan_balances")
+    }
+
+
+@pytest.fixture(scope="module")
+def full(portfolio):  # type: ignore[no-untyped-def]
+    """The one-table path: the engine's every month at once."""
+    p = portfolio
+    return run_monitoring(p["panel"], p["businesses"], p["credit_events"], history=True,
+                          chunk_businesses=300, **_inputs(p))  # fmt: skip
+
+
+def _inputs(p: dict[str, pa.Table]) -> dict[str, object]:
+    return {"loans": p["loans"], "loan_columns": LOAN_COLUMNS, "loan_balances": p["loan_balances"]}
+
+
+def _same(a, b) -> None:  # type: ignore[no-untyped-def]
+    assert len(a) == len(b) > 0
+    assert (a.business_id == b.business_id).all() and (a.month == b.month).all()
+    assert a.names == b.names
+    np.testing.assert_array_equal(a.X, b.X)  # NaN where NaN
+    assert list(a.peer_group) == list(b.peer_group)
+    np.testing.assert_array_equal(a.rule_points, b.rule_points)
+
+
+@pytest.mark.parametrize("windows", ["numpy", "sql"])
+def test_streamed_frame_is_the_one_table_frame(portfolio, full, windows):
+    p = portfolio
+    one_table = build_frame(full.indicators, full.episodes, p["credit_events"])
+    sink = FrameSink(p["credit_events"])
+    streamed = run_monitoring(
+        p["panel"], p["businesses"], p["credit_events"], history_sink=sink, windows=windows,
+        chunk_businesses=300, **_inputs(p),
+    )  # fmt: skip
+    _same(sink.frame(), one_table)
+    # the run's own result is the latest month's, as without the sink
+    plain = run_monitoring(
+        p["panel"], p["businesses"], p["credit_events"], windows=windows, chunk_businesses=300,
+        **_inputs(p),
+    )  # fmt: skip
+    assert streamed.indicators.equals(plain.indicators)
+    assert streamed.episodes.equals(full.episodes) and streamed.summary.equals(plain.summary)
+
+
+def test_training_months_and_business_subset(portfolio, full):
+    p = portfolio
+    last = max(p["panel"].column("month").to_pylist())
+    months = training_months(last, test_months=3)
+    lab = np.datetime64(last, "M") - 12
+    assert lab.astype("datetime64[D]") in months  # the last labelled month is kept
+    assert (lab - 4).astype("datetime64[D]") not in months  # neither trained nor tested on
+    ids = np.arange(1, 701, 3)
+    one_table = build_frame(
+        full.indicators.filter(pa.compute.is_in(full.indicators.column("business_id"),
+                                                pa.array(ids))),
+        full.episodes, p["credit_events"], months=months,
+    )  # fmt: skip
+    streamed = history_frame(
+        p["panel"], p["businesses"], p["credit_events"], last, months=months,
+        business_ids=ids, **_inputs(p),  # type: ignore[arg-type]
+    )  # fmt: skip
+    _same(streamed, one_table)
+    assert set(np.unique(streamed.month)) <= set(months)
+
+
+def test_same_model_from_the_streamed_history(portfolio, full):
+    """Training on the months ``training_months`` keeps gives the model (trees, cut-off, rows,
+    measures) that training on every month gives."""
+    p = portfolio
+    last = max(p["panel"].column("month").to_pylist())
+    observed = month_end(np.asarray([np.datetime64(last, "D")]))[0]
+    firsts = first_serious(p["credit_events"])
+    one_table = build_frame(full.indicators, full.episodes, p["credit_events"])
+    streamed = history_frame(
+        p["panel"], p["businesses"], p["credit_events"], last,
+        months=training_months(last, test_months=3), **_inputs(p),  # type: ignore[arg-type]
+    )  # fmt: skip
+    assert len(streamed) < len(one_table)  # the unlabelled and unused months are not built
+    m1, meta1 = train_evaluate(one_table, firsts, observed, test_months=3)
+    m2, meta2 = train_evaluate(streamed, firsts, observed, test_months=3)
+    for k in ("cutoff", "train", "test", "trees"):
+        assert meta1[k] == meta2[k]
+    assert meta1["metrics"]["model"]["auc"] == meta2["metrics"]["model"]["auc"]
+    assert m1.booster.model_to_string() == m2.booster.model_to_string()
+
+
+def test_a_month_never_handed_over_is_an_error():
+    keys = pa.table(
+        {
+            "business_id": pa.array([1, 1], pa.int64()),
+            "month": pa.array(np.array(["2025-01-01", "2025-02-01"], "datetime64[D]")),
+            "has_data": pa.array([True, True]),
+        }
+    )
+    sink = FrameSink(None)
+    sink.begin(keys, pa.table({"business_id": pa.array([], pa.int64())}))
+    with pytest.raises(ValueError, match="never handed over"):
+        sink.frame()
