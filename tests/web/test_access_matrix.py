@@ -351,6 +351,13 @@ ROUTES: dict[str, R] = {
     # --- submission timeliness (issue 13): the business's financials
     "GET /businesses/{business_id}/timeliness": R(Category.FINANCIALS),
     "GET /api/v1/businesses/{business_id}/timeliness": R(Category.FINANCIALS),
+    # --- interest-rate stress and grace-period ends on the store's portfolio (issue 14)
+    "GET /businesses/{business_id}/stress": R(Category.FINANCIALS),
+    "GET /api/v1/businesses/{business_id}/stress": R(Category.FINANCIALS),
+    "GET /portfolio/stress": R(LIST),
+    "GET /api/v1/stress": R(LIST),
+    "GET /portfolio/grace": R(LIST),
+    "GET /api/v1/grace": R(LIST),
     # --- business plans (issue 13): read under the financials consent; written by whoever may
     # submit the business's financial data (plan_id: the owner's plan of the business)
     "GET /businesses/{business_id}/plans": R(Category.FINANCIALS),

@@ -217,3 +217,36 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def panel_window(data_dir: Path, business_ids: list[int], month: date | None) -> Any:
+    """The panel rows (an Arrow table) of ``business_ids`` for the 12 months up to ``month``
+    (None: up to the newest month of the panel), or None without a panel. Read after
+    ``kizashi.access`` has decided which businesses the reader may see."""
+    import pyarrow as pa
+
+    from .analytics_schema import PANEL, tables
+
+    path = analytics_path(data_dir)
+    if not path.exists():
+        return None
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        if PANEL not in tables(con):
+            return None
+        con.register("wanted", pa.table({"business_id": pa.array(business_ids, pa.int64())}))
+        if month is None:
+            month = con.execute(
+                f"SELECT MAX(p.month) FROM {PANEL} p JOIN wanted USING (business_id)"
+            ).fetchall()[0][0]
+            if month is None:
+                return None
+        y, m0 = divmod(month.year * 12 + month.month - 1 - 11, 12)
+        first = date(y, m0 + 1, 1)
+        return con.sql(
+            f"SELECT p.* FROM {PANEL} p JOIN wanted USING (business_id) "
+            "WHERE p.month >= $first AND p.month <= $last",
+            params={"first": first, "last": month},
+        ).to_arrow_table()
+    finally:
+        con.close()
