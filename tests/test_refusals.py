@@ -1,14 +1,17 @@
-"""No refusal carries both languages in one string ("日本語 (English)"): a Japanese page or the
-Japanese CLI would show the English half, an English page the Japanese half. A refusal is
-``Refused(ja, en)`` / ``RefusedPermission(ja, en)`` (``kizashi.domain.refusals``) instead.
+"""No refusal carries both languages in one string ("日本語 (English)" or the older
+"日本語 / English" of the importers): a Japanese page or the Japanese CLI would show the English
+half, an English page the Japanese half. A refusal is ``Refused(ja, en)`` /
+``RefusedPermission(ja, en)`` (``kizashi.domain.refusals``) or ``IngestError(ja, en)`` instead.
 
 An ``ast`` walk of src/kizashi: every string (f-strings and implicit concatenation included)
 inside a ``raise`` or passed to an exception's constructor (a callee named …Error, …Exception,
-…Refused, …Required, or a local ``bad``/``refused`` helper)."""
+…Refused, …Required, …TooLarge, or a local ``bad``/``refused`` helper), to an importer's
+``error``/``warning`` issue, or given as an HTTP ``detail``."""
 
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from pathlib import Path
 
@@ -20,10 +23,10 @@ from kizashi.actions.refusals import Refused, RefusedPermission, refusal_text
 SRC = Path(__file__).resolve().parents[1] / "src" / "kizashi"
 CJK = "\u3040-\u30ff\u3400-\u9fff\uff00-\uffef"
 # Japanese text, then a bracket holding English words (no Japanese): "終了しています (case closed)".
-# Each side of an "日本語 / English" message is looked at on its own (that older form of the
-# ingest errors is a different matter, not this check's).
 MIXED = re.compile(rf"[{CJK}][^()（）]*[(（](?=[^)）{CJK}]*[a-z]{{2,}}[\s:_])[^)）{CJK}]*[)）]")
-CALLEE = re.compile(r"(Error|Exception|Refused|Required|^bad|^_?refused)$")
+# "日本語 / English": Japanese, " / ", then English words ("record 1, …: not a Zengin header")
+ENGLISH_WORDS = re.compile(r"\b[A-Za-z][a-z]+[,:]?\s+[a-z]{2,}\b")
+CALLEE = re.compile(r"(Error|Exception|Refused|Required|TooLarge|^bad|^_?refused|^error|^warning)$")
 
 
 def _text(node: ast.AST) -> str | None:
@@ -46,6 +49,8 @@ def _messages(tree: ast.AST) -> list[tuple[int, str]]:
             roots.append(node.exc)
         elif isinstance(node, ast.Call) and CALLEE.search(_callee(node)):
             roots.extend([*node.args, *(k.value for k in node.keywords)])
+        elif isinstance(node, ast.keyword) and node.arg == "detail":
+            roots.append(node.value)
     out = []
     for root in roots:
         for node in ast.walk(root):
@@ -55,11 +60,20 @@ def _messages(tree: ast.AST) -> list[tuple[int, str]]:
     return out
 
 
+def _slashed(text: str) -> bool:
+    """Japanese before a " / " and English words after it."""
+    sides = text.split(" / ")
+    return any(
+        re.search(f"[{CJK}]", left) and ENGLISH_WORDS.search(re.sub(f"[{CJK}]+", " ", right))
+        for left, right in itertools.pairwise(sides)
+    )
+
+
 def mixed(source: str) -> list[tuple[int, str]]:
     found = {
         (n, s)
         for n, s in _messages(ast.parse(source))
-        if any(MIXED.search(side) for side in s.split(" / "))
+        if any(MIXED.search(side) for side in s.split(" / ")) or _slashed(s)
     }
     return sorted(found)
 
@@ -73,6 +87,25 @@ def test_the_check_finds_a_mixed_refusal():
     )
     assert not mixed('raise Refused("この案件は終了しています", "The case is closed.")')
     assert not mixed('fail("対応不要には理由が必要です (--reason 理由)")')
+
+
+def test_the_check_finds_japanese_slash_english():
+    # the older form of the importers' refusals, as it was in zengin.py, money.py, xmlsafe.py
+    assert mixed('raise IngestError(f"{filename}: 空のファイルです / the file is empty")')
+    assert mixed(
+        'raise IngestError(\n    f"{filename}: 1 レコード目 データ区分・種別コード: 全銀ヘッダー"\n'
+        '    f"ではありません / record 1, データ区分/種別コード: not a Zengin header record"\n)'
+    )
+    assert mixed(
+        'error("upload.rejected", f"{f}: この形式は認識できません / unrecognised file format")'
+    )
+    assert mixed(
+        'super().__init__(status_code=413, detail=(f"大きすぎます。 / The upload is too large"))'
+    )
+    # said once in each language, or a name with a slash, is fine
+    assert not mixed('raise IngestError(f"{f}: 空のファイルです", f"{f}: the file is empty")')
+    assert not mixed('raise IngestError(f"{f}: record 1, データ区分/種別コード: not a header")')
+    assert not mixed('label_ja = "決算報告書 (CSV / Excel)"')
 
 
 def test_no_raise_mixes_japanese_and_english():

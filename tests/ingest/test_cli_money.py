@@ -161,3 +161,21 @@ def test_a_saved_layout_reads_an_unusual_bank_csv(cli, store, bid, tmp_path):
         "ないレイアウト",
     )
     assert r.exit_code == 1
+
+
+def test_a_refused_file_is_said_in_japanese_with_its_record(cli, store, bid, tmp_path):
+    f = tmp_path / "ebcdic.txt"
+    f.write_bytes(zb.header03("060430", "060401", "060430", "1", "ｱ", 0, code="1"))
+    r = cli("ingest", str(f), "--dry-run")
+    assert r.exit_code == 1
+    assert "ebcdic.txt: 1 レコード目 コード区分 (4 バイト目): EBCDIC (1)" in r.output
+    assert latin_words(r.output, {"ebcdic", "txt", "EBCDIC", "JIS"}) == [], r.output
+    r = cli("ingest", str(f), "--dry-run", "--json")
+    fatal = json.loads(r.output)["fatal"]
+    assert "1 レコード目" in fatal and "supported" not in fatal
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner")
+    assert r.exit_code == 1
+    assert "ファイルを読み取れません: ebcdic.txt 1行目 4列目 コード区分" in r.output
+    assert "JIS (0) で出力し直してください" in r.output
+    assert latin_words(r.output, {"ebcdic", "txt", "EBCDIC", "JIS"}) == [], r.output
+    assert _count(store, BankTransaction) == 0

@@ -129,9 +129,10 @@ def test_errors_exit_1_and_size_limit(cli, store, bid, tmp_path, monkeypatch):
     monkeypatch.setenv("KIZASHI_MAX_UPLOAD_BYTES", "100")
     context.settings.cache_clear()
     r = cli("ingest", str(MF), "--business", str(bid), "--as", "owner")
-    assert r.exit_code == 1 and "over the upload limit of 100 bytes" in r.output
+    assert r.exit_code == 1 and "取り込みの上限 100 バイト" in r.output
+    assert "limit" not in r.output  # Japanese only
     r = cli("ingest", str(MF), "--dry-run", "--json")
-    assert r.exit_code == 1 and "upload limit" in json.loads(r.output)["fatal"]
+    assert r.exit_code == 1 and "取り込みの上限" in json.loads(r.output)["fatal"]
     assert _count(store, Submission) == 0
 
 

@@ -3,6 +3,7 @@ hostile XML refused before anything is read."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -136,30 +137,37 @@ LAUGHS = b"""<?xml version="1.0"?>
 def test_hostile_xml_refused(data: bytes, monkeypatch: pytest.MonkeyPatch) -> None:
     opened: list[object] = []
     monkeypatch.setattr("builtins.open", lambda *a, **k: opened.append(a))  # nothing is read
-    with pytest.raises(IngestError, match="DOCTYPE"):
+    with pytest.raises(IngestError, match=r"evil\.xml: 2 行目: DOCTYPE") as info:
         analyse_money(data, "evil.xml")
     assert opened == []
+    assert (info.value.file, info.value.line) == ("evil.xml", 2)
+    assert "line 2: XML with a DOCTYPE" in info.value.english
 
 
 def test_dtd_hidden_from_the_byte_scan_is_still_refused() -> None:
     # UTF-16 hides "<!DOCTYPE" from the byte scan; the parser itself forbids the DTD
     data = XXE.decode().replace('version="1.0"?>', 'version="1.0" encoding="UTF-16"?>')
-    with pytest.raises(IngestError, match=r"unsafe|DOCTYPE|not well-formed"):
+    with pytest.raises(IngestError, match=r"安全|DOCTYPE|XML として読めません") as info:
         parse_xml(data.encode("utf-16"), "evil16.xml")
+    assert re.search(r"unsafe|DOCTYPE|not well-formed", info.value.english)
 
 
 def test_malformed_xml_is_located() -> None:
-    with pytest.raises(IngestError, match="line 2"):
+    with pytest.raises(IngestError, match=r"m\.xml: 2 行目 6 列") as info:
         parse_xml(b"<Invoice>\n<a></b></Invoice>", "m.xml")
+    assert "line 2, column 6" in info.value.english
+    assert (info.value.line, info.value.column) == (2, 6)
 
 
 def test_element_limit() -> None:
     data = b"<Invoice>" + b"<a/>" * 50 + b"</Invoice>"
-    with pytest.raises(IngestError, match="elements"):
+    with pytest.raises(IngestError, match="要素数が上限 20") as info:
         parse_xml(data, "many.xml", max_elements=20)
+    assert "elements" in info.value.english and info.value.line == 1
 
 
 def test_unknown_encoding_declaration_is_a_clear_error() -> None:
     # found by the fuzzer: a mutated declaration (encoding="tf-8") made expat raise LookupError
-    with pytest.raises(IngestError, match="encoding"):
+    with pytest.raises(IngestError, match="文字コード宣言") as info:
         parse_xml(b'<?xml version="1.0" encoding="tf-8"?><Invoice/>', "enc.xml")
+    assert "encoding" in info.value.english

@@ -212,12 +212,16 @@ def test_confirmations_override_and_unmapped_blocks() -> None:
 
 
 def test_unknown_file_is_a_clear_error() -> None:
-    with pytest.raises(IngestError, match="unrecognised"):
+    # Japanese as str() (the CLI, the API), English for an English page; never both in one
+    with pytest.raises(IngestError, match=r"x\.csv: この形式は認識できません") as info:
         analyse(b"hello,world\n1,2\n", "x.csv")
-    with pytest.raises(IngestError, match="size limit"):
+    assert "unrecognised" in info.value.english and "unrecognised" not in str(info.value)
+    with pytest.raises(IngestError, match="上限の 10 バイト") as info:
         analyse(b"x" * 100, "x.csv", max_bytes=10)
-    with pytest.raises(IngestError, match="empty"):
+    assert "size limit" in info.value.english
+    with pytest.raises(IngestError, match="空のファイル") as info:
         analyse(b"", "x.csv")
+    assert "empty" in info.value.english
 
 
 def test_fiscal_year_rollover_carries_profit() -> None:

@@ -33,7 +33,8 @@ def test_lines_over_the_limit_are_refused_with_the_line() -> None:
     exc = refused([(csv_lines(6), "tb.csv")], Limits(max_lines=5))
     assert exc.code == "upload.too_many_lines"
     assert (exc.file, exc.line) == ("tb.csv", 6)
-    assert "6 行目" in str(exc) and "line 6 is over the limit" in str(exc)
+    assert "6 行目" in str(exc) and "line 6 is over the limit" in exc.english
+    assert "line" not in str(exc)  # the CLI and the API say it in Japanese only
     issue = exc.issue()
     assert issue.params == {"file": "tb.csv", "line": 6, "limit": 5}
     # at the limit: analysed

@@ -140,10 +140,13 @@ def test_zengin_21_trailer_checked() -> None:
 
 def test_zengin_record_too_long_or_ragged() -> None:
     recs = zb.statement03()
-    with pytest.raises(IngestError, match="record 2"):
+    with pytest.raises(IngestError, match="2 レコード目: 202 バイト") as info:
         analyse_money(recs[0] + b"\n" + recs[1] + b"XX\n", "x.txt", format="zengin")
-    with pytest.raises(IngestError, match="200-byte"):
+    assert "record 2: 202 bytes" in info.value.english
+    assert (info.value.file, info.value.line, info.value.column) == ("x.txt", 2, 201)
+    with pytest.raises(IngestError, match="200 バイトの倍数") as info:
         analyse_money(b"".join(recs) + b"2XYZ", "x.txt", format="zengin")
+    assert "200-byte" in info.value.english and info.value.line == 10
 
 
 # --------------------------------------------------------------------------- bank CSV

@@ -159,20 +159,20 @@ def do_import_money(
     kind: MoneyKind = importers[name].kind if name else "bank"
     business = access_business_for_upload(session, actor, business_id, category=CATEGORY_OF[kind])
     if name is None:
+        known = ", ".join(sorted(importers))
         outcome.issues.append(
-            error(
-                "upload.rejected",
-                f"{filename}: この形式は認識できません / unrecognised file format "
-                f"(known: {', '.join(sorted(importers))})",
+            IngestError(
+                f"{filename}: この形式は認識できません（使える形式: {known}）",
+                f"{filename}: unrecognised file format (known: {known})",
                 file=filename,
-            )
+            ).issue()
         )
         return outcome
     try:
         result = analyse_money(data, filename, format=name, options=options, max_bytes=max_bytes)
     except IngestError as exc:
         outcome.format = name
-        outcome.issues.append(error("upload.rejected", str(exc), file=filename))
+        outcome.issues.append(exc.issue(filename))
         return outcome
     outcome.format, outcome.kind = result.format, result.kind
     outcome.issues.extend(result.issues)
@@ -606,5 +606,8 @@ def load_money_preset(session: Session, actor: Actor, name: str) -> dict[str, st
         )
     ).scalar_one_or_none()
     if row is None:
-        raise IngestError(f"no saved layout named {name!r} in your organisation")
+        raise IngestError(
+            f"この組織に保存されたレイアウト「{name}」はありません",
+            f"no saved layout named {name!r} in your organisation",
+        )
     return {str(k): str(v) for k, v in json.loads(row.mapping_json)["money_columns"].items()}

@@ -165,5 +165,8 @@ def load_column_preset(session: Session, actor: Actor, name: str) -> ColumnMappi
         )
     ).scalar_one_or_none()
     if row is None:
-        raise IngestError(f"no saved column mapping named {name!r} in your organisation")
+        raise IngestError(
+            f"この組織に保存された列の対応づけ「{name}」はありません",
+            f"no saved column mapping named {name!r} in your organisation",
+        )
     return ColumnMapping.from_dict(json.loads(row.mapping_json))

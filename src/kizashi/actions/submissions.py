@@ -170,7 +170,7 @@ def do_import_submission(
     except LimitExceeded as exc:
         report = Report(errors=[exc.issue(first_name)])
     except IngestError as exc:
-        report = Report(errors=[error("upload.rejected", str(exc), file=first_name)])
+        report = Report(errors=[exc.issue(first_name)])
     outcome = ImportOutcome(report, business.id, _source_format(report), dry_run=dry_run)
     if not confirm_other_company:
         report.errors.extend(other_company_errors(business, report))

@@ -134,8 +134,8 @@ def _read_files(files: list[Path], limit: int, as_json: bool) -> list[tuple[byte
             size = p.stat().st_size
             if size > limit:
                 _fatal(
-                    f"{p.name}: {size:,} bytes is over the upload limit of {limit:,} bytes "
-                    "(KIZASHI_MAX_UPLOAD_BYTES); split the file by period or raise the limit",
+                    f"{p.name}: {size:,} バイトで、取り込みの上限 {limit:,} バイト"
+                    "(KIZASHI_MAX_UPLOAD_BYTES)を超えています。期間を分けるか、上限を上げてください",
                     as_json,
                 )
             out.append((p.read_bytes(), p.name))

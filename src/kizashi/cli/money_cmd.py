@@ -111,7 +111,7 @@ def ingest_money(
                 failed = True
                 results.append({"filename": name, "ok": False, "fatal": str(exc)})
                 if not as_json:
-                    typer.echo(f"エラー {name}: 読み取れません", err=True)
+                    typer.echo(f"エラー {name}: 読み取れません: {exc}", err=True)
                 continue
             failed |= bool(result.errors)
             results.append(_result_dict(result))
@@ -200,7 +200,7 @@ def _issue_line(issue: Issue, t: Translator) -> str:
     )
     what = "・".join(x for x in (row.field, row.value) if x)
     severity = "エラー" if issue.severity == "error" else "注意"
-    return f"{severity} {row.headline}: {' '.join(x for x in (where, what) if x)}"
+    return f"{severity} {row.headline}: {' '.join(x for x in (where, what, row.message) if x)}"
 
 
 def _print_result(r: MoneyResult, t: Translator) -> None:

@@ -118,9 +118,12 @@ def _analyse_files(
     limits: Limits,
 ) -> Report:
     if fiscal_year_start_month is not None and not 1 <= fiscal_year_start_month <= 12:
-        raise IngestError("fiscal_year_start_month must be between 1 and 12")
+        raise IngestError(
+            "会計年度の開始月は 1 から 12 までです",
+            "fiscal_year_start_month must be between 1 and 12",
+        )
     if not files:
-        raise IngestError("no file given")
+        raise IngestError("ファイルがありません", "no file given")
     mapping_obj: ColumnMapping | None = None
     if column_mapping is not None:
         try:
@@ -130,7 +133,9 @@ def _analyse_files(
                 else ColumnMapping.from_dict(dict(column_mapping))
             )
         except (TypeError, ValueError) as exc:
-            raise IngestError(f"invalid column mapping: {exc}") from exc
+            raise IngestError(
+                "列の対応づけが正しくありません", f"invalid column mapping: {exc}"
+            ) from exc
     registry = dict(importers) if importers is not None else default_importers()
     fmt = format or ("table" if mapping_obj is not None and "table" in registry else None)
     options = ParseOptions(column_mapping=mapping_obj, period_end=period_end)
@@ -149,11 +154,16 @@ def _parse_one(
     max_bytes = limits.max_bytes
     if len(data) > max_bytes:
         raise IngestError(
+            f"{filename}: {len(data):,} バイトで、上限の {max_bytes:,} バイトを超えています。"
+            "期間を分けて送ってください",
             f"{filename}: {len(data):,} bytes is over the size limit of {max_bytes:,} bytes; "
-            "split the file by period or raise the limit"
+            "split the file by period or raise the limit",
+            file=filename,
         )
     if not data.strip():
-        raise IngestError(f"{filename}: the file is empty")
+        raise IngestError(
+            f"{filename}: 空のファイルです", f"{filename}: the file is empty", file=filename
+        )
     sheet = getattr(options.column_mapping, "sheet", None)
     if is_xlsx(data, filename):
         file = read_xlsx(data, filename, sheet, limits)
@@ -168,8 +178,10 @@ def _parse_one(
         raise
     except Exception as exc:  # never let a format bug surface as a crash of the upload
         raise IngestError(
+            f"{filename}: {imp.label_ja} として読み取れませんでした",
             f"{filename}: the {imp.name} importer could not read this file "
-            f"({type(exc).__name__}: {exc})"
+            f"({type(exc).__name__}: {exc})",
+            file=filename,
         ) from exc
     source = SourceInfo(
         filename=filename,

@@ -67,7 +67,9 @@ class LimitExceeded(IngestError):
         self.params = {"file": file, "line": line, "column": column, "field": field, **params}
         en, ja = MESSAGES[code]
         text = message_params(self.params)
-        super().__init__(f"{ja.format(**text)} / {en.format(**text)}")
+        super().__init__(
+            ja.format(**text), en.format(**text), file=file, line=line, column=column, field=field
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:  # survives the pipe from a worker process
         extra = {
@@ -79,7 +81,7 @@ class LimitExceeded(IngestError):
         return Issue(
             "error",
             self.code,
-            str(self),
+            str(self),  # Japanese, as the CLI and the API say a refusal; pages use the params
             file=self.file or default_file,
             line=self.line,
             column=self.column,

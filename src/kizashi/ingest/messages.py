@@ -182,6 +182,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "the balance does not follow from the previous balance and the amount",
         "残高が、前の行の残高と入出金額から計算した値と一致しません",
     ),
+    "bank.year_inferred": (
+        "the dates have no year; each is read as the latest such day on or before {today}",
+        "日付に年がありません。それぞれ {today} 以前で最も近いその月日として読みました",
+    ),
     "open_items.bad_date": ("not a date", "日付として読めません（「{value}」）"),
     "open_items.bad_amount": ("not a yen amount", "円の金額として読めません（「{value}」）"),
     "open_items.no_counterparty": ("no counterparty", "取引先がありません"),
@@ -237,6 +241,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "種別コード differs from the first header",
         "種別コードが最初のヘッダーと違います",
     ),
+    # a refusal (``IngestError.issue``) carries its own texts as params "ja" and "en"
+    "upload.rejected": ("the file cannot be read", "ファイルを読み取れません"),
     "upload.other_company": (
         "{file}: the file names {company}, not {business}; confirm to store it for this business",
         "{file}: このファイルの会社は「{company}」で、「{business}」ではありません。"
@@ -315,9 +321,16 @@ def issue_text(issue: Any, locale: str) -> str:
     English is the issue's own message. Japanese is the catalogue's template filled with the
     issue's parameters and place, else the code's general sentence, else nothing (the
     headline and the place already say what and where)."""
-    if locale != "ja":
-        return str(issue.message)
     params = dict(issue.params or {})
+    own = params.get("ja" if locale == "ja" else "en")
+    if issue.code == "upload.rejected" and isinstance(own, str):
+        return own  # a refusal (``IngestError.issue``) said in both languages by the importer
+    if locale != "ja":
+        if issue.code in LIMIT_MESSAGES and params:  # a limit's message is Japanese (the API's)
+            place = {"file": issue.file, "line": issue.line, "column": issue.column}
+            place = {**place, "field": issue.field, **params}
+            return LIMIT_MESSAGES[issue.code][0].format(**message_params(place))
+        return str(issue.message)
     entries = catalogue()
     key = key_of(issue.code, params)
     if key not in entries:

@@ -128,23 +128,32 @@ def analyse_money(
     """Parse one money file; any input yields a result or an ``IngestError``."""
     if len(data) > max_bytes:
         raise IngestError(
-            f"{filename}: {len(data):,} bytes is over the size limit of {max_bytes:,} bytes"
+            f"{filename}: {len(data):,} バイトで、上限の {max_bytes:,} バイトを超えています",
+            f"{filename}: {len(data):,} bytes is over the size limit of {max_bytes:,} bytes",
+            file=filename,
         )
     if not data.strip():
-        raise IngestError(f"{filename}: 空のファイルです / the file is empty")
+        raise IngestError(
+            f"{filename}: 空のファイルです", f"{filename}: the file is empty", file=filename
+        )
     registry = default_money_importers()
     if format is not None:
         if format not in registry:
+            known = ", ".join(sorted(registry))
             raise IngestError(
-                f"unknown format {format!r}; known formats: {', '.join(sorted(registry))}"
+                f"形式「{format}」はありません（使える形式: {known}）",
+                f"unknown format {format!r}; known formats: {known}",
+                file=filename,
             )
         name = format
     else:
         found = sniff_money(data, filename)
         if found is None:
+            known = ", ".join(sorted(registry))
             raise IngestError(
-                f"{filename}: この形式は認識できません / unrecognised file format. "
-                f"Known formats: {', '.join(sorted(registry))}"
+                f"{filename}: この形式は認識できません（使える形式: {known}）",
+                f"{filename}: unrecognised file format. Known formats: {known}",
+                file=filename,
             )
         name = found[0]
     result = registry[name].parse(data, filename, options or MoneyOptions())

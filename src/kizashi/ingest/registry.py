@@ -75,8 +75,11 @@ def detect(file: DecodedFile, importers: dict[str, Importer], name: str | None =
     """Choose the importer for ``file`` (or use ``name``); unknown files get a clear answer."""
     if name is not None:
         if name not in importers:
+            known = ", ".join(sorted(importers))
             raise IngestError(
-                f"unknown format {name!r}; known formats: {', '.join(sorted(importers))}"
+                f"形式「{name}」はありません（使える形式: {known}）",
+                f"unknown format {name!r}; known formats: {known}",
+                file=file.filename,
             )
         imp = importers[name]
         got = _safe_sniff(imp, file)
@@ -88,10 +91,13 @@ def detect(file: DecodedFile, importers: dict[str, Importer], name: str | None =
     scored.sort(key=lambda t: -t[1].confidence)
     if not scored or scored[0][1].confidence < MIN_CONFIDENCE:
         best = f" (closest: {scored[0][0]}, {scored[0][1].reason})" if scored else ""
+        known = ", ".join(sorted(importers))
         raise IngestError(
-            "この形式は認識できません / unrecognised file format"
-            f"{best}. Known formats: {', '.join(sorted(importers))}; use --format NAME "
-            "or a saved column mapping."
+            f"{file.filename}: この形式は認識できません（使える形式: {known}）。"
+            "形式を指定するか、保存した列の対応づけを使ってください",
+            f"{file.filename}: unrecognised file format{best}. Known formats: {known};"
+            " use --format NAME or a saved column mapping.",
+            file=file.filename,
         )
     return Detection(importers[scored[0][0]], scored[0][1], tuple(scored))
 

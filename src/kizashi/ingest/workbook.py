@@ -72,9 +72,17 @@ def check_unpacked(data: bytes, filename: str, limits: Limits) -> int:
                                 limit=MAX_RATIO,
                             )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError) as exc:
-        raise IngestError(f"{filename}: not a readable .xlsx file ({exc})") from exc
+        raise IngestError(
+            f"{filename}: .xlsx ファイルとして読めません",
+            f"{filename}: not a readable .xlsx file ({exc})",
+            file=filename,
+        ) from exc
     except NotImplementedError as exc:  # an unsupported compression method
-        raise IngestError(f"{filename}: not a readable .xlsx file ({exc})") from exc
+        raise IngestError(
+            f"{filename}: .xlsx ファイルとして読めません（対応していない圧縮方式）",
+            f"{filename}: not a readable .xlsx file ({exc})",
+            file=filename,
+        ) from exc
     return total
 
 
@@ -118,9 +126,18 @@ def read_xlsx(
     except IngestError:
         raise
     except KeyError as exc:
-        raise IngestError(f"{filename}: no sheet named {sheet!r}") from exc
+        raise IngestError(
+            f"{filename}: シート「{sheet}」がありません",
+            f"{filename}: no sheet named {sheet!r}",
+            file=filename,
+            field=sheet,
+        ) from exc
     except Exception as exc:  # openpyxl raises many types on malformed workbooks
-        raise IngestError(f"{filename}: cannot read the workbook ({type(exc).__name__})") from exc
+        raise IngestError(
+            f"{filename}: ブックを読み取れません",
+            f"{filename}: cannot read the workbook ({type(exc).__name__})",
+            file=filename,
+        ) from exc
     while rows and not any(rows[-1]):
         rows.pop()
     text = "\n".join(",".join(r) for r in rows)

@@ -44,9 +44,14 @@ class _LineBuilder(TreeBuilder):
         elem = super().start(tag, attrs)
         self.count += 1
         if self.count > self.max_elements:
+            line = self.parser.parser.CurrentLineNumber if self.parser is not None else None
             raise IngestError(
-                f"{self.filename}: XML の要素数が上限 {self.max_elements:,} を超えています"
-                f" / more than {self.max_elements:,} XML elements; refused"
+                f"{self.filename}: {line} 行目: XML の要素数が上限 {self.max_elements:,} を"
+                "超えています",
+                f"{self.filename}: line {line}: more than {self.max_elements:,} XML elements;"
+                " refused",
+                file=self.filename,
+                line=line,
             )
         if self.parser is not None:
             self.lines[id(elem)] = self.parser.parser.CurrentLineNumber
@@ -61,8 +66,11 @@ def parse_xml(data: bytes, filename: str, *, max_elements: int = MAX_ELEMENTS) -
         line = data[: m.start()].count(b"\n") + 1
         raise IngestError(
             f"{filename}: {line} 行目: DOCTYPE・ENTITY 宣言を含む XML は安全のため読みません"
-            f" / line {line}: XML with a DOCTYPE or entity declaration is refused"
-            " (external entities and entity expansion are never resolved)"
+            "（外部実体も実体の展開も扱いません）",
+            f"{filename}: line {line}: XML with a DOCTYPE or entity declaration is refused"
+            " (external entities and entity expansion are never resolved)",
+            file=filename,
+            line=line,
         )
     builder = _LineBuilder(filename, max_elements)
     parser = DefusedXMLParser(
@@ -74,18 +82,26 @@ def parse_xml(data: bytes, filename: str, *, max_elements: int = MAX_ELEMENTS) -
         root = parser.close()
     except DefusedXmlException as exc:
         raise IngestError(
-            f"{filename}: 安全でない XML 構造 ({type(exc).__name__}) のため読みません"
-            f" / refused unsafe XML ({type(exc).__name__})"
+            f"{filename}: 安全でない XML の構造のため読みません",
+            f"{filename}: refused unsafe XML ({type(exc).__name__})",
+            file=filename,
         ) from exc
     except (LookupError, UnicodeError) as exc:  # an unknown or lying encoding declaration
         raise IngestError(
-            f"{filename}: XML の文字コード宣言が読めません / the XML's encoding cannot be read ({exc})"
+            f"{filename}: 1 行目: XML の文字コード宣言が読めません",
+            f"{filename}: line 1: the XML's encoding cannot be read ({exc})",
+            file=filename,
+            line=1,
         ) from exc
     except ParseError as exc:
-        line, column = getattr(exc, "position", (0, 0))
+        line, offset = getattr(exc, "position", (0, 0))
+        column = offset + 1  # expat counts from 0
         raise IngestError(
-            f"{filename}: {line} 行目 {column} 列: XML として読めません / line {line}, "
-            f"column {column}: not well-formed XML ({exc})"
+            f"{filename}: {line} 行目 {column} 列: XML として読めません",
+            f"{filename}: line {line}, column {column}: not well-formed XML ({exc})",
+            file=filename,
+            line=line,
+            column=column,
         ) from exc
     return XmlDocument(root, builder.lines)
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from kizashi.actions.bank import MoneyOutcome
 from kizashi.ingest.errors import Issue
+from kizashi.ingest.messages import issue_text
 from kizashi.ingest.money import default_money_importers
 
 from .i18n import N_, Translator
@@ -39,6 +40,7 @@ MONEY_ISSUE_LABELS = {
     "bank.bad_amount": N_("An amount cannot be read"),
     "bank.balance_mismatch": N_("The running balance does not add up"),
     "bank.no_rows": N_("No transactions were found"),
+    "bank.year_inferred": N_("Dates without a year were given one"),
     "invoice.invalid": N_("The invoice's figures do not add up or are missing"),
     "invoice.not_this_business": N_("Neither the seller nor the buyer is this business"),
     "open_items.no_counterparty": N_("A row without a counterparty"),
@@ -101,7 +103,7 @@ class MoneyIssueRow:
     column: int | None
     field: str | None
     value: str | None
-    message: str  # the English detail (shown on English pages and in JSON only)
+    message: str  # the detail: English on English pages; a refusal's in the page's language
 
 
 def money_format_label(name: str | None, t: Translator) -> str:
@@ -125,8 +127,16 @@ def money_issue_row(issue: Issue, t: Translator) -> MoneyIssueRow:
         issue.column,
         field,
         issue.value,
-        issue.message if t.locale == "en" else "",
+        _detail(issue, t.locale),
     )
+
+
+def _detail(issue: Issue, locale: str) -> str:
+    """What a Japanese reader is told beyond the headline and the place: a refusal's own words
+    (``upload.rejected``: record, field and why), a limit's; English pages get every issue's."""
+    if issue.code.startswith("upload.") and issue.params:
+        return issue_text(issue, locale)
+    return issue_text(issue, "en") if locale == "en" else ""
 
 
 def money_summary(outcome: MoneyOutcome, t: Translator) -> list[str]:

@@ -10,7 +10,10 @@ checked three times, each time with the same 413 answer:
 
 Only the upload routes are wrapped (``UPLOAD_PATH``); every other request passes untouched.
 ``UploadTooLarge`` is an ``HTTPException``: FastAPI re-raises it wherever the body is read
-(the CSRF check or the route), and the app's handler renders it as JSON or as a page.
+(the CSRF check or the route), and the app's handler renders it as JSON (``detail`` in
+Japanese, as the API says every refusal) or as a page in the page's language. Like
+``domain.refusals.Refused`` it holds both texts (``text(locale)``), never one string carrying
+both.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import re
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kizashi.domain.refusals import Bilingual
 from kizashi.ingest.messages import format_size
 
 __all__ = ["UPLOAD_PATH", "UploadSizeLimit", "UploadTooLarge", "check_upload_size", "format_size"]
@@ -29,19 +33,18 @@ UPLOAD_PATH = re.compile(r"^/(?:api/v1/)?businesses/\d+/(?:submissions|upload(?:
 FORM_OVERHEAD = 64 * 1024
 
 
-class UploadTooLarge(HTTPException):
-    """413: the upload is over the limit. ``detail`` is bilingual (for API clients)."""
+class UploadTooLarge(Bilingual, HTTPException):
+    """413: the upload is over the limit; ``detail`` is the Japanese, ``english`` the English."""
 
     def __init__(self, limit: int) -> None:
         size = format_size(limit)
-        super().__init__(
-            status_code=413,
-            detail=(
-                f"アップロードが大きすぎます。1 回に送れるのは合計 {size} までです。"
-                f"期間を分けて送ってください。 / The upload is too large: at most {size} "
-                "in total per upload. Split the file by period and send the parts separately."
-            ),
+        ja = self._set(
+            f"アップロードが大きすぎます。1 回に送れるのは合計 {size} までです。"
+            "期間を分けて送ってください。",
+            f"The upload is too large: at most {size} in total per upload. Split the file by "
+            "period and send the parts separately.",
         )
+        super().__init__(status_code=413, detail=ja)
         self.limit = limit
 
 

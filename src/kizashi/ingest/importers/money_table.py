@@ -83,7 +83,10 @@ def require(
 ) -> tuple[int, dict[str, int]]:
     if found is None:
         raise IngestError(
-            f"{filename}: 見出し行が見つかりません ({what}) / no header row found ({what});"
-            " name the columns with a preset"
+            f"{filename}: 最初の 30 行に見出し行が見つかりません（{what}）。"
+            "保存した列の対応づけで列を指定してください",
+            f"{filename}: no header row found in the first 30 lines ({what});"
+            " name the columns with a preset",
+            file=filename,
         )
     return found

@@ -59,8 +59,13 @@ class SmeEdiInvoice:
         doc = parse_xml(data, filename)
         if local(doc.root.tag).lower() != "smeinvoice":
             raise IngestError(
-                f"{filename}: ルート要素 {local(doc.root.tag)} は共通EDIの請求書 (SMEInvoice) では"
-                f"ありません / root element {local(doc.root.tag)} is not an SMEInvoice"
+                f"{filename}: {doc.line(doc.root)} 行目: ルート要素 {local(doc.root.tag)} は"
+                "共通EDIの請求書 (SMEInvoice) ではありません",
+                f"{filename}: line {doc.line(doc.root)}: root element {local(doc.root.tag)}"
+                " is not an SMEInvoice",
+                file=filename,
+                line=doc.line(doc.root),
+                field=local(doc.root.tag),
             )
         result = MoneyResult(self.name, "invoices", MoneyFile(), filename)
         inv = _Sme(doc, filename, result).read()

@@ -53,8 +53,13 @@ class UblInvoice:
         credit = ROOTS.get(doc.root.tag)
         if credit is None:
             raise IngestError(
-                f"{filename}: ルート要素 {local(doc.root.tag)} は UBL の Invoice/CreditNote では"
-                f"ありません / root element {local(doc.root.tag)} is not a UBL Invoice or CreditNote"
+                f"{filename}: {doc.line(doc.root)} 行目: ルート要素 {local(doc.root.tag)} は"
+                " UBL の Invoice/CreditNote ではありません",
+                f"{filename}: line {doc.line(doc.root)}: root element {local(doc.root.tag)}"
+                " is not a UBL Invoice or CreditNote",
+                file=filename,
+                line=doc.line(doc.root),
+                field=local(doc.root.tag),
             )
         result = MoneyResult(self.name, "invoices", MoneyFile(), filename)
         inv = _Ubl(doc, filename, result, credit).read()

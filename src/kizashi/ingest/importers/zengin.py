@@ -175,23 +175,38 @@ def split_records(data: bytes, filename: str) -> tuple[str, list[tuple[int, byte
     """(種別コード, [(record number, padded record)]); ``IngestError`` when not 全銀."""
     body = data.rstrip(b"\x1a")  # an old DOS end-of-file mark
     if not body:
-        raise IngestError(f"{filename}: 空のファイルです / the file is empty")
+        raise IngestError(
+            f"{filename}: 空のファイルです", f"{filename}: the file is empty", file=filename
+        )
     if body[:1] in (b"\xf1",) or body[1:3] in (b"\xf0\xf1", b"\xf0\xf3", b"\xf2\xf1"):
         raise IngestError(
             f"{filename}: 1 レコード目: EBCDIC の全銀ファイルは読めません。JIS (コード区分 0) で"
-            " 出力し直してください / record 1: an EBCDIC Zengin file; ask the bank for the JIS"
-            " (コード区分 0) variant"
+            " 出力し直してください",
+            f"{filename}: record 1: an EBCDIC Zengin file; ask the bank for the JIS"
+            " (コード区分 0) variant",
+            file=filename,
+            line=1,
         )
     kind = body[1:3].decode("ascii", errors="replace")
     if body[:1] != b"1" or kind not in RECORD_LENGTH:
         raise IngestError(
-            f"{filename}: 1 レコード目 データ区分・種別コード: 全銀ヘッダーではありません"
-            f" / record 1, データ区分/種別コード: not a Zengin header record"
+            f"{filename}: 1 レコード目 データ区分・種別コード: 全銀ヘッダーではありません",
+            f"{filename}: record 1, データ区分/種別コード: not a Zengin header record",
+            file=filename,
+            line=1,
+            column=1,
+            field="データ区分",
         )
     if body[3:4] == b"1":
         raise IngestError(
-            f"{filename}: 1 レコード目 コード区分: EBCDIC (1) の全銀ファイルは読めません"
-            f" / record 1, コード区分: EBCDIC (1) is not supported; ask for JIS (0)"
+            f"{filename}: 1 レコード目 コード区分 (4 バイト目): EBCDIC (1) の全銀ファイルは"
+            "読めません。JIS (0) で出力し直してください",
+            f"{filename}: record 1, byte 4, コード区分: EBCDIC (1) is not supported;"
+            " ask for JIS (0)",
+            file=filename,
+            line=1,
+            column=4,
+            field="コード区分",
         )
     length = RECORD_LENGTH[kind]
     records: list[tuple[int, bytes]] = []
@@ -204,16 +219,22 @@ def split_records(data: bytes, filename: str) -> tuple[str, list[tuple[int, byte
             n += 1
             if len(line) > length:
                 raise IngestError(
-                    f"{filename}: {n} レコード目: {len(line)} バイトで {length} バイトを超えています"
-                    f" / record {n}: {len(line)} bytes, longer than the {length}-byte record"
+                    f"{filename}: {n} レコード目: {len(line)} バイトで {length} バイトを超えています",
+                    f"{filename}: record {n}: {len(line)} bytes, longer than the {length}-byte"
+                    " record",
+                    file=filename,
+                    line=n,
+                    column=length + 1,
                 )
             records.append((n, line.ljust(length, b" ")))
     else:
         if len(body) % length and body[len(body) // length * length :].strip():
             n = len(body) // length + 1
             raise IngestError(
-                f"{filename}: {n} レコード目: ファイルの長さが {length} バイトの倍数ではありません"
-                f" / record {n}: the file is not a whole number of {length}-byte records"
+                f"{filename}: {n} レコード目: ファイルの長さが {length} バイトの倍数ではありません",
+                f"{filename}: record {n}: the file is not a whole number of {length}-byte records",
+                file=filename,
+                line=n,
             )
         for i in range(len(body) // length):
             records.append((i + 1, body[i * length : (i + 1) * length]))
@@ -329,8 +350,14 @@ class ZenginFile:
         kind, records = split_records(data, filename)
         if kind not in SUPPORTED:
             raise IngestError(
-                f"{filename}: 種別コード {kind} の全銀ファイルには対応していません"
-                f" (対応: 01, 03, 21) / Zengin kind {kind} is not supported (01, 03, 21 are)"
+                f"{filename}: 1 レコード目 種別コード: {kind} の全銀ファイルには対応していません"
+                "（対応: 01, 03, 21）",
+                f"{filename}: record 1, 種別コード: Zengin kind {kind} is not supported"
+                " (01, 03, 21 are)",
+                file=filename,
+                line=1,
+                column=2,
+                field="種別コード",
             )
         result = MoneyResult(
             self.name, "planned_payments" if kind == "21" else "bank", MoneyFile(), filename
