@@ -13,6 +13,8 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
+from . import help_language
+
 app = typer.Typer(
     name="kizashi",
     help="kizashi (兆し): 保証付融資先の経営悪化の予兆を、事業者とともに早く見つける。",
@@ -55,6 +57,7 @@ def _folding_help() -> None:
 
 
 _folding_help()
+help_language.install()  # help in the setting's language (Japanese by default)
 
 
 def kizashi_version() -> str:
