@@ -11,6 +11,7 @@ same 404 page (audited).
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -452,6 +453,19 @@ def shared_dialogues_page(
     t: TranslatorDep,
     purpose: PagePurpose,
 ) -> Response:
+    return _shared_page(request, business_id, user, store, t, purpose, None)
+
+
+def _shared_page(
+    request: Request,
+    business_id: int,
+    user: CurrentUserDep,
+    store: StoreDep,
+    t: Translator,
+    purpose: PagePurpose,
+    error: str | None,
+    status_code: int = 200,
+) -> Response:
     with store.session() as s:  # NotFound → the 404 page, audited
         records = shared_dialogues(s, user.actor, business_id, purpose.purpose)
         # the business's own agreed actions due soon (the owner's reminders)
@@ -465,13 +479,16 @@ def shared_dialogues_page(
             "reminders": reminders,
             "label": _labels(t),
             "purpose": purpose.purpose,
-            "saved": request.query_params.get("saved") == "1",
+            "error": error,
+            "saved": request.query_params.get("saved") == "1" and error is None,
         },
+        status_code=status_code,
     )
 
 
 @router.post("/dialogues/{dialogue_id}/comments")
 def comment_dialogue(
+    request: Request,
     dialogue_id: int,
     user: CurrentUserDep,
     store: StoreDep,
@@ -486,7 +503,20 @@ def comment_dialogue(
             )
     except PermissionError:
         raise HTTPException(403, REFUSED) from None
-    except ValueError:
-        pass  # an empty comment (refused, audited): the thread shows unchanged
+    except ValueError as exc:  # an empty comment (refused, audited): say why, save nothing
+        t = translator(request)
+        why = refusal(t, exc, ERRORS["invalid"])
+        case = _CASE_PAGE.fullmatch(back)
+        if case:
+            return _case_page(request, int(case[1]), user, store, t, purpose, why, 409)
+        shared = _SHARED_PAGE.fullmatch(back)
+        if shared:
+            return _shared_page(request, int(shared[1]), user, store, t, purpose, why, 409)
+        raise HTTPException(409, why) from None
     target = back if back.startswith("/") and not back.startswith("//") else "/"
     return _back(target, purpose, saved="1")
+
+
+# the pages a comment form is on (its ``back``), which show a refused comment's reason
+_CASE_PAGE = re.compile(r"/cases/(\d+)")
+_SHARED_PAGE = re.compile(r"/businesses/(\d+)/dialogues")
