@@ -4,13 +4,14 @@ refusals."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from kizashi.cli import context
-from kizashi.store.models import BankTransaction, Invoice, OpenItem
+from kizashi.store.models import BankAccount, BankTransaction, Invoice, OpenItem
 from tests.web.japanese_only import latin_words
 from tests.world import make_world
 
@@ -179,3 +180,39 @@ def test_a_refused_file_is_said_in_japanese_with_its_record(cli, store, bid, tmp
     assert "JIS (0) で出力し直してください" in r.output
     assert latin_words(r.output, {"ebcdic", "txt", "EBCDIC", "JIS"}) == [], r.output
     assert _count(store, BankTransaction) == 0
+
+
+BANK_LAYOUTS = Path(__file__).parent / "fixtures" / "bank"
+# file → (transactions, sum of amounts, closing balance), read off each file by hand
+LAYOUTS = {
+    "mufg.csv": (4, 550_000 - 12_345 - 300_000 - 440, 1_237_215),
+    "smbc.csv": (3, -1_000 + 350_000 - 120_000, 730_000),
+    "rakuten.csv": (3, 250_000 - 80_000 + 12, 1_170_012),
+    "yucho.csv": (2, 300_000 - 65_500, 1_234_500),
+    "paypay.csv": (2, 180_000 - 3_980, 676_020),
+    "sbi.csv": (2, -10_000 + 220_000, 720_000),
+    "ja.csv": (2, 120_000 - 20_000, 600_000),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYOUTS))
+def test_bank_layouts_stored_through_kizashi_ingest(cli, store, bid, tmp_path, name):
+    f = tmp_path / name
+    f.write_bytes((BANK_LAYOUTS / name).read_bytes())
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner", "--today", "2024-05-10")
+    assert r.exit_code == 0, r.output
+    count, total, closing = LAYOUTS[name]
+    assert f"入出金明細: 追加 {count} 件" in r.output
+    with store.session() as s:
+        rows = s.execute(select(BankTransaction).order_by(BankTransaction.id)).scalars().all()
+        assert len(rows) == count and sum(t.amount_yen for t in rows) == total
+        assert max(rows, key=lambda t: (t.booked_on, t.id)).balance_yen == closing
+        if name == "yucho.csv":
+            account = s.execute(select(BankAccount)).scalar_one()
+            assert (account.bank_code, account.branch_code, account.number) == (
+                "9900",
+                "018",
+                "1234567",
+            )
+    r = cli("ingest", str(f), "--business", str(bid), "--as", "owner", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["reason"] == "duplicate"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +28,8 @@ SEEDS: list[bytes] = [
         SAMPLES.parent / "einvoice" / "jp-pint" / "Japan PINT Invoice UBL Example1-minimum.xml"
     ).read_bytes(),
     (SAMPLES.parent / "einvoice" / "sme-edi" / "Example1-minimum.xml").read_bytes(),
+    # the big banks' layouts (hand-made, fixtures/bank/PROVENANCE.md)
+    *(p.read_bytes() for p in sorted((Path(__file__).parent / "fixtures" / "bank").glob("*.csv"))),
 ]
 
 

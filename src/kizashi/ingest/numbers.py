@@ -2,7 +2,8 @@
 
 Accepted: thousands separators (``,`` ``，`` and spaces), 全角 digits, a leading ``▲`` / ``△``
 / ``-`` / ``−`` / ``－``, parentheses ``(1,000)``, a trailing minus ``1,000-``, a ``¥``/``円``
-decoration, and surrounding spaces (``" 150,000 "`` occurs in real EPSON exports).
+decoration (also ``\\``: the yen sign at CP932 0x5C, as JA's export writes ``\\7,000``), and
+surrounding spaces (``" 150,000 "`` occurs in real EPSON exports).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ class AmountError(CellError):
 
 
 _NEGATIVE_MARKS = ("▲", "△", "-", "−", "－")
-_STRIP = str.maketrans("", "", ",，'  ¥￥円\t")
+_STRIP = str.maketrans("", "", ",，'  ¥￥円\t\\")  # \\: ¥ as CP932 0x5C decodes
 _DECIMAL = re.compile(r"\d+(\.\d+)?\Z")
 
 

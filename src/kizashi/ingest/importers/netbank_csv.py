@@ -5,19 +5,28 @@ Layouts differ by bank: 日付/摘要/お支払金額/お預り金額/差引残�
 勘定日, 出金金額(円), 入金金額(円), 残高(円), 摘要 …), or one signed 金額 column. The header is
 found by its names (or named by a saved preset); dates may be 西暦 or 和暦; CP932 or UTF-8.
 With a balance column the running balance is verified row by row (newest-first files are
-recognised). The account comes from a preamble line (口座番号 …) or the preset's ``account``.
+recognised). The account comes from a preamble line (口座番号 …, ゆうちょ 記号-番号) or the
+preset's ``account``.
+
+The header names of the big banks' exports are known (formats.md §2.3): 三菱UFJ (支払い金額 /
+預かり金額, 摘要内容 read as the counterparty), 三井住友 (お引出し / お預入れ / お取り扱い内容),
+楽天 (one signed 入出金(円) column, 入出金内容), ゆうちょ (受入金額 / 払出金額, 詳細１ / 詳細２,
+現在（貸付）高, 記号-番号 in the preamble), PayPay (the date split over 操作日(年) (月) (日)) and
+JA (取扱日付 without a year: the latest such date not after the upload day, with a warning).
+A memo of ``-`` (住信SBI's "no memo") is dropped.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from kizashi.domain.bank import AccountType, BankAccountRef, BankTransaction, MoneyFile, classify
 
 from ..dates import DateError, parse_date
-from ..errors import Issue, error
+from ..errors import Issue, error, warning
 from ..money import MoneyOptions, MoneyResult
 from ..numbers import AmountError, parse_yen
 from .base import Sniff
@@ -33,6 +42,7 @@ NAMES: dict[str, tuple[str, ...]] = {
         "取扱日",
         "お取扱日",
         "操作日",
+        "取扱日付",
         "date",
     ),
     "description": (
@@ -40,9 +50,13 @@ NAMES: dict[str, tuple[str, ...]] = {
         "内容",
         "取引内容",
         "お取引内容",
-        "摘要内容",
         "明細",
         "取引名",
+        "お取り扱い内容",
+        "お取扱内容",
+        "入出金内容",
+        "入出金先内容",
+        "詳細1",
         "description",
     ),
     "out": (
@@ -55,6 +69,9 @@ NAMES: dict[str, tuple[str, ...]] = {
         "支払金額",
         "お支払い金額",
         "出金額",
+        "支払い金額",
+        "お引出し",
+        "払出金額",
         "withdrawal",
     ),
     "in": (
@@ -67,18 +84,35 @@ NAMES: dict[str, tuple[str, ...]] = {
         "預り金額",
         "お預かり金額",
         "入金額",
+        "預かり金額",
+        "お預入れ",
+        "受入金額",
         "deposit",
     ),
-    "amount": ("金額", "取引金額", "入出金額", "amount"),
-    "balance": ("差引残高", "残高", "現在残高", "取引後残高", "balance"),
-    "counterparty": ("振込依頼人", "振込依頼人名", "相手先", "取引先", "依頼人名", "お取引先"),
+    "amount": ("金額", "取引金額", "入出金額", "入出金", "amount"),
+    "balance": ("差引残高", "残高", "現在残高", "取引後残高", "現在(貸付)高", "現在高", "balance"),
+    "counterparty": (
+        "振込依頼人",
+        "振込依頼人名",
+        "相手先",
+        "取引先",
+        "依頼人名",
+        "お取引先",
+        "摘要内容",
+        "詳細2",
+    ),
     "memo": ("メモ", "備考", "memo"),
     "account_col": ("照会口座",),
+    # PayPay銀行 writes the date in three columns
+    "year": ("操作日(年)",),
+    "month": ("操作日(月)",),
+    "day": ("操作日(日)",),
 }
+_SPLIT_DATE = ("year", "month", "day")
 
 
 def _accept(found: dict[str, int]) -> bool:
-    if "date" not in found:
+    if "date" not in found and not all(k in found for k in _SPLIT_DATE):
         return False
     if "out" in found and "in" in found:
         return True
@@ -86,6 +120,9 @@ def _accept(found: dict[str, int]) -> bool:
 
 
 _ACCOUNT_LINE = re.compile(r"(口座番号|口座)[^\d]*(\d{6,8})")
+# ゆうちょ 記号 (5 digits, 1…0) - 番号 (up to 8 digits), as in "お客さま口座番号：10190-12345671"
+_YUCHO_LINE = re.compile(r"(?<!\d)(1\d{3}0)\s*[-‐－ー]\s*(\d{1,8})(?!\d)")
+_NO_MEMO = ("-", "－", "ー")
 
 
 class NetbankCsv:
@@ -119,23 +156,19 @@ class NetbankCsv:
         )
         result = MoneyResult(self.name, "bank", MoneyFile(), filename)
         issues = result.issues
-        number = (options.preset or {}).get("account", "")
-        for row in rows[:head]:
-            m = _ACCOUNT_LINE.search(",".join(row))
-            if m and not number:
-                number = m.group(2)
-        account = BankAccountRef(
-            account_type=AccountType.OTHER,
-            number=number.zfill(7) if number else "",
-            bank_name="",
-            holder="",
-        )
+        account = _account(rows[:head], (options.preset or {}).get("account", ""))
         header = rows[head]
+        today = options.today or date.today()
+        year_guessed: int | None = None
         parsed: list[tuple[int, date, int, int | None, str, str]] = []
         for i, row in enumerate(rows[head + 1 :], start=head + 2):
             if not any(c.strip() for c in row):
                 continue
-            raw_date = cell(row, cols.get("date"))
+            if "date" in cols:
+                raw_date = cell(row, cols["date"])
+            else:
+                parts = [cell(row, cols[k]) for k in _SPLIT_DATE]
+                raw_date = "/".join(parts) if all(parts) else ""
             if not raw_date:
                 continue  # a total or note line without a date
 
@@ -156,9 +189,13 @@ class NetbankCsv:
                 )
 
             try:
-                day = parse_date(raw_date)
+                day = _month_day(raw_date, today)
+                if day is None:
+                    day = parse_date(raw_date)
+                elif year_guessed is None:
+                    year_guessed = i
             except DateError:
-                bad("date", "bank.bad_date", "not a date", raw_date)
+                bad("date" if "date" in cols else "year", "bank.bad_date", "not a date", raw_date)
                 continue
             try:
                 if "amount" in cols and not ("in" in cols and "out" in cols):
@@ -185,9 +222,11 @@ class NetbankCsv:
                         "balance", "bank.bad_amount", "not a yen amount", cell(row, cols["balance"])
                     )
                     continue
-            desc = cell(row, cols.get("description"))
-            memo = cell(row, cols.get("memo"))
             counterparty = cell(row, cols.get("counterparty"))
+            desc = cell(row, cols["description"]) if "description" in cols else counterparty
+            memo = cell(row, cols.get("memo"))
+            if memo in _NO_MEMO:
+                memo = ""
             parsed.append(
                 (i, day, amount, balance, desc + (f" {memo}" if memo else ""), counterparty)
             )
@@ -198,6 +237,18 @@ class NetbankCsv:
                     f"{filename}: no transactions under the header",
                     file=filename,
                     line=head + 1,
+                )
+            )
+        if year_guessed is not None:
+            col = cols.get("date")
+            issues.append(
+                warning(
+                    "bank.year_inferred",
+                    file=filename,
+                    line=year_guessed,
+                    column=None if col is None else col + 1,
+                    field=header[col] if col is not None and col < len(header) else "日付",
+                    params={"today": today.isoformat()},
                 )
             )
         ordered = _order(parsed)
@@ -226,6 +277,49 @@ class NetbankCsv:
 
 
 Row = tuple[int, date, int, int | None, str, str]
+
+_MONTH_DAY = re.compile(r"(\d{1,2})\s*[月/]\s*(\d{1,2})\s*日?\Z")
+
+
+def _month_day(text: str, today: date) -> date | None:
+    """``4月30日`` / ``4/30`` (JA's export has no year) → the latest such day on or before
+    ``today``; None when the text is not a month and day (then it is read as a full date)."""
+    m = _MONTH_DAY.match(unicodedata.normalize("NFKC", text).strip())
+    if m is None:
+        return None
+    month, dom = int(m.group(1)), int(m.group(2))
+    for year in (today.year, today.year - 1, today.year - 2, today.year - 3, today.year - 4):
+        try:
+            d = date(year, month, dom)
+        except ValueError:
+            continue  # 2月29日 outside a leap year
+        if d <= today:
+            return d
+    raise DateError(f"no such date: {text!r}", "no_such_date", text=text)
+
+
+def _account(preamble: list[list[str]], number: str) -> BankAccountRef:
+    """The account a preamble names: ゆうちょ 記号-番号 (as the 全銀 branch 店番 and 7-digit
+    number its transfers use: 記号 1ab?0 → 店番 ab8, 番号 without its check digit), else an
+    口座番号 of 6–8 digits; ``number`` (a preset's) wins."""
+    if not number:
+        for row in preamble:
+            line = ",".join(row)
+            yucho = _YUCHO_LINE.search(unicodedata.normalize("NFKC", line))
+            if yucho and "口座" in line:
+                mark, num = yucho.group(1), yucho.group(2).zfill(8)
+                return BankAccountRef(
+                    bank_code="9900",
+                    branch_code=mark[1:3] + "8",
+                    account_type=AccountType.ORDINARY,
+                    number=num[:7],
+                    bank_name="ゆうちょ銀行",
+                )
+            m = _ACCOUNT_LINE.search(line)
+            if m:
+                number = m.group(2)
+                break
+    return BankAccountRef(account_type=AccountType.OTHER, number=number.zfill(7) if number else "")
 
 
 def _chain_ok(rows: list[Row]) -> bool:
