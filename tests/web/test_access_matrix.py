@@ -238,6 +238,9 @@ ROUTES: dict[str, R] = {
     "GET /api/v1/admin/models/{version}": R(MODEL_ADMIN),
     "POST /admin/models/{version}/activate": R(MODEL_ADMIN, form={}),
     "POST /api/v1/admin/models/{version}/activate": R(MODEL_ADMIN),
+    # ending the organisation's own active version (ADR 0010): its administrator, its own
+    "POST /admin/models/deactivate": R(MODEL_ADMIN, form={}),
+    "DELETE /api/v1/admin/models/active": R(MODEL_ADMIN),
     # training jobs and evaluation: a bank's or guarantor's administrator; the triage weighting:
     # an institution's administrator, of its own organisation
     "POST /admin/model-jobs": R(MODEL_ADMIN, form={"test_months": "3"}),
