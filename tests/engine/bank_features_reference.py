@@ -1,8 +1,9 @@
 """The bank features as first written (three GROUP BYs over the raw transactions in one query,
 the cash forecast's own scan): the reference the fast path of
 ``kizashi.engine.exec.bank_features`` is compared with (``test_bank_features_fast.py``).
-Kept verbatim from commit c038d4e but for the names and two later definitions, taken from the
-engine as they are (not a restructuring to check): the open invoices (per business and side
+Kept verbatim from commit c038d4e but for the names and the later definitions, taken from the
+engine as they are (not a restructuring to check): the invoices per month of issue
+(``invoice_months_sql``, with what is overdue), the open invoices (per business and side
 without a schedule, at what they still ask, ``open_invoices_sql``: ``open_receivables`` and the
 forecast's lines) and the 12 months' Benford chi-square; not used outside the tests."""
 
@@ -19,6 +20,7 @@ from kizashi.engine.exec.bank_features import (
     _register,
     _register_instalments,
     _register_invoices,
+    invoice_months_sql,
     open_invoices_sql,
 )
 
@@ -160,12 +162,12 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
         for k, p in enumerate(BENFORD, 1)
     )
     inv = (
-        f"LEFT JOIN (SELECT business_id, {_mi('issue_date')} AS m, SUM(total_yen) AS invoices_issued"
-        " FROM bank_inv WHERE direction = 'issued' GROUP BY 1, 2) AS inv USING (business_id, m)"
+        f"LEFT JOIN ({invoice_months_sql(as_of_m)}) AS inv USING (business_id, m)"
         if invoices
         else ""
     )
     inv_col = "inv.invoices_issued" if invoices else "CAST(NULL AS BIGINT)"
+    overdue_col = "inv.invoices_overdue" if invoices else "CAST(NULL AS BIGINT)"
     # open receivables: the schedule of a business that has one, else its open invoices issued
     if open_items or invoices:
         parts = []
@@ -247,7 +249,7 @@ SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx,
             ELSE COALESCE(mo.other_in, 0) END AS bank_deposits,
        mo.bank_high_rate_tx, bal.bank_negative_days,
        cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_chi2, ben.bank_benford_n,
-       {inv_col} AS invoices_issued, {oi_col} AS open_receivables, {pn_col} AS book_round_items
+       {inv_col} AS invoices_issued, {overdue_col} AS invoices_overdue, {oi_col} AS open_receivables, {pn_col} AS book_round_items
 FROM mo
 JOIN bal USING (business_id, m)
 JOIN ben USING (business_id, m)

@@ -23,7 +23,7 @@ def _row(result, business_id):
 
 def test_as_of_is_latest_month(result):
     assert result.as_of == dt.date(2025, 3, 1)
-    assert result.pack == "kizashi.default@2026.4.0"
+    assert result.pack == "kizashi.default@2026.5.0"
 
 
 # Business 1 at 2025-03, fiscal-year month 12. Hand computation (see panels.business_one):

@@ -48,7 +48,7 @@ rules:
 
 def test_default_pack_loads():
     pack = default_pack()
-    assert pack.ref == "kizashi.default@2026.4.0"
+    assert pack.ref == "kizashi.default@2026.5.0"
     ids = [r.id for r in pack.rules]
     assert len(ids) == len(set(ids)) >= 12
     for needed in (
@@ -111,7 +111,7 @@ def test_exported_text_round_trips():
     text = (
         default_pack_text()
         .replace("id: kizashi.default", "id: cgc.tokyo")
-        .replace('version: "2026.4.0"', 'version: "1.0.0"')
+        .replace('version: "2026.5.0"', 'version: "1.0.0"')
         .replace("value: 1.0, ja: 手元", "value: 1.5, ja: 手元")
     )
     pack = load_pack_text(text)

@@ -29,7 +29,7 @@ def test_export_edit_install_run(cli, store, settings, tmp_path):
     # The bank is stricter about liquidity: 2 months of sales instead of 1.
     mine = (
         text.replace("id: kizashi.default", "id: bank-demo-1.watchpoints")
-        .replace('version: "2026.4.0"', 'version: "2026.2"')
+        .replace('version: "2026.5.0"', 'version: "2026.2"')
         .replace("liquidity_min_months: {value: 1.0", "liquidity_min_months: {value: 2.0")
     )
     out.write_text(mine, "utf-8")
@@ -53,7 +53,7 @@ def test_export_edit_install_run(cli, store, settings, tmp_path):
 
     runs = run_monitoring_job(store, settings)
     refs = {r.pack_ref: r for r in runs}
-    assert set(refs) == {"kizashi.default@2026.4.0", "bank-demo-1.watchpoints@2026.2"}
+    assert set(refs) == {"kizashi.default@2026.5.0", "bank-demo-1.watchpoints@2026.2"}
     assert refs["bank-demo-1.watchpoints@2026.2"].businesses < 40  # only businesses it may monitor
     with store.session() as s:
         own = (
@@ -64,7 +64,7 @@ def test_export_edit_install_run(cli, store, settings, tmp_path):
         liq_default = (
             s.execute(
                 select(Flag.business_id).where(
-                    Flag.pack_ref == "kizashi.default@2026.4.0",
+                    Flag.pack_ref == "kizashi.default@2026.5.0",
                     Flag.rule_id == "cash.low_liquidity",
                 )
             )
@@ -100,4 +100,4 @@ def test_export_edit_install_run(cli, store, settings, tmp_path):
                 views = read_flags(s, _actor(store, login), bid, Purpose.MONITORING, today=today)
         except NotFound:
             continue
-        assert all(v.pack_ref == "kizashi.default@2026.4.0" for v in views)
+        assert all(v.pack_ref == "kizashi.default@2026.5.0" for v in views)

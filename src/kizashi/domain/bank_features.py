@@ -64,6 +64,12 @@ BANK_FEATURES: tuple[tuple[str, str, str], ...] = (
         "invoices issued in the month (tax included, yen)",
     ),
     (
+        "invoices_overdue",
+        "発行した請求書のうち基準月末に支払期日を過ぎて未入金の額(発行月別、円)",
+        "what invoices issued in the month still ask, unpaid past their due date at the as-of"
+        " month's end (yen)",
+    ),
+    (
         "open_receivables",
         "売掛金の残高一覧・未入金の請求書の合計(基準月のみ、円)",
         "receivables schedule or unpaid invoices issued (as-of month only, yen)",

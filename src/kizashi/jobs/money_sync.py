@@ -1,14 +1,14 @@
 """Money that moved, copied from the store to the analytics file, incrementally.
 
 The money tables of ``kizashi.store.analytics_schema`` (``bank_transactions``, ``invoices``,
-``open_items``) live beside the panel in ``<data_dir>/analytics.duckdb``, for the bank
-features, the 真贋性 checks and the cash forecast at scale.
+``open_items``, ``invoice_payments``) live beside the panel in ``<data_dir>/analytics.duckdb``,
+for the bank features, the 真贋性 checks and the cash forecast at scale.
 
 * Bank transactions are never changed once stored (an overlapping statement adds only new
   rows), so a sync appends the rows whose store id is above the file's watermark.
-* Invoices and open items change (a schedule replaces its side; an invoice is marked paid, or
-  paid in part: ``settled_yen``, the payments matched to it and the fees its payer deducted,
-  ``invoice_payment``), so a sync rewrites them for the businesses with a money submission above
+* Invoices, open items and the matched payments change (a schedule replaces its side; an
+  invoice is marked paid, or paid in part: ``settled_yen``, the payments matched to it and the
+  fees its payer deducted, ``invoice_payment``), so a sync rewrites them for the businesses with a money submission above
   the file's submission watermark (matching runs in the import's unit of work, so a changed
   match comes with a submission; after a change of the matching rules, ``full=True``).
 
@@ -30,6 +30,7 @@ from sqlalchemy import BigInteger, cast, func, select
 from kizashi.store.analytics import analytics_path
 from kizashi.store.analytics_schema import (
     BANK_TRANSACTIONS,
+    INVOICE_PAYMENTS,
     INVOICES,
     MONEY_META,
     MONEY_TABLES,
@@ -95,6 +96,15 @@ _INV_TYPES = [
     pa.int64(),
 ]
 _OPEN_TYPES = [pa.int32(), pa.string(), pa.string(), pa.date32(), pa.int64()]
+_PAY_TYPES = [
+    pa.int32(),
+    pa.string(),
+    pa.string(),
+    pa.date32(),
+    pa.string(),
+    pa.int64(),
+    pa.int64(),
+]
 
 
 def sync_money(
@@ -159,6 +169,7 @@ def sync_money(
             )
             inv_rows: list[tuple[Any, ...]] = []
             open_rows: list[tuple[Any, ...]] = []
+            pay_rows: list[tuple[Any, ...]] = []
             if changed:
                 settled = (
                     select(
@@ -191,6 +202,24 @@ def sync_money(
                         .order_by(Invoice.id)
                     )
                 ]
+                pay_rows = [
+                    tuple(r)
+                    for r in s.execute(
+                        select(
+                            InvoicePayment.business_id,
+                            Invoice.invoice_number,
+                            Invoice.direction,
+                            BankTransaction.booked_on,
+                            BankTransaction.kind,
+                            InvoicePayment.amount_yen,
+                            InvoicePayment.fee_yen,
+                        )
+                        .join(Invoice, Invoice.id == InvoicePayment.invoice_id)
+                        .join(BankTransaction, BankTransaction.id == InvoicePayment.transaction_id)
+                        .where(InvoicePayment.business_id.in_(changed))
+                        .order_by(InvoicePayment.id)
+                    )
+                ]
                 open_rows = [
                     tuple(r)
                     for r in s.execute(
@@ -210,14 +239,19 @@ def sync_money(
             con.register("changed", pa.table({"business_id": pa.array(changed, pa.int32())}))
             con.register("new_inv", _arrow(inv_rows, INVOICES.column_names, _INV_TYPES))
             con.register("new_open", _arrow(open_rows, OPEN_ITEMS.column_names, _OPEN_TYPES))
+            con.register("new_pay", _arrow(pay_rows, INVOICE_PAYMENTS.column_names, _PAY_TYPES))
             con.execute("BEGIN")
-            for table, new in ((INVOICES, "new_inv"), (OPEN_ITEMS, "new_open")):
+            for table, new in (
+                (INVOICES, "new_inv"),
+                (OPEN_ITEMS, "new_open"),
+                (INVOICE_PAYMENTS, "new_pay"),
+            ):
                 con.execute(
                     f"DELETE FROM {table.name} WHERE business_id IN (SELECT business_id FROM changed)"
                 )
                 con.execute(f"INSERT INTO {table.name} BY NAME SELECT * FROM {new}")
             con.execute("COMMIT")
-            for name in ("changed", "new_inv", "new_open"):
+            for name in ("changed", "new_inv", "new_open", "new_pay"):
                 con.unregister(name)
         con.execute(
             f"UPDATE {MONEY_META} SET transaction_watermark = ?, submission_watermark = ?",

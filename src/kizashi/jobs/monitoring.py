@@ -51,6 +51,7 @@ from kizashi.store.analytics import mark_staged, publish_staged, stage_analytics
 from kizashi.store.analytics_schema import (
     BANK_TRANSACTIONS,
     INDICATOR_VALUES,
+    INVOICE_PAYMENTS,
     INVOICES,
     OPEN_ITEMS,
     PEER_STATS,
@@ -253,6 +254,7 @@ def _bank_features(store: Store, staged: Path, panel: pa.Table, as_of: date) -> 
         return None
     inv = read_money_table(staged.parent, INVOICES.name, path=staged)
     oi = read_money_table(staged.parent, OPEN_ITEMS.name, path=staged)
+    pay = read_money_table(staged.parent, INVOICE_PAYMENTS.name, path=staged)
     with store.read_session() as s:
         rows = s.execute(
             select(
@@ -277,6 +279,7 @@ def _bank_features(store: Store, staged: Path, panel: pa.Table, as_of: date) -> 
         as_of,
         invoices=inv if inv.num_rows else None,
         open_items=oi if oi.num_rows else None,
+        payments=pay if pay.num_rows else None,
         panel=panel,
         instalments=inst,
     )

@@ -20,6 +20,8 @@ table              rows
 ``invoices``       invoices issued and received, paid or not, and what matched payments settled
                    (``INVOICES``)
 ``open_items``     receivables and payables still open (``OPEN_ITEMS``)
+``invoice_payments``  bank movements matched to invoices: date, kind, yen applied, fee
+                   (``INVOICE_PAYMENTS``)
 ``money_meta``     one row: the transaction and submission watermarks of the last money sync
 ``risk_scores``    model version × as-of month × business: the probability, priorities and the
                    inputs the reasons need (``kizashi.store.risk_scores``; columns follow the
@@ -122,7 +124,21 @@ OPEN_ITEMS = Table(
     ),
 )
 
-MONEY_TABLES: tuple[Table, ...] = (BANK_TRANSACTIONS, INVOICES, OPEN_ITEMS)
+# the bank movements matched to invoices (``invoice_payment``), one row per movement × invoice
+INVOICE_PAYMENTS = Table(
+    "invoice_payments",
+    (
+        ("business_id", "INTEGER NOT NULL"),
+        ("invoice_id", "VARCHAR NOT NULL"),
+        ("direction", "VARCHAR NOT NULL"),  # the invoice's
+        ("booked_on", "DATE NOT NULL"),  # the movement's
+        ("kind", "VARCHAR NOT NULL"),  # the movement's kizashi.domain.bank.TxKind value
+        ("amount_yen", "BIGINT NOT NULL"),  # applied to the invoice (> 0)
+        ("fee_yen", "BIGINT NOT NULL"),  # the transfer fee the payer deducted
+    ),
+)
+
+MONEY_TABLES: tuple[Table, ...] = (BANK_TRANSACTIONS, INVOICES, OPEN_ITEMS, INVOICE_PAYMENTS)
 MONEY_META_TABLE = Table(
     MONEY_META, (("transaction_watermark", "BIGINT"), ("submission_watermark", "BIGINT"))
 )
@@ -151,18 +167,19 @@ TABLES = frozenset(
 
 def ensure_money(con: duckdb.DuckDBPyConnection) -> None:
     """Create the money tables and their watermark row when the file lacks them."""
+    had_payments = INVOICE_PAYMENTS.name in tables(con)
     for table in MONEY_TABLES:
         con.execute(table.ddl())
     con.execute(MONEY_META_TABLE.ddl())
     if con.execute(f"SELECT COUNT(*) FROM {MONEY_META}").fetchall()[0][0] == 0:
         con.execute(f"INSERT INTO {MONEY_META} VALUES (0, 0)")
-    # invoice columns added later: a file without them gets them and every business's
-    # invoices are rewritten by the next sync (its submission watermark reset)
+    # invoice columns and the matched payments added later: a file without them gets them and
+    # every business's invoices are rewritten by the next sync (its submission watermark reset)
     have = {r[0] for r in con.execute(f"DESCRIBE {INVOICES.name}").fetchall()}
     later = [(n, t) for n, t in INVOICES.columns if n not in have]
     for n, t in later:
         con.execute(f"ALTER TABLE {INVOICES.name} ADD COLUMN {n} {t.replace(' NOT NULL', '')}")
-    if later:
+    if later or not had_payments:
         con.execute(f"UPDATE {MONEY_META} SET submission_watermark = 0")
 
 

@@ -34,7 +34,7 @@ import pyarrow as pa
 
 from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS, BENFORD, ROUND_ITEMS
 
-from .cash_forecast import forecast_sql, horizon_end
+from .cash_forecast import as_of_end, forecast_sql, horizon_end
 
 Source: TypeAlias = str | Path | pa.Table | None
 # transactions per pass (``compute_bank_features``): ~20,000 businesses of ~100 a month for 12
@@ -133,10 +133,25 @@ def open_invoices_sql(as_of_m: int, *, open_items: bool) -> str:
     )
 
 
-def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool) -> str:
+def invoice_months_sql(as_of_m: int) -> str:
+    """Per business × month of issue, from ``bank_inv``: the invoices issued (tax included) and
+    what those of them past due at the as-of month's end (without a due date: 30 days after
+    issue) still ask, unpaid — an invoice nobody paid is no evidence of a sale."""
+    a = as_of_end(as_of_m)
+    return (
+        f"SELECT business_id, {_mi('issue_date')} AS m, SUM(total_yen) AS invoices_issued,"
+        " COALESCE(SUM(payable_yen - settled_yen) FILTER (WHERE NOT paid AND payable_yen > settled_yen"
+        f" AND COALESCE(due_date, issue_date + 30) < {a}), 0) AS invoices_overdue"
+        " FROM bank_inv WHERE direction = 'issued' GROUP BY 1, 2"
+    )
+
+
+def features_sql(
+    as_of_m: int, *, invoices: bool, open_items: bool, panel: bool, payments: bool = False
+) -> str:
     """The features of every business and month up to ``as_of_m`` (a month index), from the
     relations ``bank_tx``, ``bank_slots`` (``slots_sql``) and, when present, ``bank_inv``,
-    ``bank_oi`` and ``bank_panel``."""
+    ``bank_oi``, ``bank_panel`` and ``bank_pay`` (the movements matched to invoices)."""
     digits = ", ".join(
         f"CAST(COALESCE(SUM(n) FILTER (WHERE d = {k}), 0) AS BIGINT) AS d{k}" for k in range(1, 10)
     )
@@ -167,12 +182,23 @@ def features_sql(as_of_m: int, *, invoices: bool, open_items: bool, panel: bool)
         for k, p in enumerate(BENFORD, 1)
     )
     inv = (
-        f"LEFT JOIN (SELECT business_id, {_mi('issue_date')} AS m, SUM(total_yen) AS invoices_issued"
-        " FROM bank_inv WHERE direction = 'issued' GROUP BY 1, 2) AS inv USING (business_id, m)"
+        f"LEFT JOIN ({invoice_months_sql(as_of_m)}) AS inv USING (business_id, m)"
         if invoices
         else ""
     )
     inv_col = "inv.invoices_issued" if invoices else "CAST(NULL AS BIGINT)"
+    overdue_col = "inv.invoices_overdue" if invoices else "CAST(NULL AS BIGINT)"
+    # deposits matched to invoices issued (``bank_pay``) that the bank left unclassified are
+    # customer receipts too (in a month without classified receipts all unclassified money in
+    # already counts)
+    pay = (
+        f"LEFT JOIN (SELECT business_id, {_mi('booked_on')} AS m, SUM(amount_yen) AS matched_in"
+        f" FROM bank_pay WHERE direction = 'issued' AND kind = 'other' AND {_upto(as_of_m)}"
+        " GROUP BY 1, 2) AS pay USING (business_id, m)"
+        if payments
+        else ""
+    )
+    matched = "COALESCE(pay.matched_in, 0)" if payments else "0"
     # open receivables, per business: its receivables schedule when it sent one, else what its
     # unpaid invoices issued up to the as-of month still ask (``open_invoices_sql``)
     parts = []
@@ -252,16 +278,17 @@ ben AS (
 )
 SELECT mo.business_id, mo.m, bal.bank_balance, mo.bank_tx,
        {", ".join(f"COALESCE(mo.{n}, 0) AS {n}" for n in kinds if n not in ("bank_deposits", "other_in"))},
-       CASE WHEN COALESCE(mo.bank_deposits, 0) > 0 THEN mo.bank_deposits
+       CASE WHEN COALESCE(mo.bank_deposits, 0) > 0 THEN mo.bank_deposits + {matched}
             ELSE COALESCE(mo.other_in, 0) END AS bank_deposits,
        mo.bank_high_rate_tx, bal.bank_negative_days,
        cust.bank_top_customer_pct, ben.bank_benford_mad, ben.bank_benford_chi2, ben.bank_benford_n,
-       {inv_col} AS invoices_issued, {oi_col} AS open_receivables, {pn_col} AS book_round_items
+       {inv_col} AS invoices_issued, {overdue_col} AS invoices_overdue,
+       {oi_col} AS open_receivables, {pn_col} AS book_round_items
 FROM mo
 JOIN bal USING (business_id, m)
 JOIN ben USING (business_id, m)
 LEFT JOIN cust USING (business_id, m)
-{inv} {oi} {pn}
+{inv} {oi} {pn} {pay}
 """
 
 
@@ -287,6 +314,7 @@ def compute_bank_features(
     open_items: Source = None,
     panel: Source = None,
     instalments: Source = None,
+    payments: Source = None,
     con: duckdb.DuckDBPyConnection | None = None,
     chunk_rows: int = CHUNK_ROWS,
 ) -> pa.Table:
@@ -295,7 +323,8 @@ def compute_bank_features(
     Sources are Arrow tables or Parquet (a file, a glob, or a ``kizashi synth --bank``
     directory). ``open_items`` is the schedule as of ``as_of``'s month; ``instalments``
     (business_id, due_date, principal, interest, paid_on) the loans' repayment schedules (a
-    synthetic portfolio directory: its repayments joined to its loans). The cash forecast
+    synthetic portfolio directory: its repayments joined to its loans); ``payments`` the bank
+    movements matched to invoices (``analytics_schema.INVOICE_PAYMENTS``). The cash forecast
     features are computed for the as-of month (``cash_forecast``). The businesses are taken in
     ranges of about ``chunk_rows`` transactions, one after another (``_chunks``): memory and
     the hash tables stay the size of a range, so the cost grows linearly with the portfolio.
@@ -307,10 +336,13 @@ def compute_bank_features(
         _register(con, "bank_tx_src", transactions, "bank_transactions")
         has_inv = _register_invoices(con, invoices)
         has_oi = _register(con, "bank_oi_src", open_items, "open_items")
+        has_pay = _register(con, "bank_pay_src", payments, "invoice_payments")
         has_pn = _register(con, "bank_panel_src", panel, "panel")
         has_inst = _register_instalments(con, instalments, "bank_inst_src")
         as_of_m = as_of.year * 12 + as_of.month - 1
-        feat_sql = features_sql(as_of_m, invoices=has_inv, open_items=has_oi, panel=has_pn)
+        feat_sql = features_sql(
+            as_of_m, invoices=has_inv, open_items=has_oi, panel=has_pn, payments=has_pay
+        )
         slot_sql = slots_sql(as_of_m)
         fc = forecast_sql(
             as_of_m,
@@ -342,6 +374,7 @@ def compute_bank_features(
             ("bank_oi", has_oi),
             ("bank_panel", has_pn),
             ("bank_inst", has_inst),
+            ("bank_pay", has_pay),
         ]
         src = {"bank_inst": "bank_inst_due"}
         parts = []
