@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from kizashi.access import Actor, access_business_for_upload
@@ -106,7 +106,20 @@ def match_business(
         )
     window = MatchWindow()
     query = (
-        select(Invoice, Counterparty)
+        select(
+            Invoice.id,
+            Invoice.direction,
+            Invoice.issue_date,
+            Invoice.due_date,
+            Invoice.payable_yen,
+            Invoice.credit_note,
+            Invoice.paid,
+            Invoice.invoice_number,
+            Counterparty.id.label("cp"),
+            Counterparty.name,
+            Counterparty.registration_number,
+            Counterparty.corporate_number,
+        )
         .join(Counterparty, Counterparty.id == Invoice.counterparty_id)
         .where(Invoice.business_id == business_id)
     )
@@ -118,16 +131,16 @@ def match_business(
         OpenInvoice(
             id=i.id,
             direction=i.direction,
-            counterparty_id=c.id,
-            name=c.name,
+            counterparty_id=i.cp,
+            name=i.name,
             issue_date=i.issue_date,
             amount_yen=0 if i.credit_note else i.payable_yen - kept.get(i.id, 0),
             due_date=i.due_date,
-            registration_number=c.registration_number or "",
-            corporate_number=c.corporate_number or "",
+            registration_number=i.registration_number or "",
+            corporate_number=i.corporate_number or "",
             number=i.invoice_number,
         )
-        for i, c in rows
+        for i in rows
     ]
     moves = select(
         BankTransaction.id,
@@ -149,23 +162,37 @@ def match_business(
     if since is None:
         session.execute(delete(InvoicePayment).where(InvoicePayment.business_id == business_id))
     now = datetime.now(UTC)
-    session.add_all(
-        InvoicePayment(
-            business_id=business_id,
-            invoice_id=a.invoice_id,
-            transaction_id=a.transaction_id,
-            amount_yen=a.amount_yen,
-            fee_yen=a.fee_yen,
-            rule=a.rule.value,
-            matched_at=now,
+    session.flush()
+    if found:
+        session.execute(
+            insert(InvoicePayment),
+            [
+                {
+                    "business_id": business_id,
+                    "invoice_id": a.invoice_id,
+                    "transaction_id": a.transaction_id,
+                    "amount_yen": a.amount_yen,
+                    "fee_yen": a.fee_yen,
+                    "rule": a.rule.value,
+                    "matched_at": now,
+                }
+                for a in found
+            ],
         )
-        for a in found
-    )
     done = settled(invoices, found)
-    for (inv, _), open_inv in zip(rows, invoices, strict=True):
-        inv.paid = (
-            not inv.credit_note and inv.payable_yen > 0 and done[inv.id] >= open_inv.amount_yen
+    flips = [
+        {"id": row.id, "paid": paid}
+        for row, open_inv in zip(rows, invoices, strict=True)
+        if (
+            paid := row.payable_yen > 0
+            and not row.credit_note
+            and done[row.id] >= open_inv.amount_yen
         )
+        != row.paid
+    ]
+    if flips:
+        session.execute(update(Invoice), flips)
+        session.expire_all()  # the session's invoices read ``paid`` again
     return _finish(session, actor, business_id, since, rematched=len(movements))
 
 

@@ -275,6 +275,7 @@ def match_payments(
     """
     book = _Book(invoices, window or MatchWindow())
     moves = sorted((m for m in movements if m.amount_yen != 0), key=lambda m: (m.booked_on, m.id))
+    book.dates = [m.booked_on for m in moves]
     out: list[Allocation] = []
     for k, mv in enumerate(moves):
         book.advance(mv.booked_on)
@@ -306,7 +307,11 @@ class _Book:
         self.by_cp: dict[str, dict[int, list[OpenInvoice]]] = {x: {} for x in d}  # _order
         self.by_amount: dict[str, dict[int, set[int]]] = {x: {} for x in d}
         self.by_number: dict[str, dict[str, set[int]]] = {x: {} for x in d}
-        self.verdicts: dict[str, dict[int, Verdict]] = {}  # words → counterparty → verdict
+        # words → (counterparties judged, "same" ones, "unknown" ones), see ``_parties``
+        self.parties: dict[str, tuple[int, set[int], set[int]]] = {}
+        self.cp_list: list[OpenInvoice] = []  # an invoice per counterparty, in order seen
+        self.cp_seen: set[int] = set()
+        self.dates: list[date] = []  # the movements' days, for the look-ahead
         self.keys: dict[int, str] = {}  # invoice id → number_key
         self.sums: dict[tuple[tuple[int, int], ...], _Sums] = {}
 
@@ -317,6 +322,9 @@ class _Book:
             inv = self.pending[self.nxt]
             self.nxt += 1
             self.invoice[inv.id] = inv
+            if inv.counterparty_id not in self.cp_seen:
+                self.cp_seen.add(inv.counterparty_id)
+                self.cp_list.append(inv)
             self.open[inv.id] = inv.amount_yen
             insort(self.by_cp[inv.direction].setdefault(inv.counterparty_id, []), inv, key=_order)
             self.by_amount[inv.direction].setdefault(inv.amount_yen, set()).add(inv.id)
@@ -347,27 +355,14 @@ class _Book:
         if key := self.keys[iid]:
             _discard(self.by_number[inv.direction], key, iid)
 
-    def verdict(self, text: str, inv: OpenInvoice) -> Verdict:
-        known = self.verdicts.setdefault(text, {})
-        v = known.get(inv.counterparty_id)
-        if v is None:
-            v = known[inv.counterparty_id] = party_verdict(text, inv)
-        return v
-
     # ---------------------------------------------------------------- one movement
 
     def allocate(self, moves: Sequence[Movement], k: int) -> list[Allocation]:
         mv = moves[k]
         direction, paid = _direction(mv), abs(mv.amount_yen)
         groups = self.by_cp[direction]
-        known = self.verdicts.setdefault(mv.text, {})
-        verdict = {}
-        for cp, invs in groups.items():
-            v = known.get(cp)
-            if v is None:
-                v = known[cp] = party_verdict(mv.text, invs[0])
-            verdict[cp] = v
-        named = self._named(mv.text, direction, verdict)
+        same_all, unknown_all = self._parties(mv.text)
+        named = self._named(mv.text, direction, same_all, unknown_all)
         if named:
             # the words name invoices by number: only those, a part payment allowed (rule 4)
             cands: dict[int, list[OpenInvoice]] = {}
@@ -375,10 +370,14 @@ class _Book:
                 cands.setdefault(inv.counterparty_id, []).append(inv)
             may_part = True
         else:
-            same = [cp for cp, v in verdict.items() if v == "same"]
             # words naming the counterparty settle whose money it is
-            chosen = same or [cp for cp, v in verdict.items() if v == "unknown"]
-            cands = {cp: groups[cp] for cp in chosen}
+            same = [cp for cp in same_all if cp in groups]
+            if same:
+                cands = {cp: groups[cp] for cp in same}
+            elif len(unknown_all) < len(groups):
+                cands = {cp: groups[cp] for cp in unknown_all if cp in groups}
+            else:
+                cands = {cp: g for cp, g in groups.items() if cp in unknown_all}
             may_part = bool(same)
         if not cands:
             return []
@@ -389,13 +388,32 @@ class _Book:
             found = self._partial(moves, k, paid, cands)
         return found or []
 
-    def _named(self, text: str, direction: str, verdict: dict[int, Verdict]) -> list[OpenInvoice]:
+    def _parties(self, text: str) -> tuple[set[int], set[int]]:
+        """The counterparties (all seen so far) the words name ("same") or may name
+        ("unknown"); verdicts are worked out once per words and counterparty."""
+        known = self.parties.get(text)
+        if known is None:
+            known = self.parties[text] = (0, set(), set())
+        seen, same, unknown = known
+        if seen < len(self.cp_list):
+            for inv in self.cp_list[seen:]:
+                v = party_verdict(text, inv)
+                if v == "same":
+                    same.add(inv.counterparty_id)
+                elif v == "unknown":
+                    unknown.add(inv.counterparty_id)
+            self.parties[text] = (len(self.cp_list), same, unknown)
+        return same, unknown
+
+    def _named(
+        self, text: str, direction: str, same: set[int], unknown: set[int]
+    ) -> list[OpenInvoice]:
         numbers = self.by_number[direction]
         if not numbers:
             return []
         ids = {i for tok in number_tokens(text) for i in numbers.get(tok, ())}
         invs = [self.invoice[i] for i in ids]
-        return [i for i in invs if verdict[i.counterparty_id] != "other"]
+        return [i for i in invs if i.counterparty_id in same or i.counterparty_id in unknown]
 
     def _single(
         self,
@@ -494,26 +512,28 @@ class _Book:
         ``LOOKAHEAD_DAYS``, same direction, naming the counterparty or the invoice's number)
         pays exactly or less a transfer fee."""
         mv = moves[k]
-        rests = [(i, self.open[i.id] - paid) for i in invs if self.open[i.id] > paid]
-        if not rests:
+        wanted: dict[int, list[OpenInvoice]] = {}  # a later amount → whose rest it pays
+        for inv in invs:
+            rest = self.open[inv.id] - paid
+            if rest > 0:
+                for amount in (rest, *(rest - fee for fee in FEES if rest > fee)):
+                    wanted.setdefault(amount, []).append(inv)
+        if not wanted:
             return None
-        horizon = mv.booked_on + timedelta(days=LOOKAHEAD_DAYS)
-        direction = _direction(mv)
-        for later in moves[k + 1 :]:
-            if later.booked_on > horizon:
-                break
-            if _direction(later) != direction:
+        end = bisect_right(self.dates, mv.booked_on + timedelta(days=LOOKAHEAD_DAYS))
+        best: OpenInvoice | None = None
+        for later in moves[k + 1 : end]:
+            hits = wanted.get(abs(later.amount_yen))
+            if not hits or (later.amount_yen > 0) != (mv.amount_yen > 0):
                 continue
-            amount = abs(later.amount_yen)
-            for inv, rest in rests:  # oldest due first
-                if not (rest == amount or is_transfer_fee(rest - amount)):
+            same, _ = self._parties(later.text)
+            tokens = number_tokens(later.text)
+            for inv in hits:
+                if best is not None and _order(best) <= _order(inv):
                     continue
-                key = self.keys[inv.id]
-                if self.verdict(later.text, inv) == "same" or (
-                    key and key in number_tokens(later.text)
-                ):
-                    return inv
-        return None
+                if inv.counterparty_id in same or (self.keys[inv.id] in tokens):
+                    best = inv
+        return best
 
 
 def _discard(index: dict[Any, set[int]], key: object, iid: int) -> None:
