@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
+from string import Formatter
 from typing import Any
 
 from sqlalchemy import select
@@ -177,14 +178,10 @@ def flag_view(
             evidence,
             **own,
         )
-    explanation = {}
-    for lang in ("ja", "en"):
-        try:
-            explanation[lang] = render(
-                rule.explanation[lang], evidence, f.last_seen_month, f.opened_month, lang
-            )
-        except (KeyError, ValueError, IndexError):
-            explanation[lang] = rule.explanation[lang]
+    explanation = {
+        lang: _explain(rule.explanation[lang], evidence, f.last_seen_month, f.opened_month, lang)
+        for lang in ("ja", "en")
+    }
     return FlagView(
         id=f.id,
         rule_id=f.rule_id,
@@ -205,6 +202,22 @@ def flag_view(
         evidence=evidence,
         **own,
     )
+
+
+def _explain(
+    template: str, evidence: dict[str, Any], period: date, opened: date | None, lang: str
+) -> str:
+    """The rule's explanation filled with the flag's evidence; a value the evidence lacks (a
+    flag stored without evidence, or by an older pack) reads 「—」 like a missing value, never
+    the template's raw ``{placeholder}``. A template that cannot be filled at all gives ""."""
+    try:
+        fields = {
+            (n or "").split(".")[0].split("[")[0] for _, n, _, _ in Formatter().parse(template)
+        }
+        missing = {name: None for name in fields if name and name not in ("period", "opened")}
+        return render(template, missing | evidence, period, opened, lang)
+    except (KeyError, ValueError, IndexError, TypeError):
+        return ""
 
 
 def read_flags(
