@@ -13,7 +13,13 @@ from typing import Annotated, Any
 import typer
 
 from kizashi.access import Actor
-from kizashi.access.org_models import active_model, read_model_doc, visible_versions
+from kizashi.access.org_models import (
+    TrainingScope,
+    active_model,
+    read_model_doc,
+    training_scope,
+    visible_versions,
+)
 from kizashi.access.read_log import audited_reads
 from kizashi.access.risk import read_risk
 from kizashi.actions.risk_models import do_activate_risk_model, do_deactivate_risk_model
@@ -78,6 +84,15 @@ def _allowed_doc(actor: Actor, version: str) -> dict[str, Any]:
         raise  # unreachable: fail exits
 
 
+def _scope(actor: Actor, org_id: int | None) -> TrainingScope | None:
+    """What organisation ``org_id``'s model reads, read as ``actor`` (audited); None: the
+    deployment's model (every business)."""
+    if org_id is None:
+        return None
+    with store().session() as sess:
+        return training_scope(sess, actor, org_id)
+
+
 def _owner_ja(owner: int | None) -> str:
     return "共通のモデル" if owner is None else "自組織のモデル"
 
@@ -129,6 +144,7 @@ def train(
     org_id = None if actor.is_system else actor.org_id
     console.print("全期間の指標とフラグを計算しています…")
     try:
+        scope = _scope(actor, org_id)
         version, meta = jobs.train(
             store(),
             s,
@@ -136,7 +152,7 @@ def train(
             cutoff=cutoff,
             test_months=test_months,
             calibration=calibration,
-            org_id=org_id,
+            scope=scope,
         )
     except NotFound:
         fail(NO_RIGHT)
@@ -175,7 +191,7 @@ def evaluate(
     actor = actor_for(as_)
     version = _version_or_active(actor, version)
     doc = _allowed_doc(actor, version)
-    later = jobs.evaluate_later(store(), s.data_dir, version, actor)
+    later = jobs.evaluate_later(store(), s.data_dir, version, _scope(actor, registry.owner_of(doc)))
     if as_json:
         console.print_json(json.dumps({"version": version, "meta": doc["meta"], "later": later}))
         return
@@ -340,8 +356,8 @@ def drift(
     s = settings()
     actor = actor_for(as_)
     version = _version_or_active(actor, version)
-    _allowed_doc(actor, version)
-    report = jobs.drift(store(), s.data_dir, version, actor)
+    doc = _allowed_doc(actor, version)
+    report = jobs.drift(store(), s.data_dir, version, _scope(actor, registry.owner_of(doc)))
     if as_json:
         console.print_json(json.dumps(report))
         return

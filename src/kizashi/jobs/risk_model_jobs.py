@@ -30,6 +30,7 @@ import duckdb
 from sqlalchemy import select
 
 from kizashi.access import Actor
+from kizashi.access.org_models import training_scope
 from kizashi.actions.risk_admin import do_claim_training_job, do_finish_training_job
 from kizashi.model.pipeline import NotEnoughHistory
 from kizashi.settings import Settings
@@ -100,6 +101,10 @@ def run_training_job(store: Store, settings: Settings, job_id: int) -> str | Non
             return None
     cutoff, test_months, calibration = options
     try:
+        scope = None
+        if org_id is not None:  # what the organisation may read, as its administrator (audited)
+            with store.session() as s:
+                scope = training_scope(s, actor, org_id)
         version, _meta = risk_model.train(
             store,
             settings,
@@ -107,7 +112,7 @@ def run_training_job(store: Store, settings: Settings, job_id: int) -> str | Non
             cutoff=cutoff,
             test_months=test_months,
             calibration=calibration,
-            org_id=org_id,
+            scope=scope,
         )
     except NotEnoughHistory as exc:
         where = f"基準月 {exc.cutoff} より前に" if exc.cutoff else ""
