@@ -103,12 +103,15 @@ NAMES: dict[str, tuple[str, ...]] = {
     ),
     "memo": ("メモ", "備考", "memo"),
     "account_col": ("照会口座",),
-    # PayPay銀行 writes the date in three columns
+}
+# PayPay銀行 writes the date in three columns (recognised by name; a layout names ``date``)
+_SPLIT_DATE = ("year", "month", "day")
+HEADER_NAMES: dict[str, tuple[str, ...]] = {
+    **NAMES,
     "year": ("操作日(年)",),
     "month": ("操作日(月)",),
     "day": ("操作日(日)",),
 }
-_SPLIT_DATE = ("year", "month", "day")
 
 
 def _accept(found: dict[str, int]) -> bool:
@@ -138,7 +141,7 @@ class NetbankCsv:
             table = load_table(
                 data[:65536] if not filename.lower().endswith(".xlsx") else data, filename
             )
-            found = find_columns(table.rows()[:30], NAMES, _accept)
+            found = find_columns(table.rows()[:30], HEADER_NAMES, _accept)
         except Exception:
             return None
         if found is None:
@@ -152,7 +155,7 @@ class NetbankCsv:
         rows = table.rows()
         preset = {k: v for k, v in (options.preset or {}).items() if k != "account"}
         head, cols = require(
-            find_columns(rows, NAMES, _accept, preset or None), filename, "日付・出金・入金"
+            find_columns(rows, HEADER_NAMES, _accept, preset or None), filename, "日付・出金・入金"
         )
         result = MoneyResult(self.name, "bank", MoneyFile(), filename)
         issues = result.issues
@@ -391,9 +394,9 @@ def detect_layout(data: bytes, filename: str) -> LayoutGuess:
     """The header of a bank CSV or .xlsx and the columns recognised in it (``IngestError`` when
     the file cannot be decoded)."""
     rows = load_table(data, filename).rows()[:30]
-    found = find_columns(rows, NAMES, _accept)
+    found = find_columns(rows, HEADER_NAMES, _accept)
     if found is None:
-        lookup = {header_key(n): f for f, cands in NAMES.items() for n in cands}
+        lookup = {header_key(n): f for f, cands in HEADER_NAMES.items() for n in cands}
         best: tuple[int, int] | None = None
         for i, row in enumerate(rows):
             score = sum(1 for c in row if header_key(c) in lookup)
