@@ -7,7 +7,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 import pytest
 from sqlalchemy import select
 
@@ -19,7 +21,7 @@ from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.risk_model import history
 from kizashi.model import registry
 from kizashi.store.models import Business
-from kizashi.store.risk_scores import business_scores
+from kizashi.store.risk_scores import business_scores, write_scores
 
 WITH_BANK = range(1, 61)  # businesses 1–60 send statements for the last 24 months
 MONTHS = [date(2024 + (9 + k) // 12, (9 + k) % 12 + 1, 1) for k in range(24)]  # 2024-10 … 2026-09
@@ -107,3 +109,27 @@ def test_train_path_uses_the_stored_bank_data(cli, store, demo, tmp_path):
     out = cli("model", "explain", "1", "--as", "owner1")
     assert out.exit_code == 0, out.output
     assert cli("model", "drift").exit_code == 0
+
+
+def test_scores_of_a_bank_model_go_into_an_older_scores_table(tmp_path):
+    """A file whose scores came from a model without bank features takes a later model's bank
+    columns (added to the table), the older rows reading NULL there."""
+    path = tmp_path / "analytics.duckdb"
+    old = pa.table({"business_id": [1, 2], "peer_group": ["g", "g"], "probability": [0.1, 0.2]})
+    write_scores(path, "v1", date(2026, 8, 1), old)
+    new = old.append_column("bank_data", pa.array([1.0, 0.0])).append_column(
+        "bank_negative_days_3m", pa.array([4.0, None], pa.float64())
+    )
+    write_scores(path, "v2", date(2026, 9, 1), new)
+    con = duckdb.connect(str(path), read_only=True)
+    got = con.sql(
+        "SELECT model_version, business_id, bank_data, bank_negative_days_3m FROM risk_scores "
+        "ORDER BY 1, 2"
+    ).fetchall()
+    con.close()
+    assert got == [
+        ("v1", 1, None, None),
+        ("v1", 2, None, None),
+        ("v2", 1, 1.0, 4.0),
+        ("v2", 2, 0.0, None),
+    ]

@@ -23,11 +23,16 @@ from .analytics_schema import tables as _tables
 
 def write_scores(path: Path, version: str, as_of: date, rows: pa.Table) -> None:
     """Replace the (version, month) scores in the (staged) file ``path`` with ``rows``
-    (business_id, peer_group, probability, …) and recompute the peer medians."""
+    (business_id, peer_group, probability, …) and recompute the peer medians. A column the
+    file's table lacks (a model with bank features after one without) is added to it."""
     con = duckdb.connect(str(path))
     try:
         con.register("new_rows", rows)
         ensure_risk_scores(con, version, as_of)
+        have = {r[0] for r in con.execute(f"DESCRIBE {RISK_SCORES}").fetchall()}
+        for name, kind, *_ in con.execute("DESCRIBE new_rows").fetchall():
+            if name not in have:
+                con.execute(f'ALTER TABLE {RISK_SCORES} ADD COLUMN "{name}" {kind}')
         for t in (RISK_SCORES, RISK_PEER_STATS):
             con.execute(f"DELETE FROM {t} WHERE model_version = ? AND as_of = ?", [version, as_of])
         con.execute(
