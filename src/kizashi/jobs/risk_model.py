@@ -1,13 +1,17 @@
 """The risk model on the institution's own store: train, score a monitoring run, drift.
 
-Training runs the engine over the whole panel history (``run_monitoring(history=True)``: every
-month's indicators, peer percentiles and flag episodes) with the store's credit events, then
+Training runs the engine over the whole panel history (every month's indicators, peer
+percentiles and flag episodes, streamed month by month into the features: ``jobs.risk_history``)
+with the store's credit events, then
 ``kizashi.model.pipeline.train_evaluate``. Scoring is a step of the monitoring run: the active
-model scores the as-of month into the run's staged analytics file (``store.risk_scores``), with
-the combined triage priority (``triage_priority``)."""
+models (the deployment's and each organisation's own, ADR 0010) score the as-of month into the
+run's staged analytics file (``store.risk_scores``); the combined triage priority is computed
+when read, with the reader's organisation's weighting (``triage_priority`` is its formula)."""
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,11 +22,13 @@ import numpy as np
 import pyarrow as pa
 
 from kizashi.access import Actor
+from kizashi.access.org_models import TrainingScope, org_active_versions, training_scope
 from kizashi.actions.risk_models import do_record_risk_model
 from kizashi.domain.refusals import Refused
-from kizashi.engine.exec.run import RunResult, run_monitoring
+from kizashi.engine.exec.run import RunResult
 from kizashi.engine.spec.packs import default_pack
 from kizashi.model import registry
+from kizashi.model.bank import add_bank_features, bank_catalogue
 from kizashi.model.features import SEVERITIES, Frame, build_frame
 from kizashi.model.labels import first_serious, label, month_end
 from kizashi.model.metrics import bin_shares, psi
@@ -32,10 +38,14 @@ from kizashi.store.analytics import analytics_path
 from kizashi.store.db import Store
 from kizashi.store.risk_scores import month_scores, score_months, write_scores
 
-from .panel_sync import read_loan_balances, read_panel
+from .risk_bank import bank_history
+from .risk_history import history_frame, panel_files, training_months
+from .risk_org import events_table, only_businesses, without_credit_flags
 from .run_inputs import register_inputs
 
 FLAG_COLUMNS = (*(f"flags_{s}" for s in SEVERITIES), "flags_credit", "max_dpd_3m")
+# stored beside the score too: the reasons need them and no other file holds them
+BANK_COLUMNS = tuple(f.id for f in bank_catalogue())
 
 
 @dataclass(frozen=True)
@@ -45,27 +55,51 @@ class History:
     observed_until: np.datetime64
 
 
-def history(store: Store, data_dir: Path) -> History:
-    """Every month's features of every business in the store's panel, and its credit events."""
-    panel = read_panel(data_dir)
-    if panel.num_rows == 0:
-        raise Refused(
-            "月次データがまだありません(kizashi run でパネルを作ってください)",
-            "There are no monthly data yet (`kizashi run` builds the panel).",
+def history(
+    store: Store,
+    data_dir: Path,
+    *,
+    business_ids: Sequence[int] | np.ndarray | None = None,
+    events: pa.Table | None = None,
+    cutoff: str | None = None,
+    test_months: int | None = None,
+) -> History:
+    """Every labelled month's features of every business in the store's panel (``test_months``
+    given: only the months a training with ``cutoff`` and ``test_months`` uses), built month by
+    month (``jobs.risk_history``: the history is never one table), and its credit events.
+
+    An organisation's model (``jobs.risk_org``, ADR 0010): ``business_ids`` keeps only these
+    businesses' rows (the engine still runs over every business, so peer percentiles are the
+    monitoring run's) without the credit rules' flags, and ``events`` are the credit events its
+    credit inputs and labels come from (None: the store's)."""
+    with tempfile.TemporaryDirectory(prefix="kizashi-panel-") as tmp:
+        panel, balances, last = panel_files(data_dir, Path(tmp))
+        if last is None:
+            raise Refused(
+                "月次データがまだありません(kizashi run でパネルを作ってください)",
+                "There are no monthly data yet (`kizashi run` builds the panel).",
+            )
+        businesses, all_events, loans = register_inputs(store, None, last)
+        events = all_events if events is None else events
+        frame = history_frame(
+            panel,
+            businesses,
+            all_events,
+            last,
+            loans=loans,
+            loan_balances=balances,
+            months=(
+                None
+                if test_months is None
+                else training_months(last, cutoff=cutoff, test_months=test_months)
+            ),
+            frame_events=events,
+            business_ids=None if business_ids is None else np.asarray(business_ids),
+            episodes=None if business_ids is None else without_credit_flags,
         )
-    last = max(panel.column("month").to_pylist())
-    businesses, events, loans = register_inputs(store, None, last)
-    result = run_monitoring(
-        panel,
-        businesses,
-        events,
-        None,
-        last,
-        loans=loans,
-        loan_balances=read_loan_balances(data_dir),
-        history=True,
-    )
-    frame = build_frame(result.indicators, result.episodes, events)
+    bank = bank_history(data_dir, last)
+    if bank is not None:  # where the store holds bank data: its features (``model.bank``)
+        frame = add_bank_features(frame, bank)
     observed = month_end(np.asarray([np.datetime64(last, "D")]))[0]
     return History(frame, events, observed)
 
@@ -78,9 +112,24 @@ def train(
     cutoff: str | None = None,
     test_months: int = 6,
     calibration: str = "auto",
+    scope: TrainingScope | None = None,
 ) -> tuple[str, dict[str, Any]]:
-    """Train and evaluate on the store; save a new (inactive) version; returns it and its meta."""
-    h = history(store, settings.data_dir)
+    """Train and evaluate on the store; save a new (inactive) version; returns it and its meta.
+    ``scope``: an organisation's own model, trained on what it may read (the caller asked
+    ``access.org_models.training_scope`` as the administrator: the read is theirs, audited);
+    None: the deployment's (the operator's, over every business). ``actor`` signs the record."""
+    org_id = scope.org_id if scope is not None else None
+    if scope is None:
+        h = history(store, settings.data_dir, cutoff=cutoff, test_months=test_months)
+    else:
+        h = history(
+            store,
+            settings.data_dir,
+            business_ids=scope.business_ids,
+            events=events_table(scope.events),
+            cutoff=cutoff,
+            test_months=test_months,
+        )
     model, _meta = train_evaluate(
         h.frame,
         first_serious(h.events),
@@ -89,7 +138,12 @@ def train(
         test_months=test_months,
         calibration=calibration,
     )
-    version = registry.save_model(settings.data_dir, model)
+    version = registry.save_model(
+        settings.data_dir,
+        model,
+        owner_org_id=org_id,
+        scope=scope.summary() if scope is not None else None,
+    )
     with store.session() as s:
         do_record_risk_model(s, actor, version=version, meta=model.meta)
     return version, model.meta
@@ -113,29 +167,72 @@ def triage_priority(
 
 
 def score_run(
-    staged: Path, data_dir: Path, result: RunResult, events: pa.Table, weight: float
+    staged: Path,
+    data_dir: Path,
+    result: RunResult,
+    events: pa.Table,
+    bank: pa.Table | None = None,
+    *,
+    store: Store | None = None,
 ) -> str | None:
-    """Score the run's as-of month with the active model into ``staged``; its version (None:
-    no active model, nothing written)."""
+    """Score the run's as-of month into ``staged`` with the deployment's active model (every
+    business) and, given the ``store``, with each organisation's own active model (the
+    businesses it may read, ``jobs.risk_org``); the versions scored, joined (None: no active
+    model, nothing written). ``bank``: the run's monthly bank features (a model trained with
+    bank features gets them, or ``bank_data`` = 0 without).
+
+    Each row records the version and the organisation whose model it is (``model_org_id``,
+    NULL: the deployment's). The combined triage priority is not stored: it depends on the
+    reader's organisation's weighting, so reads compute it (``access.risk``)."""
+    at = np.asarray([np.datetime64(result.as_of, "D")])
+    scored = []
     version = registry.active_version(data_dir)
-    if version is None:
-        return None
+    if version is not None:
+        frame = build_frame(result.indicators, result.episodes, events, months=at)
+        _write_month(staged, data_dir, version, None, result, frame, bank)
+        scored.append(version)
+    if store is not None:
+        with store.read_session() as s:
+            own = org_active_versions(s)
+            scopes = {o: training_scope(s, Actor.system(), o, audit=False) for o in own}
+        for org_id, v in sorted(own.items()):
+            sc = scopes[org_id]
+            frame = build_frame(
+                only_businesses(result.indicators, sc.business_ids),
+                without_credit_flags(result.episodes),
+                events_table(sc.events),
+                months=at,
+            )
+            _write_month(staged, data_dir, v, org_id, result, frame, bank)
+            scored.append(v)
+    return "、".join(scored) or None
+
+
+def _write_month(
+    staged: Path,
+    data_dir: Path,
+    version: str,
+    org_id: int | None,
+    result: RunResult,
+    frame: Frame,
+    bank: pa.Table | None,
+) -> None:
     model = registry.load_model(data_dir, version)
-    at = np.datetime64(result.as_of, "D")
-    frame = build_frame(result.indicators, result.episodes, events, months=np.asarray([at]))
+    if BANK_COLUMNS[0] in model.names:
+        frame = add_bank_features(frame, bank)
     p = model.probability(frame.columns(model.names))
     rules = _rule_priority(result.summary, frame.business_id)
     cols: dict[str, Any] = {
         "business_id": pa.array(frame.business_id, pa.int64()),
+        "model_org_id": pa.array([org_id] * frame.business_id.size, pa.int64()),
         "peer_group": pa.array(frame.peer_group, pa.string()),
         "probability": pa.array(p, pa.float64()),
         "rule_priority": pa.array(rules, pa.float64()),
-        "triage": pa.array(triage_priority(p, rules, weight), pa.float64()),
     }
-    for c in FLAG_COLUMNS:
-        cols[c] = pa.array(frame.X[:, frame.names.index(c)].astype(np.float64), pa.float64())
+    for c in (*FLAG_COLUMNS, *(b for b in BANK_COLUMNS if b in frame.names)):
+        x = frame.X[:, frame.names.index(c)].astype(np.float64)
+        cols[c] = pa.array(x, pa.float64(), from_pandas=True)  # an unknown bank value: NULL
     write_scores(staged, version, result.as_of, pa.table(cols))
-    return version
 
 
 def _rule_priority(summary: pa.Table, business_id: np.ndarray) -> np.ndarray:
@@ -154,15 +251,25 @@ def _rule_priority(summary: pa.Table, business_id: np.ndarray) -> np.ndarray:
     return out
 
 
-def drift(store: Store, data_dir: Path, version: str) -> dict[str, Any]:
+def drift(
+    store: Store, data_dir: Path, version: str, scope: TrainingScope | None = None
+) -> dict[str, Any]:
     """Per scored month: PSI of every feature against the training rows (from the model file),
-    and, where the 12-month window has closed, realised vs mean predicted event rate."""
+    and, where the 12-month window has closed, realised vs mean predicted event rate (an
+    organisation's model: of the credit events it may see, ``scope`` as its administrator read
+    it, else read here for the organisation, like the run's scoring)."""
     model = registry.load_model(data_dir, version)
     months = score_months(data_dir, version)
     if not months:
         return {"version": version, "months": []}
     panel_last = max(m["as_of"] for m in months)
-    _biz, events, _loans = register_inputs(store, None, panel_last)
+    owner = model.meta.get("owner_org_id")
+    if owner is None:
+        _biz, events, _loans = register_inputs(store, None, panel_last)
+    else:
+        with store.session() as s:
+            sc = scope or training_scope(s, Actor.system(), owner, audit=False)
+            events = events_table(sc.events)
     firsts = first_serious(events)
     observed = month_end(np.asarray([np.datetime64(panel_last, "D")]))[0]
     out = []
@@ -203,7 +310,10 @@ def _month_features(
         con.register("s", scores)
         t = con.sql(
             "SELECT s.business_id, i.* EXCLUDE (business_id), "
-            + ", ".join(f"s.{c} AS {c}" for c in FLAG_COLUMNS)
+            + ", ".join(
+                f"s.{c} AS {c}"
+                for c in (*FLAG_COLUMNS, *(b for b in BANK_COLUMNS if b in scores.column_names))
+            )
             + " FROM s LEFT JOIN indicator_values i ON i.business_id = s.business_id "
             "AND i.as_of = ? AND i.pack_ref = ? ORDER BY s.business_id",
             params=[as_of, default_pack().ref],
@@ -221,14 +331,26 @@ def _month_features(
     return X[back]
 
 
-def evaluate_later(store: Store, data_dir: Path, version: str) -> dict[str, Any] | None:
-    """The version on today's data: the labelled months after its cut-off (None: none yet)."""
+def evaluate_later(
+    store: Store, data_dir: Path, version: str, scope: TrainingScope | None = None
+) -> dict[str, Any] | None:
+    """The version on today's data: the labelled months after its cut-off (None: none yet).
+    An organisation's model is evaluated on what the organisation may read today (``scope``,
+    as its administrator read it; else read here for the organisation)."""
     model = registry.load_model(data_dir, version)
     cutoff = model.meta.get("cutoff")
     if not cutoff:
         return None
+    owner = model.meta.get("owner_org_id")
     try:
-        h = history(store, data_dir)
+        if owner is None:
+            h = history(store, data_dir)
+        else:
+            with store.session() as s:
+                sc = scope or training_scope(s, Actor.system(), owner, audit=False)
+            h = history(
+                store, data_dir, business_ids=sc.business_ids, events=events_table(sc.events)
+            )
     except ValueError:
         return None
     in_scope, y = label(
