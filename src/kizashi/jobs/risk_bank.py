@@ -9,6 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from kizashi.engine.exec.bank_features import compute_bank_features
+from kizashi.model.bank import BANK_INPUTS
 from kizashi.store.analytics_schema import BANK_TRANSACTIONS, INVOICES
 
 from .money_sync import read_money_table
@@ -22,4 +23,5 @@ def bank_history(data_dir: Path, as_of: date) -> pa.Table | None:
     if tx.num_rows == 0:
         return None
     inv = read_money_table(data_dir, INVOICES.name)
-    return compute_bank_features(tx, as_of, invoices=inv if inv.num_rows else None)
+    feats = compute_bank_features(tx, as_of, invoices=inv if inv.num_rows else None)
+    return feats.select(["business_id", "month", *BANK_INPUTS])  # what the model reads

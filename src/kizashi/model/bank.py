@@ -22,12 +22,24 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS
 from kizashi.engine.exec.compiler import percentile_sql
 
 from .features import Feature, Frame
 
 PEER_MIN_N = 5  # the engine's default ``peer_min_n``
+# the monthly bank feature columns the features below read (of ``BANK_FEATURE_COLUMNS``)
+BANK_INPUTS = (
+    "bank_balance",
+    "bank_deposits",
+    "bank_payroll",
+    "bank_social_insurance",
+    "bank_rent",
+    "bank_loan_payments",
+    "bank_high_rate_tx",
+    "bank_negative_days",
+    "bank_top_customer_pct",
+    "invoices_issued",
+)
 
 # (id, direction, ja, en, unit, SQL over the windows of ``_SQL``)
 _BANK: tuple[tuple[str, int, str, str, str, str], ...] = (
@@ -150,22 +162,12 @@ def bank_catalogue() -> tuple[Feature, ...]:
     return tuple(out)
 
 
-def _empty_bank() -> pa.Table:
-    return pa.table(
-        {
-            "business_id": pa.array([], pa.int64()),
-            "month": pa.array([], pa.date32()),
-            **{c: pa.array([], pa.float64()) for c in BANK_FEATURE_COLUMNS},
-        }
-    )
-
-
 def add_bank_features(
     frame: Frame, bank: pa.Table | None, *, con: duckdb.DuckDBPyConnection | None = None
 ) -> Frame:
     """``frame`` with the bank feature columns appended (``bank_catalogue``).
 
-    ``bank``: the monthly bank features (business_id, month, the ``BANK_FEATURE_COLUMNS``) of
+    ``bank``: the monthly bank features (business_id, month, the ``BANK_INPUTS`` at least) of
     every month up to the frame's last, as ``compute_bank_features`` returns them (None or
     empty: no bank data, every row ``bank_data`` = 0). A row's values come from its own bank
     month and the ones before it; the percentiles rank the frame's rows of the same peer group
@@ -189,7 +191,7 @@ def add_bank_features(
         own = con is None
         con = con or duckdb.connect()
         try:
-            con.register("bank", bank.select(["business_id", "month", *BANK_FEATURE_COLUMNS]))
+            con.register("bank", bank.select(["business_id", "month", *BANK_INPUTS]))
             con.register(
                 "k",
                 pa.table(
