@@ -15,13 +15,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from kizashi.access.org_models import active_model
 from kizashi.model import registry
 from kizashi.model.features import catalogue
 from kizashi.model.fit import fit_model
 from kizashi.settings import Settings
 from kizashi.store.analytics import analytics_path
 from kizashi.store.db import Store
-from kizashi.store.models import AuditEvent
+from kizashi.store.models import AuditEvent, User
 from kizashi.store.risk_scores import write_scores
 
 from .conftest import WebWorld, csrf_from, login
@@ -30,13 +31,24 @@ from .japanese_only import latin_words, visible_text
 NAMES = tuple(f.id for f in catalogue())
 
 
-def _version(data_dir: Path) -> str:
+def _version(data_dir: Path, owner_org_id: int | None = None) -> str:
     rng = np.random.default_rng(4)
     X = rng.normal(size=(3000, len(NAMES)))
     y = (X[:, NAMES.index("flags_high")] > 1).astype(float)
     model = fit_model(X, y, NAMES, baseline=False)
     model.meta = {"cutoff": "2025-03", "metrics": {}}
-    return registry.save_model(data_dir, model)
+    return registry.save_model(data_dir, model, owner_org_id=owner_org_id)
+
+
+def _org_of(store: Store, login_name: str) -> int:
+    with store.session() as s:
+        return int(s.execute(select(User.org_id).where(User.login == login_name)).scalar_one())
+
+
+def _active(store: Store, data_dir: Path, org_id: int) -> str | None:
+    with store.session() as s:
+        current = active_model(s, data_dir, org_id)
+    return current.version if current else None
 
 
 def _score(data_dir: Path, version: str, business_id: int, other: int) -> None:
@@ -111,8 +123,11 @@ def test_business_page_shows_the_score_to_institutions_only(
 def test_admin_pages_and_api_list_show_and_activate(
     client: TestClient, app, store: Store, settings: Settings, web_world: WebWorld
 ) -> None:  # type: ignore[no-untyped-def]
-    first = _version(settings.data_dir)
-    second = registry.save_model(settings.data_dir, registry.load_model(settings.data_dir, first))
+    org = _org_of(store, "a_admin")
+    first = _version(settings.data_dir, org)  # the administrator's organisation's versions
+    second = registry.save_model(
+        settings.data_dir, registry.load_model(settings.data_dir, first), owner_org_id=org
+    )
     login(client, "a_admin")
     page = client.get("/admin/models")
     assert page.status_code == 200
@@ -123,7 +138,8 @@ def test_admin_pages_and_api_list_show_and_activate(
     assert not latin_words(shown, {"AUC", "Brier", "model", "train", "a_admin"})
     r = client.post(f"/admin/models/{first}/activate", data={"csrf_token": csrf_from(page.text)})
     assert r.status_code == 303
-    assert registry.active_version(settings.data_dir) == first
+    assert _active(store, settings.data_dir, org) == first
+    assert registry.active_version(settings.data_dir) is None  # the shared pointer: untouched
     card = client.get(f"/admin/models?version={first}")
     assert "モデルカード" in card.text and "限界" in card.text
 
@@ -155,4 +171,4 @@ def test_admin_pages_and_api_list_show_and_activate(
     assert officer.get("/api/v1/admin/models").status_code == 404
     tok = {"X-CSRF-Token": officer.get("/api/v1/me").json()["csrf_token"]}
     assert officer.post(f"/api/v1/admin/models/{first}/activate", headers=tok).status_code == 404
-    assert registry.active_version(settings.data_dir) == second
+    assert _active(store, settings.data_dir, org) == second

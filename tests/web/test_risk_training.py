@@ -21,8 +21,8 @@ from kizashi.model import registry
 from kizashi.settings import Settings
 from kizashi.store.audit import verify_chain
 from kizashi.store.db import Store
-from kizashi.store.models import AuditEvent
-from kizashi.store.risk_admin_models import RiskModelJob
+from kizashi.store.models import AuditEvent, User
+from kizashi.store.risk_admin_models import RiskModelActive, RiskModelJob
 from kizashi.web.app import create_app
 
 from .conftest import csrf_from, login
@@ -89,7 +89,12 @@ def test_train_in_the_background_evaluate_and_activate(
     assert "上位5%での捕捉率" in page.text and "与信の判断には使いません" in page.text
     r = client.post(f"/admin/models/{version}/activate", data={"csrf_token": csrf_from(page.text)})
     assert r.status_code == 303
-    assert registry.active_version(settings.data_dir) == version
+    # the guarantor's own model, active for the guarantor only (ADR 0010)
+    assert registry.read_doc(settings.data_dir, version)["meta"]["owner_org_id"] is not None
+    with store.session() as s:
+        active = dict(s.execute(select(RiskModelActive.org_id, RiskModelActive.version)).all())
+    assert list(active.values()) == [version]
+    assert registry.active_version(settings.data_dir) is None
     with store.session() as s:
         events = s.execute(
             select(AuditEvent.action, AuditEvent.actor_user_id).where(
@@ -120,8 +125,10 @@ def test_a_failed_job_says_why_and_a_dead_one_is_given_up(
     assert job["status"] == "failed" and "学習できません" in str(job["error"])
     # a running job whose process is gone: given up when the jobs are read, and a new one may go
     with store.session() as s:
+        org = s.execute(select(User.org_id).where(User.login == "a_admin")).scalar_one()
         s.add(
             RiskModelJob(
+                org_id=org,  # the organisation's own jobs are listed to its administrator
                 status="running",
                 test_months=6,
                 calibration="auto",
