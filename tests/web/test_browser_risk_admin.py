@@ -1,6 +1,7 @@
 """Headless Chromium: a 保証協会's administrator trains a risk model version from the models page
 (the job runs in its own process while the page is reloaded), reads its evaluation, makes it
-active, and sets the organisation's triage weighting — all in Japanese."""
+active for its own organisation, stops using it (the shared model applies again), and sets the
+organisation's triage weighting — all in Japanese."""
 
 from __future__ import annotations
 
@@ -105,6 +106,17 @@ def test_train_evaluate_activate_and_weigh(server, chromium) -> None:  # type: i
     page.locator("#models").get_by_role("button", name="有効にする").first.click()
     page.wait_for_load_state()
     expect(page.locator("#done")).to_be_visible()
+    # the organisation's own version, marked so; stopping it falls back to the shared model
+    expect(page.locator("#models tr[data-owner=own]").first).to_contain_text("自組織")
+    expect(page.locator("#model-owner-note")).to_contain_text(
+        "他の組織は見ることも使うこともできません"
+    )
+    page.locator("#deactivate-form").get_by_role(
+        "button", name="自組織のモデルの使用をやめる"
+    ).click()
+    page.wait_for_load_state()
+    expect(page.locator("#deactivated")).to_contain_text("システム共通のモデル")
+    expect(page.locator("#deactivate-form")).to_have_count(0)
 
     page.get_by_role("link", name="対話の優先順位でのスコアの比重").click()
     page.wait_for_load_state()
