@@ -224,6 +224,7 @@ TWIN_CONDITIONS = {
     "authenticity.receivables_unsupported": "((trade_receivables > 0.0) and (open_receivables < ((trade_receivables * receivable_cover_pct) / 100.0)))",
     "authenticity.borrowings_understated": "(has_data and ((loan_balance - borrowings) > max(borrowing_gap_min_yen, (loan_balance / 10.0))))",
     "authenticity.round_figures": "(rolling_sum(book_round_items, 3.0) >= round_items_3m)",
+    "authenticity.late_correction": "(rolling_max(late_correction_yen, 3.0) >= late_correction_min_yen)",
     "authenticity.benford": "((bank_benford_n >= benford_min_n) and (bank_benford_mad > benford_mad_max))",
     "bank.regular_payments_stopped": "((bank_tx > 0.0) and (((months_since((bank_payroll > 0.0)) >= payment_gap_months) or (months_since((bank_social_insurance > 0.0)) >= payment_gap_months)) or (months_since((bank_rent > 0.0)) >= payment_gap_months)))",
     "bank.high_rate_lender": "(rolling_max(bank_high_rate_tx, 3.0) > 0.0)",

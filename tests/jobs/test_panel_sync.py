@@ -12,7 +12,13 @@ import pytest
 from sqlalchemy import select
 
 from kizashi.actions.submissions import do_import_submission
-from kizashi.domain.panel import EXTRA_COLUMNS, KEY_COLUMNS, item_columns, subtotal_columns
+from kizashi.domain.panel import (
+    EXTRA_COLUMNS,
+    KEY_COLUMNS,
+    LATE_CORRECTION_COLUMNS,
+    item_columns,
+    subtotal_columns,
+)
 from kizashi.domain.periods import month_end
 from kizashi.domain.vocabulary import StatementKind
 from kizashi.engine.exec.run import run_monitoring
@@ -94,6 +100,7 @@ def test_an_imported_statement_is_one_row_at_its_year_end(store, world, settings
         *item_columns(),
         *EXTRA_COLUMNS,
         *subtotal_columns(),
+        *LATE_CORRECTION_COLUMNS,
     )
     [row] = panel.to_pylist()
     # 自 令和6年4月1日 至 令和7年3月31日: the year's P/L, the year-end B/S, 12 months

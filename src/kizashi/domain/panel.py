@@ -20,6 +20,10 @@ the store's panel builder maintains it, the engine reads it):
   (normally 12; fewer for a short first or transitional year); its ``fiscal_year_start`` is the
   first day of the first month it covers, and the other months of that year have no row.
   Readers treat a missing column or NULL as 1 (panels written before the column existed).
+* optionally ``late_corrections`` (int16) and ``late_correction_yen`` (int64): past months'
+  trial balances replaced after a later month had been delivered, counted on the row of the
+  latest month delivered when each correction arrived, and the largest change in one item
+  (the store's panel builder writes them; readers treat a missing column or NULL as 0).
 
 Optionally, the subtotals: one int64 column per chart sum or derived item (``subtotal_columns``:
 ``operating_profit``, ``current_assets`` …), each exactly the signed sum of the item's leaves on
@@ -48,6 +52,9 @@ EXTRA_COLUMNS = ("employees", "span_months")
 # ``business_id``, ``month`` and these two. Written by ``jobs.panel_sync`` and the synthetic
 # portfolio; the spine joins them when a formula reads them.
 LOAN_BALANCE_COLUMNS = ("loan_balance", "guaranteed_balance")
+# past months' trial balances replaced after a later month had been delivered, on the row of the
+# month the books had reached (``jobs.panel_sync``): how many, and the largest change in one item
+LATE_CORRECTION_COLUMNS = ("late_corrections", "late_correction_yen")
 
 
 @dataclass(frozen=True)

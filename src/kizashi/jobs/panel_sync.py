@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ from kizashi.domain.chart import load_chart
 from kizashi.domain.panel import (
     EXTRA_COLUMNS,
     KEY_COLUMNS,
+    LATE_CORRECTION_COLUMNS,
     bs_columns,
     item_columns,
     pl_columns,
@@ -132,6 +134,75 @@ def _employees(store: Store, business_ids: list[int]) -> pa.Table:
     return _table(rows, pa.schema({"business_id": pa.int64(), "employees": pa.int32()}))
 
 
+CORRECTION_SCHEMA = pa.schema(
+    {
+        "business_id": pa.int64(),
+        "month": pa.date32(),
+        "late_corrections": pa.int16(),
+        "late_correction_yen": pa.int64(),
+    }
+)
+
+
+def _corrections(store: Store, business_ids: list[int]) -> pa.Table:
+    """Late corrections (差し替え) of monthly trial balances, on the row of the month the books
+    had reached when each arrived.
+
+    A corrected file for a month stores a new version that supersedes the old one. It is *late*
+    when, before it arrived, a trial balance of a later month had already been delivered: the
+    books had moved on and a past month was rewritten. Each late correction counts on the row of
+    the latest month delivered before it arrived (that month's run is the first to see it), with
+    the largest change in any one standard item between the two versions (absolute yen; an item
+    missing from one version is 0 there). A correction of the latest month is not late.
+    """
+    new, old = Statement.__table__.alias("new"), Statement.__table__.alias("old")
+    with store.read_session() as session:
+        pairs = session.execute(
+            select(new.c.business_id, new.c.id, new.c.period_end, new.c.created_at, old.c.id)
+            .join(old, old.c.superseded_by_id == new.c.id)
+            .where(
+                new.c.kind == StatementKind.MONTHLY_TB,
+                new.c.business_id.in_(business_ids),
+            )
+        ).all()
+        if not pairs:
+            return CORRECTION_SCHEMA.empty_table()
+        bids = sorted({p[0] for p in pairs})
+        delivered: dict[int, list[tuple[datetime, date]]] = {}
+        for bid, end, at in session.execute(
+            select(Statement.business_id, Statement.period_end, Statement.created_at).where(
+                Statement.kind == StatementKind.MONTHLY_TB, Statement.business_id.in_(bids)
+            )
+        ):
+            delivered.setdefault(bid, []).append((at, end))
+        ids = sorted({p[1] for p in pairs} | {p[4] for p in pairs})
+        sums: dict[int, dict[str, int]] = {}
+        for i in range(0, len(ids), 5000):
+            for sid, code, amount in session.execute(
+                select(
+                    StatementLine.statement_id,
+                    StatementLine.item_code,
+                    func.sum(StatementLine.amount),
+                )
+                .where(StatementLine.statement_id.in_(ids[i : i + 5000]))
+                .group_by(StatementLine.statement_id, StatementLine.item_code)
+            ):
+                sums.setdefault(sid, {})[code] = int(amount)
+    out: dict[tuple[int, date], list[int]] = {}
+    for bid, new_id, end, arrived, old_id in pairs:
+        before = [e for at, e in delivered.get(bid, []) if at < arrived]
+        reached = max(before, default=end)
+        if reached <= end:
+            continue  # the latest month corrected: not late
+        a, b = sums.get(new_id, {}), sums.get(old_id, {})
+        change = max((abs(a.get(c, 0) - b.get(c, 0)) for c in a.keys() | b.keys()), default=0)
+        slot = out.setdefault((bid, reached.replace(day=1)), [0, 0])
+        slot[0] += 1
+        slot[1] = max(slot[1], change)
+    rows = [(bid, m, n, y) for (bid, m), (n, y) in sorted(out.items())]
+    return _table(rows, CORRECTION_SCHEMA)
+
+
 def _table(rows: Sequence[Sequence[Any]], schema: pa.Schema) -> pa.Table:
     """Result rows of a store query as an Arrow table with ``schema`` (columns in order)."""
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
@@ -201,7 +272,10 @@ def _wide_sql() -> str:
         "span_months FROM flows "
         "UNION ALL SELECT business_id, month, (month - to_months(span_months - 1))::DATE, "
         f"{year_items}, span_months FROM years) "
-        f"SELECT r.*, e.employees{subtotals} FROM panel_rows r LEFT JOIN emp e USING (business_id)"
+        f"SELECT r.*, e.employees{subtotals}, COALESCE(k.late_corrections, 0) AS late_corrections, "
+        "COALESCE(k.late_correction_yen, 0) AS late_correction_yen "
+        "FROM panel_rows r LEFT JOIN emp e USING (business_id) "
+        "LEFT JOIN corr k ON k.business_id = r.business_id AND k.month = r.month"
     )
 
 
@@ -239,6 +313,7 @@ def sync_panel(
             con.register("lines", lines)
             con.register("annual_lines", annual)
             con.register("emp", emp)
+            con.register("corr", _corrections(store, batch))
             con.execute("BEGIN")
             con.execute(f"DELETE FROM {PANEL} WHERE business_id IN (SELECT business_id FROM emp)")
             con.execute(f"INSERT INTO {PANEL} BY NAME {wide}")
@@ -246,7 +321,7 @@ def sync_panel(
             written += (lines.num_rows or annual.num_rows) and con.execute(
                 f"SELECT COUNT(*) FROM {PANEL} WHERE business_id IN (SELECT business_id FROM emp)"
             ).fetchall()[0][0]
-            for name in ("lines", "annual_lines", "emp"):
+            for name in ("lines", "annual_lines", "emp", "corr"):
                 con.unregister(name)
         con.execute(f"UPDATE {PANEL_META} SET watermark = ?", [new_mark])
         _sync_loan_balances(store, con)
@@ -374,7 +449,14 @@ def read_panel(data_dir: Path, path: Path | None = None) -> pa.Table:
     con = duckdb.connect(str(path or analytics_path(data_dir)), read_only=True)
     try:
         cols = ", ".join(
-            f'"{c}"' for c in (*KEY_COLUMNS, *item_columns(), *EXTRA_COLUMNS, *subtotal_columns())
+            f'"{c}"'
+            for c in (
+                *KEY_COLUMNS,
+                *item_columns(),
+                *EXTRA_COLUMNS,
+                *subtotal_columns(),
+                *LATE_CORRECTION_COLUMNS,
+            )
         )
         return con.sql(f"SELECT {cols} FROM {PANEL} ORDER BY business_id, month").to_arrow_table()
     finally:

@@ -57,7 +57,13 @@ LOAN_BALANCE_COLUMNS = ("business_id", "month", "loan_balance", "guaranteed_bala
 
 # panel columns added after the first panel files were written: a file without one is
 # re-pivoted (its watermark reset)
-PANEL_LATER = {"span_months": "SMALLINT", **{c: "BIGINT" for c in subtotal_columns()}}
+PANEL_LATER = {
+    "span_months": "SMALLINT",
+    **{c: "BIGINT" for c in subtotal_columns()},
+    # late corrections of past months' trial balances (``jobs.panel_sync._corrections``)
+    "late_corrections": "SMALLINT",
+    "late_correction_yen": "BIGINT",
+}
 
 
 # --------------------------------------------------------------------------- money tables

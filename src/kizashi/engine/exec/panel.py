@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 
 from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS
 from kizashi.domain.industry import major_groups
-from kizashi.domain.panel import LOAN_BALANCE_COLUMNS, terms_over
+from kizashi.domain.panel import LATE_CORRECTION_COLUMNS, LOAN_BALANCE_COLUMNS, terms_over
 from kizashi.domain.plans import PLAN_FEATURE_COLUMNS
 
 from ..spec.indicators import EVENT_KINDS
@@ -111,6 +111,10 @@ def spine_sql(
     # months a row covers: 1 for a monthly row; a trailing sum is computable when the rows in
     # its frame cover exactly its months (gaps cover 0)
     span = "COALESCE(span_months, 1)" if "span_months" in cols else "1"
+    # late corrections of past months (jobs.panel_sync): 0 where the panel has no such column
+    late = "".join(
+        f", {f'COALESCE({c}, 0)' if c in cols else '0'} AS {c}" for c in LATE_CORRECTION_COLUMNS
+    )
 
     ev_cols = ", ".join(
         f"COUNT(*) FILTER (WHERE kind = {d.literal(k)}) AS {k}_events" for k in EVENT_KINDS
@@ -131,6 +135,8 @@ def spine_sql(
         ev = f"SELECT CAST(NULL AS BIGINT) AS business_id, 0 AS m, {zero}, NULL AS max_days_past_due WHERE FALSE"
 
     p_items = "".join(f", {sql} AS {name}" for name, sql in item_sql)
+    late_names = "".join(f", {c}" for c in LATE_CORRECTION_COLUMNS)
+    late_zero = "".join(f", 0 AS {c}" for c in LATE_CORRECTION_COLUMNS)
     null_items = "".join(f", CAST(NULL AS {d.double}) AS {name}" for name, _ in item_sql)
     # without fiscal_year_start, the calendar year is taken as the fiscal year
     fy = mi("fiscal_year_start") if "fiscal_year_start" in cols else "(m - m % 12)"
@@ -198,7 +204,7 @@ def spine_sql(
         lb_cols += "".join(f", CAST(NULL AS {d.double}) AS {c}" for c in PLAN_FEATURE_COLUMNS)
     return f"""
 WITH p AS (
-  SELECT business_id, m, {emp} AS employees, {span} AS span{p_items}, {fy} AS fy_m
+  SELECT business_id, m, {emp} AS employees, {span} AS span{late}{p_items}, {fy} AS fy_m
   FROM (SELECT *, {mi("month")} AS m FROM {panel}) AS src WHERE {where}
 ),
 ev AS ({ev}),
@@ -217,15 +223,15 @@ filler AS (
   WHERE p.business_id IS NULL
 ),
 r AS (
-  SELECT business_id, m, TRUE AS has_data, span, m - fy_m AS fy_pos, employees{"".join(f", {n}" for n, _ in item_sql)}
+  SELECT business_id, m, TRUE AS has_data, span, m - fy_m AS fy_pos, employees{late_names}{"".join(f", {n}" for n, _ in item_sql)}
   FROM p
   UNION ALL
-  SELECT business_id, m, FALSE, 0, COALESCE(((m % 12) - fy_moy + 12) % 12, 0), NULL{null_items}
+  SELECT business_id, m, FALSE, 0, COALESCE(((m % 12) - fy_moy + 12) % 12, 0), NULL{late_zero}{null_items}
   FROM filler
 )
 SELECT r.business_id, r.m, {d.month_from_index("r.m")} AS month, r.has_data, r.span, r.fy_pos{fy_cols}, b.lo_m AS first_m,
        CASE WHEN r.has_data THEN COALESCE(r.employees, biz.register_employees) END AS employees
-       {"".join(f", r.{n}" for n, _ in item_sql)}{ev_out}, ev.max_days_past_due{lb_cols},
+       {"".join(f", r.{c}" for c in LATE_CORRECTION_COLUMNS)}{"".join(f", r.{n}" for n, _ in item_sql)}{ev_out}, ev.max_days_past_due{lb_cols},
        COALESCE(biz.major, 'T') AS major, COALESCE(biz.size_band, 'micro') AS size_band,
        COALESCE(biz.peer_group, 'T|micro') AS peer_group{peer_cols}
 FROM r

@@ -19,6 +19,19 @@ from .functions import check
 # Columns the prepared panel offers besides chart items: (name, type, ja, en).
 PANEL_NAMES: tuple[tuple[str, Type, str, str], ...] = (
     ("employees", "num", "従業員数", "Number of employees"),
+    (
+        "late_corrections",
+        "num",
+        "次の月の試算表を出した後に差し替えられた過去の月の試算表の数(差し替えが届いた時点の最新月の行)",
+        "past months' trial balances replaced after a later month was delivered "
+        "(on the row of the latest month delivered when the correction arrived)",
+    ),
+    (
+        "late_correction_yen",
+        "num",
+        "その差し替えで最も大きく変わった科目の変化額(円、絶対値)",
+        "the largest change in one item made by those corrections (yen, absolute)",
+    ),
     ("has_data", "bool", "その月の試算表がある", "the business supplied data for the month"),
     (
         "span",
