@@ -181,3 +181,49 @@ def test_an_import_of_nothing_payable_rematches_nothing(store, world, tmp_path):
     detail = _last_rematch(store)
     assert detail["rematched_from"] is None and detail["movements_rematched"] == 0
     assert detail["allocations"] == 1 and detail["invoices_paid"] == 1
+
+
+def test_two_imports_at_once_end_as_from_scratch(store, world, tmp_path):
+    """Two statements for one business imported at the same time: the second's matching waits
+    for the first's unit of work (the row lock on PostgreSQL, the write lock on SQLite) and
+    then sees its rows; the end state is the from-scratch one."""
+    import threading
+
+    owner, bid = world.actors["owner"], world.business.id
+    _import(store, owner, bid, _invoice("156", "2023-10-24"), "156.xml", tmp_path)
+    _import(store, owner, bid, _invoice("157", "2023-11-10"), "157.xml", tmp_path)
+    dec = (HEAD + DEC_20).encode("cp932")
+    first_stored = threading.Event()
+    errors: list[BaseException] = []
+
+    def second() -> None:
+        first_stored.wait(10)
+        try:
+            _import(store, owner, bid, dec, "dec.csv", tmp_path)
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    worker = threading.Thread(target=second)
+    worker.start()
+    with store.session() as s:
+        out = do_import_money(
+            s,
+            owner,
+            business_id=bid,
+            data=FIRST,
+            filename="nov.csv",
+            raw_dir=tmp_path / "raw",
+            options=OPTS,
+        )
+        assert out.stored, out.issues
+        first_stored.set()
+        worker.join(0.5)  # the second waits for this unit of work to end
+    worker.join(30)
+    assert not worker.is_alive() and errors == []
+    stored, scratch = _stored_and_from_scratch(store, owner, bid)
+    assert stored == scratch
+    assert stored[0] == [
+        ("156", "2023-11-30", 280_800, 440, "fee"),
+        ("157", "2023-12-05", 100_000, 0, "partial"),
+        ("157", "2023-12-20", 180_800, 440, "fee"),
+    ]
