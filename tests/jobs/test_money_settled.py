@@ -66,9 +66,7 @@ def test_part_paid_invoice_counts_at_what_is_left(cli, store, settings, tmp_path
 
     # the analytics copy carries what each invoice asked and what its matches settled
     sync_money(store, settings.data_dir)
-    inv = {
-        r["invoice_id"]: r for r in read_money_table(settings.data_dir, "invoices").to_pylist()
-    }
+    inv = {r["invoice_id"]: r for r in read_money_table(settings.data_dir, "invoices").to_pylist()}
     assert {k: (r["paid"], r["payable_yen"], r["settled_yen"]) for k, r in inv.items()} == {
         "156": (True, 281_240, 281_240),  # 280,800 + the 440 fee
         "157": (False, 281_240, 100_000),
