@@ -180,6 +180,27 @@ def test_part_payment_goes_to_the_invoice_its_later_rest_settles() -> None:
     ]
 
 
+def test_payment_in_three_parts_goes_to_the_invoice_two_later_parts_settle() -> None:
+    invoices = [
+        inv(1, 100_000, name="ヤマダ", due=date(2026, 5, 31)),
+        inv(2, 90_000, name="ヤマダ", due=date(2026, 6, 30)),
+    ]
+    parts = [
+        mv(10, 30_000, "振込 ヤマダ", on=date(2026, 6, 1)),
+        mv(11, 30_000, "振込 ヤマダ", on=date(2026, 6, 20)),
+        mv(12, 29_780, "振込 ヤマダ", on=date(2026, 7, 10)),  # the rest less a ¥220 fee
+    ]
+    assert match_payments(invoices, parts) == [
+        Allocation(2, 10, 30_000, 0, MatchRule.PARTIAL),
+        Allocation(2, 11, 30_000, 0, MatchRule.PARTIAL),
+        Allocation(2, 12, 29_780, 220, MatchRule.FEE),
+    ]
+    # four parts: no one or two later parts pay the rest — oldest due first
+    four = [*parts[:2], mv(12, 15_000, "振込 ヤマダ", on=date(2026, 7, 10))]
+    four.append(mv(13, 15_000, "振込 ヤマダ", on=date(2026, 7, 20)))
+    assert match_payments(invoices, four)[0] == Allocation(1, 10, 30_000, 0, MatchRule.PARTIAL)
+
+
 def test_invoice_number_in_the_words_chooses_the_invoice() -> None:
     invoices = [
         inv(1, 50_000, due=date(2026, 5, 31), number="INV-2026-0041"),

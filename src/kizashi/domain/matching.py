@@ -23,10 +23,11 @@ Then the rules, the first that applies wins:
    smallest fee; fewest invoices first, then the oldest due; the fee goes to the latest due
    whose outstanding amount exceeds it);
 4. **partial** — the movement names the counterparty ("same") or the invoices (by number) but
-   fits none of the above. If a later movement within ``LOOKAHEAD_DAYS`` (60) that also names
-   it pays exactly the rest of one of its invoices (its outstanding amount less this movement,
-   or that less a fee as in rule 2), this movement goes to that invoice (the oldest due if
-   several): the parts of a 分割入金 settle one invoice instead of leaving two part-paid.
+   fits none of the above. If one later movement within ``LOOKAHEAD_DAYS`` (60) that also
+   names it (else two such movements together) pays exactly the rest of one of its invoices
+   (its outstanding amount less this movement, or that less a fee as in rule 2), this movement
+   goes to that invoice (the oldest due if several): the parts of a 分割入金 (up to three)
+   settle one invoice instead of leaving two part-paid.
    Else it is allocated in due-date order (oldest due first), the last invoice partly, never
    more than the movement.
 
@@ -70,6 +71,7 @@ FEE_MAX_YEN = 990
 FEE_STEP_YEN = 11  # whole 10 yen plus 10 % consumption tax
 MAX_COMBINED = 10  # open invoices of one counterparty searched for a combination (oldest due)
 LOOKAHEAD_DAYS = 60  # a part payment's remainder is looked for this many days ahead (rule 4)
+MAX_PARTS_SEEN = 12  # later movements per invoice looked at by rule 4 (pairs: 66 sums)
 
 Verdict = Literal["same", "other", "unknown"]
 
@@ -222,6 +224,7 @@ def number_key(number: str) -> str:
     return key if len(key) >= 3 and any(c.isdigit() for c in key) else ""
 
 
+@lru_cache(maxsize=65_536)
 def number_tokens(text: str) -> frozenset[str]:
     """The keys an invoice number may match in a movement's words: every run of letters and
     digits (with the ``-_/#.:`` inside it), and every part of such a run between separators
@@ -508,32 +511,45 @@ class _Book:
     def _rest_paid_later(
         self, moves: Sequence[Movement], k: int, paid: int, invs: Sequence[OpenInvoice]
     ) -> OpenInvoice | None:
-        """The oldest due of ``invs`` whose rest after ``paid`` a later movement (within
+        """The oldest due of ``invs`` whose rest after ``paid`` one later movement (within
         ``LOOKAHEAD_DAYS``, same direction, naming the counterparty or the invoice's number)
-        pays exactly or less a transfer fee."""
+        pays exactly or less a transfer fee; else the oldest due whose rest two such movements
+        pay together (a payment in three parts)."""
         mv = moves[k]
-        wanted: dict[int, list[OpenInvoice]] = {}  # a later amount → whose rest it pays
-        for inv in invs:
-            rest = self.open[inv.id] - paid
-            if rest > 0:
-                for amount in (rest, *(rest - fee for fee in FEES if rest > fee)):
-                    wanted.setdefault(amount, []).append(inv)
-        if not wanted:
+        rests = {inv.id: self.open[inv.id] - paid for inv in invs if self.open[inv.id] > paid}
+        if not rests:
             return None
         end = bisect_right(self.dates, mv.booked_on + timedelta(days=LOOKAHEAD_DAYS))
-        best: OpenInvoice | None = None
+        naming: dict[int, list[int]] = {i: [] for i in rests}  # invoice → later amounts
+        ordered = [inv for inv in invs if inv.id in rests]  # oldest due first
+        cps = {inv.counterparty_id for inv in ordered}
+        keys = {self.keys[inv.id] for inv in ordered} - {""}
         for later in moves[k + 1 : end]:
-            hits = wanted.get(abs(later.amount_yen))
-            if not hits or (later.amount_yen > 0) != (mv.amount_yen > 0):
+            if (later.amount_yen > 0) != (mv.amount_yen > 0):
                 continue
             same, _ = self._parties(later.text)
-            tokens = number_tokens(later.text)
-            for inv in hits:
-                if best is not None and _order(best) <= _order(inv):
-                    continue
-                if inv.counterparty_id in same or (self.keys[inv.id] in tokens):
-                    best = inv
-        return best
+            tokens = number_tokens(later.text) if keys else frozenset()
+            if same.isdisjoint(cps) and tokens.isdisjoint(keys):
+                continue  # names none of them
+            for inv in ordered:
+                if len(naming[inv.id]) < MAX_PARTS_SEEN and (
+                    inv.counterparty_id in same or self.keys[inv.id] in tokens
+                ):
+                    naming[inv.id].append(abs(later.amount_yen))
+
+        def pays(rest: int, amount: int) -> bool:
+            return rest == amount or is_transfer_fee(rest - amount)
+
+        for inv in ordered:
+            if any(pays(rests[inv.id], a) for a in naming[inv.id]):
+                return inv
+        for inv in ordered:
+            amounts = naming[inv.id]
+            if any(
+                pays(rests[inv.id], a + b) for x, a in enumerate(amounts) for b in amounts[x + 1 :]
+            ):
+                return inv
+        return None
 
 
 def _discard(index: dict[Any, set[int]], key: object, iid: int) -> None:
