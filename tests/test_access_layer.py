@@ -32,6 +32,7 @@ MAY_READ = {"store", "access", "actions"}
 SYSTEM_JOBS = {
     "kizashi/jobs/demo.py",  # sets up the demo world (fictional institutions and logins)
     "kizashi/jobs/demo_consent.py",  # the demo's grants, requests and 包括同意 (by actions)
+    "kizashi/jobs/demo_corrections.py",  # the demo's late correction: which month to re-submit
     "kizashi/jobs/demo_flags.py",  # the demo's responses to flags (by actions): which flags
     "kizashi/jobs/demo_loans.py",  # the demo's loans and credit events (by actions): which loans
     "kizashi/jobs/demo_referrals.py",  # the demo's referrals (by actions): which owner to ask

@@ -75,7 +75,9 @@ def test_stored_trial_balances_reproduce_the_synthetic_panel(store, demo):
                 Statement.fiscal_year_start,
                 StatementLine.item_code,
                 StatementLine.amount,
-            ).join(StatementLine, StatementLine.statement_id == Statement.id)
+            )
+            .join(StatementLine, StatementLine.statement_id == Statement.id)
+            .where(Statement.version == 1)  # as loaded (the demo corrects one month later)
         ).all()
         synth_to_db = dict(
             zip(

@@ -103,3 +103,30 @@ def test_the_owner_finds_shared_records_their_referral_and_plan_flags(store, mon
         mine = list_referrals(s, owner)
         assert [r.status for r in mine if r.id == waiting.id] == ["awaiting_owner"]
         assert _plan_flagged(s, owner, [waiting.business_id], purpose) == [waiting.business_id]
+
+
+def test_owner1_finds_the_late_correction_they_made(store, monitored_demo):
+    """The demo's first owner re-submitted a past month with ¥2,400,000 more sales: their own
+    business shows the late-correction flag with that change, the month's two versions stored."""
+    from kizashi.jobs.demo_corrections import EXTRA_SALES
+    from kizashi.store.models import Statement
+
+    with store.session() as s:
+        owner = _actor(s, "owner1")
+        bid = (
+            s.execute(
+                select(Business.id).where(Business.org_id == owner.org_id).order_by(Business.id)
+            )
+            .scalars()
+            .first()
+        )
+        flags = read_flags(s, owner, bid, default_purpose(owner.org_kind))
+        late = [f for f in flags if f.rule_id == "authenticity.late_correction"]
+        assert len(late) == 1 and late[0].evidence["change"] == EXTRA_SALES
+        assert late[0].evidence["count"] == 1
+        versions = s.execute(
+            select(Statement.period_end, Statement.version).where(
+                Statement.business_id == bid, Statement.version > 1
+            )
+        ).all()
+        assert len(versions) == 1

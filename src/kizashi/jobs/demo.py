@@ -16,6 +16,7 @@ from kizashi.store.db import Store
 from kizashi.store.models import Business, Organisation
 
 from .demo_consent import add_consent_day
+from .demo_corrections import add_late_correction
 from .demo_loans import add_loan_day
 from .demo_plans import add_plans
 from .demo_referrals import add_referrals
@@ -163,6 +164,8 @@ def build_demo(
         progress=progress,
     )
     _create_owner_logins(store)
+    # owner1 re-submits a past month with other figures: a late correction (真贋性) to talk about
+    add_late_correction(store, settings.raw_dir)
     # plans the owners have fallen short of: the monitoring run raises plan flags on them
     add_plans(store)
     # a day of consent: the council's grants, requests waiting, grants ending soon
