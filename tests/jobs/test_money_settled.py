@@ -82,3 +82,35 @@ def test_part_paid_invoice_counts_at_what_is_left(cli, store, settings, tmp_path
         "books": BOOKS_RECEIVABLES,
         "open": 281_240 - 100_000,
     }
+
+
+def test_an_older_analytics_file_gets_the_columns_and_a_full_rewrite(tmp_path):
+    """A file written before ``payable_yen``/``settled_yen`` and ``invoice_payments`` gets them,
+    and its submission watermark goes back to 0 so that the next sync rewrites every business's
+    invoices (their settled amounts); the transactions' watermark stays."""
+    import duckdb
+
+    from kizashi.store.analytics_schema import INVOICES, MONEY_META, ensure_money
+
+    con = duckdb.connect(str(tmp_path / "analytics.duckdb"))
+    old = ", ".join(
+        f"{n} {t}" for n, t in INVOICES.columns if n not in ("payable_yen", "settled_yen")
+    )
+    con.execute(f"CREATE TABLE invoices ({old})")
+    con.execute(
+        "INSERT INTO invoices VALUES (1, 'A-1', 'issued', 'X', DATE '2024-01-31', NULL, 1100, 100, FALSE)"
+    )
+    con.execute(
+        f"CREATE TABLE {MONEY_META} (transaction_watermark BIGINT, submission_watermark BIGINT)"
+    )
+    con.execute(f"INSERT INTO {MONEY_META} VALUES (40, 7)")
+    ensure_money(con)
+    cols = [r[0] for r in con.execute("DESCRIBE invoices").fetchall()]
+    assert cols[-2:] == ["payable_yen", "settled_yen"]
+    assert con.execute("SELECT payable_yen, settled_yen FROM invoices").fetchall() == [(None, 0)]
+    assert con.execute(f"SELECT * FROM {MONEY_META}").fetchall() == [(40, 0)]
+    assert con.execute("SELECT COUNT(*) FROM invoice_payments").fetchall() == [(0,)]
+    con.execute(f"UPDATE {MONEY_META} SET submission_watermark = 9")
+    ensure_money(con)  # brought up to date once: nothing reset again
+    assert con.execute(f"SELECT * FROM {MONEY_META}").fetchall() == [(40, 9)]
+    con.close()
