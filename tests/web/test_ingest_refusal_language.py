@@ -1,8 +1,11 @@
 """A file the importers refuse outright (an EBCDIC 全銀 file, a hostile XML, an unreadable
 workbook) is said in the page's language — the refusal's own words, with the file and the
-record or line — and in Japanese only by the API; never one "日本語 / English" string."""
+record or line — and in Japanese only by the API; never one "日本語 / English" string. A bank
+file's new warning (dates without a year) has its headline in both languages too."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -13,6 +16,7 @@ from .conftest import WebWorld, login, snapshot
 from .japanese_only import latin_words, visible_text
 from .test_uploads import post_page
 
+BANK = Path(__file__).resolve().parents[1] / "ingest" / "fixtures" / "bank"
 # a 03 header whose コード区分 (byte 4) says EBCDIC: refused at record 1, byte 4
 EBCDIC_SAID = zb.header03("060430", "060401", "060430", "1", "ｱ", 0, code="1")
 XXE = b"""<?xml version="1.0"?>
@@ -100,3 +104,20 @@ def test_an_unreadable_workbook_on_the_accounting_upload(
         (said[lang],) = _details(r.text)
     assert "tb.xlsx: .xlsx ファイルとして読めません" in said["ja"]
     assert "tb.xlsx: not a readable .xlsx file" in said["en"]
+
+
+def test_a_year_less_bank_file_warns_in_the_pages_language(
+    client: TestClient, web_world: WebWorld
+) -> None:
+    ja_export = (BANK / "ja.csv").read_bytes()
+    login(client, "owner")
+    seen = {}
+    for lang in ("ja", "en"):
+        _lang(client, web_world.business_id, lang)
+        r = post_page(client, web_world.business_id, [("ja.csv", ja_export)])
+        assert r.status_code == 200, r.text[:2000]
+        row = r.text.split('data-code="bank.year_inferred"')[1].split("</tr>")[0]
+        seen[lang] = visible_text(row)
+    assert "年のない日付に年を補いました" in seen["ja"] and "取扱日付" in seen["ja"]
+    assert latin_words(seen["ja"], {"ja", "csv"}) == [], seen["ja"]
+    assert "Dates without a year were given one" in seen["en"]
