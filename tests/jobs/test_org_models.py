@@ -113,6 +113,8 @@ def test_each_organisation_trains_on_what_it_may_read(cli, store, demo):
         assert meta["scope"]["businesses"] == len(expected[code])
         assert meta["scope"]["businesses_sha256"] == fingerprint(sorted(expected[code]))
         assert meta["train"]["businesses"] <= len(expected[code])
+        card = cli("model", "card", versions[code], "--as", admin).output
+        assert f"事業者 {len(expected[code]):,} 社" in card and "他の組織は見ることも" in card
 
     with store.session() as s:
         scopes = {code: training_scope(s, Actor.system(), ids[code]) for code in ADMINS}

@@ -27,6 +27,20 @@ _T = {
         "{a} 〜 {b}: {r:,} 行、事象 {e:,} 件、{n:,} 事業者",
         "{a} to {b}: {r:,} rows, {e:,} events, {n:,} businesses",
     ),
+    "own": (
+        "学習したデータ: 学習した組織が期中モニタリングで見られる事業者 {n:,} 社(財務の同意)と、"
+        "その組織が見られる信用事象 {e:,} 件だけ。"
+        "この版はその組織のもので、他の組織は見ることも使うこともできません。",
+        "Trained on: only the {n:,} businesses the training organisation may read for monitoring "
+        "(financials consent) and the {e:,} credit events it may see. This version is that "
+        "organisation's; no other can see or use it.",
+    ),
+    "shared": (
+        "学習したデータ: システムのすべての事業者と信用事象(運用者が学習した共通のモデル。"
+        "自組織の有効な版がない組織の採点に使われます)。",
+        "Trained on: every business and credit event of the system (the operator's shared model, "
+        "used for organisations without an active version of their own).",
+    ),
     "metrics": ("検証期間の成績", "Measures on the test months"),
     "head": (
         "| | AUC | PR-AUC | 上位5%の捕捉率 | 上位10%の捕捉率 | Brier | ECE |",
@@ -97,6 +111,14 @@ def render_card(doc: dict[str, Any], lang: str) -> str:
             "",
             _t("cutoff", lang).format(c=meta["cutoff"], o=meta.get("observed_until", "—")),
         ]
+    scope = meta.get("scope")
+    if scope:  # an organisation's own model (ADR 0010)
+        lines += [
+            "",
+            _t("own", lang).format(n=scope.get("businesses", 0), e=scope.get("credit_events", 0)),
+        ]
+    elif "owner_org_id" in meta and meta["owner_org_id"] is None:
+        lines += ["", _t("shared", lang)]
     m = meta.get("metrics") or {}
     if m:
         lines += [
