@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from kizashi.model import metrics
-from kizashi.model.crossval import PUBLIC, cv_folds, stratified_folds, year_split
+from kizashi.model.crossval import (
+    PUBLIC_POLISH,
+    PUBLIC_SLOVAK,
+    cv_folds,
+    stratified_folds,
+    year_split,
+)
 from kizashi.model.fit import fit_model
 
 
@@ -74,10 +80,11 @@ def test_cross_fit_calibration_matches_known_probabilities():
     assert metrics.auc(yt, model.raw(Xt)) > metrics.auc(yt, pt) - 0.05  # it learned the ranks
 
 
-def test_cross_fit_refuses_a_hold_out_and_public_setting_is_the_documented_kind():
+def test_cross_fit_refuses_a_hold_out_and_public_settings_are_the_documented_kind():
     X = np.random.default_rng(0).normal(size=(200, 2))
     y = (X[:, 0] > 1).astype(float)
     with pytest.raises(ValueError, match="calib_mask"):
         fit_model(X, y, ("a", "b"), cross_fit=3, calib_mask=np.arange(200) < 40)
-    assert PUBLIC.cross_fit >= 2 and PUBLIC.rounds > 0
-    assert set(PUBLIC.fit_kwargs()) == {"params", "rounds", "cross_fit"}
+    for setting in (PUBLIC_POLISH, PUBLIC_SLOVAK):
+        assert setting.cross_fit >= 2 and setting.rounds > 0
+        assert set(setting.fit_kwargs()) == {"params", "rounds", "cross_fit"}

@@ -105,7 +105,7 @@ def fit_model(
     (None: the whole set calibrates the in-sample score — only for benchmark folds that have
     their own test rows). Beyond ``max_tree_rows`` fit rows the trees see a weighted sample
     of the non-event rows (``tree_rows``). ``cross_fit`` ≥ 2 (small sets, e.g. the public
-    files: ``crossval.PUBLIC``): no hold-out and no early stopping; see ``_fit_cross``."""
+    files: ``crossval.PUBLIC_POLISH``): no hold-out and no early stopping; see ``_fit_cross``."""
     y = np.asarray(y, dtype=np.float64)
     mono = tuple(monotone) if monotone is not None else (0,) * len(names)
     if cross_fit:
