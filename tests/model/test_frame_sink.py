@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 
 from kizashi.engine.exec.run import run_monitoring
-from kizashi.jobs.risk_history import history_frame, training_months
+from kizashi.jobs.risk_history import history_frame, training_frame, training_months
 from kizashi.model.features import build_frame
 from kizashi.model.frame_sink import FrameSink
 from kizashi.model.labels import first_serious, month_end
@@ -89,16 +89,17 @@ def test_training_months_and_business_subset(portfolio, full):
 
 
 def test_same_model_from_the_streamed_history(portfolio, full):
-    """Training on the months ``training_months`` keeps gives the model (trees, cut-off, rows,
-    measures) that training on every month gives."""
+    """Training on the rows ``training_frame`` keeps, laid out as ``train_evaluate`` reads them,
+    gives the model (trees, cut-off, rows, measures) that training on every month gives; and
+    the training and test rows are views of the frame, not copies."""
     p = portfolio
     last = max(p["panel"].column("month").to_pylist())
     observed = month_end(np.asarray([np.datetime64(last, "D")]))[0]
     firsts = first_serious(p["credit_events"])
     one_table = build_frame(full.indicators, full.episodes, p["credit_events"])
-    streamed = history_frame(
-        p["panel"], p["businesses"], p["credit_events"], last,
-        months=training_months(last, test_months=3), **_inputs(p),  # type: ignore[arg-type]
+    streamed = training_frame(
+        p["panel"], p["businesses"], p["credit_events"], last, test_months=3,
+        **_inputs(p),  # type: ignore[arg-type]
     )  # fmt: skip
     assert len(streamed) < len(one_table)  # the unlabelled and unused months are not built
     m1, meta1 = train_evaluate(one_table, firsts, observed, test_months=3)
@@ -107,6 +108,13 @@ def test_same_model_from_the_streamed_history(portfolio, full):
         assert meta1[k] == meta2[k]
     assert meta1["metrics"]["model"]["auc"] == meta2["metrics"]["model"]["auc"]
     assert m1.booster.model_to_string() == m2.booster.model_to_string()
+    # the training rows (fit, then calibration), then the test rows, then the rest
+    n_train, n_test = meta2["train"]["rows"], meta2["test"]["rows"]
+    assert n_train + n_test <= len(streamed)
+    test_months = streamed.month[n_train : n_train + n_test].astype("datetime64[M]")
+    assert test_months.min() > np.datetime64(meta2["cutoff"], "M")
+    train_months = streamed.month[: meta2["train"]["rows"]].astype("datetime64[M]")
+    assert train_months.max() <= np.datetime64(meta2["cutoff"], "M") - 12
 
 
 def test_a_month_never_handed_over_is_an_error():

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -32,8 +33,8 @@ from kizashi.domain.panel import (
 )
 from kizashi.engine.exec.run import Source, run_monitoring
 from kizashi.model.features import Frame
-from kizashi.model.frame_sink import FrameSink
-from kizashi.model.labels import HORIZON
+from kizashi.model.frame_sink import FrameSink, Layout, training_layout
+from kizashi.model.labels import HORIZON, first_serious, month_end
 from kizashi.store.analytics import analytics_path
 from kizashi.store.analytics_schema import LOAN_BALANCE_COLUMNS, LOAN_BALANCES, PANEL
 
@@ -70,6 +71,7 @@ def history_frame(
     frame_events: pa.Table | None = None,
     business_ids: np.ndarray | None = None,
     episodes: Callable[[pa.Table], pa.Table] | None = None,
+    layout: Layout | None = None,
     memory_limit: str | None = MEMORY_LIMIT,
 ) -> Frame:
     """The feature frame of every labelled month up to ``last`` (``months``: only these), as
@@ -78,7 +80,8 @@ def history_frame(
     ``events``: the run's credit events; ``frame_events``: the ones the credit features read
     (None: ``events``); ``business_ids``: only these businesses' rows (the engine still runs
     over all, so the percentiles are the portfolio's); ``episodes``: applied to the flag
-    episodes before they are counted."""
+    episodes before they are counted; ``layout``: the rows kept and their order
+    (``model.frame_sink.training_layout``: as ``train_evaluate`` reads them)."""
     lab = np.datetime64(last, "M") - HORIZON
     if months is None:
         months = np.arange(lab - 12 * 30, lab + 1).astype("datetime64[D]")
@@ -87,6 +90,7 @@ def history_frame(
         months,
         business_ids=business_ids,
         episodes=episodes,
+        layout=layout,
     )
     until = np.asarray(months, dtype="datetime64[D]").max().astype(object)
     run_monitoring(
@@ -103,6 +107,38 @@ def history_frame(
         memory_limit=memory_limit,
     )
     return sink.frame()
+
+
+def training_frame(
+    panel: Source,
+    businesses: Source,
+    events: pa.Table,
+    last: date,
+    *,
+    cutoff: str | None = None,
+    test_months: int = 6,
+    frame_events: pa.Table | None = None,
+    **kwargs: Any,
+) -> Frame:
+    """``history_frame`` of the rows a training with ``cutoff`` and ``test_months`` uses, laid
+    out as ``train_evaluate`` reads them (``training_layout``; labels from ``frame_events``,
+    None: ``events``). ``kwargs``: ``history_frame``'s."""
+    labels_from = events if frame_events is None else frame_events
+    return history_frame(
+        panel,
+        businesses,
+        events,
+        last,
+        months=training_months(last, cutoff=cutoff, test_months=test_months),
+        frame_events=frame_events,
+        layout=training_layout(
+            first_serious(labels_from),
+            month_end(np.asarray([np.datetime64(last, "D")]))[0],
+            cutoff=np.datetime64(cutoff, "M") if cutoff else None,
+            test_months=test_months,
+        ),
+        **kwargs,
+    )
 
 
 def panel_files(data_dir: Path, out_dir: Path) -> tuple[Path, Path | None, date | None]:

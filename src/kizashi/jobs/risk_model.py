@@ -39,7 +39,7 @@ from kizashi.store.db import Store
 from kizashi.store.risk_scores import month_scores, score_months, write_scores
 
 from .risk_bank import bank_history
-from .risk_history import history_frame, panel_files, training_months
+from .risk_history import history_frame, panel_files, training_frame
 from .risk_org import events_table, only_businesses, without_credit_flags
 from .run_inputs import register_inputs
 
@@ -65,8 +65,9 @@ def history(
     test_months: int | None = None,
 ) -> History:
     """Every labelled month's features of every business in the store's panel (``test_months``
-    given: only the months a training with ``cutoff`` and ``test_months`` uses), built month by
-    month (``jobs.risk_history``: the history is never one table), and its credit events.
+    given: only the rows a training with ``cutoff`` and ``test_months`` uses, laid out as it
+    reads them: ``model.frame_sink.training_layout``), built month by month
+    (``jobs.risk_history``: the history is never one table), and its credit events.
 
     An organisation's model (``jobs.risk_org``, ADR 0010): ``business_ids`` keeps only these
     businesses' rows (the engine still runs over every business, so peer percentiles are the
@@ -81,21 +82,25 @@ def history(
             )
         businesses, all_events, loans = register_inputs(store, None, last)
         events = all_events if events is None else events
-        frame = history_frame(
-            panel,
-            businesses,
-            all_events,
-            last,
-            loans=loans,
-            loan_balances=balances,
-            months=(
-                None
-                if test_months is None
-                else training_months(last, cutoff=cutoff, test_months=test_months)
-            ),
-            frame_events=events,
-            business_ids=None if business_ids is None else np.asarray(business_ids),
-            episodes=None if business_ids is None else without_credit_flags,
+        scope: dict[str, Any] = {
+            "loans": loans,
+            "loan_balances": balances,
+            "frame_events": events,
+            "business_ids": None if business_ids is None else np.asarray(business_ids),
+            "episodes": None if business_ids is None else without_credit_flags,
+        }
+        frame = (
+            history_frame(panel, businesses, all_events, last, **scope)
+            if test_months is None
+            else training_frame(
+                panel,
+                businesses,
+                all_events,
+                last,
+                cutoff=cutoff,
+                test_months=test_months,
+                **scope,
+            )
         )
     bank = bank_history(data_dir, last)
     if bank is not None:  # where the store holds bank data: its features (``model.bank``)
