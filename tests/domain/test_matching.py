@@ -108,6 +108,16 @@ def test_an_amount_two_customers_could_have_paid_stays_open() -> None:
     assert got == [Allocation(2, 10, 50_000, 0, MatchRule.EXACT)]
 
 
+def test_a_registration_number_in_the_words_names_the_customer() -> None:
+    invoices = [
+        inv(1, 50_000, cp=1, name="山田商事", reg="T1234567890123"),
+        inv(2, 50_000, cp=2, name="佐藤工業"),
+    ]
+    got = match_payments(invoices, [mv(10, 50_000, "ﾌﾘｺﾐ T1234567890123")])
+    assert got == [Allocation(1, 10, 50_000, 0, MatchRule.EXACT)]
+    assert match_payments(invoices, [mv(10, 50_000, "ﾌﾘｺﾐ T9999999999999")]) == []
+
+
 def test_another_named_company_never_pays() -> None:
     assert match_payments([inv(1, 50_000, name="ヤマダショウジ")], [mv(10, 50_000, "ｽｽﾞｷ")]) == []
 

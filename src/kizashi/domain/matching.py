@@ -314,6 +314,8 @@ class _Book:
         self.parties: dict[str, tuple[int, set[int], set[int]]] = {}
         self.cp_list: list[OpenInvoice] = []  # an invoice per counterparty, in order seen
         self.cp_seen: set[int] = set()
+        # per counterparty: id, its 13-digit numbers, name core, whether the core has kanji
+        self.cp_facts: list[tuple[int, tuple[str, ...], str, bool]] = []
         self.dates: list[date] = []  # the movements' days, for the look-ahead
         self.keys: dict[int, str] = {}  # invoice id → number_key
         self.sums: dict[tuple[tuple[int, int], ...], _Sums] = {}
@@ -328,6 +330,14 @@ class _Book:
             if inv.counterparty_id not in self.cp_seen:
                 self.cp_seen.add(inv.counterparty_id)
                 self.cp_list.append(inv)
+                numbers = (inv.corporate_number, inv.registration_number[1:])
+                self.cp_facts.append(
+                    (
+                        inv.counterparty_id,
+                        tuple(n for n in numbers if len(n) == 13),
+                        *_name(inv.name),
+                    )
+                )
             self.open[inv.id] = inv.amount_yen
             insort(self.by_cp[inv.direction].setdefault(inv.counterparty_id, []), inv, key=_order)
             self.by_amount[inv.direction].setdefault(inv.amount_yen, set()).add(inv.id)
@@ -399,12 +409,17 @@ class _Book:
             known = self.parties[text] = (0, set(), set())
         seen, same, unknown = known
         if seen < len(self.cp_list):
-            for inv in self.cp_list[seen:]:
-                v = party_verdict(text, inv)
-                if v == "same":
-                    same.add(inv.counterparty_id)
-                elif v == "unknown":
-                    unknown.add(inv.counterparty_id)
+            # party_verdict, unrolled over the counterparties (same answers, tested)
+            digits, core, core_kanji = _words(text)
+            for cp, numbers, name, name_kanji in self.cp_facts[seen:]:
+                if any(n in digits for n in numbers):
+                    same.add(cp)
+                elif not core or not name:
+                    unknown.add(cp)
+                elif name in core or (len(core) >= 2 and core in name):
+                    same.add(cp)
+                elif core_kanji != name_kanji:
+                    unknown.add(cp)
             self.parties[text] = (len(self.cp_list), same, unknown)
         return same, unknown
 
@@ -524,8 +539,9 @@ class _Book:
         ordered = [inv for inv in invs if inv.id in rests]  # oldest due first
         cps = {inv.counterparty_id for inv in ordered}
         keys = {self.keys[inv.id] for inv in ordered} - {""}
+        most = max(rests.values())  # a later part is never more than a rest
         for later in moves[k + 1 : end]:
-            if (later.amount_yen > 0) != (mv.amount_yen > 0):
+            if (later.amount_yen > 0) != (mv.amount_yen > 0) or abs(later.amount_yen) > most:
                 continue
             same, _ = self._parties(later.text)
             tokens = number_tokens(later.text) if keys else frozenset()
