@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from kizashi.access import Actor
 from kizashi.access.org_models import fingerprint, training_scope
+from kizashi.actions.consent import do_revoke_consent
 from kizashi.actions.organisations import do_add_user
 from kizashi.actions.risk_admin import do_request_training
 from kizashi.domain.vocabulary import Category, Purpose, Role
@@ -259,6 +260,23 @@ def test_each_organisation_trains_on_what_it_may_read(cli, store, demo):
 
 def test_a_training_job_trains_its_organisations_model(cli, store, demo):
     gid = org_id(store, GUARANTOR)
+    before = granted(store, gid, date.today())
+    with store.session() as s:  # a business revokes the guarantor's financials consent
+        grant = s.execute(
+            select(ConsentGrant)
+            .where(
+                ConsentGrant.grantee_org_id == gid,
+                ConsentGrant.category == Category.FINANCIALS,
+                ConsentGrant.purpose == Purpose.MONITORING,
+                ConsentGrant.revoked_at.is_(None),
+            )
+            .order_by(ConsentGrant.id)
+            .limit(1)
+        ).scalar_one()
+        revoked = grant.business_id
+        do_revoke_consent(s, Actor.system(), grant=grant)
+    after = granted(store, gid, date.today())
+    assert revoked in before and revoked not in after
     with store.session() as s:
         admin = s.execute(select(User).where(User.login == ADMINS[GUARANTOR])).scalar_one()
         job = do_request_training(s, Actor.from_user(admin), test_months=3)
@@ -268,9 +286,9 @@ def test_a_training_job_trains_its_organisations_model(cli, store, demo):
     version = re.search(r"版 (v\d{8}-\d{6}(?:-\d+)?)", out.output).group(1)
     meta = registry.read_doc(demo.data_dir, version)["meta"]
     assert meta["owner_org_id"] == gid
-    assert meta["scope"]["businesses_sha256"] == fingerprint(
-        sorted(granted(store, gid, date.today()))
-    )
+    # the job trained on the businesses visible now: the revoked one is out
+    assert meta["scope"]["businesses_sha256"] == fingerprint(sorted(after))
+    assert meta["scope"]["businesses"] == len(after) == len(before) - (revoked not in after)
     # the bank's administrator does not see the guarantor's job
     jobs_bank = cli("model", "jobs", "--as", ADMINS[BANK]).output
     jobs_g = cli("model", "jobs", "--as", ADMINS[GUARANTOR]).output
