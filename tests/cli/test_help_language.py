@@ -128,3 +128,33 @@ def test_the_detector_sees_a_leak(monkeypatch) -> None:
     out = _help(["flag", "set-state"], "ja", monkeypatch)
     assert "<bool>" not in out and "Show this message" not in out and "[必須]" in out
     assert "--help" in out and "このヘルプを表示して終了する" in out
+
+
+BAD_CALLS = [  # (arguments, what the user typed wrongly)
+    (["flag", "set-state"], None),  # an argument missing
+    (["flag", "set-state", "x", "acknowledged", "--as", "a"], "x"),  # not a number
+    (["flag", "set-state", "1", "bogus", "--as", "a"], "bogus"),  # not a choice
+    (["flag", "nosuch"], "nosuch"),  # no such command
+    (["flag", "set-state", "1", "acknowledged", "--as", "a", "--bogus"], "--bogus"),
+    (["case", "list", "--as"], None),  # an option without its value
+]
+
+
+@pytest.mark.parametrize("args,typed", BAD_CALLS)
+def test_usage_errors_speak_the_language(args: list[str], typed: str | None, monkeypatch) -> None:
+    words = [a for a in args if not a.startswith("-")]
+    path, command = max(
+        ((p, c) for p, c in COMMANDS if p == words[: len(p)]), key=lambda pc: len(pc[0])
+    )
+    for locale in ("ja", "en"):
+        monkeypatch.setenv("KIZASHI_DEFAULT_LOCALE", locale)
+        context.settings.cache_clear()
+        r = CliRunner().invoke(app, args)
+        assert r.exit_code == 2, (args, r.output)
+        if locale == "ja":
+            assert "エラー" in r.output, r.output
+            words = _typed(path, command) | ({typed.lstrip("-")} if typed else set())
+            assert _english_words(r.output, words) == [], r.output
+        else:
+            assert "Error" in r.output, r.output
+            assert JAPANESE.findall(r.output) == [], r.output

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 import typer.rich_utils
+from typer._click import exceptions as click_errors
 
 from kizashi.web.i18n import negotiate, parse_po
 
@@ -37,6 +38,9 @@ _WORDS: dict[str, dict[str, str]] = {
         "REQUIRED_LONG_STRING": "[必須]",
         "DEPRECATED_STRING": "(廃止予定) ",
         "usage": "使い方:",
+        "ERRORS_PANEL_TITLE": "エラー",
+        "RICH_HELP": "詳しくは '{command_path} {help_option}' を見てください。",
+        "ABORTED_TEXT": "中止しました。",
         "[OPTIONS]": "[オプション]",
         "COMMAND [ARGS]...": "コマンド [引数]...",
     },
@@ -49,11 +53,15 @@ _WORDS: dict[str, dict[str, str]] = {
         "REQUIRED_LONG_STRING": "[required]",
         "DEPRECATED_STRING": "(deprecated) ",
         "usage": "Usage:",
+        "ERRORS_PANEL_TITLE": "Error",
+        "RICH_HELP": "Try [blue]'{command_path} {help_option}'[/] for help.",
+        "ABORTED_TEXT": "Aborted.",
         "[OPTIONS]": "[OPTIONS]",
         "COMMAND [ARGS]...": "COMMAND [ARGS]...",
     },
 }
 _CONSTANTS = [k for k in _WORDS["ja"] if k.isupper() and k.endswith(("TITLE", "STRING"))]
+_ERROR_CONSTANTS = ["ERRORS_PANEL_TITLE", "RICH_HELP"]
 
 # The value types Typer shows as <int>, <str> …: what a reader is asked to type.
 _TYPES: dict[str, dict[str, str]] = {
@@ -168,8 +176,47 @@ def _bind(
     return lambda ctx: fn(param, ctx, locale)
 
 
+def _param_name(param: Any, locale: str) -> str:
+    if param is None:
+        return ""
+    if param.param_type_name == "argument":
+        return translate(param.metavar or param.name, locale) or ""
+    return " / ".join(param.opts)
+
+
+def error_message(exc: Any, locale: str) -> str:
+    """A usage error in Japanese (click writes them in English only); English as click wrote it."""
+    if locale != "ja":
+        return str(exc.format_message())
+    param = getattr(exc, "param", None)
+    name = _param_name(param, locale)
+    if isinstance(exc, click_errors.MissingParameter):
+        return f"{name} を指定してください。" if name else "指定が足りません。"
+    if isinstance(exc, click_errors.BadParameter):
+        desc = getattr(param, "type_descriptor", None)
+        choices = [str(getattr(c, "value", c)) for c in getattr(desc, "choices", None) or ()]
+        said = f"{name} の値が正しくありません。" if name else "値が正しくありません。"
+        return said + (f"選べる値: {'、'.join(choices)}" if choices else "")
+    if isinstance(exc, click_errors.NoSuchOption):
+        return f"そのようなオプションはありません: {exc.option_name}"
+    message = str(exc.format_message())
+    for pattern, japanese in _USAGE_ERRORS:
+        m = pattern.fullmatch(message)
+        if m:
+            return japanese.format(*m.groups())
+    return "コマンドの使い方が正しくありません。"
+
+
+_USAGE_ERRORS = [
+    (re.compile(r"No such command '(.+)'\."), "そのようなコマンドはありません: {}"),
+    (re.compile(r"Got unexpected extra arguments? \((.+)\)"), "余分な引数があります: {}"),
+    (re.compile(r"Option '(.+)' requires an argument\."), "{} には値が必要です。"),
+    (re.compile(r"Option '(.+)' does not take a value\."), "{} には値を付けません。"),
+]
+
+
 def install() -> None:
-    """Route Typer's help printing through :func:`_in_language` (once)."""
+    """Route Typer's help and usage-error printing through the language (once)."""
     original = typer.rich_utils.rich_format_help
     if getattr(original, "_kizashi_language", False):
         return
@@ -178,5 +225,37 @@ def install() -> None:
         with _in_language(obj, ctx, help_locale()):
             original(obj=obj, ctx=ctx, markup_mode=markup_mode)
 
+    original_error = typer.rich_utils.rich_format_error
+
+    def rich_format_error(self: Any) -> None:
+        locale = help_locale()
+        saved = {k: getattr(typer.rich_utils, k) for k in _ERROR_CONSTANTS}
+        ctx = getattr(self, "ctx", None)
+        shown = error_message(self, locale)
+        try:
+            for k in _ERROR_CONSTANTS:
+                setattr(typer.rich_utils, k, _WORDS[locale][k])
+            self.format_message = lambda: shown
+            if ctx is None:
+                original_error(self)
+            else:
+                with _in_language(ctx.command, ctx, locale):  # the usage line too
+                    original_error(self)
+        finally:
+            for k, v in saved.items():
+                setattr(typer.rich_utils, k, v)
+
+    original_abort = typer.rich_utils.rich_abort_error
+
+    def rich_abort_error() -> None:
+        saved = typer.rich_utils.ABORTED_TEXT
+        typer.rich_utils.ABORTED_TEXT = _WORDS[help_locale()]["ABORTED_TEXT"]
+        try:
+            original_abort()
+        finally:
+            typer.rich_utils.ABORTED_TEXT = saved
+
     rich_format_help._kizashi_language = True  # type: ignore[attr-defined]
     typer.rich_utils.rich_format_help = rich_format_help
+    typer.rich_utils.rich_format_error = rich_format_error
+    typer.rich_utils.rich_abort_error = rich_abort_error
