@@ -158,3 +158,11 @@ def test_usage_errors_speak_the_language(args: list[str], typed: str | None, mon
         else:
             assert "Error" in r.output, r.output
             assert JAPANESE.findall(r.output) == [], r.output
+
+
+def test_a_refusal_of_the_cli_says_error_in_japanese(cli) -> None:  # type: ignore[no-untyped-def]
+    """The shared ``fail`` prefixed "error:" and ``--as`` an unknown login said so in English."""
+    r = cli("flags", "--business", "1", "--as", "nobody")
+    assert r.exit_code == 1
+    assert "エラー:" in r.output and "nobody" in r.output, r.output
+    assert _english_words(r.output, {"nobody"}) == [], r.output

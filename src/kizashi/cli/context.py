@@ -40,10 +40,10 @@ def actor_for(login: str | None) -> Actor:
     with store().session() as s:
         user = s.execute(select(User).where(User.login == login)).scalar_one_or_none()
         if user is None:
-            fail(f"no user with login {login!r}")
+            fail(f"ログインID {login} の利用者はいません")
         return Actor.from_user(user)  # type: ignore[arg-type]
 
 
 def fail(message: str, code: int = 1) -> None:
-    err_console.print(f"[red]error:[/red] {message}")
+    err_console.print(f"[red]エラー:[/red] {message}")  # the CLI's output is Japanese
     raise typer.Exit(code)
