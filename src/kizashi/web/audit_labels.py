@@ -65,6 +65,7 @@ ACTIONS: dict[str, str] = {
     "read_open_items": N_("Open items read"),
     "read_risk": N_("Risk score read"),
     "read_timeliness": N_("Submission timeliness read"),
+    "read_rate_stress": N_("Interest-rate stress read"),
     "record_application_consent": N_("Consent at application recorded"),
     "request_consent": N_("Consent requested"),
     "respond_consent_request": N_("Consent request answered"),
