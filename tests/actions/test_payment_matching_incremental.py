@@ -227,3 +227,26 @@ def test_two_imports_at_once_end_as_from_scratch(store, world, tmp_path):
         ("157", "2023-12-05", 100_000, 0, "partial"),
         ("157", "2023-12-20", 180_800, 440, "fee"),
     ]
+
+
+def test_an_invoice_held_by_the_unit_of_work_sees_it_paid(store, world, tmp_path):
+    """The paid flags are written in one bulk UPDATE; an invoice object the unit of work
+    already holds shows the new flag, also after the unit of work ends (the store keeps objects
+    on commit, so nothing may be left expired)."""
+    owner, bid = world.actors["owner"], world.business.id
+    _import(store, owner, bid, _invoice("156", "2023-10-24"), "156.xml", tmp_path)
+    with store.session() as s:
+        held = s.execute(select(Invoice)).scalar_one()
+        assert held.paid is False
+        out = do_import_money(
+            s,
+            owner,
+            business_id=bid,
+            data=FIRST,
+            filename="nov.csv",
+            raw_dir=tmp_path / "raw",
+            options=OPTS,
+        )
+        assert out.stored and out.matched is not None and out.matched["invoices_paid"] == 1
+        assert held.paid is True
+    assert held.paid is True and held.invoice_number == "156"

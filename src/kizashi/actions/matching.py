@@ -191,8 +191,8 @@ def match_business(
         != row.paid
     ]
     if flips:
+        # a bulk UPDATE by primary key: invoice objects the unit of work holds follow it
         session.execute(update(Invoice), flips)
-        session.expire_all()  # the session's invoices read ``paid`` again
     return _finish(session, actor, business_id, since, rematched=len(movements))
 
 
