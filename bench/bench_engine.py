@@ -198,7 +198,7 @@ def run_floor_sql(d: Path) -> dict:
 # "groupby", the textbook groupby().rolling(k), for which pandas computes the window bounds
 # group by group in Python. When the pack's conditions or the indicator formulas change,
 # TWIN_CONDITIONS / TWIN_FORMULAS no longer match and the twin refuses to run: update it.
-TWIN_PACK = "kizashi.default@2026.4.0"
+TWIN_PACK = "kizashi.default@2026.5.0"
 TWIN_CONDITIONS = {
     "credit.delinquency": "(months_since((delinquency_events > 0.0)) < recent_event_months)",
     "credit.restructuring": "(months_since((restructuring_events > 0.0)) < recent_event_months)",
@@ -220,12 +220,12 @@ TWIN_CONDITIONS = {
     # 2026.3.0 真贋性 and the cash forecast: they read the bank features and the lenders' balances, which the twin's
     # portfolios (synth without --bank) lack or never contradict: unknown in the twin (below)
     "authenticity.deposit_balance_mismatch": "(has_data and (abs((cash_and_deposits - bank_balance)) > max(deposit_gap_min_yen, ((abs(cash_and_deposits) * deposit_gap_pct) / 100.0))))",
-    "authenticity.sales_unsupported": "(((rolling_sum(sales, 3.0) > 0.0) and (rolling_sum(bank_deposits, 3.0) < ((rolling_sum(sales, 3.0) * money_cover_pct) / 100.0))) and coalesce((rolling_sum(invoices_issued, 3.0) < ((rolling_sum(sales, 3.0) * money_cover_pct) / 100.0)), true))",
+    "authenticity.sales_unsupported": "(((rolling_sum(sales, 3.0) > 0.0) and (rolling_sum(bank_deposits, 3.0) < ((rolling_sum(sales, 3.0) * money_cover_pct) / 100.0))) and coalesce(((rolling_sum(invoices_issued, 3.0) - coalesce(rolling_sum(invoices_overdue, 3.0), 0.0)) < ((rolling_sum(sales, 3.0) * money_cover_pct) / 100.0)), true))",
     "authenticity.receivables_unsupported": "((trade_receivables > 0.0) and (open_receivables < ((trade_receivables * receivable_cover_pct) / 100.0)))",
     "authenticity.borrowings_understated": "(has_data and ((loan_balance - borrowings) > max(borrowing_gap_min_yen, (loan_balance / 10.0))))",
     "authenticity.round_figures": "(rolling_sum(book_round_items, 3.0) >= round_items_3m)",
     "authenticity.late_correction": "(rolling_max(late_correction_yen, 3.0) >= late_correction_min_yen)",
-    "authenticity.benford": "((bank_benford_n >= benford_min_n) and (bank_benford_mad > benford_mad_max))",
+    "authenticity.benford": "(((bank_benford_n >= benford_min_n) and (bank_benford_chi2 > benford_chi2_max)) and (bank_benford_mad > benford_mad_max))",
     "bank.regular_payments_stopped": "((bank_tx > 0.0) and (((months_since((bank_payroll > 0.0)) >= payment_gap_months) or (months_since((bank_social_insurance > 0.0)) >= payment_gap_months)) or (months_since((bank_rent > 0.0)) >= payment_gap_months)))",
     "bank.high_rate_lender": "(rolling_max(bank_high_rate_tx, 3.0) > 0.0)",
     "bank.negative_balance_days": "(bank_negative_days >= negative_days_min)",
