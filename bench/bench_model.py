@@ -2,6 +2,7 @@
 (``kizashi.model.fit_model``, calibration, metrics) on the synthetic portfolio and on public data.
 
     .venv/bin/python bench/bench_model.py synth [--businesses 20000] [--months 60]
+    .venv/bin/python bench/bench_model.py synth --bank --businesses 10000 --months 60
     .venv/bin/python bench/bench_model.py polish          # 1year and 5year, 10-fold CV each
     .venv/bin/python bench/bench_model.py slovak          # train 2013–2015, test 2016
     .venv/bin/python bench/bench_model.py scale [--rows 1500000]   # scoring time at 1.5M
@@ -11,7 +12,10 @@
 synth: a portfolio from ``kizashi.synth`` with ``months`` of history, the engine over every month
 (``history=True``), features, labels, a time-ordered split with the last 12 labelled months as
 the test; printed beside the logistic baseline, the rules-only priority and Altman Z″ (computed
-from the panel's balance sheet), all on the same test rows.
+from the panel's balance sheet), all on the same test rows. ``--bank``: the portfolio with bank
+data (``kizashi synth --bank``'s generator over every month but the first, ``--bank-tx`` movements
+a business and month) and the model trained twice on the same rows and split, without and with
+the bank features (``kizashi.model.bank``); both printed.
 polish: UCI 365 ``1year.arff`` (label: bankrupt after 5 years) and ``5year.arff`` (after 1 year),
 each alone (no pooling: there are no firm ids), stratified 10-fold CV; Altman Z″ from Attr3
 (WC/TA), Attr6 (RE/TA), Attr7 (EBIT/TA), Attr8 (BVE/TL) beside it.
@@ -67,7 +71,9 @@ def _row(
 # ---------------------------------------------------------------- synthetic portfolio
 
 
-def bench_synth(businesses: int, months: int, seed: int) -> dict[str, Any]:
+def bench_synth(
+    businesses: int, months: int, seed: int, bank: bool = False, bank_tx: int = 30
+) -> dict[str, Any]:
     import duckdb
     import pyarrow as pa
 
@@ -86,6 +92,8 @@ def bench_synth(businesses: int, months: int, seed: int) -> dict[str, Any]:
         k: pa.concat_tables([getattr(c, k) for c in chunks])
         for k in ("businesses", "panel", "credit_events", "loans", "loan_balances")
     }
+    if bank:
+        tabs["panel"], tabs["bank"] = _synth_bank(chunks, months, seed, bank_tx)
     del chunks
     out["synth_seconds"] = round(time.perf_counter() - t, 1)
     t = time.perf_counter()
@@ -105,9 +113,14 @@ def bench_synth(businesses: int, months: int, seed: int) -> dict[str, Any]:
     out["features_seconds"] = round(time.perf_counter() - t, 1)
     observed = (np.datetime64(res.as_of, "M") + 1).astype("datetime64[D]") - 1
     firsts = first_serious(tabs["credit_events"])
+    if bank:
+        out["without_bank"] = _bank_run(out, frame, tabs["bank"], res.as_of, firsts, observed)
+        frame = out["without_bank"].pop("frame")
     t = time.perf_counter()
     _model, meta = train_evaluate(frame, firsts, observed, test_months=12)
     out["train_seconds"] = round(time.perf_counter() - t, 1)
+    if bank:
+        out["bank_gain_share"] = _gain_share(_model, "bank_")
     out["train"], out["test"], out["cutoff"] = meta["train"], meta["test"], meta["cutoff"]
     out["trees"], out["calibration_method"] = meta["trees"], meta["calibration_method"]
     m = meta["metrics"]
@@ -155,6 +168,69 @@ def bench_synth(businesses: int, months: int, seed: int) -> dict[str, Any]:
     }
     out["peak_rss_gb"] = round(peak_rss_gb(), 2)
     return out
+
+
+def _synth_bank(chunks: list[Any], months: int, seed: int, tx: int) -> tuple[Any, Any]:
+    """Bank transactions and invoices of every chunk (every month but the first: a month's
+    customer deposits need the month before), as ``kizashi synth --bank`` makes them; the
+    panel with the books-side plants applied, and the transactions' monthly bank features."""
+    import pyarrow as pa
+
+    from kizashi.engine.exec.bank_features import compute_bank_features
+    from kizashi.synth.bank import BankOptions, bank_chunk
+    from kizashi.synth.calendar import month_index
+
+    end = max(chunks[0].panel.column("month").to_pylist())
+    opts = BankOptions(months=months - 1, tx_per_month=tx, seed=seed)
+    panels, feats = [], []
+    for c in chunks:
+        panel, blocks = bank_chunk(c.panel, c.repayments, c.loan_balances, month_index(end), opts)
+        parts = list(blocks)
+        panels.append(panel)
+        feats.append(
+            compute_bank_features(
+                pa.concat_tables([b["bank_transactions"] for b in parts]),
+                end,
+                invoices=pa.concat_tables([b["invoices"] for b in parts]),
+            )
+        )
+    return pa.concat_tables(panels), pa.concat_tables(feats)
+
+
+def _bank_run(
+    out: dict[str, Any], frame: Any, bank: Any, as_of: Any, firsts: Any, observed: Any
+) -> dict[str, Any]:
+    """The model without the bank features on ``frame`` (its measures), and the frame with them
+    for the run that follows (same rows, same split)."""
+    from kizashi.model.bank import add_bank_features
+    from kizashi.model.pipeline import train_evaluate
+
+    t = time.perf_counter()
+    _m, meta = train_evaluate(frame, firsts, observed, test_months=12)
+    res = {
+        "train_seconds": round(time.perf_counter() - t, 1),
+        "trees": meta["trees"],
+        "cutoff": meta["cutoff"],
+        "metrics": {
+            k: {a: b for a, b in v.items() if a != "calibration"}
+            for k, v in meta["metrics"].items()
+        },
+    }
+    t = time.perf_counter()
+    res["frame"] = add_bank_features(frame, bank)
+    out["bank_features_seconds"] = round(time.perf_counter() - t, 1)
+    out["bank_rows"] = int(bank.num_rows)
+    return res
+
+
+def _gain_share(model: Any, prefix: str) -> float:
+    """The share of the trees' total split gain on features named ``prefix``… (or pct_ of them)."""
+    gain = model.booster.feature_importance("gain")
+    names = model.names
+    mine = sum(
+        g for n, g in zip(names, gain, strict=True) if n.removeprefix("pct_").startswith(prefix)
+    )
+    return float(mine / max(gain.sum(), 1e-12))
 
 
 # ---------------------------------------------------------------- public data
@@ -588,10 +664,12 @@ def main() -> None:
     ap.add_argument("--months", type=int, default=60)
     ap.add_argument("--rows", type=int, default=1_500_000)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bank", action="store_true", help="synth: with and without bank features")
+    ap.add_argument("--bank-tx", type=int, default=30)
     ap.add_argument("--json", action="store_true")
     a = ap.parse_args()
     if a.what == "synth":
-        out = bench_synth(a.businesses, a.months, a.seed)
+        out = bench_synth(a.businesses, a.months, a.seed, a.bank, a.bank_tx)
     elif a.what == "polish":
         out = bench_polish(a.seed)
     elif a.what == "slovak":
@@ -629,6 +707,23 @@ def _text(what: str, out: dict[str, Any]) -> str:
             f"  seconds: synth {out['synth_seconds']}, engine {out['engine_history_seconds']}, "
             f"features {out['features_seconds']}, train+evaluate {out['train_seconds']}; peak RSS {out['peak_rss_gb']} GB"
         )
+        if "without_bank" in out:
+            wb = out["without_bank"]
+            lines.append(
+                f"  with bank features (above; {out['bank_rows']:,} bank months, joined in "
+                f"{out['bank_features_seconds']} s, {out['bank_gain_share']:.1%} of the split gain)"
+                f" against without them (same rows, cut-off {wb['cutoff']}, {wb['trees']} trees,"
+                f" {wb['train_seconds']} s):"
+            )
+            for k, v in wb["metrics"].items():
+                lines.append(
+                    f"  {k + ' (no bank)':<24} "
+                    + "  ".join(
+                        f"{a} {f(b)}"
+                        for a, b in v.items()
+                        if a in ("auc", "pr_auc", "recall_top5", "recall_top10", "brier", "ece")
+                    )
+                )
     elif what == "polish":
         for name, v in out.items():
             lines.append(
