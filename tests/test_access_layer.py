@@ -46,6 +46,7 @@ SYSTEM_JOBS = {
     "kizashi/jobs/money_sync.py",  # store → analytics file: bank transactions, invoices
     "kizashi/jobs/risk_model.py",  # train and score the risk model over the whole panel
     "kizashi/jobs/risk_bank.py",  # the bank features the risk model trains on (every business)
+    "kizashi/jobs/risk_history.py",  # the panel history the risk model trains on (every business)
 }
 # The analytics file holds business data too (panel, indicator values, bank transactions).
 ANALYTICS_MODULES = ("kizashi.store.analytics", "kizashi.store.risk_scores")
