@@ -5,6 +5,7 @@
     .venv/bin/python bench/bench_model.py synth --bank --businesses 10000 --months 60
     .venv/bin/python bench/bench_model.py polish          # 1year and 5year, 10-fold CV each
     .venv/bin/python bench/bench_model.py slovak          # train 2013–2015, test 2016
+    .venv/bin/python bench/bench_model.py tune            # how their settings were chosen
     .venv/bin/python bench/bench_model.py scale [--rows 1500000]   # scoring time at 1.5M
     .venv/bin/python bench/bench_model.py train-scale [--sizes 50000,200000,500000,1500000]
     add --json for the figures as JSON
@@ -16,10 +17,9 @@ from the panel's balance sheet), all on the same test rows. ``--bank``: the port
 data (``kizashi synth --bank``'s generator over every month but the first, ``--bank-tx`` movements
 a business and month) and the model trained twice on the same rows and split, without and with
 the bank features (``kizashi.model.bank``); both printed.
-polish: UCI 365 ``1year.arff`` (label: bankrupt after 5 years) and ``5year.arff`` (after 1 year),
-each alone (no pooling: there are no firm ids), stratified 10-fold CV; Altman Z″ from Attr3
-(WC/TA), Attr6 (RE/TA), Attr7 (EBIT/TA), Attr8 (BVE/TL) beside it.
-slovak: Drotár et al. 2019, all sectors, evaluation years 2013–2015 train, 2016 test.
+polish, slovak, tune: the public data (``bench/bench_public.py``): Polish 1year and 5year each
+alone, stratified 10-fold CV; Slovak SME 2013–2015 train, 2016 test; tune, the search on Polish
+3year and Slovak 2013–2014 → 2015 that chose their settings (``kizashi.model.crossval``).
 Data: ``/work/shared/datasets`` (``KIZASHI_DATASETS`` overrides); see its MANIFEST.md.
 """
 
@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import resource
 import tempfile
 import time
@@ -38,7 +37,6 @@ from typing import Any
 import numpy as np
 
 from kizashi.model import metrics
-from kizashi.model.fit import fit_model
 
 DATA = Path(os.environ.get("KIZASHI_DATASETS", "/work/shared/datasets"))
 
@@ -234,116 +232,7 @@ def _gain_share(model: Any, prefix: str) -> float:
 
 
 # ---------------------------------------------------------------- public data
-
-
-def _arff(path: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    from scipy.io import arff
-
-    data, meta = arff.loadarff(path)
-    names = [n for n in meta.names() if n != "class"]
-    X = np.column_stack([np.asarray(data[n], dtype=np.float64) for n in names])
-    y = np.asarray([int(v) for v in data["class"]], dtype=np.int8)
-    return X, y, names
-
-
-def _folds(y: np.ndarray, k: int, seed: int) -> np.ndarray:
-    """Stratified fold number per row."""
-    rng = np.random.default_rng(seed)
-    fold = np.empty(y.size, dtype=np.int64)
-    for cls in (0, 1):
-        idx = rng.permutation(np.flatnonzero(y == cls))
-        fold[idx] = np.arange(idx.size) % k
-    return fold
-
-
-def _fit_eval(
-    X: np.ndarray, y: np.ndarray, names: list[str], train: np.ndarray, test: np.ndarray, seed: int
-) -> dict[str, np.ndarray]:
-    """One fit of the pipeline: 20 % of the training rows stop the boosting and calibrate."""
-    rng = np.random.default_rng(seed)
-    calib = rng.uniform(size=int(train.sum())) < 0.2
-    model = fit_model(X[train], y[train].astype(float), tuple(names), calib_mask=calib)
-    return {
-        "p": model.probability(X[test]),
-        "raw": model.raw(X[test]),
-        "logistic": model.baseline(X[test]),
-    }
-
-
-def bench_polish(seed: int = 0, k: int = 10) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for name in ("1year", "5year"):
-        X, y, names = _arff(DATA / "polish_bankruptcy_uci" / f"{name}.arff")
-        fold = _folds(y, k, seed)
-        aucs, aucs_l, aucs_z, briers, eces = [], [], [], [], []
-        p_all, y_all = np.empty(y.size), y
-        t = time.perf_counter()
-        for f in range(k):
-            test = fold == f
-            r = _fit_eval(X, y, names, ~test, test, seed + f)
-            p_all[test] = r["p"]
-            aucs.append(metrics.auc(y[test], r["raw"]))
-            aucs_l.append(metrics.auc(y[test], r["logistic"]))
-            briers.append(metrics.brier(y[test], r["p"]))
-            eces.append(metrics.expected_calibration_error(y[test], r["p"]))
-            j = {n: i for i, n in enumerate(names)}
-            z = altman_z2(*(X[test, j[a]] for a in ("Attr3", "Attr6", "Attr7", "Attr8")))
-            aucs_z.append(metrics.auc(y[test], _risk_from_z(z)))
-        out[name] = {
-            "rows": int(y.size),
-            "events": int(y.sum()),
-            "auc_mean": float(np.mean(aucs)),
-            "auc_sd": float(np.std(aucs)),
-            "pr_auc_pooled": metrics.average_precision(y_all, p_all),
-            "brier_mean": float(np.mean(briers)),
-            "ece_mean": float(np.mean(eces)),
-            "logistic_auc_mean": float(np.mean(aucs_l)),
-            "altman_z2_auc_mean": float(np.nanmean(aucs_z)),
-            "calibration_pooled": metrics.calibration_curve(y_all, p_all),
-            "seconds": round(time.perf_counter() - t, 1),
-        }
-    return out
-
-
-def _slovak() -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    rows, ys, years = [], [], []
-    names: list[str] = []
-    pat = re.compile(r"^(bankrupt|nonbankrupt)_(\w+?)_(\d\d)_year_")
-    for path in sorted((DATA / "slovak_sme_bankruptcy" / "Data").glob("*.csv")):
-        m = pat.match(path.name)
-        if not m:
-            continue
-        lines = path.read_text("utf-8").splitlines()
-        header = [h.strip('"') for h in lines[0].split(";")][1:]
-        names = header
-        for line in lines[1:]:
-            cells = line.split(";")[1:]
-            rows.append(
-                [float(c.replace(",", ".")) if c not in ("", "NA") else np.nan for c in cells]
-            )
-            ys.append(1 if m.group(1) == "bankrupt" else 0)
-            years.append(2000 + int(m.group(3)))
-    return np.asarray(rows), np.asarray(ys, dtype=np.int8), np.asarray(years), names
-
-
-def bench_slovak(seed: int = 0) -> dict[str, Any]:
-    X, y, year, names = _slovak()
-    train, test = year <= 2015, year == 2016
-    t = time.perf_counter()
-    r = _fit_eval(X, y, names, train, test, seed)
-    yt = y[test]
-    return {
-        "rows": int(y.size),
-        "events": int(y.sum()),
-        "train_rows": int(train.sum()),
-        "train_events": int(y[train].sum()),
-        "test_rows": int(test.sum()),
-        "test_events": int(yt.sum()),
-        "model": _row("model", yt, r["p"], r["raw"]),
-        "logistic": _row("logistic", yt, r["logistic"]),
-        "calibration": metrics.calibration_curve(yt, r["p"], bins=5),
-        "seconds": round(time.perf_counter() - t, 1),
-    }
+# Polish, Slovak and the search that chose their setting: bench/bench_public.py.
 
 
 # ---------------------------------------------------------------- scoring at scale
@@ -656,7 +545,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("what", choices=("synth", "polish", "slovak", "scale", "train-scale"))
+    ap.add_argument("what", choices=("synth", "polish", "slovak", "tune", "scale", "train-scale"))
+    ap.add_argument("--configs", type=int, default=4, help="tune: random configurations")
     ap.add_argument("--sizes", default="50000,200000,500000,1500000")
     ap.add_argument("--base", type=int, default=20_000)
     ap.add_argument("--test-months", type=int, default=6)
@@ -670,10 +560,16 @@ def main() -> None:
     a = ap.parse_args()
     if a.what == "synth":
         out = bench_synth(a.businesses, a.months, a.seed, a.bank, a.bank_tx)
-    elif a.what == "polish":
-        out = bench_polish(a.seed)
-    elif a.what == "slovak":
-        out = bench_slovak(a.seed)
+    elif a.what in ("polish", "slovak", "tune"):
+        import bench_public
+
+        out = (
+            bench_public.bench_polish(a.seed)
+            if a.what == "polish"
+            else bench_public.bench_slovak(a.seed)
+            if a.what == "slovak"
+            else bench_public.bench_tune(a.configs, a.seed)
+        )
     elif a.what == "scale":
         out = bench_scale(a.rows, a.seed)
     else:
@@ -724,28 +620,10 @@ def _text(what: str, out: dict[str, Any]) -> str:
                         if a in ("auc", "pr_auc", "recall_top5", "recall_top10", "brier", "ece")
                     )
                 )
-    elif what == "polish":
-        for name, v in out.items():
-            lines.append(
-                f"  {name}: rows {v['rows']:,} events {v['events']}  AUC {v['auc_mean']:.3f} ± {v['auc_sd']:.3f}"
-                f" (reference: Zięba et al. 2016 EXGB {'0.959' if name == '1year' else '0.955'})"
-                f"  logistic {v['logistic_auc_mean']:.3f}  Altman Z″ {v['altman_z2_auc_mean']:.3f}"
-                f"  Brier {v['brier_mean']:.4f} ECE {v['ece_mean']:.4f}  {v['seconds']} s"
-            )
-    elif what == "slovak":
-        lines.append(
-            f"  train {out['train_rows']:,} ({out['train_events']} events) → test 2016 {out['test_rows']:,} ({out['test_events']} events)"
-        )
-        for k in ("model", "logistic"):
-            v = out[k]
-            lines.append(
-                f"  {k:<9} AUC {v['auc']:.3f}  PR-AUC {v['pr_auc']:.3f}  Brier {v['brier']:.4f}  ECE {v['ece']:.4f}"
-                + (
-                    "  (reference: HistGradientBoosting on the same split 0.958)"
-                    if k == "model"
-                    else ""
-                )
-            )
+    elif what in ("polish", "slovak", "tune"):
+        import bench_public
+
+        lines += bench_public.text(what, out)
     elif what == "train-scale":
         lines.append(
             f"  base {out['base_businesses']:,} businesses × {out['months']} months (engine, "
