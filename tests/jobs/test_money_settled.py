@@ -71,6 +71,13 @@ def test_part_paid_invoice_counts_at_what_is_left(cli, store, settings, tmp_path
         "156": (True, 281_240, 281_240),  # 280,800 + the 440 fee
         "157": (False, 281_240, 100_000),
     }
+    pay = read_money_table(settings.data_dir, "invoice_payments").to_pylist()
+    assert sorted(
+        (r["invoice_id"], r["amount_yen"], r["fee_yen"], r["direction"]) for r in pay
+    ) == [
+        ("156", 280_800, 440, "issued"),
+        ("157", 100_000, 0, "issued"),
+    ]
 
     run_monitoring_job(store, settings)
     with store.session() as s:
