@@ -6,6 +6,7 @@
     .venv/bin/python bench/bench_model.py polish          # 1year and 5year, 10-fold CV each
     .venv/bin/python bench/bench_model.py slovak          # train 2013–2015, test 2016
     .venv/bin/python bench/bench_model.py tune            # how their settings were chosen
+    .venv/bin/python bench/bench_model.py search          # the wider Polish 3year search (2026-12-03)
     .venv/bin/python bench/bench_model.py scale [--rows 1500000]   # scoring time at 1.5M
     .venv/bin/python bench/bench_model.py train-scale [--sizes 50000,200000,500000,1500000]
     add --json for the figures as JSON
@@ -545,7 +546,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    ap.add_argument("what", choices=("synth", "polish", "slovak", "tune", "scale", "train-scale"))
+    ap.add_argument(
+        "what", choices=("synth", "polish", "slovak", "tune", "search", "scale", "train-scale")
+    )
     ap.add_argument("--configs", type=int, default=4, help="tune: random configurations")
     ap.add_argument("--sizes", default="50000,200000,500000,1500000")
     ap.add_argument("--base", type=int, default=20_000)
@@ -560,7 +563,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.what == "synth":
         out = bench_synth(a.businesses, a.months, a.seed, a.bank, a.bank_tx)
-    elif a.what in ("polish", "slovak", "tune"):
+    elif a.what in ("polish", "slovak", "tune", "search"):
         import bench_public
 
         out = (
@@ -568,6 +571,8 @@ def main() -> None:
             if a.what == "polish"
             else bench_public.bench_slovak(a.seed)
             if a.what == "slovak"
+            else bench_public.bench_search(None, a.seed)
+            if a.what == "search"
             else bench_public.bench_tune(a.configs, a.seed)
         )
     elif a.what == "scale":
@@ -620,7 +625,7 @@ def _text(what: str, out: dict[str, Any]) -> str:
                         if a in ("auc", "pr_auc", "recall_top5", "recall_top10", "brier", "ece")
                     )
                 )
-    elif what in ("polish", "slovak", "tune"):
+    elif what in ("polish", "slovak", "tune", "search"):
         import bench_public
 
         lines += bench_public.text(what, out)

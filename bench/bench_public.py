@@ -4,6 +4,7 @@ calibration, metrics); docs/model.md "Measured". Run through ``bench/bench_model
     .venv/bin/python bench/bench_model.py polish     # 1year and 5year, stratified 10-fold CV each
     .venv/bin/python bench/bench_model.py slovak     # train 2013–2015, test 2016
     .venv/bin/python bench/bench_model.py tune [--configs 4]   # how their settings were chosen
+    .venv/bin/python bench/bench_model.py search   # the wider Polish 3year search (2026-12-03)
 
 polish: UCI 365 ``1year.arff`` (label: bankrupt after 5 years) and ``5year.arff`` (after 1
 year), each alone (no pooling: there are no firm ids), stratified 10-fold CV
@@ -14,6 +15,8 @@ Altman Z″ from Attr3 (WC/TA), Attr6 (RE/TA), Attr7 (EBIT/TA), Attr8 (BVE/TL).
 slovak: Drotár et al. 2019, all sectors; ``crossval.year_split``: 2013–2015 train, 2016 test.
 tune: the search that chose ``crossval.PUBLIC_POLISH`` / ``PUBLIC_SLOVAK`` without any reported test row: Polish 3year
 (never reported) 10-fold CV, and Slovak 2013–2014 → 2015 (inside the training years).
+search: ``SEARCH`` on Polish 3year 10-fold CV only (incl. seed-bagged boosters, ``fit_model(bag=…)``);
+``choose`` is the rule that picked today's ``PUBLIC_POLISH``.
 Data: ``/work/shared/datasets`` (``KIZASHI_DATASETS`` overrides); see its MANIFEST.md.
 """
 
@@ -364,6 +367,18 @@ def text(what: str, out: dict[str, Any]) -> list[str]:
             + "  ".join(f"{c['predicted']:.4f}/{c['realised']:.4f}" for c in out["calibration"])
             + f"; mean predicted {out['mean_predicted']:.4f}, realised {out['event_rate']:.4f}"
         )
+    elif what == "search":
+        for r in out["rows"]:
+            lines.append(
+                f"  {r['name']:<20} rounds {r['rounds']:>4}  3year {r['polish_3year_auc']:.4f}"
+                f" ± {r['polish_3year_sd']:.4f}  ({r['seconds']} s for the setting)"
+            )
+        c = out["chosen"]
+        lines.append(
+            f"  highest: {out['best']['name']} rounds {out['best']['rounds']}"
+            f" ({out['best']['polish_3year_auc']:.4f}); chosen (rule in choose()): {c['name']}"
+            f" rounds {c['rounds']} ({c['polish_3year_auc']:.4f})"
+        )
     else:
         for r in out["rows"]:
             lines.append(
@@ -377,3 +392,77 @@ def text(what: str, out: dict[str, Any]) -> list[str]:
                 f" slovak-2015 {r['slovak_2015_auc']:.4f})"
             )
     return lines
+
+
+# ---------------------------------------------------------------- search (the wider one, 2026-12-03)
+
+_SUB = {"feature_fraction": 0.5, "bagging_fraction": 0.8, "bagging_freq": 1}
+_ROWS = {"bagging_fraction": 0.8, "bagging_freq": 1}
+_PLAIN = {**PUBLIC_POLISH.params, "num_leaves": 31}
+# name: (LightGBM overrides, largest number of rounds, boosters averaged with seeds 7, 8, …)
+SEARCH: dict[str, tuple[dict[str, Any], int, int]] = {
+    # round 1 (07:43 UTC): row and feature subsampling lost on 3year, so round 2 varies the plain one
+    "plain-lr.1": (_PLAIN, 500, 1),  # PUBLIC_POLISH until 2026-12-03
+    "sub-lr.1": ({**_PLAIN, **_SUB}, 500, 1),
+    # round 2 (07:49 UTC)
+    "plain-lr.05": ({**_PLAIN, "learning_rate": 0.05}, 1000, 1),
+    "rows.8-lr.1": ({**_PLAIN, **_ROWS}, 500, 1),
+    "features.8-lr.1": ({**_PLAIN, "feature_fraction": 0.8}, 500, 1),
+    "extra-lr.1": ({**_PLAIN, "extra_trees": True}, 500, 1),
+    "smooth10-lr.1": ({**_PLAIN, "path_smooth": 10.0}, 500, 1),
+    "15leaves-lr.1": ({**_PLAIN, "num_leaves": 15}, 500, 1),
+    "hessian1-lr.1": ({**_PLAIN, "min_sum_hessian_in_leaf": 1.0}, 500, 1),
+    # seed-bagged (fit_model(bag=…)); rounds capped so the final runs fit in the session
+    "bag3-rows.8-lr.1": ({**_PLAIN, **_ROWS}, 500, 3),
+    "bag5-rows.8-lr.1": ({**_PLAIN, **_ROWS}, 300, 5),
+}
+SEARCH_ROUNDS = (100, 200, 300, 500, 600, 800, 1000)
+
+
+def bench_search(names: list[str] | None = None, seed: int = 0) -> dict[str, Any]:
+    """The wider search (``SEARCH``) on Polish 3year only (10-fold CV, the reported files are
+    never read): per setting and number of rounds, the mean test AUC of the raw score (for
+    ``bag`` > 1, the mean raw score of the boosters, as ``fit_model(bag=…)``)."""
+    X, y, _ = polish("3year")
+    rows = []
+    for name in names or list(SEARCH):
+        over, most, bag = SEARCH[name]
+        checks = [r for r in SEARCH_ROUNDS if r <= most]
+        t = time.perf_counter()
+        folds = []
+        for train, test in cv_folds(y, 10, seed):
+            raw = {r: np.zeros(int(test.sum())) for r in checks}
+            for m in range(bag):
+                p = _params(int(train.sum()), {**over, "seed": 7 + m})
+                b = lgb.train(p, lgb.Dataset(X[train], y[train]), most)
+                for r in checks:
+                    raw[r] += b.predict(X[test], raw_score=True, num_iteration=r) / bag
+            folds.append({r: metrics.auc(y[test], raw[r]) for r in checks})
+        for r in checks:
+            a = [f[r] for f in folds]
+            row = {
+                "name": name,
+                "params": over,
+                "bag": bag,
+                "rounds": r,
+                "polish_3year_auc": float(np.mean(a)),
+                "polish_3year_sd": float(np.std(a)),
+                "seconds": round(time.perf_counter() - t, 1),
+            }
+            rows.append(row)
+            print(
+                f"search {name:<20} rounds {r:>4}  3year {row['polish_3year_auc']:.4f}"
+                f" ± {row['polish_3year_sd']:.4f}  {row['seconds']} s",
+                file=sys.stderr,
+                flush=True,
+            )
+    best = max(rows, key=lambda r: r["polish_3year_auc"])
+    return {"rows": rows, "best": best, "chosen": choose(rows)}
+
+
+def choose(rows: list[dict[str, Any]], within: float = 0.001) -> dict[str, Any]:
+    """The rule fixed before the search ran (2026-12-03 07:45 UTC): the highest mean 3year AUC;
+    a cheaper row (fewer boosters × rounds) within ``within`` of it is preferred, cheapest first."""
+    top = max(r["polish_3year_auc"] for r in rows)
+    near = [r for r in rows if r["polish_3year_auc"] >= top - within]
+    return min(near, key=lambda r: (r["bag"] * r["rounds"], -r["polish_3year_auc"]))

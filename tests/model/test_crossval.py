@@ -87,4 +87,4 @@ def test_cross_fit_refuses_a_hold_out_and_public_settings_are_the_documented_kin
         fit_model(X, y, ("a", "b"), cross_fit=3, calib_mask=np.arange(200) < 40)
     for setting in (PUBLIC_POLISH, PUBLIC_SLOVAK):
         assert setting.cross_fit >= 2 and setting.rounds > 0
-        assert set(setting.fit_kwargs()) == {"params", "rounds", "cross_fit"}
+        assert set(setting.fit_kwargs()) == {"params", "rounds", "cross_fit", "bag"}

@@ -5,6 +5,7 @@ The same functions fit the institution's own panel and the public benchmark file
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,18 +101,24 @@ def fit_model(
     rounds: int = ROUNDS,
     max_tree_rows: int = MAX_TREE_ROWS,
     cross_fit: int = 0,
+    bag: int = 1,
 ) -> RiskModel:
     """Fit on the rows outside ``calib_mask``; stop early and calibrate on the rows inside it
     (None: the whole set calibrates the in-sample score — only for benchmark folds that have
     their own test rows). Beyond ``max_tree_rows`` fit rows the trees see a weighted sample
     of the non-event rows (``tree_rows``). ``cross_fit`` ≥ 2 (small sets, e.g. the public
-    files: ``crossval.PUBLIC_POLISH``): no hold-out and no early stopping; see ``_fit_cross``."""
+    files: ``crossval.PUBLIC_POLISH``): no hold-out and no early stopping; see ``_fit_cross``.
+    ``bag`` ≥ 2: that many boosters with seeds ``seed``, ``seed`` + 1, … (row and feature
+    subsampling differ; each stops early on its own) averaged into one (``average_boosters``):
+    the raw score is the mean of theirs, and the calibration is fitted on that mean."""
+    if bag < 1:
+        raise ValueError(f"bag needs at least one booster (got {bag})")
     y = np.asarray(y, dtype=np.float64)
     mono = tuple(monotone) if monotone is not None else (0,) * len(names)
     if cross_fit:
         if calib_mask is not None:
             raise ValueError("cross_fit calibrates on out-of-fold scores: give no calib_mask")
-        return _fit_cross(X, y, names, mono, params, rounds, cross_fit, calibration, baseline)
+        return _fit_cross(X, y, names, mono, params, rounds, cross_fit, calibration, baseline, bag)
     fit_rows = ~calib_mask if calib_mask is not None else np.ones(y.size, bool)
     X_fit, X_cal = _rows(X, fit_rows), (_rows(X, calib_mask) if calib_mask is not None else None)
     y_fit = y[fit_rows]
@@ -133,13 +140,21 @@ def fit_model(
         valid_sets = [lgb.Dataset(X_cal, y[calib_mask], reference=train)]
         callbacks = [lgb.early_stopping(EARLY_STOP, verbose=False)]
         p.setdefault("metric", "binary_logloss")
-    booster = lgb.train(
-        p, train, num_boost_round=rounds, valid_sets=valid_sets, callbacks=callbacks
-    )
-    if booster.best_iteration and booster.best_iteration > 0:
-        booster = lgb.Booster(
-            model_str=booster.model_to_string(num_iteration=booster.best_iteration)
+    members = []
+    for m in range(bag):
+        booster = lgb.train(
+            {**p, "seed": int(p.get("seed", 7)) + m},
+            train,
+            num_boost_round=rounds,
+            valid_sets=valid_sets,
+            callbacks=callbacks,
         )
+        if booster.best_iteration and booster.best_iteration > 0:
+            booster = lgb.Booster(
+                model_str=booster.model_to_string(num_iteration=booster.best_iteration)
+            )
+        members.append(booster)
+    booster = average_boosters(members)
     del train, valid_sets  # LightGBM's binned copies
     cal_rows = calib_mask if calib_mask is not None and calib_mask.any() else fit_rows
     model = RiskModel(booster, tuple(names), mono, {}, None)
@@ -160,6 +175,7 @@ def _fit_cross(
     k: int,
     calibration: str,
     baseline: bool,
+    bag: int = 1,
 ) -> RiskModel:
     """Every row both trains and calibrates: ``k`` boosters, each fitted on the other folds,
     score their own fold (out-of-fold scores); the calibration fitted on those scores is
@@ -171,8 +187,11 @@ def _fit_cross(
         p["monotone_constraints_method"] = "intermediate"
 
     def grow(rows: np.ndarray) -> lgb.Booster:
-        data = lgb.Dataset(X[rows], y[rows], feature_name=list(names), free_raw_data=True)
-        return lgb.train(p, data, num_boost_round=rounds)
+        data = lgb.Dataset(X[rows], y[rows], feature_name=list(names), free_raw_data=False)
+        seed = int(p.get("seed", 7))
+        return average_boosters(
+            [lgb.train({**p, "seed": seed + m}, data, num_boost_round=rounds) for m in range(bag)]
+        )
 
     fold = stratified_folds(y, k, seed=int(p.get("seed", 7)))
     oof = np.empty(y.size, dtype=np.float64)
@@ -184,7 +203,36 @@ def _fit_cross(
     model.logistic = fit_logistic(X, y) if baseline else None
     model.reference = psi_reference(X, names)
     model.meta["cross_fit"] = k
+    if bag > 1:
+        model.meta["bag"] = bag
     return model
+
+
+_AVERAGED = re.compile(r"^(leaf_value|internal_value)=(.*)$", re.M)
+
+
+def average_boosters(members: list[lgb.Booster]) -> lgb.Booster:
+    """One booster whose raw score (and TreeSHAP values) is the mean of the members': all their
+    trees, each leaf and node value divided by the number of members. Still one LightGBM text
+    model (``registry`` saves it as any other); one member is returned as it is."""
+    if len(members) == 1:
+        return members[0]
+    n = len(members)
+
+    def scaled(m: re.Match[str]) -> str:
+        return m.group(1) + "=" + " ".join(repr(float(v) / n) for v in m.group(2).split())
+
+    texts = [b.model_to_string() for b in members]
+    first = texts[0]
+    head = first[: first.index("\nTree=0\n") + 1]
+    tail = first[first.index("\nend of trees") :]
+    head = re.sub(r"^tree_sizes=.*\n", "", head, flags=re.M)  # LightGBM then reads tree by tree
+    trees: list[str] = []
+    for t in texts:
+        body = t[t.index("\nTree=0\n") + 1 : t.index("\nend of trees")]
+        trees += re.split(r"^Tree=\d+\n", body, flags=re.M)[1:]
+    body = "".join(f"Tree={i}\n" + _AVERAGED.sub(scaled, tree) for i, tree in enumerate(trees))
+    return lgb.Booster(model_str=head + body.rstrip("\n") + tail)
 
 
 def tree_rows(y: np.ndarray, max_rows: int) -> tuple[np.ndarray | None, np.ndarray | None]:
