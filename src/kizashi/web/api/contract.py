@@ -206,8 +206,13 @@ class ApiRoute(APIRoute):
 
 def allowed_methods(spec: dict[str, Any], path: str) -> list[str]:
     """The methods the schema lists for the path a request used (for ``Allow`` on a 405:
-    FastAPI names only the methods of the first route that matched the path)."""
-    for template, item in spec.get("paths", {}).items():
+    FastAPI names only the methods of the first route that matched the path). A path written
+    out in the schema wins over a template it also fits (``/admin/models/active`` is not the
+    version ``active`` of ``/admin/models/{version}``)."""
+    paths = spec.get("paths", {})
+    if path in paths:
+        return sorted(m.upper() for m in paths[path] if m.upper() in _HTTP_METHODS)
+    for template, item in paths.items():
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
         if re.fullmatch(pattern, path):
             return sorted(m.upper() for m in item if m.upper() in _HTTP_METHODS)
