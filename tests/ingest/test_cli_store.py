@@ -202,4 +202,4 @@ def test_synth_export_format(cli, tmp_path):
         "business-0000002.yayoi.csv",
     ]
     r = cli("synth", "-n", "1", "-o", str(out), "--export-format", "pdf")
-    assert r.exit_code == 2 and "unknown export format" in r.output
+    assert r.exit_code == 2 and "出力形式が正しくありません('pdf')" in r.output

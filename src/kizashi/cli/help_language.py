@@ -193,6 +193,10 @@ def error_message(exc: Any, locale: str) -> str:
     if isinstance(exc, click_errors.MissingParameter):
         return f"{name} を指定してください。" if name else "指定が足りません。"
     if isinstance(exc, click_errors.BadParameter):
+        own = str(getattr(exc, "message", "") or "")
+        said_own = catalogue(locale).get(own) or (own if _JAPANESE.search(own) else "")
+        if said_own:  # the command's own words, in Japanese or from the catalogue
+            return f"{name}: {said_own}" if name else said_own
         desc = getattr(param, "type_descriptor", None)
         choices = [str(getattr(c, "value", c)) for c in getattr(desc, "choices", None) or ()]
         said = f"{name} の値が正しくありません。" if name else "値が正しくありません。"
@@ -207,6 +211,7 @@ def error_message(exc: Any, locale: str) -> str:
     return "コマンドの使い方が正しくありません。"
 
 
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")  # kana or kanji
 _USAGE_ERRORS = [
     (re.compile(r"No such command '(.+)'\."), "そのようなコマンドはありません: {}"),
     (re.compile(r"Got unexpected extra arguments? \((.+)\)"), "余分な引数があります: {}"),

@@ -91,8 +91,12 @@ def synth(
     end = _parse_month(end_month)
     try:
         formats = parse_formats(export_format or [])
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--export-format") from exc
+    except ValueError as exc:  # the job's words are English; the CLI says it in Japanese
+        raise typer.BadParameter(
+            f"出力形式が正しくありません({exc.args[0].split(';')[0].removeprefix('unknown export format ')})。"
+            f"選べる形式: {', '.join(FORMATS)}",
+            param_hint="--export-format",
+        ) from exc
     exporter = SynthExporter(out / "export", formats, export_businesses) if formats else None
     started = time.perf_counter()
     with Progress(
