@@ -51,4 +51,7 @@ def test_synthetic_money_has_the_declared_columns():
     )
     block = next(blocks)
     for table in schema.MONEY_TABLES:
+        if table is schema.INVOICE_PAYMENTS:  # no matches in the synthetic portfolio
+            assert table.name not in block
+            continue
         assert tuple(block[table.name].column_names) == table.column_names

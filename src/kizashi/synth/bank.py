@@ -461,6 +461,9 @@ def _invoices(
             "total_yen": pa.array(amt),
             "tax_yen": pa.array(amt // 11),
             "paid": pa.array(m[owner] + 1 <= end_mi),
+            # paid in full or not at all: no part payments in the synthetic portfolio
+            "payable_yen": pa.array(amt),
+            "settled_yen": pa.array(np.where(m[owner] + 1 <= end_mi, amt, 0)),
         }
     )
     return t

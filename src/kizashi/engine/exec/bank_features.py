@@ -58,8 +58,8 @@ def _register(con: duckdb.DuckDBPyConnection, name: str, src: Source, subdir: st
 
 def _register_invoices(con: duckdb.DuckDBPyConnection, src: Source) -> bool:
     """``bank_inv_src``: the invoices with ``payable_yen`` (the total where not given) and
-    ``settled_yen`` (0 where not given: files written before the columns, the synthetic
-    portfolio's invoices, paid in full or not at all)."""
+    ``settled_yen`` (0 where not given: files written before the columns). The synthetic
+    portfolio writes both, its invoices paid in full or not at all."""
     if not _register(con, "bank_inv_raw", src, "invoices"):
         return False
     have = {r[0] for r in con.execute("DESCRIBE bank_inv_raw").fetchall()}
