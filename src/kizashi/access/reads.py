@@ -12,6 +12,7 @@ makes three decisions (one per data category), as the consent model intends.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cache
@@ -395,7 +396,7 @@ def list_portfolio(
         .offset((page - 1) * page_size)
     )
     rows = tuple(
-        PortfolioRow(*r[:8], MonitoringBrief(*r[8:]) if r[8] is not None else None)  # type: ignore[call-arg]
+        PortfolioRow(*r[:8], _brief(r[8:]) if r[8] is not None else None)  # type: ignore[call-arg]
         for r in session.execute(stmt)
     )
     audit_listing(
@@ -420,6 +421,13 @@ def list_portfolio(
     if shown:
         audit_listing(session, actor, Category.FLAGS, purpose, shown, {"page": page, "sort": sort})
     return PortfolioPage(rows, total, page, page_size, sort)
+
+
+def _brief(cols: Sequence[Any]) -> MonitoringBrief:
+    """The brief from its SQL columns; the priority rounded to the run's three decimals, so the
+    float arithmetic of points × factor (22.114000000000004) does not show."""
+    as_of, prio, *rest = cols
+    return MonitoringBrief(as_of, None if prio is None else round(float(prio), 3), *rest)  # type: ignore[call-arg]
 
 
 def read_business_profile(
