@@ -497,7 +497,7 @@ def _app_routes() -> list[tuple[str, APIRoute]]:
         for r in routes:
             if isinstance(r, APIRoute):
                 for m in sorted((r.methods or set()) - {"HEAD"}):
-                    out.append((f"{m} {prefix}{r.path}", r))
+                    out.append((f"{m} {prefix}{r.path_format}", r))
             elif hasattr(r, "original_router"):
                 walk(r.original_router.routes, prefix + (r.include_context.prefix or ""))
 

@@ -46,7 +46,7 @@ def _api_routes(routes: list[Any], prefix: str = "") -> list[tuple[str, APIRoute
     out: list[tuple[str, APIRoute]] = []
     for r in routes:
         if isinstance(r, APIRoute):
-            out.append((prefix + r.path, r))
+            out.append((prefix + r.path_format, r))
         elif hasattr(r, "original_router"):
             out += _api_routes(r.original_router.routes, prefix + (r.include_context.prefix or ""))
     return out

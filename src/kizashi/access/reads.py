@@ -427,7 +427,7 @@ def _brief(cols: Sequence[Any]) -> MonitoringBrief:
     """The brief from its SQL columns; the priority rounded to the run's three decimals, so the
     float arithmetic of points × factor (22.114000000000004) does not show."""
     as_of, prio, *rest = cols
-    return MonitoringBrief(as_of, None if prio is None else round(float(prio), 3), *rest)  # type: ignore[call-arg]
+    return MonitoringBrief(as_of, round(float(prio), 3), *rest)
 
 
 def read_business_profile(

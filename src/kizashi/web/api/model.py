@@ -16,6 +16,7 @@ from typing import Any
 
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from kizashi.access.org_models import active_model, read_model_doc, visible_versions
 from kizashi.access.policy import audited_refusal
@@ -38,6 +39,17 @@ NOTE = {
     "en": "The score ranks dialogue; it never decides credit.",
 }
 Version = Path(pattern=r"^v\d{8}-\d{6}(-\d+)?$", max_length=40, description="A model version")
+
+
+class _VersionConvertor(StringConvertor):
+    """``{version:model_version}`` matches only what a version looks like, so the path
+    ``/admin/models/active`` (DELETE only) is not taken for the version ``active`` of the GET
+    beside it: a GET there is 405 with ``Allow: DELETE``, as the schema says, not a 422."""
+
+    regex = r"v[0-9]{8}-[0-9]{6}(?:-[0-9]+)?"
+
+
+register_url_convertor("model_version", _VersionConvertor())
 
 
 class ReasonOut(BaseModel):
@@ -163,7 +175,7 @@ def list_models(user: CurrentUserDep, settings: SettingsDep, s: UnitOfWork) -> l
 
 
 @router.get(
-    "/admin/models/{version}",
+    "/admin/models/{version:model_version}",
     response_model=ModelDetail,
     summary="One version with its model card",
     responses=ADMIN_ERRORS,
@@ -198,7 +210,7 @@ class ActivatedOut(BaseModel):
 
 
 @router.post(
-    "/admin/models/{version}/activate",
+    "/admin/models/{version:model_version}/activate",
     response_model=ActivatedOut,
     summary="Make one of the organisation's versions the one its later monitoring runs score "
     "with (audited)",

@@ -224,7 +224,7 @@ def evaluation(doc: dict[str, Any], version: str, active: str | None) -> Evaluat
 
 
 @router.get(
-    "/admin/models/{version}/evaluation",
+    "/admin/models/{version:model_version}/evaluation",
     response_model=EvaluationOut,
     summary="A version's measures on its time-ordered hold-out, beside the baselines",
     responses=errors(*READ, 404, s404=ADMIN_404),
