@@ -17,19 +17,18 @@ from kizashi.access.monitoring import read_flags
 from kizashi.access.plans import list_plans
 from kizashi.access.referrals import list_referrals
 from kizashi.domain.consent import default_purpose
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.demo_world import BANKS, COUNCIL, GUARANTOR, SUPPORTERS
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Business, User
+
+from .. import demo_cache
 
 PLAN_RULES = {"plan.sales_shortfall", "plan.operating_profit_shortfall"}
 
 
 @pytest.fixture
 def monitored_demo(store, settings):
-    build_demo(store, settings, businesses=40, seed=7)
-    run_monitoring_job(store, settings)
+    demo_cache.monitored_demo(store, settings, businesses=40, seed=7)
 
 
 def _actor(s, login: str) -> Actor:  # type: ignore[no-untyped-def]

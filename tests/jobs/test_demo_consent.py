@@ -15,13 +15,14 @@ from kizashi.access.consent import (
 )
 from kizashi.domain.consent import GrantSource, RequestStatus, default_purpose
 from kizashi.domain.vocabulary import Category
-from kizashi.jobs.demo import build_demo
 from kizashi.store.models import User
+
+from ..demo_cache import built_demo
 
 
 @pytest.fixture
 def demo(store, settings):
-    return build_demo(store, settings, businesses=40, seed=7)
+    return built_demo(store, settings, businesses=40, seed=7)
 
 
 def _actor(s, login: str) -> Actor:

@@ -16,10 +16,11 @@ from kizashi.access.monitoring import read_flags
 from kizashi.access.reads import read_loans
 from kizashi.domain.consent import default_purpose
 from kizashi.domain.vocabulary import CreditEventKind, FlagState, Purpose
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.demo_flags import add_flag_responses
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.store.models import AuditEvent, Business, CreditEvent, Flag, Loan, User
+
+from ..demo_cache import built_demo
 
 TODAY = date.today()
 
@@ -30,7 +31,7 @@ def _actor(s, login: str) -> Actor:  # type: ignore[no-untyped-def]
 
 @pytest.fixture
 def demo(store, settings):  # type: ignore[no-untyped-def]
-    build_demo(store, settings, businesses=40, seed=7)
+    built_demo(store, settings, businesses=40, seed=7)
 
 
 @pytest.fixture

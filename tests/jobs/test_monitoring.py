@@ -11,11 +11,12 @@ from kizashi.access import Actor
 from kizashi.access.monitoring import read_flags, read_indicators
 from kizashi.actions.flags import do_change_flag_state
 from kizashi.domain.vocabulary import FlagState, Purpose, StatementKind
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.panel_sync import read_panel, sync_panel
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Business, Flag, MonitoringSummary, Statement, StatementLine, User
+
+from ..demo_cache import monitored_demo
 
 M = Purpose.MONITORING
 AS_OF = date(2026, 9, 30)
@@ -40,9 +41,7 @@ def _response_state(s, flag_id: int, actor: Actor) -> FlagState:
 
 @pytest.fixture
 def monitored(store, settings):
-    build_demo(store, settings, businesses=40, seed=11)
-    runs = run_monitoring_job(store, settings)
-    return runs
+    return monitored_demo(store, settings, businesses=40, seed=11)
 
 
 def test_run_raises_flags_and_is_idempotent(store, settings, monitored):

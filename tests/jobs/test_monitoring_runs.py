@@ -16,17 +16,17 @@ from sqlalchemy import select
 import kizashi.actions.monitoring as monitoring_actions
 import kizashi.jobs.monitoring as job
 from kizashi.domain.vocabulary import RunStatus
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.monitoring_runs import RunInProgress, recover_runs, run_lock
 from kizashi.store.analytics import analytics_path, staged_path
 from kizashi.store.models import AuditEvent, Flag, MonitoringRun, MonitoringSummary
 
+from ..demo_cache import monitored_demo
+
 
 @pytest.fixture
 def monitored(store, settings):
-    build_demo(store, settings, businesses=12, seed=5)
-    return run_monitoring_job(store, settings)
+    return monitored_demo(store, settings, businesses=12, seed=5)
 
 
 def _flags(store) -> list[tuple]:

@@ -23,7 +23,6 @@ from kizashi.actions.organisations import do_add_user
 from kizashi.actions.risk_admin import do_request_training
 from kizashi.domain.vocabulary import Category, Purpose, Role
 from kizashi.jobs import risk_model
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.demo_world import DEMO_PASSWORD
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.risk_org import events_table
@@ -41,6 +40,7 @@ from kizashi.store.risk_admin_models import RiskModelActive
 from kizashi.store.risk_scores import business_scores, month_scores, score_months
 from kizashi.web.app import create_app
 
+from ..demo_cache import built_demo
 from ..web.conftest import login
 
 GUARANTOR, BANK = "cgc-demo", "bank-demo-1"
@@ -49,7 +49,7 @@ ADMINS = {GUARANTOR: "hosho-admin", BANK: "bank1-admin"}
 
 @pytest.fixture
 def demo(store, settings):
-    build_demo(store, settings, businesses=150, seed=11)
+    built_demo(store, settings, businesses=150, seed=11)
     with store.session() as s:
         bank = s.execute(select(Organisation).where(Organisation.code == BANK)).scalar_one()
         do_add_user(

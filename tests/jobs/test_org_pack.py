@@ -9,10 +9,11 @@ from sqlalchemy import select
 from kizashi.access import Actor
 from kizashi.access.monitoring import read_flags
 from kizashi.domain.vocabulary import Purpose
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.store.errors import NotFound
 from kizashi.store.models import Flag, RulePack, User
+
+from ..demo_cache import built_demo
 
 
 def _actor(store, login):
@@ -21,7 +22,7 @@ def _actor(store, login):
 
 
 def test_export_edit_install_run(cli, store, settings, tmp_path):
-    build_demo(store, settings, businesses=40, seed=11)
+    built_demo(store, settings, businesses=40, seed=11)
     out = tmp_path / "bank1.yaml"
     assert cli("rules", "export", "--out", str(out)).exit_code == 0
     text = out.read_text("utf-8")

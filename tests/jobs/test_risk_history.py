@@ -9,19 +9,18 @@ import numpy as np
 import pytest
 
 from kizashi.engine.exec.run import run_monitoring
-from kizashi.jobs.demo import build_demo
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.panel_sync import read_loan_balances, read_panel
 from kizashi.jobs.risk_history import training_months
 from kizashi.jobs.risk_model import history
 from kizashi.jobs.run_inputs import register_inputs
 from kizashi.model.features import build_frame
 
+from ..demo_cache import monitored_demo
+
 
 @pytest.fixture
 def demo(store, settings):
-    build_demo(store, settings, businesses=150, seed=11)
-    run_monitoring_job(store, settings)
+    monitored_demo(store, settings, businesses=150, seed=11)
     return settings
 
 

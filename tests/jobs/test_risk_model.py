@@ -8,19 +8,19 @@ import re
 import pytest
 from sqlalchemy import select
 
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.model import registry
 from kizashi.store.models import AuditEvent
 from kizashi.store.risk_scores import business_scores
+
+from ..demo_cache import monitored_demo
 
 ENGLISH = re.compile(r"\b(the|model|score|error|version|probability)\b", re.IGNORECASE)
 
 
 @pytest.fixture
 def demo(store, settings):
-    build_demo(store, settings, businesses=150, seed=11)
-    run_monitoring_job(store, settings)
+    monitored_demo(store, settings, businesses=150, seed=11)
     return settings
 
 

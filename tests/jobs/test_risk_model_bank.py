@@ -16,12 +16,13 @@ from sqlalchemy import select
 from kizashi.access import Actor
 from kizashi.actions.bank import do_import_money
 from kizashi.domain.vocabulary import OrgKind, Role
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.jobs.risk_model import history
 from kizashi.model import registry
 from kizashi.store.models import Business
 from kizashi.store.risk_scores import business_scores, write_scores
+
+from ..demo_cache import built_demo
 
 WITH_BANK = range(1, 61)  # businesses 1–60 send statements for the last 24 months
 MONTHS = [date(2024 + (9 + k) // 12, (9 + k) % 12 + 1, 1) for k in range(24)]  # 2024-10 … 2026-09
@@ -49,7 +50,7 @@ def _statement(bid: int) -> bytes:
 
 @pytest.fixture
 def demo(store, settings):
-    build_demo(store, settings, businesses=150, seed=11)
+    built_demo(store, settings, businesses=150, seed=11)
     with store.session() as s:
         orgs = dict(s.execute(select(Business.id, Business.org_id)).all())
     for bid in WITH_BANK:

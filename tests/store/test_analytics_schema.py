@@ -7,7 +7,6 @@ import re
 
 import duckdb
 
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.store import analytics_schema as schema
 from kizashi.store.analytics import analytics_path
@@ -15,10 +14,11 @@ from kizashi.synth import generate
 from kizashi.synth.bank import BankOptions, bank_chunk
 from kizashi.synth.calendar import month_index
 
+from ..demo_cache import monitored_demo
+
 
 def test_every_table_of_a_full_run_is_declared(cli, store, settings):
-    build_demo(store, settings, businesses=150, seed=11)
-    run_monitoring_job(store, settings)
+    monitored_demo(store, settings, businesses=150, seed=11)
     out = cli("model", "train", "--test-months", "3")
     assert out.exit_code == 0, out.output
     version = re.search(r"版 (v\d{8}-\d{6})", out.output).group(1)

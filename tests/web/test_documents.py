@@ -20,13 +20,12 @@ from kizashi.cli import context
 from kizashi.documents import pick_periods
 from kizashi.documents.locaben_xlsx import FIRST_ROW, HEADER_ROW, SHEET_FIN, SHEET_NONFIN
 from kizashi.documents.monitoring_pdf import MAX_FLAGS, figure
-from kizashi.jobs.demo import build_demo
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.models import AuditEvent
 from kizashi.web.app import create_app
 
+from ..demo_cache import monitored_demo
 from .conftest import login
 from .test_monitoring import DEMO_PASSWORD
 
@@ -35,9 +34,7 @@ RUN_MONTHS = (date(2024, 9, 1), date(2025, 9, 1), date(2026, 9, 1))
 
 @pytest.fixture
 def three_years(store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    build_demo(store, settings, businesses=20, seed=11)
-    for month in RUN_MONTHS:
-        run_monitoring_job(store, settings, month=month)
+    monitored_demo(store, settings, businesses=20, seed=11, months=tuple(RUN_MONTHS))
     monkeypatch.setenv("KIZASHI_DATABASE_URL", store.url)
     monkeypatch.setenv("KIZASHI_DATA_DIR", str(settings.data_dir))
     context.settings.cache_clear()

@@ -10,21 +10,19 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from kizashi.cli import context
-from kizashi.jobs.demo import build_demo
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
+from ..demo_cache import monitored_demo
 from .conftest import login
 from .test_monitoring import DEMO_PASSWORD
 
 
 @pytest.fixture
 def two_runs(store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    build_demo(store, settings, businesses=20, seed=11)
-    run_monitoring_job(store, settings, month=date(2026, 7, 1))
-    run_monitoring_job(store, settings)  # the latest month, 2026-09
+    # 2026-07, then the latest month, 2026-09
+    monitored_demo(store, settings, businesses=20, seed=11, months=(date(2026, 7, 1), None))
     monkeypatch.setenv("KIZASHI_DATABASE_URL", store.url)
     monkeypatch.setenv("KIZASHI_DATA_DIR", str(settings.data_dir))
     context.settings.cache_clear()

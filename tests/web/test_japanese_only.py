@@ -15,12 +15,11 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from kizashi.cli import context
-from kizashi.jobs.demo import build_demo
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
+from ..demo_cache import monitored_demo
 from .conftest import WebWorld, login
 from .japanese_only import latin_words, visible_text
 from .test_monitoring import DEMO_PASSWORD
@@ -51,8 +50,7 @@ def _cli(*args: str) -> str:
 
 @pytest.fixture
 def demo_cli(store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    build_demo(store, settings, businesses=30, seed=11)
-    run_monitoring_job(store, settings)
+    monitored_demo(store, settings, businesses=30, seed=11)
     monkeypatch.setenv("KIZASHI_DATABASE_URL", store.url)
     monkeypatch.setenv("KIZASHI_DATA_DIR", str(settings.data_dir))
     context.settings.cache_clear()

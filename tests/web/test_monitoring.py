@@ -22,8 +22,6 @@ from kizashi.access.policy import accessible_business_ids
 from kizashi.access.reads import default_pack_ref
 from kizashi.cli import context
 from kizashi.domain.vocabulary import Category, Purpose
-from kizashi.jobs.demo import build_demo
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.errors import NotFound
@@ -32,6 +30,7 @@ from kizashi.web.app import create_app
 from kizashi.web.charts_monitoring import RadarAxis, band_status, locaben_radar, peer_band
 from kizashi.web.i18n import Translator
 
+from ..demo_cache import monitored_demo
 from .conftest import csrf_from, login
 
 DEMO_PASSWORD = "kizashi-demo"
@@ -57,8 +56,7 @@ def _actor(store: Store, login_name: str) -> Actor:
 
 @pytest.fixture
 def demo(store: Store, settings: Settings):  # type: ignore[no-untyped-def]
-    build_demo(store, settings, businesses=40, seed=11)
-    run_monitoring_job(store, settings)
+    monitored_demo(store, settings, businesses=40, seed=11)
     hosho = _actor(store, "hosho")
     with store.read_session() as s:  # reads only: no write lock held
         ranked = s.execute(

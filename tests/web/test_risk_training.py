@@ -14,9 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from kizashi.jobs.demo import build_demo
 from kizashi.jobs.demo_world import DEMO_PASSWORD
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.model import registry
 from kizashi.settings import Settings
 from kizashi.store.audit import verify_chain
@@ -25,6 +23,7 @@ from kizashi.store.models import AuditEvent, User
 from kizashi.store.risk_admin_models import RiskModelActive, RiskModelJob
 from kizashi.web.app import create_app
 
+from ..demo_cache import monitored_demo
 from .conftest import csrf_from, login
 
 
@@ -42,8 +41,7 @@ def _wait(client: TestClient, job_id: int, seconds: float = 600) -> dict[str, ob
 
 @pytest.fixture
 def demo_client(store: Store, settings: Settings) -> Iterator[TestClient]:
-    build_demo(store, settings, businesses=150, seed=11)
-    run_monitoring_job(store, settings)
+    monitored_demo(store, settings, businesses=150, seed=11)
     with TestClient(create_app(settings, store), follow_redirects=False) as c:
         yield c
 

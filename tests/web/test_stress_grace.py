@@ -16,13 +16,12 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from kizashi.cli import context
-from kizashi.jobs.demo import build_demo
-from kizashi.jobs.monitoring import run_monitoring_job
 from kizashi.settings import Settings
 from kizashi.store.db import Store
 from kizashi.store.models import AuditEvent
 from kizashi.web.app import create_app
 
+from ..demo_cache import monitored_demo
 from .conftest import login
 from .test_monitoring import DEMO_PASSWORD
 
@@ -31,8 +30,7 @@ POINTS = (25, 50, 100, 200)
 
 @pytest.fixture
 def demo(store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch):
-    build_demo(store, settings, businesses=20, seed=11)
-    run_monitoring_job(store, settings)
+    monitored_demo(store, settings, businesses=20, seed=11)
     monkeypatch.setenv("KIZASHI_DATABASE_URL", store.url)
     monkeypatch.setenv("KIZASHI_DATA_DIR", str(settings.data_dir))
     context.settings.cache_clear()
