@@ -14,18 +14,14 @@ call that a valid request rejected.
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from kizashi.settings import Settings
@@ -35,6 +31,7 @@ from kizashi.web.app import create_app
 
 from ..conftest import BACKENDS
 from .conftest import PASSWORD, WebWorld, build_web_world, login
+from .live import serve
 from .test_uploads import TB, api_csrf, post_api
 
 MAX_EXAMPLES = 8
@@ -85,30 +82,12 @@ checks.positive_data_acceptance.enabled = false
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def live_server(settings: Settings, store: Store) -> Iterator[str]:
     """The web app over the test world, served by uvicorn on a free loopback port."""
     build_web_world(store)
-    app = create_app(settings, store)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(create_app(settings, store), lifespan="on", start_within=30, stop_within=30) as base:
+        yield base
 
 
 def log_in(base: str, login: str) -> tuple[str, str]:

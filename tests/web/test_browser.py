@@ -10,9 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -25,6 +22,7 @@ from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, build_web_world
 from .data import make_portfolio
+from .live import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -57,16 +55,9 @@ def _require_browser() -> None:
         pytest.skip(problem)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, int]]]:
     _require_browser()
-    import uvicorn
     from sqlalchemy import select
 
     from kizashi.store.models import Business, Organisation
@@ -82,26 +73,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             select(Business.id).where(Business.name == "有限会社鈴木電機")
         ).scalar_one()
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", {"business": world.business_id, "featured": featured}
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, store)) as base:
+        yield base, {"business": world.business_id, "featured": featured}
     store.dispose()
 
 
@@ -230,7 +203,6 @@ def test_owner_uploads_confirms_and_sees_it_stored(server, browser, tmp_path: Pa
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     """The synthetic demo after a monitoring run: flags, indicators with peer bands, radar."""
     _require_browser()
-    import uvicorn
     from sqlalchemy import select
 
     from kizashi.jobs.demo import build_demo
@@ -254,26 +226,8 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             .scalars()
             .first()
         )
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", featured
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, store)) as base:
+        yield base, featured
     store.dispose()
 
 

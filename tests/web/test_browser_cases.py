@@ -9,8 +9,6 @@ without it unless KIZASHI_REQUIRE_BROWSER=1).
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +19,8 @@ from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
 from .conftest import WebWorld, build_web_world
-from .test_browser import ARGS, CHROMIUM, _free_port, _require_browser
+from .live import serve
+from .test_browser import ARGS, CHROMIUM, _require_browser
 from .test_browser_admin_audit import _errors, _log_in
 
 pytestmark = pytest.mark.browser
@@ -30,32 +29,13 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WebWorld, Path]]:
     _require_browser()
-    import uvicorn
 
     tmp = tmp_path_factory.mktemp("browser-cases")
     store = Store(f"sqlite:///{tmp / 'kizashi.db'}")
     world = build_web_world(store)
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan="off",
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", world, tmp
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, store)) as base:
+        yield base, world, tmp
     store.dispose()
 
 

@@ -3,8 +3,6 @@ actual per month with the deviations to the yen, and the business page loads the
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +13,8 @@ from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
 from .conftest import build_web_world
-from .test_browser import ARGS, CHROMIUM, _free_port, _require_browser
+from .live import serve
+from .test_browser import ARGS, CHROMIUM, _require_browser
 from .test_browser_triage import _login
 
 pytestmark = pytest.mark.browser
@@ -24,7 +23,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def plans_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int, list]]:
     _require_browser()
-    import uvicorn
     from sqlalchemy import select
 
     from kizashi.access import Actor
@@ -39,23 +37,8 @@ def plans_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         series = read_monthly_series(s, Actor.from_user(owner), world.business_id, months=3)
     actual = [(p.month, p.values["sales"]) for p in series if p.values["sales"] is not None]
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store), host="127.0.0.1", port=port, log_level="warning",
-            lifespan="off",
-        )
-    )  # fmt: skip
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", world.business_id, actual
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, store)) as base:
+        yield base, world.business_id, actual
     store.dispose()
 
 

@@ -5,7 +5,6 @@ organisation's triage weighting — all in Japanese."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 
@@ -19,7 +18,8 @@ from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
 from ..conftest import TEST_AUDIT_KEY
-from .test_browser import ARGS, CHROMIUM, _free_port, _require_browser
+from .live import serve
+from .test_browser import ARGS, CHROMIUM, _require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -27,7 +27,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _require_browser()
-    import uvicorn
 
     tmp = tmp_path_factory.mktemp("risk_admin")
     store = Store(f"sqlite:///{tmp / 'kizashi.db'}", audit_key=TEST_AUDIT_KEY)
@@ -39,23 +38,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     build_demo(store, settings, businesses=150, seed=11)
     run_monitoring_job(store, settings)
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store), host="127.0.0.1", port=port, log_level="warning",
-            lifespan="off",
-        )
-    )  # fmt: skip
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, store)) as base:
+        yield base
     store.dispose()
 
 

@@ -4,8 +4,6 @@ other officer in one click; the queue then shows it assigned and that officer's 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +13,8 @@ from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, SYSTEM, build_web_world
-from .test_browser import ARGS, CHROMIUM, _free_port, _require_browser
+from .live import serve
+from .test_browser import ARGS, CHROMIUM, _require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -23,7 +22,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def triage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
     _require_browser()
-    import uvicorn
     from sqlalchemy import select
 
     from kizashi.actions.organisations import do_add_user
@@ -43,23 +41,8 @@ def triage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
                 s, SYSTEM, org=cgc, login=login, password=PASSWORD, display_name=name, role=role
             )
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    port = _free_port()
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            create_app(settings, store), host="127.0.0.1", port=port, log_level="warning",
-            lifespan="off",
-        )
-    )  # fmt: skip
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", world.business_id
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with serve(create_app(settings, store)) as base:
+        yield base, world.business_id
     store.dispose()
 
 

@@ -17,7 +17,6 @@ import io
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -39,6 +38,7 @@ from kizashi.web.app import create_app
 from tests.ingest.test_limits import workbook
 
 from .conftest import PASSWORD, WebWorld, login
+from .live import free_port
 from .test_uploads import post_api
 
 HEALTH_BOUND_S = 2.0
@@ -58,12 +58,6 @@ if __name__ == "__main__":
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @dataclass
 class Live:
     url: str
@@ -75,7 +69,7 @@ class Live:
 def live(settings: Settings, store: Store, web_world: WebWorld, tmp_path: Path) -> Iterator[Live]:
     script = tmp_path / "serve.py"
     script.write_text(SERVER)
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "KIZASHI_TEST_SETTINGS": json.dumps(settings.model_dump(mode="json"))}
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
