@@ -14,8 +14,9 @@ from kizashi.domain.bank_features import BANK_FEATURE_COLUMNS
 from kizashi.engine.exec.bank_features import compute_bank_features
 from kizashi.model import metrics
 from kizashi.model.bank import add_bank_features, bank_catalogue
+from kizashi.model.catalogue import direction, feature
 from kizashi.model.explain import reasons, sentence
-from kizashi.model.features import Frame, catalogue, direction, feature
+from kizashi.model.features import Frame, catalogue
 from kizashi.model.fit import fit_model
 from kizashi.model.pipeline import train_evaluate
 from kizashi.model.split import calibration_holdout

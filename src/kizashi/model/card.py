@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .features import feature
+from .catalogue import feature
 
 _T = {
     "title": ("リスクモデル {v} のモデルカード", "Model card: risk model {v}"),

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .features import Feature, feature
+from .catalogue import feature
+from .features import Feature
 
 MAX_REASONS = 5
 MIN_REASONS = 3

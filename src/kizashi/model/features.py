@@ -104,21 +104,6 @@ def catalogue() -> tuple[Feature, ...]:
     return tuple(out)
 
 
-def feature(fid: str) -> Feature:
-    """The feature ``fid``: of the catalogue or the bank features (``model.bank``)."""
-    from .bank import bank_catalogue  # it builds on this module
-
-    return next(f for f in (*catalogue(), *bank_catalogue()) if f.id == fid)
-
-
-def direction(fid: str) -> int:
-    """The monotone constraint of ``fid`` (0 for a name that is no known feature)."""
-    try:
-        return feature(fid).direction
-    except StopIteration:
-        return 0
-
-
 @dataclass(frozen=True)
 class Frame:
     """Feature rows: keys, the matrix (float32, NaN = unknown) and the feature ids."""

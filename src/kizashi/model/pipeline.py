@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 
 from . import metrics
-from .features import Frame, direction
+from .catalogue import direction
+from .features import Frame
 from .fit import RiskModel, fit_model
 from .labels import HORIZON, label
 from .split import calibration_holdout, default_cutoff, time_split
