@@ -1,4 +1,6 @@
-"""``kizashi serve`` as a real subprocess for the tests that need a live server."""
+"""The web app served for real, for the tests that need a live server: ``kizashi serve`` as a
+subprocess (``serve``: workers, signals, the command itself), or the app of a test's own store
+in a thread of the test process (``serve_app``: browser tests, the API contract)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,15 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Literal
 
 import httpx
+import pytest
 
 from kizashi.settings import Settings
 
@@ -66,3 +71,32 @@ def serve(settings: Settings, log_path: Path, workers: int = 2) -> Iterator[str]
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+
+
+@contextmanager
+def serve_app(
+    app: Any,
+    *,
+    lifespan: Literal["on", "off"] = "off",
+    start_within: float = 15.0,
+    stop_within: float = 10.0,
+) -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 in a thread; yields ``http://127.0.0.1:PORT``."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + start_within
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=stop_within)

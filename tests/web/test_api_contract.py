@@ -31,7 +31,7 @@ from kizashi.web.app import create_app
 
 from ..conftest import BACKENDS
 from .conftest import PASSWORD, WebWorld, build_web_world, login
-from .live import serve
+from .live_server import serve_app
 from .test_uploads import TB, api_csrf, post_api
 
 MAX_EXAMPLES = 8
@@ -86,7 +86,9 @@ checks.positive_data_acceptance.enabled = false
 def live_server(settings: Settings, store: Store) -> Iterator[str]:
     """The web app over the test world, served by uvicorn on a free loopback port."""
     build_web_world(store)
-    with serve(create_app(settings, store), lifespan="on", start_within=30, stop_within=30) as base:
+    with serve_app(
+        create_app(settings, store), lifespan="on", start_within=30, stop_within=30
+    ) as base:
         yield base
 
 

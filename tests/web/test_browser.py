@@ -22,7 +22,7 @@ from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, build_web_world
 from .data import make_portfolio
-from .live import serve
+from .live_server import serve_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -73,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             select(Business.id).where(Business.name == "有限会社鈴木電機")
         ).scalar_one()
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base, {"business": world.business_id, "featured": featured}
     store.dispose()
 
@@ -226,7 +226,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
             .scalars()
             .first()
         )
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base, featured
     store.dispose()
 

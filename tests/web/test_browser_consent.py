@@ -16,7 +16,7 @@ from kizashi.store.models import AuditEvent
 from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, build_web_world
-from .live import serve
+from .live_server import serve_app
 from .test_browser import ARGS, CHROMIUM, _require_browser
 
 pytestmark = pytest.mark.browser
@@ -30,7 +30,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Store,
     store = Store(f"sqlite:///{tmp / 'kizashi.db'}")
     world = build_web_world(store)
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-consent-secret")
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base, store, world.business_id
     store.dispose()
 

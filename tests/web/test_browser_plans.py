@@ -13,7 +13,7 @@ from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
 from .conftest import build_web_world
-from .live import serve
+from .live_server import serve_app
 from .test_browser import ARGS, CHROMIUM, _require_browser
 from .test_browser_triage import _login
 
@@ -37,7 +37,7 @@ def plans_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
         series = read_monthly_series(s, Actor.from_user(owner), world.business_id, months=3)
     actual = [(p.month, p.values["sales"]) for p in series if p.values["sales"] is not None]
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base, world.business_id, actual
     store.dispose()
 

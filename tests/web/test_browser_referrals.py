@@ -28,7 +28,7 @@ from kizashi.store.models import User
 from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, SYSTEM, build_web_world
-from .live import serve
+from .live_server import serve_app
 from .test_browser import ARGS, CHROMIUM, _require_browser
 from .test_browser_admin_audit import _errors, _log_in
 
@@ -88,7 +88,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Any,
     world = build_web_world(store)
     extra = _prepare(store, world.business_id, tmp)
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base, world, extra
     store.dispose()
 

@@ -16,7 +16,7 @@ from kizashi.store.db import Store
 from kizashi.web.app import create_app
 from tests.conftest import TEST_AUDIT_KEY
 
-from .live import serve
+from .live_server import serve_app
 from .test_browser import ARGS, CHROMIUM, _require_browser
 from .test_monitoring import DEMO_PASSWORD
 
@@ -37,7 +37,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     )
     build_demo(store, settings, businesses=20, seed=11)
     run_monitoring_job(store, settings)
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base
     store.dispose()
 

@@ -30,7 +30,7 @@ from kizashi.store.models import User
 from kizashi.web.app import create_app
 
 from .conftest import FLAG_TITLE, PASSWORD, SYSTEM, WebWorld, build_web_world
-from .live import serve
+from .live_server import serve_app
 from .test_browser import ARGS, CHROMIUM, _require_browser
 from .test_browser_admin_audit import _errors, _log_in
 
@@ -66,7 +66,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, WebW
         cgc_officer = s.execute(select(User).where(User.login == "cgc_officer")).scalar_one()
         do_set_capacity(s, SYSTEM, user_id=cgc_officer.id, per_month=3)
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base, world
     store.dispose()
 

@@ -15,7 +15,7 @@ from kizashi.store.db import Store
 from kizashi.web.app import create_app
 
 from .conftest import PASSWORD, SYSTEM, build_web_world
-from .live import serve
+from .live_server import serve_app
 from .test_browser import ARGS, CHROMIUM, _require_browser
 
 pytestmark = pytest.mark.browser
@@ -57,7 +57,7 @@ def teams_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
             period=date.today(),
         )
     settings = Settings(data_dir=tmp, database_url=store.url, secret_key="browser-test-secret")
-    with serve(create_app(settings, store)) as base:
+    with serve_app(create_app(settings, store)) as base:
         yield base, world.business_id
     store.dispose()
 

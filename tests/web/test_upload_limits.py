@@ -38,7 +38,7 @@ from kizashi.web.app import create_app
 from tests.ingest.test_limits import workbook
 
 from .conftest import PASSWORD, WebWorld, login
-from .live import free_port
+from .live_server import free_port
 from .test_uploads import post_api
 
 HEALTH_BOUND_S = 2.0
