@@ -129,3 +129,48 @@ def test_a_month_never_handed_over_is_an_error():
     sink.begin(keys, pa.table({"business_id": pa.array([], pa.int64())}))
     with pytest.raises(ValueError, match="never handed over"):
         sink.frame()
+
+
+class _Recorder:
+    """A ``HistorySink`` that keeps what it is handed."""
+
+    def __init__(self) -> None:
+        self.keys: pa.Table | None = None
+        self.months: list[pa.Table] = []
+
+    def begin(self, keys: pa.Table, episodes: pa.Table) -> None:
+        self.keys = keys
+
+    def month(self, indicators: pa.Table) -> None:
+        self.months.append(indicators)
+
+
+@pytest.mark.parametrize("windows", ["numpy", "sql"])
+def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows):
+    """``history_months``: only those months are written and handed over, each once, in order,
+    ordered by business, with the columns and values (percentiles included) of the one-table
+    run's rows of that month."""
+    p = portfolio
+    ms = sorted(set(p["panel"].column("month").to_pylist()))
+    asked = [ms[2], ms[5], ms[6], ms[-3]]
+    sink = _Recorder()
+    run_monitoring(
+        p["panel"], p["businesses"], p["credit_events"], history_sink=sink, windows=windows,
+        chunk_businesses=300, history_months=asked, **_inputs(p),
+    )  # fmt: skip
+    assert [t.column("month")[0].as_py() for t in sink.months] == asked
+    assert sink.keys is not None
+    assert sorted(set(sink.keys.column("month").to_pylist())) == asked
+    for got in sink.months:
+        month = got.column("month")[0].as_py()
+        want = full.indicators.filter(pa.compute.equal(full.indicators.column("month"), month))
+        assert got.column_names == want.column_names
+        assert got.num_rows == want.num_rows > 0
+        for c in got.column_names:  # the percentiles are floats computed two ways: to 1e-9
+            a, b = got.column(c), want.column(c)
+            if pa.types.is_floating(a.type):
+                np.testing.assert_allclose(
+                    a.to_numpy(zero_copy_only=False), b.to_numpy(zero_copy_only=False), rtol=1e-9
+                )
+            else:
+                assert a.equals(b), c

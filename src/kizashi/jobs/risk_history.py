@@ -92,7 +92,6 @@ def history_frame(
         episodes=episodes,
         layout=layout,
     )
-    until = np.asarray(months, dtype="datetime64[D]").max().astype(object)
     run_monitoring(
         panel,
         businesses,
@@ -103,7 +102,7 @@ def history_frame(
         loan_columns=loan_columns,
         loan_balances=loan_balances,
         history_sink=sink,
-        history_until=until,
+        history_months=[m.astype(object) for m in np.asarray(months, dtype="datetime64[D]")],
         memory_limit=memory_limit,
     )
     return sink.frame()

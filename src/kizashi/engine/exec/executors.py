@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import ClassVar
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 
 from .compiler import Compiler
@@ -110,6 +111,21 @@ class Executor(ABC):
     ) -> str:
         """A relation (business_id, m, pct_…) over ``out``'s rows ``where``."""
 
+    def month_percentiles(
+        self, con: duckdb.DuckDBPyConnection, rows: pa.Table, columns: list[str], min_n: int
+    ) -> pa.Table:
+        """The percentile columns (``pct_…``) of ``rows``, one month's rows of ``out`` (with
+        ``business_id``, ``m``, ``peer_group`` and ``columns``), row for row in their order."""
+        names = ", ".join(percentile_column(c) for c in columns)
+        con.register("out", rows.append_column("_i", pa.array(np.arange(rows.num_rows))))
+        try:
+            return con.sql(
+                f"SELECT {names} FROM out JOIN ({percentiles_sql(columns, 'TRUE', min_n)}) AS p "
+                "USING (business_id, m) ORDER BY _i"
+            ).to_arrow_table()
+        finally:
+            con.unregister("out")
+
 
 class ArrayExecutor(Executor):
     """Windows, peer statistics and percentiles on NumPy arrays (the default)."""
@@ -172,6 +188,12 @@ class ArrayExecutor(Executor):
         n: int,
     ) -> tuple[pa.Table, Chunk]:
         return evaluate(con, main, spine, columns, outputs, self._attach(n))
+
+    def month_percentiles(
+        self, con: duckdb.DuckDBPyConnection, rows: pa.Table, columns: list[str], min_n: int
+    ) -> pa.Table:
+        names = [percentile_column(c) for c in columns]
+        return percentiles(rows, columns, names, min_n).drop_columns(["business_id", "m"])
 
     def percentiles(
         self, con: duckdb.DuckDBPyConnection, columns: list[str], where: str, min_n: int

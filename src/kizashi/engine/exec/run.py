@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias
@@ -53,6 +53,7 @@ from .vector import keep_freed_memory, release_freed_memory, with_marks
 
 Source: TypeAlias = str | Path | pa.Table | None
 _MARK_BATCH = 400_000  # rows written to out / mk at once (each write has a fixed cost)
+_ROW_GROUP = 1 << 24  # the history file's row groups: one per chunk and month, always below
 
 
 class HistorySink(Protocol):
@@ -249,7 +250,7 @@ def run_monitoring(
     memory_limit: str | None = "6GB",
     windows: str = "numpy",
     history_sink: HistorySink | None = None,
-    history_until: dt.date | None = None,
+    history_months: Sequence[dt.date] | None = None,
 ) -> RunResult:
     """Evaluate ``pack`` on the panel up to ``month`` (default: the latest month in the panel).
 
@@ -269,12 +270,12 @@ def run_monitoring(
     the reference for tests).
 
     ``history_sink`` (large panels; ``history`` is then ignored): the result is the as-of
-    month's, and every month's indicators up to ``history_until`` (default: the as-of month)
-    go to the sink instead, one month at a time. Pass 2 writes each chunk's rows of those months
-    to a temporary Parquet file, one row group per chunk and month; each month's percentiles are
-    then computed over that month's row groups only (they are per peer group × month, so the
-    values are those of ``history=True``), and the month is handed over. Memory stays that of a
-    latest-month run plus one month's rows.
+    month's, and the indicators of the months ``history_months`` (first days; default: every
+    month up to the as-of month) go to the sink instead, one month at a time. Pass 2 writes each
+    chunk's rows of those months to a temporary Parquet file, one row group per chunk and month;
+    each month's row groups are then read back, its percentiles computed over them (they are
+    per peer group × month, so the values are those of ``history=True``), and the month is
+    handed over. Memory stays that of a latest-month run plus one month's rows.
     """
     if history_sink is not None:
         history = False
@@ -301,8 +302,8 @@ def run_monitoring(
     as_of_m = _month_index(as_of)
     chunks = _chunks(con, chunk_businesses)
     tmp = tempfile.TemporaryDirectory(prefix="kizashi-history-") if history_sink else None
-    until_m = _month_index(history_until) if history_until is not None else as_of_m
-    hist = _HistoryWriter(Path(tmp.name) / "history.parquet", until_m) if tmp else None
+    wanted = None if history_months is None else [_month_index(m) for m in history_months]
+    hist = _HistoryWriter(Path(tmp.name) / "history.parquet", wanted, as_of_m) if tmp else None
 
     def compiler() -> Compiler:
         return Compiler(chart, indicators, th, params)
@@ -368,7 +369,14 @@ def run_monitoring(
     if history_sink is not None and hist is not None and tmp is not None:
         try:
             _stream_history(
-                con, executor, hist, history_sink, episodes, main.peer_min_n, pct_cols, ind_names
+                con,
+                executor,
+                hist,
+                history_sink,
+                episodes,
+                main.peer_min_n,
+                pct_cols,
+                [*ind_cols, "locaben_rating"],
             )
         finally:
             tmp.cleanup()
@@ -378,16 +386,21 @@ def run_monitoring(
 
 
 class _HistoryWriter:
-    """Pass 2's rows of months up to ``until_m`` into one Parquet file: per chunk, one row
-    group per month (so that a month's query reads only its own row groups)."""
+    """Pass 2's rows of the months ``months`` (month indices; None: every month up to
+    ``until_m``) into one Parquet file: per chunk, one row group per month, whose numbers
+    ``groups`` keeps per month (so that a month is read back from its own row groups, in chunk
+    order: by business)."""
 
-    def __init__(self, path: Path, until_m: int) -> None:
+    def __init__(self, path: Path, months: list[int] | None, until_m: int) -> None:
         self.path, self.until_m = path, until_m
+        self.months = None if months is None else np.asarray(sorted(set(months)), np.int64)
         self.writer: pq.ParquetWriter | None = None
+        self.groups: dict[int, list[int]] = {}
+        self._n = 0
 
     def add(self, rows: pa.Table) -> None:
-        m = rows.column("m").to_numpy(zero_copy_only=False)
-        keep = np.flatnonzero(m <= self.until_m)
+        m = rows.column("m").to_numpy(zero_copy_only=False).astype(np.int64)
+        keep = np.flatnonzero(m <= self.until_m if self.months is None else np.isin(m, self.months))
         order = keep[np.argsort(m[keep], kind="stable")]  # by month, then as before
         if self.writer is None:
             self.writer = pq.ParquetWriter(self.path, rows.schema, compression="lz4")
@@ -396,7 +409,11 @@ class _HistoryWriter:
         if not order.size:
             return
         for part in np.split(order, np.flatnonzero(np.diff(m[order])) + 1):
-            self.writer.write_table(rows.take(pa.array(part)), row_group_size=1 << 24)
+            if part.size >= _ROW_GROUP:
+                raise ValueError("a chunk's month is larger than one row group")
+            self.writer.write_table(rows.take(pa.array(part)), row_group_size=_ROW_GROUP)
+            self.groups.setdefault(int(m[part[0]]), []).append(self._n)
+            self._n += 1
 
     def close(self) -> None:
         if self.writer is not None:
@@ -411,34 +428,37 @@ def _stream_history(
     episodes: pa.Table,
     min_n: int,
     pct_cols: list[str],
-    ind_names: str,
+    columns: list[str],
 ) -> None:
-    """Hand every month of the history file to ``sink`` with its peer percentiles."""
+    """Hand every month of the history file to ``sink`` with its peer percentiles: each month
+    read from its own row groups (already by business: the chunks are business ranges in
+    order), its percentiles computed by the executor on those rows, no join and no sort."""
     hist.close()
     if hist.writer is None:
         return
-    # the percentiles' queries read ``out``: here, the history file (``out`` itself is dropped)
-    con.execute(f"CREATE OR REPLACE TEMP VIEW out AS SELECT * FROM read_parquet('{hist.path}')")
-    try:
-        keys = con.sql(
-            "SELECT business_id, month, has_data FROM out ORDER BY business_id, month"
-        ).to_arrow_table()
-        months = sorted(r[0] for r in con.execute("SELECT DISTINCT m FROM out").fetchall())
-        sink.begin(keys, episodes)
-        del keys
-        for m in months:
-            pct = executor.percentiles(con, pct_cols, f"m = {m}", min_n)
-            rows = con.sql(
-                f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out "
-                f"JOIN {pct} AS p USING (business_id, m) WHERE m = {m} ORDER BY business_id"
-            ).to_arrow_table()
-            if pct == "_pct":  # the array executor's registered table
-                con.unregister("_pct")
-            sink.month(rows)
+    keys = con.sql(
+        f"SELECT business_id, month, has_data FROM read_parquet('{hist.path}') "
+        "ORDER BY business_id, month"
+    ).to_arrow_table()
+    sink.begin(keys, episodes)
+    del keys
+    pct_names = [percentile_column(c) for c in pct_cols]
+    head = ["business_id", "month", "peer_group", "has_data", *columns]
+    with pq.ParquetFile(hist.path) as f:
+        for m in sorted(hist.groups):
+            rows = f.read_row_groups(hist.groups[m], use_threads=True)
+            bid = rows.column("business_id").to_numpy(zero_copy_only=False)
+            if bid.size > 1 and not (np.diff(bid) > 0).all():
+                raise RuntimeError("a month's rows of the history are not ordered by business")
+            month = rows.select(head)
+            if pct_cols:
+                pct = executor.month_percentiles(con, rows, pct_cols, min_n)
+                for name in pct_names:
+                    month = month.append_column(name, pct.column(name))
             del rows
+            sink.month(month)
+            del month
             release_freed_memory()
-    finally:
-        con.execute("DROP VIEW IF EXISTS out")
 
 
 def _main_pass(
