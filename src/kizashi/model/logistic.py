@@ -90,9 +90,28 @@ def fit_logistic(
 
 
 def predict_logistic(model: dict[str, Any], X: np.ndarray) -> np.ndarray:
-    coef = np.asarray(model["coef"])
+    """The baseline's probabilities: ``_design(X) @ coef`` without building the design matrix
+    (at 8M test rows it is 5 GB a pass): the standardisation folded into the coefficients, the
+    winsorised values with the medians filled in computed in place, batch by batch."""
+    coef = np.asarray(model["coef"], dtype=np.float64)
+    prep = model["prep"]
+    lo, hi, med = (np.asarray(prep[k], dtype=np.float64) for k in ("lo", "hi", "median"))
+    mean, sd = np.asarray(prep["mean"]), np.asarray(prep["sd"])
+    miss_cols = np.asarray(prep["missing_cols"], dtype=np.int64)
+    k = lo.size
+    w = coef[1 : k + 1] / sd  # (Z - mean) / sd @ c = Z @ (c / sd) - mean @ (c / sd)
+    b0 = coef[0] - float(mean @ w)
+    w_miss = coef[k + 1 :]
     out = np.empty(X.shape[0])
-    for a in range(0, X.shape[0], BATCH):  # the design matrix is wider than X: in batches
-        part = np.asarray(X[a : a + BATCH], dtype=np.float64)
-        out[a : a + BATCH] = np.clip(_design(part, model["prep"]) @ coef, -35, 35)
+    Z = np.empty((min(BATCH, X.shape[0]), k))
+    for a in range(0, X.shape[0], BATCH):
+        part = X[a : a + BATCH]
+        z = Z[: part.shape[0]]
+        np.clip(part, lo, hi, out=z, casting="unsafe")
+        nan = np.isnan(part)
+        np.copyto(z, np.broadcast_to(med, z.shape), where=nan)
+        s = z @ w + b0
+        if miss_cols.size:
+            s += nan[:, miss_cols] @ w_miss
+        out[a : a + BATCH] = np.clip(s, -35, 35)
     return 1 / (1 + np.exp(-out))
