@@ -149,15 +149,18 @@ class _Recorder:
 def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows):
     """``history_months``: only those months are written and handed over, each once, in order,
     ordered by business, with the columns and values (percentiles included) of the one-table
-    run's rows of that month."""
+    run's rows of that month; ``as_of_tables=False`` builds nothing else."""
     p = portfolio
     ms = sorted(set(p["panel"].column("month").to_pylist()))
     asked = [ms[2], ms[5], ms[6], ms[-3]]
     sink = _Recorder()
-    run_monitoring(
+    result = run_monitoring(
         p["panel"], p["businesses"], p["credit_events"], history_sink=sink, windows=windows,
-        chunk_businesses=300, history_months=asked, **_inputs(p),
+        chunk_businesses=300, history_months=asked, as_of_tables=False, **_inputs(p),
     )  # fmt: skip
+    # no table of the result built
+    assert all(t.num_rows == 0 for t in (result.indicators, result.firings, result.episodes))
+    assert result.summary.num_rows == result.peers.num_rows == 0
     assert [t.column("month")[0].as_py() for t in sink.months] == asked
     assert sink.keys is not None
     assert sorted(set(sink.keys.column("month").to_pylist())) == asked

@@ -103,6 +103,7 @@ def history_frame(
         loan_balances=loan_balances,
         history_sink=sink,
         history_months=[m.astype(object) for m in np.asarray(months, dtype="datetime64[D]")],
+        as_of_tables=False,
         memory_limit=memory_limit,
     )
     return sink.frame()

@@ -22,6 +22,8 @@ from .labels import HORIZON, label
 from .split import calibration_holdout, default_cutoff, time_split
 
 Layout = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# the episode columns ``build_frame`` reads
+_EPISODE_COLUMNS = ("business_id", "rule_id", "severity", "opened_month", "closed_month")
 
 
 def _key(business_id: np.ndarray, month: np.ndarray) -> np.ndarray:
@@ -123,9 +125,9 @@ class FrameSink:
             names,
             np.zeros(n, dtype=np.float64),
         )
-        self.episodes = (
-            episodes if self._episodes_filter is None else self._episodes_filter(episodes)
-        )
+        ep = episodes if self._episodes_filter is None else self._episodes_filter(episodes)
+        # only what ``build_frame`` counts: the evidence, most of the table's bytes, is not kept
+        self.episodes = ep.select([c for c in _EPISODE_COLUMNS if c in ep.column_names])
 
     def month(self, indicators: pa.Table) -> None:
         f = self._frame
@@ -144,12 +146,14 @@ class FrameSink:
         if not self._keys.size or (self._keys[at] != key).any():
             raise ValueError("a month's rows are not among the history's keys")
         pos = self._dest[at]
-        sel = np.flatnonzero(pos >= 0)
-        pos = pos[sel]
-        f.X[pos] = part.columns(f.names)[sel]
-        f.peer_group[pos] = part.peer_group[sel]
-        assert f.rule_points is not None and part.rule_points is not None
-        f.rule_points[pos] = part.rule_points[sel]
+        X, peer_group, rule_points = part.columns(f.names), part.peer_group, part.rule_points
+        assert f.rule_points is not None and rule_points is not None
+        if not (pos >= 0).all():  # rows of the month the frame does not keep
+            sel = np.flatnonzero(pos >= 0)
+            pos, X, peer_group, rule_points = pos[sel], X[sel], peer_group[sel], rule_points[sel]
+        f.X[pos] = X
+        f.peer_group[pos] = peer_group
+        f.rule_points[pos] = rule_points
         self._filled += pos.size
 
     def frame(self) -> Frame:

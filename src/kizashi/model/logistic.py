@@ -15,6 +15,7 @@ import numpy as np
 
 MAX_ROWS = 500_000  # rows the baseline is fitted on (a fixed random sample beyond)
 BATCH = 500_000  # rows predicted at once
+_HESSIAN_ROWS = 50_000  # rows per block of the Newton Hessian
 
 
 def _design(X: np.ndarray, prep: dict[str, Any]) -> np.ndarray:
@@ -42,15 +43,26 @@ def fit_logistic(
     y = np.asarray(y, dtype=np.float64)
     with warnings.catch_warnings():  # a feature without any value in training: all-NaN
         warnings.simplefilter("ignore", RuntimeWarning)
-        lo = np.nanpercentile(X, 1, axis=0)
-        hi = np.nanpercentile(X, 99, axis=0)
-        med = np.nanmedian(X, axis=0)
+        # column by column: the axis form copies the whole matrix per statistic
+        lo = np.array([np.nanpercentile(X[:, j], 1) for j in range(X.shape[1])])
+        hi = np.array([np.nanpercentile(X[:, j], 99) for j in range(X.shape[1])])
+        med = np.array([np.nanmedian(X[:, j]) for j in range(X.shape[1])])
     allnan = np.isnan(med)
     lo, hi, med = (np.where(allnan, 0.0, a) for a in (lo, hi, med))
-    Z = np.where(np.isnan(X), med, np.clip(X, lo, hi))
+    nan = np.isnan(X)
+    missing_cols = np.flatnonzero(nan.any(axis=0) & ~allnan)
+    # the design matrix written in place: winsorised, medians filled, standardised
+    D = np.empty((X.shape[0], 1 + X.shape[1] + missing_cols.size))
+    D[:, 0] = 1.0
+    Z = D[:, 1 : 1 + X.shape[1]]
+    np.clip(X, lo, hi, out=Z)
+    np.copyto(Z, np.broadcast_to(med, Z.shape), where=nan)
     mean, sd = Z.mean(axis=0), Z.std(axis=0)
     sd = np.where(sd > 0, sd, 1.0)
-    missing_cols = np.flatnonzero(np.isnan(X).any(axis=0) & ~allnan)
+    Z -= mean
+    Z /= sd
+    D[:, 1 + X.shape[1] :] = nan[:, missing_cols]
+    del nan, Z
     prep = {
         "lo": lo.tolist(),
         "hi": hi.tolist(),
@@ -59,7 +71,6 @@ def fit_logistic(
         "sd": sd.tolist(),
         "missing_cols": missing_cols.tolist(),
     }
-    D = _design(X, prep)
     beta = np.zeros(D.shape[1])
     prior = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
     beta[0] = np.log(prior / (1 - prior))
@@ -70,14 +81,20 @@ def fit_logistic(
         z = D @ b
         return float(np.sum(np.logaddexp(0, z) - y * z) + 0.5 * np.sum(reg * b * b))
 
+    def hessian(w: np.ndarray) -> np.ndarray:
+        """D' diag(w) D, in row blocks (a weighted copy of D at once is its size again)."""
+        H = np.diag(reg + 1e-9)
+        for a in range(0, D.shape[0], _HESSIAN_ROWS):
+            part = D[a : a + _HESSIAN_ROWS]
+            H += (part * w[a : a + _HESSIAN_ROWS, None]).T @ part
+        return H
+
     current = loss(beta)
     for _ in range(iterations):
         z = np.clip(D @ beta, -35, 35)
         p = 1 / (1 + np.exp(-z))
-        w = p * (1 - p)
         g = D.T @ (p - y) + reg * beta
-        H = (D * w[:, None]).T @ D + np.diag(reg + 1e-9)
-        step = np.linalg.solve(H, g)
+        step = np.linalg.solve(hessian(p * (1 - p)), g)
         t = 1.0  # halve the Newton step until the penalised loss falls (separable data)
         while t > 1e-4 and loss(beta - t * step) > current:
             t /= 2

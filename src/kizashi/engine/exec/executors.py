@@ -117,14 +117,13 @@ class Executor(ABC):
         """The percentile columns (``pct_…``) of ``rows``, one month's rows of ``out`` (with
         ``business_id``, ``m``, ``peer_group`` and ``columns``), row for row in their order."""
         names = ", ".join(percentile_column(c) for c in columns)
-        con.register("out", rows.append_column("_i", pa.array(np.arange(rows.num_rows))))
-        try:
-            return con.sql(
+        # on a connection of its own: the run's ``out`` (the as-of month's rows) still exists
+        with duckdb.connect() as own:
+            own.register("out", rows.append_column("_i", pa.array(np.arange(rows.num_rows))))
+            return own.sql(
                 f"SELECT {names} FROM out JOIN ({percentiles_sql(columns, 'TRUE', min_n)}) AS p "
                 "USING (business_id, m) ORDER BY _i"
             ).to_arrow_table()
-        finally:
-            con.unregister("out")
 
 
 class ArrayExecutor(Executor):

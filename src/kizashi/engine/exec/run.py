@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias
@@ -53,6 +54,7 @@ from .vector import keep_freed_memory, release_freed_memory, with_marks
 
 Source: TypeAlias = str | Path | pa.Table | None
 _MARK_BATCH = 400_000  # rows written to out / mk at once (each write has a fixed cost)
+_HANDOVER_MEMORY = "256MB"  # DuckDB's limit while the months are handed over (it has no work)
 _ROW_GROUP = 1 << 24  # the history file's row groups: one per chunk and month, always below
 
 
@@ -251,6 +253,7 @@ def run_monitoring(
     windows: str = "numpy",
     history_sink: HistorySink | None = None,
     history_months: Sequence[dt.date] | None = None,
+    as_of_tables: bool = True,
 ) -> RunResult:
     """Evaluate ``pack`` on the panel up to ``month`` (default: the latest month in the panel).
 
@@ -276,6 +279,9 @@ def run_monitoring(
     each month's row groups are then read back, its percentiles computed over them (they are
     per peer group × month, so the values are those of ``history=True``), and the month is
     handed over. Memory stays that of a latest-month run plus one month's rows.
+    ``as_of_tables=False`` (with a sink): the result's tables are not built (all are empty): a
+    training run needs only the sink's months, and at 1.5M businesses those tables are about
+    2 GB beside the sink's frame.
     """
     if history_sink is not None:
         history = False
@@ -348,40 +354,54 @@ def run_monitoring(
     where_month = "TRUE" if history else f"m = {as_of_m}"
     pct_cols = percentile_indicators(indicators)
     ind_names = ", ".join([*ind_cols, "locaben_rating", *map(percentile_column, pct_cols)])
-    pct = executor.percentiles(con, pct_cols, where_month, main.peer_min_n)
-    indicators_tbl = con.sql(
-        f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out "
-        f"JOIN {pct} AS p USING (business_id, m) WHERE {where_month} ORDER BY business_id, month"
-    ).to_arrow_table()
     ep_sql, firing_sql = episodes_sql(pack, as_of_m, where_month, history)
-    firings = con.sql(firing_sql).to_arrow_table()
-    numeric = [c for i, c in zip(indicators, ind_cols, strict=True) if i.type == "num"]
-    peers = con.sql(peers_sql(numeric, as_of_m)).to_arrow_table()
-    episodes = con.sql(
-        f"SELECT * FROM ({ep_sql}) AS e ORDER BY business_id, rule_id, opened_month"
-    ).to_arrow_table()
-    # the per-row tables are done with: free them before the summary (peak memory at 1.5M)
-    con.execute("DROP TABLE IF EXISTS mk")
-    con.execute("DROP TABLE IF EXISTS out")
-    cols = "business_id, is_open, severity, opened_month"
-    store(con, "episodes", episodes, f"SELECT {cols} FROM _t", create=True)
-    summary = con.sql(summary_sql(pack, as_of_m, src.loans, con, loan_columns)).to_arrow_table()
+
+    def episodes_table() -> pa.Table:
+        return con.sql(
+            f"SELECT * FROM ({ep_sql}) AS e ORDER BY business_id, rule_id, opened_month"
+        ).to_arrow_table()
+
     if history_sink is not None and hist is not None and tmp is not None:
+        # before the as-of month's tables exist: at 1.5M × 36 the sink's frame alone is 7 GB
         try:
             _stream_history(
-                con,
                 executor,
+                con,
                 hist,
                 history_sink,
-                episodes,
+                episodes_table,
                 main.peer_min_n,
                 pct_cols,
                 [*ind_cols, "locaben_rating"],
             )
         finally:
             tmp.cleanup()
+        if not as_of_tables:
+            con.execute("DROP TABLE IF EXISTS mk")
+            con.execute("DROP TABLE IF EXISTS out")
+            if connection is None:
+                con.close()
+            release_freed_memory()
+            empty = pa.table({})
+            return RunResult(pack.ref, as_of, empty, empty, empty, empty, empty)
+    episodes = episodes_table()
+    pct = executor.percentiles(con, pct_cols, where_month, main.peer_min_n)
+    indicators_tbl = con.sql(
+        f"SELECT business_id, month, peer_group, has_data, {ind_names} FROM out "
+        f"JOIN {pct} AS p USING (business_id, m) WHERE {where_month} ORDER BY business_id, month"
+    ).to_arrow_table()
+    firings = con.sql(firing_sql).to_arrow_table()
+    numeric = [c for i, c in zip(indicators, ind_cols, strict=True) if i.type == "num"]
+    peers = con.sql(peers_sql(numeric, as_of_m)).to_arrow_table()
+    # the per-row tables are done with: free them before the summary (peak memory at 1.5M)
+    con.execute("DROP TABLE IF EXISTS mk")
+    con.execute("DROP TABLE IF EXISTS out")
+    cols = "business_id, is_open, severity, opened_month"
+    store(con, "episodes", episodes, f"SELECT {cols} FROM _t", create=True)
+    summary = con.sql(summary_sql(pack, as_of_m, src.loans, con, loan_columns)).to_arrow_table()
     if connection is None:
         con.close()
+    release_freed_memory()  # the tables' temporaries, before the caller's next step
     return RunResult(pack.ref, as_of, indicators_tbl, firings, episodes, summary, peers)
 
 
@@ -420,31 +440,50 @@ class _HistoryWriter:
             self.writer.close()
 
 
+@contextmanager
+def _memory_limit(con: duckdb.DuckDBPyConnection, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit lowered to ``limit`` inside (its tables beyond it go to its
+    temporary directory, and are read back when needed), then restored."""
+    prev = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]  # type: ignore[index]
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(f"SET memory_limit = '{prev}'")
+
+
 def _stream_history(
-    con: duckdb.DuckDBPyConnection,
     executor: Executor,
+    con: duckdb.DuckDBPyConnection,
     hist: _HistoryWriter,
     sink: HistorySink,
-    episodes: pa.Table,
+    episodes: Callable[[], pa.Table],
     min_n: int,
     pct_cols: list[str],
     columns: list[str],
 ) -> None:
     """Hand every month of the history file to ``sink`` with its peer percentiles: each month
     read from its own row groups (already by business: the chunks are business ranges in
-    order), its percentiles computed by the executor on those rows, no join and no sort."""
+    order), its percentiles computed by the executor on those rows, no join and no sort.
+    ``episodes``: the run's, queried here and dropped once the sink has taken what it needs of
+    them (at 1.5M their evidence is most of a gigabyte). Meanwhile DuckDB's limit is lowered:
+    its tables go to its temporary directory while the sink's frame fills."""
     hist.close()
     if hist.writer is None:
         return
-    keys = con.sql(
-        f"SELECT business_id, month, has_data FROM read_parquet('{hist.path}') "
-        "ORDER BY business_id, month"
-    ).to_arrow_table()
-    sink.begin(keys, episodes)
-    del keys
     pct_names = [percentile_column(c) for c in pct_cols]
     head = ["business_id", "month", "peer_group", "has_data", *columns]
-    with pq.ParquetFile(hist.path) as f:
+    ep = episodes()
+    with _memory_limit(con, _HANDOVER_MEMORY), pq.ParquetFile(hist.path) as f:
+        keys = f.read(columns=["business_id", "month", "has_data"])
+        order = np.lexsort(
+            (
+                keys.column("month").to_numpy(zero_copy_only=False).astype(np.int64),
+                keys.column("business_id").to_numpy(zero_copy_only=False),
+            )
+        )
+        sink.begin(keys.take(pa.array(order)), ep)
+        del keys, order, ep
         for m in sorted(hist.groups):
             rows = f.read_row_groups(hist.groups[m], use_threads=True)
             bid = rows.column("business_id").to_numpy(zero_copy_only=False)
