@@ -8,6 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from kizashi.engine.exec import run as run_module
 from kizashi.engine.exec.run import run_monitoring
 from kizashi.jobs.risk_history import history_frame, training_frame, training_months
 from kizashi.model.features import build_frame
@@ -49,8 +50,9 @@ def _same(a, b) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("windows", ["numpy", "sql"])
-def test_streamed_frame_is_the_one_table_frame(portfolio, full, windows):
+def test_streamed_frame_is_the_one_table_frame(portfolio, full, windows, monkeypatch):
     p = portfolio
+    monkeypatch.setattr(run_module, "_PIECE_ROWS", 250)  # months in pieces (row groups of 300)
     one_table = build_frame(full.indicators, full.episodes, p["credit_events"])
     sink = FrameSink(p["credit_events"])
     streamed = run_monitoring(
@@ -137,22 +139,30 @@ class _Recorder:
     def __init__(self) -> None:
         self.keys: pa.Table | None = None
         self.months: list[pa.Table] = []
+        self.calls = 0
 
     def begin(self, keys: pa.Table, episodes: pa.Table) -> None:
         self.keys = keys
 
     def month(self, indicators: pa.Table) -> None:
-        self.months.append(indicators)
+        """A month may come in pieces: joined here into one table per month."""
+        self.calls += 1
+        m = indicators.column("month")[0].as_py()
+        if self.months and self.months[-1].column("month")[0].as_py() == m:
+            self.months[-1] = pa.concat_tables([self.months[-1], indicators])
+        else:
+            self.months.append(indicators)
 
 
 @pytest.mark.parametrize("windows", ["numpy", "sql"])
-def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows):
+def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows, monkeypatch):
     """``history_months``: only those months are written and handed over, each once, in order,
     ordered by business, with the columns and values (percentiles included) of the one-table
     run's rows of that month; ``as_of_tables=False`` builds nothing else."""
     p = portfolio
     ms = sorted(set(p["panel"].column("month").to_pylist()))
     asked = [ms[2], ms[5], ms[6], ms[-3]]
+    monkeypatch.setattr(run_module, "_PIECE_ROWS", 250)  # months in pieces (row groups of 300)
     sink = _Recorder()
     result = run_monitoring(
         p["panel"], p["businesses"], p["credit_events"], history_sink=sink, windows=windows,
@@ -162,6 +172,7 @@ def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows):
     assert all(t.num_rows == 0 for t in (result.indicators, result.firings, result.episodes))
     assert result.summary.num_rows == result.peers.num_rows == 0
     assert [t.column("month")[0].as_py() for t in sink.months] == asked
+    assert sink.calls > len(asked)  # in pieces, each business once (the rows compared below)
     assert sink.keys is not None
     assert sorted(set(sink.keys.column("month").to_pylist())) == asked
     for got in sink.months:

@@ -74,22 +74,52 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = 10) -> 
 
 
 def summary(y: np.ndarray, p: np.ndarray, score: np.ndarray | None = None) -> dict[str, Any]:
-    """Every measure at once (``score`` ranks; default ``p``)."""
-    s = p if score is None else score
+    """Every measure at once (``score`` ranks; default ``p``): the values of ``auc``,
+    ``average_precision``, ``recall_at``, ``brier`` and ``calibration_curve``, from one sort of
+    the score and one of ``p`` (at 8M test rows each sort is seconds, and the functions one by
+    one sort eight times)."""
     y = np.asarray(y).astype(np.int8)
+    n, n1 = int(y.size), int(y.sum())
+    curve = calibration_curve(y, p)
     return {
-        "rows": int(y.size),
-        "events": int(y.sum()),
-        "event_rate": float(y.mean()) if y.size else float("nan"),
-        "auc": auc(y, s),
-        "pr_auc": average_precision(y, s),
-        "recall_top5": recall_at(y, s, 0.05),
-        "recall_top10": recall_at(y, s, 0.10),
+        "rows": n,
+        "events": n1,
+        "event_rate": float(y.mean()) if n else float("nan"),
+        **ranking(y, p if score is None else score),
         "brier": brier(y, p),
-        "ece": expected_calibration_error(y, p),
-        "mean_predicted": float(np.mean(p)) if y.size else float("nan"),
-        "calibration": calibration_curve(y, p),
+        "ece": float(sum(c["n"] * abs(c["predicted"] - c["realised"]) for c in curve) / n),
+        "mean_predicted": float(np.mean(p)) if n else float("nan"),
+        "calibration": curve,
     }
+
+
+def ranking(y: np.ndarray, score: np.ndarray) -> dict[str, float]:
+    """``auc``, ``pr_auc`` (``average_precision``), ``recall_top5`` and ``recall_top10``
+    (``recall_at``) of ``score``, from one sort."""
+    s = np.asarray(score, dtype=np.float64)
+    hit = np.asarray(y).astype(bool)
+    n, n1 = int(hit.size), int(hit.sum())
+    desc = np.argsort(-s, kind="mergesort")  # best first, ties in row order (as the functions)
+    hits = hit[desc]
+    if n1 and n1 < n:
+        # average ranks from the descending order: a tie group at positions [a, b) holds the
+        # ascending ranks n − b + 1 … n − a
+        xs = s[desc]
+        start = np.r_[0, np.flatnonzero(xs[1:] != xs[:-1]) + 1]
+        end = np.r_[start[1:], n]
+        group_rank = (2 * n - start - end + 1) / 2
+        sizes = end - start
+        rank_sum = float(np.repeat(group_rank, sizes)[hits].sum())
+        auc_value = (rank_sum - n1 * (n1 + 1) / 2) / (n1 * (n - n1))
+    else:
+        auc_value = float("nan")
+    if n1:
+        precision = np.cumsum(hits) / np.arange(1, n + 1)
+        pr_auc = float(precision[hits].mean())
+        top5, top10 = (float(hits[: max(1, round(f * n))].sum() / n1) for f in (0.05, 0.10))
+    else:
+        pr_auc = top5 = top10 = float("nan")
+    return {"auc": float(auc_value), "pr_auc": pr_auc, "recall_top5": top5, "recall_top10": top10}
 
 
 # ---------------------------------------------------------------- population stability

@@ -56,6 +56,10 @@ Source: TypeAlias = str | Path | pa.Table | None
 _MARK_BATCH = 400_000  # rows written to out / mk at once (each write has a fixed cost)
 _HANDOVER_MEMORY = "256MB"  # DuckDB's limit while the months are handed over (it has no work)
 _ROW_GROUP = 1 << 24  # the history file's row groups: one per chunk and month, always below
+# rows handed to the sink at once: a month in pieces of about this many (at 1.5M businesses a
+# whole month, with what the sink makes of it, is ~2 GB beside the frame it fills; each call
+# has a fixed cost, ~30 ms for the model's frame)
+_PIECE_ROWS = 300_000
 
 
 class HistorySink(Protocol):
@@ -67,7 +71,9 @@ class HistorySink(Protocol):
         to come, ordered by business and month, and the run's flag episodes."""
 
     def month(self, indicators: pa.Table) -> None:
-        """One month's rows (the columns of ``RunResult.indicators``), ordered by business."""
+        """Rows of one month (the columns of ``RunResult.indicators``), ordered by business: a
+        month comes in one or more calls, each a range of businesses after the previous one's,
+        before the next month's."""
 
 
 @dataclass(frozen=True)
@@ -464,7 +470,8 @@ def _stream_history(
 ) -> None:
     """Hand every month of the history file to ``sink`` with its peer percentiles: each month
     read from its own row groups (already by business: the chunks are business ranges in
-    order), its percentiles computed by the executor on those rows, no join and no sort.
+    order), its percentiles computed by the executor over the whole month, no join and no sort;
+    the month then handed over in pieces of a few row groups (``_PIECE_ROWS``).
     ``episodes``: the run's, queried here and dropped once the sink has taken what it needs of
     them (at 1.5M their evidence is most of a gigabyte). Meanwhile DuckDB's limit is lowered:
     its tables go to its temporary directory while the sink's frame fills."""
@@ -485,19 +492,39 @@ def _stream_history(
         sink.begin(keys.take(pa.array(order)), ep)
         del keys, order, ep
         for m in sorted(hist.groups):
-            rows = f.read_row_groups(hist.groups[m], use_threads=True)
-            bid = rows.column("business_id").to_numpy(zero_copy_only=False)
+            groups = hist.groups[m]
+            # the percentiles over the whole month: only their inputs read at once
+            keyed = f.read_row_groups(groups, columns=["business_id", "m", "peer_group", *pct_cols])
+            bid = keyed.column("business_id").to_numpy(zero_copy_only=False)
             if bid.size > 1 and not (np.diff(bid) > 0).all():
                 raise RuntimeError("a month's rows of the history are not ordered by business")
-            month = rows.select(head)
-            if pct_cols:
-                pct = executor.month_percentiles(con, rows, pct_cols, min_n)
-                for name in pct_names:
-                    month = month.append_column(name, pct.column(name))
-            del rows
-            sink.month(month)
-            del month
+            pct = executor.month_percentiles(con, keyed, pct_cols, min_n) if pct_cols else None
+            del keyed, bid
+            at = 0
+            for piece in _pieces(f, groups):
+                rows = f.read_row_groups(piece, columns=head, use_threads=True)
+                if pct is not None:
+                    for name in pct_names:
+                        rows = rows.append_column(name, pct.column(name).slice(at, rows.num_rows))
+                at += rows.num_rows
+                sink.month(rows)
+                del rows
+            del pct
             release_freed_memory()
+
+
+def _pieces(f: pq.ParquetFile, groups: list[int]) -> Iterator[list[int]]:
+    """``groups`` (row groups, in order) in runs of about ``_PIECE_ROWS`` rows."""
+    run: list[int] = []
+    n = 0
+    for g in groups:
+        run.append(g)
+        n += f.metadata.row_group(g).num_rows
+        if n >= _PIECE_ROWS:
+            yield run
+            run, n = [], 0
+    if run:
+        yield run
 
 
 def _main_pass(
