@@ -112,7 +112,7 @@ class FrameSink:
         if bid.size > 1 and not (np.diff(self._keys) > 0).all():
             raise ValueError("the history's keys are not ordered by business and month")
         rows = np.arange(bid.size) if self._layout is None else self._layout(bid, month)
-        self._dest = np.full(bid.size, -1, dtype=np.int64)
+        self._dest = np.full(bid.size, -1, dtype=np.int32 if bid.size < 2**31 else np.int64)
         self._dest[rows] = np.arange(rows.size)
         bid, month = bid[rows], month[rows]
         n = bid.size

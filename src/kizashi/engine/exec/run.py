@@ -50,7 +50,12 @@ from .executors import Executor, executor_for, store
 from .locaben_sql import rating_sql
 from .panel import businesses_sql, spine_sql
 from .summary import peers_sql, percentile_column, percentile_indicators, summary_sql
-from .vector import keep_freed_memory, release_freed_memory, with_marks
+from .vector import (
+    keep_freed_memory,
+    release_freed_memory,
+    stop_keeping_freed_memory,
+    with_marks,
+)
 
 Source: TypeAlias = str | Path | pa.Table | None
 _MARK_BATCH = 400_000  # rows written to out / mk at once (each write has a fixed cost)
@@ -387,7 +392,7 @@ def run_monitoring(
             con.execute("DROP TABLE IF EXISTS out")
             if connection is None:
                 con.close()
-            release_freed_memory()
+            stop_keeping_freed_memory()
             empty = pa.table({})
             return RunResult(pack.ref, as_of, empty, empty, empty, empty, empty)
     episodes = episodes_table()
@@ -407,7 +412,7 @@ def run_monitoring(
     summary = con.sql(summary_sql(pack, as_of_m, src.loans, con, loan_columns)).to_arrow_table()
     if connection is None:
         con.close()
-    release_freed_memory()  # the tables' temporaries, before the caller's next step
+    stop_keeping_freed_memory()  # the tables' temporaries, before the caller's next step
     return RunResult(pack.ref, as_of, indicators_tbl, firings, episodes, summary, peers)
 
 
@@ -481,6 +486,7 @@ def _stream_history(
     pct_names = [percentile_column(c) for c in pct_cols]
     head = ["business_id", "month", "peer_group", "has_data", *columns]
     ep = episodes()
+    stop_keeping_freed_memory()  # the chunk loop is over: what the months free goes back
     with _memory_limit(con, _HANDOVER_MEMORY), pq.ParquetFile(hist.path) as f:
         keys = f.read(columns=["business_id", "month", "has_data"])
         order = np.lexsort(
@@ -509,8 +515,8 @@ def _stream_history(
                 at += rows.num_rows
                 sink.month(rows)
                 del rows
+                release_freed_memory()
             del pct
-            release_freed_memory()
 
 
 def _pieces(f: pq.ParquetFile, groups: list[int]) -> Iterator[list[int]]:

@@ -330,6 +330,27 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def stop_keeping_freed_memory() -> None:
+    """Undo ``keep_freed_memory``'s hold (the trim threshold and the heap's growth step back at
+    glibc's defaults) and give back what is free: after the engine's passes the process (a
+    training run filling a 7 GB frame, a web worker) should not keep gigabytes it no longer
+    uses. The mmap threshold stays (glibc's own grows to the same value). ``keep_freed_memory``
+    applies again at the next run."""
+    global _MALLOC_TUNED
+    if not _MALLOC_TUNED:
+        return
+    _MALLOC_TUNED = False
+    if sys.platform != "linux":
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt(-1, 128 * 1024)  # M_TRIM_THRESHOLD: glibc's default
+        libc.mallopt(-2, 128 * 1024)  # M_TOP_PAD: glibc's default
+    except (OSError, AttributeError):
+        pass
+    release_freed_memory()
+
+
 def release_freed_memory() -> None:
     """Give memory freed after a large step (the peer sort) back to the kernel."""
     if sys.platform == "linux":
