@@ -40,7 +40,9 @@ import numpy as np
 
 
 def _peak_gb() -> float:
-    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024, 2)
+    """Peak resident memory in GB (10⁹ bytes; ``ru_maxrss`` is KiB). Figures before
+    2026-12-03 13:00 UTC were this value in GiB, labelled GB."""
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9, 2)
 
 
 def _load() -> float:
@@ -217,6 +219,7 @@ def _text(out: dict[str, Any]) -> str:
             f"  {r['businesses']:,} businesses: history (engine → features) {t['history_seconds']} s, "
             f"{t['frame_rows']:,} rows ({t['frame_gb']} GB); train+evaluate {t['train_evaluate_seconds']} s "
             f"({t['trees']} trees); total {t['total_seconds']} s; peak RSS {t['peak_rss_gb']} GB "
+            f"({t['peak_rss_gb'] * 1e9 / 2**30:.2f} GiB) "
             f"(after the history {t['peak_rss_gb_after_history']} GB); load {t['load_before']} → {t['load_after']}"
         )
         lines.append(
