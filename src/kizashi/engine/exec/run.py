@@ -65,6 +65,7 @@ _ROW_GROUP = 1 << 24  # the history file's row groups: one per chunk and month, 
 # whole month, with what the sink makes of it, is ~2 GB beside the frame it fills; each call
 # has a fixed cost, ~30 ms for the model's frame)
 _PIECE_ROWS = 300_000
+_PCT_BATCH = 7  # a month's percentile inputs read this many columns at a time
 
 
 class HistorySink(Protocol):
@@ -372,6 +373,14 @@ def run_monitoring(
             f"SELECT * FROM ({ep_sql}) AS e ORDER BY business_id, rule_id, opened_month"
         ).to_arrow_table()
 
+    def episodes_only() -> pa.Table:
+        # no as-of tables to come: once the episodes are out, DuckDB's tables are not needed
+        # while the sink's frame fills (at 1.5M the marks alone are gigabytes)
+        ep = episodes_table()
+        con.execute("DROP TABLE IF EXISTS mk")
+        con.execute("DROP TABLE IF EXISTS out")
+        return ep
+
     if history_sink is not None and hist is not None and tmp is not None:
         # before the as-of month's tables exist: at 1.5M × 36 the sink's frame alone is 7 GB
         try:
@@ -380,7 +389,7 @@ def run_monitoring(
                 con,
                 hist,
                 history_sink,
-                episodes_table,
+                episodes_table if as_of_tables else episodes_only,
                 main.peer_min_n,
                 pct_cols,
                 [*ind_cols, "locaben_rating"],
@@ -388,7 +397,7 @@ def run_monitoring(
         finally:
             tmp.cleanup()
         if not as_of_tables:
-            con.execute("DROP TABLE IF EXISTS mk")
+            con.execute("DROP TABLE IF EXISTS mk")  # if no month was handed over
             con.execute("DROP TABLE IF EXISTS out")
             if connection is None:
                 con.close()
@@ -499,13 +508,12 @@ def _stream_history(
         del keys, order, ep
         for m in sorted(hist.groups):
             groups = hist.groups[m]
-            # the percentiles over the whole month: only their inputs read at once
-            keyed = f.read_row_groups(groups, columns=["business_id", "m", "peer_group", *pct_cols])
-            bid = keyed.column("business_id").to_numpy(zero_copy_only=False)
+            bid = f.read_row_groups(groups, columns=["business_id"]).column(0)
+            bid = bid.to_numpy(zero_copy_only=False)
             if bid.size > 1 and not (np.diff(bid) > 0).all():
                 raise RuntimeError("a month's rows of the history are not ordered by business")
-            pct = executor.month_percentiles(con, keyed, pct_cols, min_n) if pct_cols else None
-            del keyed, bid
+            del bid
+            pct = _month_percentiles(executor, con, f, groups, pct_cols, min_n)
             at = 0
             for piece in _pieces(f, groups):
                 rows = f.read_row_groups(piece, columns=head, use_threads=True)
@@ -517,6 +525,30 @@ def _stream_history(
                 del rows
                 release_freed_memory()
             del pct
+
+
+def _month_percentiles(
+    executor: Executor,
+    con: duckdb.DuckDBPyConnection,
+    f: pq.ParquetFile,
+    groups: list[int],
+    pct_cols: list[str],
+    min_n: int,
+) -> pa.Table | None:
+    """The percentile columns of the month in ``groups``, each over the whole month, a few
+    input columns read at a time (``_PCT_BATCH``): at 1.5M the month's 28 inputs, the outputs
+    and the sorts' temporaries come on top of the sink's nearly full frame."""
+    if not pct_cols:
+        return None
+    parts: list[pa.Table] = []
+    for at in range(0, len(pct_cols), _PCT_BATCH):
+        batch = pct_cols[at : at + _PCT_BATCH]
+        keyed = f.read_row_groups(groups, columns=["business_id", "m", "peer_group", *batch])
+        parts.append(executor.month_percentiles(con, keyed, batch, min_n))
+        del keyed
+    return pa.Table.from_arrays(
+        [c for p in parts for c in p.columns], names=[n for p in parts for n in p.column_names]
+    )
 
 
 def _pieces(f: pq.ParquetFile, groups: list[int]) -> Iterator[list[int]]:

@@ -352,7 +352,9 @@ def stop_keeping_freed_memory() -> None:
 
 
 def release_freed_memory() -> None:
-    """Give memory freed after a large step (the peer sort) back to the kernel."""
+    """Give memory freed after a large step (the peer sort) back to the kernel: glibc's heap
+    and Arrow's memory pool."""
+    pa.default_memory_pool().release_unused()
     if sys.platform == "linux":
         with suppress(OSError, AttributeError):
             ctypes.CDLL("libc.so.6").malloc_trim(0)
