@@ -53,7 +53,6 @@ def _same(a, b) -> None:  # type: ignore[no-untyped-def]
 def test_streamed_frame_is_the_one_table_frame(portfolio, full, windows, monkeypatch):
     p = portfolio
     monkeypatch.setattr(run_module, "_PIECE_ROWS", 250)  # months in pieces (row groups of 300)
-    monkeypatch.setattr(run_module, "_PCT_BATCH", 2)  # percentiles a few columns at a time
     one_table = build_frame(full.indicators, full.episodes, p["credit_events"])
     sink = FrameSink(p["credit_events"])
     streamed = run_monitoring(
@@ -164,7 +163,6 @@ def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows, mon
     ms = sorted(set(p["panel"].column("month").to_pylist()))
     asked = [ms[2], ms[5], ms[6], ms[-3]]
     monkeypatch.setattr(run_module, "_PIECE_ROWS", 250)  # months in pieces (row groups of 300)
-    monkeypatch.setattr(run_module, "_PCT_BATCH", 2)  # percentiles a few columns at a time
     sink = _Recorder()
     result = run_monitoring(
         p["panel"], p["businesses"], p["credit_events"], history_sink=sink, windows=windows,

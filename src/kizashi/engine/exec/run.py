@@ -65,7 +65,6 @@ _ROW_GROUP = 1 << 24  # the history file's row groups: one per chunk and month, 
 # whole month, with what the sink makes of it, is ~2 GB beside the frame it fills; each call
 # has a fixed cost, ~30 ms for the model's frame)
 _PIECE_ROWS = 300_000
-_PCT_BATCH = 7  # a month's percentile inputs read this many columns at a time
 
 
 class HistorySink(Protocol):
@@ -508,12 +507,13 @@ def _stream_history(
         del keys, order, ep
         for m in sorted(hist.groups):
             groups = hist.groups[m]
-            bid = f.read_row_groups(groups, columns=["business_id"]).column(0)
-            bid = bid.to_numpy(zero_copy_only=False)
+            # the percentiles over the whole month: only their inputs read at once
+            keyed = f.read_row_groups(groups, columns=["business_id", "m", "peer_group", *pct_cols])
+            bid = keyed.column("business_id").to_numpy(zero_copy_only=False)
             if bid.size > 1 and not (np.diff(bid) > 0).all():
                 raise RuntimeError("a month's rows of the history are not ordered by business")
-            del bid
-            pct = _month_percentiles(executor, con, f, groups, pct_cols, min_n)
+            pct = executor.month_percentiles(con, keyed, pct_cols, min_n) if pct_cols else None
+            del keyed, bid
             at = 0
             for piece in _pieces(f, groups):
                 rows = f.read_row_groups(piece, columns=head, use_threads=True)
@@ -525,30 +525,6 @@ def _stream_history(
                 del rows
                 release_freed_memory()
             del pct
-
-
-def _month_percentiles(
-    executor: Executor,
-    con: duckdb.DuckDBPyConnection,
-    f: pq.ParquetFile,
-    groups: list[int],
-    pct_cols: list[str],
-    min_n: int,
-) -> pa.Table | None:
-    """The percentile columns of the month in ``groups``, each over the whole month, a few
-    input columns read at a time (``_PCT_BATCH``): at 1.5M the month's 28 inputs, the outputs
-    and the sorts' temporaries come on top of the sink's nearly full frame."""
-    if not pct_cols:
-        return None
-    parts: list[pa.Table] = []
-    for at in range(0, len(pct_cols), _PCT_BATCH):
-        batch = pct_cols[at : at + _PCT_BATCH]
-        keyed = f.read_row_groups(groups, columns=["business_id", "m", "peer_group", *batch])
-        parts.append(executor.month_percentiles(con, keyed, batch, min_n))
-        del keyed
-    return pa.Table.from_arrays(
-        [c for p in parts for c in p.columns], names=[n for p in parts for n in p.column_names]
-    )
 
 
 def _pieces(f: pq.ParquetFile, groups: list[int]) -> Iterator[list[int]]:
