@@ -43,7 +43,9 @@ DATA = Path(os.environ.get("KIZASHI_DATASETS", "/work/shared/datasets"))
 
 
 def peak_rss_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    """Peak resident memory in GB (10⁹ bytes; ``ru_maxrss`` is KiB). Figures before
+    2026-12-03 15:40 UTC were this value in GiB, labelled GB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e9
 
 
 def altman_z2(
