@@ -53,8 +53,11 @@ def _same(a, b) -> None:  # type: ignore[no-untyped-def]
 def test_streamed_frame_is_the_one_table_frame(portfolio, full, windows, monkeypatch):
     p = portfolio
     monkeypatch.setattr(run_module, "_PIECE_ROWS", 250)  # months in pieces (row groups of 300)
+    monkeypatch.setattr(run_module, "_PCT_BATCH", 2)  # percentiles a few columns at a time
     one_table = build_frame(full.indicators, full.episodes, p["credit_events"])
-    sink = FrameSink(p["credit_events"])
+    # events in no order: each piece's joins see only its businesses' events and episodes
+    ev = p["credit_events"]
+    sink = FrameSink(ev.take(pa.array(np.random.default_rng(1).permutation(ev.num_rows))))
     streamed = run_monitoring(
         p["panel"], p["businesses"], p["credit_events"], history_sink=sink, windows=windows,
         chunk_businesses=300, **_inputs(p),
@@ -119,6 +122,32 @@ def test_same_model_from_the_streamed_history(portfolio, full):
     assert train_months.max() <= np.datetime64(meta2["cutoff"], "M") - 12
 
 
+def test_pieces_of_one_business_count_its_own_flags_and_events(portfolio, full):
+    """A piece's joins see only its businesses' episodes and events (sliced by business): with
+    one business per piece, the frame is still the one-table frame of those businesses."""
+    p = portfolio
+    ep_ids = set(full.episodes.column("business_id").to_pylist())
+    ev_ids = set(p["credit_events"].column("business_id").to_pylist())
+    ids = sorted(ep_ids & ev_ids)[:8]
+    assert len(ids) == 8
+    ind = full.indicators.filter(pa.compute.is_in(full.indicators.column("business_id"),
+                                                  pa.array(ids, pa.int64())))  # fmt: skip
+    ind = ind.sort_by([("month", "ascending"), ("business_id", "ascending")])
+    keys = ind.select(["business_id", "month", "has_data"]).sort_by(
+        [("business_id", "ascending"), ("month", "ascending")]
+    )
+    sink = FrameSink(p["credit_events"])
+    sink.begin(keys, full.episodes)
+    for i in range(ind.num_rows):  # each row its own piece: one business, one month
+        sink.month(ind.slice(i, 1))
+    one_table = build_frame(ind, full.episodes, p["credit_events"])
+    got = sink.frame()
+    _same(got, one_table)
+    names = list(got.names)
+    assert got.rule_points.sum() > 0  # flags counted …
+    assert (got.X[:, names.index("max_dpd_3m")] > 0).any()  # … and arrears seen
+
+
 def test_a_month_never_handed_over_is_an_error():
     keys = pa.table(
         {
@@ -163,6 +192,7 @@ def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows, mon
     ms = sorted(set(p["panel"].column("month").to_pylist()))
     asked = [ms[2], ms[5], ms[6], ms[-3]]
     monkeypatch.setattr(run_module, "_PIECE_ROWS", 250)  # months in pieces (row groups of 300)
+    monkeypatch.setattr(run_module, "_PCT_BATCH", 2)  # percentiles a few columns at a time
     sink = _Recorder()
     result = run_monitoring(
         p["panel"], p["businesses"], p["credit_events"], history_sink=sink, windows=windows,

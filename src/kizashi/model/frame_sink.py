@@ -67,6 +67,25 @@ def training_layout(
     return layout
 
 
+def _by_business(t: pa.Table | None) -> tuple[pa.Table | None, np.ndarray]:
+    """``t`` ordered by ``business_id`` (stable) and that column as int64."""
+    if t is None or not t.num_rows:
+        return t, np.zeros(0, dtype=np.int64)
+    bid = t.column("business_id").to_numpy(zero_copy_only=False).astype(np.int64)
+    if bid.size > 1 and not (np.diff(bid) >= 0).all():
+        order = np.argsort(bid, kind="stable")
+        t, bid = t.take(pa.array(order)), bid[order]
+    return t, bid
+
+
+def _slice(t: pa.Table | None, ids: np.ndarray, lo: int | None, hi: int | None) -> pa.Table | None:
+    """The rows of ``t`` (ordered by business, ``ids`` its ids) whose business is in [lo, hi]."""
+    if t is None or lo is None or hi is None or not ids.size:
+        return t
+    a, b = np.searchsorted(ids, lo, "left"), np.searchsorted(ids, hi, "right")
+    return t.slice(int(a), int(b - a))
+
+
 class FrameSink:
     """A ``HistorySink`` (``kizashi.engine.exec.run``) that builds one float32 feature frame.
 
@@ -84,7 +103,7 @@ class FrameSink:
         episodes: Callable[[pa.Table], pa.Table] | None = None,
         layout: Layout | None = None,
     ) -> None:
-        self.events = events
+        self.events, self._ev_ids = _by_business(events)  # by business: sliced per piece
         self.months = None if months is None else np.asarray(months, dtype="datetime64[D]")
         self.business_ids = (
             None if business_ids is None else np.unique(np.asarray(business_ids, dtype=np.int64))
@@ -93,6 +112,8 @@ class FrameSink:
         self._layout = layout
         self._dest = np.zeros(0, dtype=np.int64)  # per sorted key: its row in the frame, or −1
         self.episodes: pa.Table | None = None
+        # each piece's episodes and events are sliced from these, sorted by business
+        self._ep_ids = np.zeros(0, dtype=np.int64)
         self._frame: Frame | None = None
         self._keys = np.zeros(0, dtype=np.int64)
         self._filled = 0
@@ -103,8 +124,8 @@ class FrameSink:
         month = keys.column("month").to_numpy(zero_copy_only=False).astype("datetime64[D]")
         keep = keys.column("has_data").fill_null(False).to_numpy(zero_copy_only=False)
         keep = keep.astype(bool, copy=False)
-        if self.months is not None:
-            keep &= np.isin(month, self.months)
+        if self.months is not None:  # a lookup table over the days: no sort of 30M keys
+            keep &= np.isin(month.view(np.int64), self.months.view(np.int64), kind="table")
         if self.business_ids is not None:
             keep &= np.isin(bid, self.business_ids)
         bid, month = bid[keep], month[keep]
@@ -127,7 +148,8 @@ class FrameSink:
         )
         ep = episodes if self._episodes_filter is None else self._episodes_filter(episodes)
         # only what ``build_frame`` counts: the evidence, most of the table's bytes, is not kept
-        self.episodes = ep.select([c for c in _EPISODE_COLUMNS if c in ep.column_names])
+        kept = ep.select([c for c in _EPISODE_COLUMNS if c in ep.column_names])
+        self.episodes, self._ep_ids = _by_business(kept)
 
     def month(self, indicators: pa.Table) -> None:
         f = self._frame
@@ -136,8 +158,17 @@ class FrameSink:
         if self.business_ids is not None:
             ids = pa.array(self.business_ids, pa.int64())
             indicators = indicators.filter(pc.is_in(indicators.column("business_id"), ids))
+        # a piece is a range of businesses: only their episodes and events take part in its
+        # joins (at 1.5M businesses each piece would otherwise join millions of episodes)
+        ids = indicators.column("business_id")
+        lo, hi = pc.min(ids).as_py(), pc.max(ids).as_py()
         part = build_frame(
-            indicators, self.episodes, self.events, con=self._con, months=self.months
+            indicators,
+            _slice(self.episodes, self._ep_ids, lo, hi),
+            _slice(self.events, self._ev_ids, lo, hi),
+            con=self._con,
+            months=self.months,
+            order="F",  # its rows are copied into the frame at once below
         )
         if not len(part):
             return

@@ -17,6 +17,7 @@ episodes and the summary are SQL over those two tables.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -54,6 +55,7 @@ from .vector import (
     keep_freed_memory,
     release_freed_memory,
     stop_keeping_freed_memory,
+    take_rows,
     with_marks,
 )
 
@@ -65,6 +67,7 @@ _ROW_GROUP = 1 << 24  # the history file's row groups: one per chunk and month, 
 # whole month, with what the sink makes of it, is ~2 GB beside the frame it fills; each call
 # has a fixed cost, ~30 ms for the model's frame)
 _PIECE_ROWS = 300_000
+_PCT_BATCH = 7  # a month's percentile inputs read this many columns at a time
 
 
 class HistorySink(Protocol):
@@ -442,16 +445,32 @@ class _HistoryWriter:
         keep = np.flatnonzero(m <= self.until_m if self.months is None else np.isin(m, self.months))
         order = keep[np.argsort(m[keep], kind="stable")]  # by month, then as before
         if self.writer is None:
-            self.writer = pq.ParquetWriter(self.path, rows.schema, compression="lz4")
+            # dictionaries only for the text columns: on the numbers they cost half the write
+            # and save little
+            text = [
+                f.name
+                for f in rows.schema
+                if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            ]
+            self.writer = pq.ParquetWriter(
+                self.path,
+                rows.schema,
+                compression="lz4",
+                use_dictionary=text,
+                write_statistics=False,
+            )
         elif rows.schema != self.writer.schema:  # a column all NULL in one chunk
             rows = rows.cast(self.writer.schema)
         if not order.size:
             return
-        for part in np.split(order, np.flatnonzero(np.diff(m[order])) + 1):
-            if part.size >= _ROW_GROUP:
+        ordered = take_rows(rows, order)  # one gather; each month is then a slice of it
+        m = m[order]
+        starts = np.r_[0, np.flatnonzero(np.diff(m)) + 1, m.size]
+        for a, b in itertools.pairwise(starts):
+            if b - a >= _ROW_GROUP:
                 raise ValueError("a chunk's month is larger than one row group")
-            self.writer.write_table(rows.take(pa.array(part)), row_group_size=_ROW_GROUP)
-            self.groups.setdefault(int(m[part[0]]), []).append(self._n)
+            self.writer.write_table(ordered.slice(int(a), int(b - a)), row_group_size=_ROW_GROUP)
+            self.groups.setdefault(int(m[a]), []).append(self._n)
             self._n += 1
 
     def close(self) -> None:
@@ -507,13 +526,12 @@ def _stream_history(
         del keys, order, ep
         for m in sorted(hist.groups):
             groups = hist.groups[m]
-            # the percentiles over the whole month: only their inputs read at once
-            keyed = f.read_row_groups(groups, columns=["business_id", "m", "peer_group", *pct_cols])
-            bid = keyed.column("business_id").to_numpy(zero_copy_only=False)
+            bid = f.read_row_groups(groups, columns=["business_id"]).column(0)
+            bid = bid.to_numpy(zero_copy_only=False)
             if bid.size > 1 and not (np.diff(bid) > 0).all():
                 raise RuntimeError("a month's rows of the history are not ordered by business")
-            pct = executor.month_percentiles(con, keyed, pct_cols, min_n) if pct_cols else None
-            del keyed, bid
+            del bid
+            pct = _month_percentiles(executor, con, f, groups, pct_cols, min_n)
             at = 0
             for piece in _pieces(f, groups):
                 rows = f.read_row_groups(piece, columns=head, use_threads=True)
@@ -525,6 +543,30 @@ def _stream_history(
                 del rows
                 release_freed_memory()
             del pct
+
+
+def _month_percentiles(
+    executor: Executor,
+    con: duckdb.DuckDBPyConnection,
+    f: pq.ParquetFile,
+    groups: list[int],
+    pct_cols: list[str],
+    min_n: int,
+) -> pa.Table | None:
+    """The percentile columns of the month in ``groups``, each over the whole month, a few
+    input columns read at a time (``_PCT_BATCH``): at 1.5M the month's 28 inputs, the outputs
+    and the sorts' temporaries (~1 GB at once) come on top of the sink's nearly full frame."""
+    if not pct_cols:
+        return None
+    parts: list[pa.Table] = []
+    for at in range(0, len(pct_cols), _PCT_BATCH):
+        batch = pct_cols[at : at + _PCT_BATCH]
+        keyed = f.read_row_groups(groups, columns=["business_id", "m", "peer_group", *batch])
+        parts.append(executor.month_percentiles(con, keyed, batch, min_n))
+        del keyed
+    return pa.Table.from_arrays(
+        [c for p in parts for c in p.columns], names=[n for p in parts for n in p.column_names]
+    )
 
 
 def _pieces(f: pq.ParquetFile, groups: list[int]) -> Iterator[list[int]]:
