@@ -113,12 +113,15 @@ def fit_model(
     the raw score is the mean of theirs, and the calibration is fitted on that mean."""
     if bag < 1:
         raise ValueError(f"bag needs at least one booster (got {bag})")
-    y = np.asarray(y, dtype=np.float64)
     mono = tuple(monotone) if monotone is not None else (0,) * len(names)
     if cross_fit:
         if calib_mask is not None:
             raise ValueError("cross_fit calibrates on out-of-fold scores: give no calib_mask")
+        y = np.asarray(y, dtype=np.float64)
         return _fit_cross(X, y, names, mono, params, rounds, cross_fit, calibration, baseline, bag)
+    # the labels as given (int8 from ``labels.label``): float64 only where LightGBM reads them
+    # (at 1.5M × 36 months a float64 copy of every training row's label is 150 MB)
+    y = np.asarray(y)
     fit_rows = ~calib_mask if calib_mask is not None else np.ones(y.size, bool)
     X_fit, X_cal = _rows(X, fit_rows), (_rows(X, calib_mask) if calib_mask is not None else None)
     y_fit = y[fit_rows]
@@ -129,7 +132,7 @@ def fit_model(
         p["monotone_constraints_method"] = "intermediate"
     train = lgb.Dataset(
         X_fit if keep is None else X_fit[keep],
-        y_fit if keep is None else y_fit[keep],
+        (y_fit if keep is None else y_fit[keep]).astype(np.float64),
         weight=weight,
         feature_name=list(names),
         free_raw_data=True,
@@ -137,7 +140,8 @@ def fit_model(
     callbacks: list[Any] = []
     valid_sets = []
     if calib_mask is not None and calib_mask.any() and 0 < y[calib_mask].sum() < calib_mask.sum():
-        valid_sets = [lgb.Dataset(X_cal, y[calib_mask], reference=train)]
+        y_cal = y[calib_mask].astype(np.float64)
+        valid_sets = [lgb.Dataset(X_cal, y_cal, reference=train)]
         callbacks = [lgb.early_stopping(EARLY_STOP, verbose=False)]
         p.setdefault("metric", "binary_logloss")
     members = []
@@ -159,8 +163,8 @@ def fit_model(
     cal_rows = calib_mask if calib_mask is not None and calib_mask.any() else fit_rows
     model = RiskModel(booster, tuple(names), mono, {}, None)
     raw = model.raw(X_cal if X_cal is not None and cal_rows is calib_mask else X_fit)
-    model.calibration = fit_calibration(raw, y[cal_rows], calibration)
-    model.logistic = fit_logistic(X_fit, y[fit_rows]) if baseline else None
+    model.calibration = fit_calibration(raw, y[cal_rows].astype(np.float64), calibration)
+    model.logistic = fit_logistic(X_fit, y_fit) if baseline else None
     model.reference = psi_reference(X_fit, names)
     return model
 
