@@ -46,6 +46,7 @@ def evaluate(model: RiskModel, frame: Frame, y: np.ndarray) -> dict[str, Any]:
         levels, at = np.unique(pts, return_inverse=True)
         rate = (np.bincount(at, weights=y, minlength=levels.size) / np.bincount(at))[at]
         out["rules"] = metrics.summary(y, rate, pts + 1e-9 * p)  # ties broken by nothing useful
+        del levels, at, rate  # 8M rows each at 1.5M businesses
         plain = metrics.ranking(y, pts)
         out["rules"]["auc"], out["rules"]["pr_auc"] = plain["auc"], plain["pr_auc"]
     names = frame.names
