@@ -218,3 +218,28 @@ def test_only_the_months_asked_for_are_handed_over(portfolio, full, windows, mon
                 )
             else:
                 assert a.equals(b), c
+
+
+def test_a_failed_history_write_fails_the_run(portfolio, monkeypatch):
+    """Each chunk's rows are written in a thread while the next chunk is computed: a write that
+    fails stops the run with its own error, and the writer's thread does not outlive it."""
+    import threading
+
+    p = portfolio
+    calls: list[int] = []
+    real = run_module._HistoryWriter._write
+
+    def failing(self, rows):  # type: ignore[no-untyped-def]
+        calls.append(rows.num_rows)
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real(self, rows)
+
+    monkeypatch.setattr(run_module._HistoryWriter, "_write", failing)
+    with pytest.raises(OSError, match="disk full"):
+        run_monitoring(
+            p["panel"], p["businesses"], p["credit_events"],
+            history_sink=FrameSink(p["credit_events"]), chunk_businesses=300, **_inputs(p),
+        )  # fmt: skip
+    assert len(calls) == 2  # the chunk after the failed one is never written
+    assert not [t for t in threading.enumerate() if t.name.startswith("kizashi-history")]

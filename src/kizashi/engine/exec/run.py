@@ -20,7 +20,8 @@ import datetime as dt
 import itertools
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeAlias
@@ -359,9 +360,15 @@ def run_monitoring(
         executor.peer_pass(con, main, pre, spines, pre_cols, pre_out, as_of_m)
 
     # ---- pass 2: indicators, rule conditions and evidence per business × month
-    ind_cols = _main_pass(
-        con, executor, main, spine, chunks, pack, indicators, th, as_of_m, history, hist
-    )
+    try:
+        ind_cols = _main_pass(
+            con, executor, main, spine, chunks, pack, indicators, th, as_of_m, history, hist
+        )
+    except BaseException:
+        if hist is not None:  # its writer thread stops before the error goes on
+            with suppress(Exception):
+                hist.close()
+        raise
     release_freed_memory()  # the chunks' arrays
 
     # ---- results: percentiles, firings, episodes, peer statistics, the summary
@@ -431,7 +438,8 @@ class _HistoryWriter:
     """Pass 2's rows of the months ``months`` (month indices; None: every month up to
     ``until_m``) into one Parquet file: per chunk, one row group per month, whose numbers
     ``groups`` keeps per month (so that a month is read back from its own row groups, in chunk
-    order: by business)."""
+    order: by business). A chunk is written in a thread of its own while the next one is
+    computed (the gather and the compression release the GIL); at most one chunk waits."""
 
     def __init__(self, path: Path, months: list[int] | None, until_m: int) -> None:
         self.path, self.until_m = path, until_m
@@ -439,8 +447,21 @@ class _HistoryWriter:
         self.writer: pq.ParquetWriter | None = None
         self.groups: dict[int, list[int]] = {}
         self._n = 0
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kizashi-history")
+        self._pending: Future[None] | None = None
 
     def add(self, rows: pa.Table) -> None:
+        """Write ``rows`` (one chunk) once the previous chunk is written (its error, if any,
+        is raised here)."""
+        self._wait()
+        self._pending = self._thread.submit(self._write, rows)
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def _write(self, rows: pa.Table) -> None:
         m = rows.column("m").to_numpy(zero_copy_only=False).astype(np.int64)
         keep = np.flatnonzero(m <= self.until_m if self.months is None else np.isin(m, self.months))
         order = keep[np.argsort(m[keep], kind="stable")]  # by month, then as before
@@ -474,8 +495,12 @@ class _HistoryWriter:
             self._n += 1
 
     def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        try:
+            self._wait()
+        finally:
+            self._thread.shutdown()
+            if self.writer is not None:
+                self.writer.close()
 
 
 @contextmanager

@@ -107,8 +107,10 @@ class _Col:
         p = np.cumsum(v)
         if not len(p):
             return p
-        base = (p - v)[self.ch.starts]
-        return p - np.repeat(base, self.ch.lengths)
+        starts = self.ch.starts
+        base = p[starts] - v[starts]  # the running sum before each business's first row
+        p -= np.repeat(base, self.ch.lengths)
+        return p
 
     @property
     def count(self) -> np.ndarray:
