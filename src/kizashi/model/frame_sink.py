@@ -17,6 +17,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kizashi.engine.exec.vector import take_rows
+
 from .features import Frame, build_frame, catalogue
 from .labels import HORIZON, label
 from .split import calibration_holdout, default_cutoff, time_split
@@ -74,7 +76,7 @@ def _by_business(t: pa.Table | None) -> tuple[pa.Table | None, np.ndarray]:
     bid = t.column("business_id").to_numpy(zero_copy_only=False).astype(np.int64)
     if bid.size > 1 and not (np.diff(bid) >= 0).all():
         order = np.argsort(bid, kind="stable")
-        t, bid = t.take(pa.array(order)), bid[order]
+        t, bid = take_rows(t, order), bid[order]
     return t, bid
 
 
@@ -160,8 +162,8 @@ class FrameSink:
             indicators = indicators.filter(pc.is_in(indicators.column("business_id"), ids))
         # a piece is a range of businesses: only their episodes and events take part in its
         # joins (at 1.5M businesses each piece would otherwise join millions of episodes)
-        ids = indicators.column("business_id")
-        lo, hi = pc.min(ids).as_py(), pc.max(ids).as_py()
+        piece = indicators.column("business_id")
+        lo, hi = pc.min(piece).as_py(), pc.max(piece).as_py()
         part = build_frame(
             indicators,
             _slice(self.episodes, self._ep_ids, lo, hi),
