@@ -72,6 +72,23 @@ def test_streamed_frame_is_the_one_table_frame(portfolio, full, windows, monkeyp
     assert streamed.episodes.equals(full.episodes) and streamed.summary.equals(plain.summary)
 
 
+def test_without_evidence_the_same_flags_and_indicators(portfolio, full):
+    """``evidence=False`` (a training run's): the same indicators, firings and episodes (when
+    each flag opened and closed, its severity), only their evidence is not computed."""
+    p = portfolio
+    bare = run_monitoring(p["panel"], p["businesses"], p["credit_events"], history=True,
+                          chunk_businesses=300, evidence=False, **_inputs(p))  # fmt: skip
+    assert bare.indicators.equals(full.indicators) and bare.summary.equals(full.summary)
+    assert bare.peers.equals(full.peers)
+    kept = ["evidence_opened", "evidence_latest"]
+    assert full.episodes.num_rows > 0 and full.episodes.column("evidence_opened").null_count == 0
+    assert bare.episodes.drop_columns(kept).equals(full.episodes.drop_columns(kept))
+    assert all(bare.episodes.column(c).null_count == bare.episodes.num_rows for c in kept)
+    assert full.firings.column("evidence").null_count < full.firings.num_rows
+    assert bare.firings.drop_columns(["evidence"]).equals(full.firings.drop_columns(["evidence"]))
+    assert bare.firings.column("evidence").null_count == bare.firings.num_rows
+
+
 def test_training_months_and_business_subset(portfolio, full):
     p = portfolio
     last = max(p["panel"].column("month").to_pylist())

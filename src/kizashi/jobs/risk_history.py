@@ -104,6 +104,7 @@ def history_frame(
         history_sink=sink,
         history_months=[m.astype(object) for m in np.asarray(months, dtype="datetime64[D]")],
         as_of_tables=False,
+        evidence=False,  # the frame counts flags, never reads their evidence
         memory_limit=memory_limit,
     )
     return sink.frame()
