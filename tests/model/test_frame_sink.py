@@ -260,3 +260,38 @@ def test_a_failed_history_write_fails_the_run(portfolio, monkeypatch):
         )  # fmt: skip
     assert len(calls) == 2  # the chunk after the failed one is never written
     assert not [t for t in threading.enumerate() if t.name.startswith("kizashi-history")]
+
+
+def test_a_failed_month_of_percentiles_fails_the_run(portfolio, monkeypatch):
+    """The next month's percentiles are computed in a thread while this month is handed over:
+    an error there stops the run with its own error, before that month reaches the sink, and
+    the thread does not outlive the run."""
+    import threading
+
+    p = portfolio
+    asked: list[int] = []
+    real = run_module._month_percentiles
+
+    def failing(*args):  # type: ignore[no-untyped-def]
+        asked.append(len(asked))
+        if len(asked) == 3:
+            raise MemoryError("no room for the third month")
+        return real(*args)
+
+    handed: set[object] = set()
+
+    class Counting(FrameSink):
+        def month(self, indicators: pa.Table) -> None:
+            handed.add(indicators.column("month")[0].as_py())
+            super().month(indicators)
+
+    sink = Counting(p["credit_events"])
+    monkeypatch.setattr(run_module, "_month_percentiles", failing)
+    with pytest.raises(MemoryError, match="third month"):
+        run_monitoring(
+            p["panel"], p["businesses"], p["credit_events"], history_sink=sink,
+            chunk_businesses=300, **_inputs(p),
+        )  # fmt: skip
+    assert len(asked) == 3  # no month asked for after the failed one
+    assert len(handed) == 2  # the months before it were handed over, not the third
+    assert not [t for t in threading.enumerate() if t.name.startswith("kizashi-percentiles")]

@@ -537,7 +537,9 @@ def _stream_history(
     """Hand every month of the history file to ``sink`` with its peer percentiles: each month
     read from its own row groups (already by business: the chunks are business ranges in
     order), its percentiles computed by the executor over the whole month, no join and no sort;
-    the month then handed over in pieces of a few row groups (``_PIECE_ROWS``).
+    the month then handed over in pieces of a few row groups (``_PIECE_ROWS``). The next
+    month's percentiles are computed in a thread of their own while this month's pieces are
+    handed over (a piece is mostly one thread's work; the percentiles' sorts use the pool).
     ``episodes``: the run's, queried here and dropped once the sink has taken what it needs of
     them (at 1.5M their evidence is most of a gigabyte). Meanwhile DuckDB's limit is lowered:
     its tables go to its temporary directory while the sink's frame fills."""
@@ -548,7 +550,21 @@ def _stream_history(
     head = ["business_id", "month", "peer_group", "has_data", *columns]
     ep = episodes()
     stop_keeping_freed_memory()  # the chunk loop is over: what the months free goes back
-    with _memory_limit(con, _HANDOVER_MEMORY), pq.ParquetFile(hist.path) as f:
+    months = sorted(hist.groups)
+    with (
+        _memory_limit(con, _HANDOVER_MEMORY),
+        pq.ParquetFile(hist.path) as f,
+        pq.ParquetFile(hist.path) as ahead_f,  # the look-ahead thread's own reader
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="kizashi-percentiles") as ahead,
+    ):
+
+        def percentiles_of(i: int) -> Future[pa.Table | None] | None:
+            if i >= len(months):
+                return None
+            groups = hist.groups[months[i]]
+            return ahead.submit(_month_percentiles, executor, con, ahead_f, groups, pct_cols, min_n)
+
+        following = percentiles_of(0)  # while the sink lays out its frame
         keys = f.read(columns=["business_id", "month", "has_data"])
         order = np.lexsort(
             (
@@ -558,14 +574,16 @@ def _stream_history(
         )
         sink.begin(keys.take(pa.array(order)), ep)
         del keys, order, ep
-        for m in sorted(hist.groups):
+        for i, m in enumerate(months):
             groups = hist.groups[m]
             bid = f.read_row_groups(groups, columns=["business_id"]).column(0)
             bid = bid.to_numpy(zero_copy_only=False)
             if bid.size > 1 and not (np.diff(bid) > 0).all():
                 raise RuntimeError("a month's rows of the history are not ordered by business")
             del bid
-            pct = _month_percentiles(executor, con, f, groups, pct_cols, min_n)
+            assert following is not None  # submitted for every month
+            pct = following.result()
+            following = percentiles_of(i + 1)  # while this month's pieces are handed over
             at = 0
             for piece in _pieces(f, groups):
                 rows = f.read_row_groups(piece, columns=head, use_threads=True)
