@@ -19,19 +19,22 @@ from kizashi.store.models import Business, Organisation, User
 
 from .conftest import WebWorld, last_audit, login
 
-TODAY = date.today()
+# "today" is read when a test runs, as the pages read it per request: a constant taken when the
+# module is collected is yesterday for a test run after midnight
 SOON = "まもなく終了"
 
 
 def test_the_warning_starts_thirty_days_before_the_end() -> None:
+    today = date.today()
+
     def standing(days: int) -> GrantStanding:
-        return grant_standing(TODAY - timedelta(days=5), TODAY + timedelta(days=days), False, TODAY)
+        return grant_standing(today - timedelta(days=5), today + timedelta(days=days), False, today)
 
     assert EXPIRY_WARNING_DAYS == 30
     assert standing(0) == standing(30) == GrantStanding.ENDING_SOON  # the last day included
     assert standing(31) == GrantStanding.ACTIVE
     assert standing(-1) == GrantStanding.EXPIRED
-    assert grant_standing(TODAY, None, False, TODAY) == GrantStanding.ACTIVE  # no end date
+    assert grant_standing(today, None, False, today) == GrantStanding.ACTIVE  # no end date
 
 
 def _row(html: str, grant_id: int) -> str:
@@ -41,6 +44,7 @@ def _row(html: str, grant_id: int) -> str:
 
 
 def test_ending_soon_on_both_sides(client: TestClient, store: Store, web_world: WebWorld) -> None:
+    today = date.today()
     with store.session() as s:
         owner = Actor.from_user(s.execute(select(User).where(User.login == "owner")).scalar_one())
         business = s.get(Business, web_world.business_id)
@@ -59,8 +63,8 @@ def test_ending_soon_on_both_sides(client: TestClient, store: Store, web_world: 
                 grantee=bank,
                 categories=[category],
                 purpose=Purpose.SUPPORT,
-                valid_from=TODAY - timedelta(days=60),
-                valid_to=None if days is None else TODAY + timedelta(days=days),
+                valid_from=today - timedelta(days=60),
+                valid_to=None if days is None else today + timedelta(days=days),
             )
             ids[category] = g.id
 
