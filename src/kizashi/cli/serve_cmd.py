@@ -10,6 +10,12 @@ import typer
 from .app import app
 from .context import console, settings, store
 
+# Seconds an idle connection is kept open. uvicorn's 5 s closes a connection whose next request
+# is already on its way when the workers are busy for longer (50 logins at once on a loaded
+# machine: the client then reads a closed connection, no answer); and a reverse proxy that reuses
+# its connections (idle timeouts of 60 s are common) must find them open, so this is longer.
+KEEP_ALIVE_SECONDS = 75
+
 
 def default_workers() -> int:
     """``web_workers`` if set, else one worker per CPU."""
@@ -52,6 +58,7 @@ def serve(
             port=bind_port,
             log_level="info",
             proxy_headers=False,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
         )
         return
     from kizashi.web.worker import IMPORT_STRING
@@ -68,4 +75,5 @@ def serve(
         port=bind_port,
         log_level="info",
         proxy_headers=False,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
